@@ -1,0 +1,144 @@
+// Package config reads the site's configuration from the environment.
+//
+// Every value is checked when the process starts; a missing or malformed value
+// becomes one error that names the variable, never a panic later on.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Config is the validated configuration of one process.
+type Config struct {
+	// DatabaseURL is the pooled connection for queries. Empty means
+	// "start the private development PostgreSQL under ./data".
+	DatabaseURL string
+	// DirectDatabaseURL bypasses a transaction pooler; it is used for
+	// migrations and LISTEN. It defaults to DatabaseURL.
+	DirectDatabaseURL string
+	// Port is the TCP port the HTTP server listens on.
+	Port int
+	// BaseURL is the public origin of the site, without a trailing slash.
+	BaseURL *url.URL
+	// SMTPURL is the mail server; nil keeps mail in the outbox.
+	SMTPURL *url.URL
+	// LogLevel is the minimum level logged.
+	LogLevel slog.Level
+	// DBDebug logs every SQL query (BUNDEBUG=1).
+	DBDebug bool
+	// OnFly is true when the process runs on Fly.io (FLY_APP_NAME is set);
+	// only then is the Fly-Client-IP header trusted.
+	OnFly bool
+	// AdminEmail names the therapist's login account.
+	AdminEmail string
+}
+
+// Secure reports whether the site is served over HTTPS, which decides
+// cookie flags and HSTS.
+func (c Config) Secure() bool { return c.BaseURL.Scheme == "https" }
+
+// Error is a configuration problem with one variable.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Reason }
+
+// FromEnv reads the configuration through getenv (os.Getenv in production).
+func FromEnv(getenv func(string) string) (Config, error) {
+	var c Config
+	var err error
+
+	if c.DatabaseURL, err = databaseURL("DATABASE_URL", getenv("DATABASE_URL")); err != nil {
+		return c, err
+	}
+	if c.DirectDatabaseURL, err = databaseURL("DIRECT_DATABASE_URL", getenv("DIRECT_DATABASE_URL")); err != nil {
+		return c, err
+	}
+	if c.DirectDatabaseURL == "" {
+		c.DirectDatabaseURL = c.DatabaseURL
+	} else if c.DatabaseURL == "" {
+		return c, &Error{"DIRECT_DATABASE_URL", "is set but DATABASE_URL is not; set both or neither"}
+	}
+
+	c.Port = 8080
+	if v := getenv("PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return c, &Error{"PORT", fmt.Sprintf("%q is not a port number (1-65535)", v)}
+		}
+		c.Port = p
+	}
+
+	base := getenv("BASE_URL")
+	if base == "" {
+		base = fmt.Sprintf("http://localhost:%d", c.Port)
+	}
+	if c.BaseURL, err = parseBaseURL(base); err != nil {
+		return c, err
+	}
+
+	if v := getenv("SMTP_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+			return c, &Error{"SMTP_URL", "must look like smtp://user:pass@host:587 or smtps://host:465"}
+		}
+		c.SMTPURL = u
+	}
+
+	c.LogLevel = slog.LevelInfo
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return c, &Error{"LOG_LEVEL", fmt.Sprintf("%q is not one of debug, info, warn, error", v)}
+		}
+	}
+
+	c.DBDebug = getenv("BUNDEBUG") != "" && getenv("BUNDEBUG") != "0"
+	c.OnFly = getenv("FLY_APP_NAME") != ""
+	c.AdminEmail = strings.TrimSpace(getenv("ADMIN_EMAIL"))
+	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
+		return c, &Error{"ADMIN_EMAIL", fmt.Sprintf("%q is not an email address", c.AdminEmail)}
+	}
+	return c, nil
+}
+
+func parseBaseURL(v string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(v, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return nil, &Error{"BASE_URL", fmt.Sprintf("%q must be an origin such as https://dynamicmotion.fly.dev", v)}
+	}
+	return u, nil
+}
+
+// databaseURL checks a PostgreSQL URL well enough that pgdriver, which
+// panics on a malformed DSN, never sees a bad one.
+func databaseURL(name, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return "", &Error{name, "is not a valid URL (postgres://user:password@host:5432/dbname?sslmode=disable)"}
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return "", &Error{name, fmt.Sprintf("scheme %q: want postgres://user:password@host:5432/dbname", u.Scheme)}
+	}
+	if u.Host == "" && u.Query().Get("host") == "" {
+		return "", &Error{name, "has no host"}
+	}
+	if len(u.Path) <= 1 {
+		return "", &Error{name, "has no database name"}
+	}
+	switch m := u.Query().Get("sslmode"); m {
+	case "", "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+	default:
+		return "", &Error{name, fmt.Sprintf("unknown sslmode %q", m)}
+	}
+	return v, nil
+}

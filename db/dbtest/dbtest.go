@@ -1,0 +1,117 @@
+// Package dbtest gives each test package its own fresh, migrated database on
+// a real PostgreSQL server, and drops it when the package's tests end.
+//
+// Use it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+//
+// The server is TEST_DATABASE_URL (a URL of any database on it, usually
+// .../postgres), or postgres://postgres@127.0.0.1:5432/postgres by default;
+// `make test` starts one when the machine has none.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/db"
+)
+
+// DefaultServer is used when TEST_DATABASE_URL is unset.
+const DefaultServer = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+var (
+	pkgDB  *bun.DB
+	pkgDSN string
+)
+
+// Run creates the package's database, migrates it, runs the tests and drops
+// the database. It returns the exit code for os.Exit.
+func Run(m *testing.M) int {
+	ctx := context.Background()
+	dsn, drop, err := Create(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest:", err)
+		return 1
+	}
+	defer drop()
+	pkgDSN = dsn
+	pkgDB, err = db.Open(ctx, dsn, db.Options{MaxOpenConns: 20})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest:", err)
+		return 1
+	}
+	if _, err := db.Migrate(ctx, pkgDB); err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest: migrating:", err)
+		return 1
+	}
+	code := m.Run()
+	pkgDB.Close()
+	return code
+}
+
+// DB is the package's migrated database.
+func DB(tb testing.TB) *bun.DB {
+	tb.Helper()
+	if pkgDB == nil {
+		tb.Fatal("dbtest: call dbtest.Run from TestMain")
+	}
+	return pkgDB
+}
+
+// DSN is the URL of the package's database, for starting the real binary.
+func DSN(tb testing.TB) string {
+	tb.Helper()
+	if pkgDSN == "" {
+		tb.Fatal("dbtest: call dbtest.Run from TestMain")
+	}
+	return pkgDSN
+}
+
+// Create makes an empty database with a random name on the test server and
+// returns its URL and a function that drops it.
+func Create(ctx context.Context) (dsn string, drop func(), err error) {
+	server := os.Getenv("TEST_DATABASE_URL")
+	if server == "" {
+		server = DefaultServer
+	}
+	admin, err := db.Open(ctx, server, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		return "", nil, fmt.Errorf("no PostgreSQL for tests (%w): run `make test`, which starts one, or set TEST_DATABASE_URL", err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "dm_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		return "", nil, fmt.Errorf("creating test database: %w", err)
+	}
+	u, _ := url.Parse(server)
+	u.Path = "/" + name
+	drop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") //nolint:errcheck // best effort at exit
+		admin.Close()
+	}
+	return u.String(), drop, nil
+}
+
+// Truncate empties the named tables (and what references them) so a test
+// starts from a known state without losing SQL-only constraints.
+func Truncate(tb testing.TB, tables ...string) {
+	tb.Helper()
+	for _, t := range tables {
+		if _, err := DB(tb).ExecContext(context.Background(), "TRUNCATE "+t+" RESTART IDENTITY CASCADE"); err != nil {
+			tb.Fatalf("truncate %s: %v", t, err)
+		}
+	}
+}

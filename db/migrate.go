@@ -1,0 +1,75 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
+
+	"dynamicmotion/db/migrations"
+)
+
+// migrateLockKey is the pg_advisory_lock key that serialises migrations
+// between instances starting at the same time ("dm-migr" in ASCII).
+const migrateLockKey = 0x646d2d6d69677200
+
+func newMigrator(bdb *bun.DB) (*migrate.Migrator, error) {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(migrations.FS); err != nil {
+		return nil, fmt.Errorf("reading embedded migrations: %w", err)
+	}
+	return migrate.NewMigrator(bdb, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+}
+
+// Migrate applies every pending migration and returns the names it applied.
+// It holds a PostgreSQL advisory lock for the whole run, so instances that
+// start together take turns instead of racing (bun's own lock is a table
+// row that a crash leaves behind).
+func Migrate(ctx context.Context, bdb *bun.DB) ([]string, error) {
+	m, err := newMigrator(bdb)
+	if err != nil {
+		return nil, err
+	}
+	// Session-level advisory locks belong to one connection: hold one.
+	conn, err := bdb.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", int64(migrateLockKey)); err != nil {
+		return nil, fmt.Errorf("taking the migration lock: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", int64(migrateLockKey)) //nolint:errcheck // the lock also ends with the connection
+
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("creating migration tables: %w", err)
+	}
+	group, err := m.Migrate(ctx)
+	var names []string
+	for _, mg := range group.Migrations {
+		names = append(names, mg.Name)
+	}
+	if err != nil {
+		return names, fmt.Errorf("migrating: %w", err)
+	}
+	return names, nil
+}
+
+// PendingMigrations returns the names of embedded migrations that the
+// database has not applied yet; an empty result means the schema is current.
+func PendingMigrations(ctx context.Context, bdb *bun.DB) ([]string, error) {
+	m, err := newMigrator(bdb)
+	if err != nil {
+		return nil, err
+	}
+	all, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, mg := range all.Unapplied() {
+		names = append(names, mg.Name)
+	}
+	return names, nil
+}

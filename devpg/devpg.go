@@ -1,0 +1,554 @@
+// Package devpg runs a private PostgreSQL server for local development, for
+// use when DATABASE_URL is unset.
+//
+// The server keeps its cluster under a directory chosen by the caller (data in
+// dir/pgdata, log in dir/postgres.log) and listens only on a Unix socket (in
+// dir/run, or in a directory under os.TempDir() when that path would be too
+// long for a socket or has a comma), never on TCP, so it cannot clash with a system server.
+// Authentication is "trust": anyone who can reach the socket can connect as
+// the superuser postgres, which is why the socket directory is private.
+//
+// The server binaries (initdb, pg_ctl, postgres) are taken from PATH or else
+// from the newest /usr/lib/postgresql/VERSION/bin. PostgreSQL refuses to run as
+// root, so when the process runs as root the server runs as the "postgres"
+// system user, which then owns dir.
+//
+// The server is started through pg_ctl and so outlives the process if that
+// dies without calling Stop; the next Start finds it running and uses it.
+package devpg
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ErrNoServer is returned (wrapped) when no PostgreSQL server binaries are installed.
+var ErrNoServer = errors.New("PostgreSQL server binaries (initdb, pg_ctl, postgres) not found: " +
+	"install them (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql) " +
+	"or set DATABASE_URL")
+
+// libRoot is where versioned server installations are looked for
+// (libRoot/VERSION/bin) when the binaries are not on PATH. Tests change it.
+var libRoot = "/usr/lib/postgresql"
+
+const (
+	port = 5432
+	// socketName is the name PostgreSQL gives its socket file for port.
+	socketName = ".s.PGSQL.5432"
+	// maxSocketPath leaves a margin below the ~107-byte sun_path limit.
+	maxSocketPath = 100
+	// stopTimeout is how long Stop waits when its context has no deadline.
+	stopTimeout = 60 * time.Second
+)
+
+// Server is a running private PostgreSQL.
+type Server struct {
+	dataDir string // dir/pgdata
+	sockDir string // directory holding the socket file
+	dsn     string
+	pgCtl   string
+	runAs   *runAs // nil when the current user runs the server
+	owned   bool   // this process started the server
+	logger  *slog.Logger
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+// runAs is the system user the server programs run as when we are root.
+type runAs struct {
+	uid, gid uint32
+	groups   []uint32
+	home     string
+}
+
+// binaries are the programs devpg runs.
+type binaries struct {
+	initdb, pgCtl, postgres string
+	createdb                string
+}
+
+// Start makes sure a cluster exists under dir (runs initdb the first time), starts it if it is not
+// already running, and makes sure the database `database` exists. logger gets one line per step.
+func Start(ctx context.Context, dir, database string, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if database == "" || strings.ContainsRune(database, 0) {
+		return nil, fmt.Errorf("devpg: invalid database name %q", database)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("devpg: %w", err)
+	}
+	// pg_ctl hands -D, -l and -o to /bin/sh inside double quotes, so
+	// characters special there would break its command line.
+	if strings.ContainsAny(abs, "\"$`\\\n\x00") {
+		return nil, fmt.Errorf("devpg: directory %q: path contains a character PostgreSQL's pg_ctl cannot handle (one of \" $ ` \\ or newline)", abs)
+	}
+
+	bins, err := findBinaries()
+	if err != nil {
+		return nil, err
+	}
+
+	var ra *runAs
+	if os.Geteuid() == 0 {
+		if ra, err = lookupPostgresUser(); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := makeDir(abs, ra); err != nil {
+		return nil, err
+	}
+	if ra != nil {
+		if err := checkTraversable(abs, ra); err != nil {
+			return nil, err
+		}
+	}
+
+	s := &Server{
+		dataDir: filepath.Join(abs, "pgdata"),
+		pgCtl:   bins.pgCtl,
+		runAs:   ra,
+		logger:  logger,
+	}
+	if s.sockDir, err = socketDir(abs, ra); err != nil {
+		return nil, err
+	}
+	sockPath := filepath.Join(s.sockDir, socketName)
+	s.dsn = dsn(database, sockPath)
+
+	if _, err := os.Stat(filepath.Join(s.dataDir, "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
+		logger.Info("dev postgres: initialising cluster", "dir", s.dataDir)
+		out, err := s.run(ctx, ra, bins.initdb, "-D", s.dataDir, "-U", "postgres",
+			"--auth=trust", "-E", "UTF8", "--locale=C")
+		if err != nil {
+			return nil, fmt.Errorf("devpg: initdb %s: %w\n%s", s.dataDir, err, out)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("devpg: %w", err)
+	}
+
+	running, err := s.running(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if running {
+		logger.Info("dev postgres: using running server", "dir", s.dataDir, "socket", sockPath)
+	} else {
+		logFile := filepath.Join(abs, "postgres.log")
+		// -k takes a list (unix_socket_directories); the double quotes keep
+		// a path with commas or spaces one entry. The single quotes are for
+		// the shell pg_ctl runs postgres through.
+		opts := "-c listen_addresses= -p " + strconv.Itoa(port) + " -k " + shellQuote(`"`+s.sockDir+`"`)
+		out, err := s.run(ctx, ra, bins.pgCtl, "start", "-D", s.dataDir, "-l", logFile,
+			"-p", bins.postgres, "-w", "-t", "30", "-o", opts)
+		if err != nil {
+			return nil, fmt.Errorf("devpg: pg_ctl start: %w\n%s%s", err, out, logTail(logFile))
+		}
+		s.owned = true
+		logger.Info("dev postgres: started", "dir", s.dataDir, "socket", sockPath, "log", logFile)
+	}
+
+	if err := s.createDatabase(ctx, bins.createdb, database); err != nil {
+		if s.owned {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+			defer cancel()
+			_ = s.Stop(stopCtx)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// DSN is a pgdriver-compatible URL for the database over the Unix socket, e.g.
+// postgres://postgres@/dynamicmotion?host=/abs/dir/run/.s.PGSQL.5432&sslmode=disable
+// NOTE: github.com/uptrace/bun/driver/pgdriver treats ?host= starting with '/' as the *socket file path* (not the directory), so include the socket file name.
+//
+// libpq (psql) reads host= as the socket directory instead, so this URL does
+// not work with libpq as it is.
+func (s *Server) DSN() string { return s.dsn }
+
+// Stop stops the server if this process started it (fast shutdown), waiting at most until ctx ends. A server found already running is left alone.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	if !s.owned {
+		s.stopped = true
+		s.logger.Info("dev postgres: left running (not started by this process)", "dir", s.dataDir)
+		return nil
+	}
+	wait := stopTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		wait = time.Until(dl)
+	}
+	secs := max(1, int((wait+time.Second-1)/time.Second))
+	out, err := s.run(ctx, s.runAs, s.pgCtl, "stop", "-D", s.dataDir, "-m", "fast", "-w", "-t", strconv.Itoa(secs))
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("devpg: pg_ctl stop: %w", ctx.Err())
+		}
+		// Someone else may have stopped it already.
+		if running, rerr := s.running(ctx); rerr != nil || running {
+			return fmt.Errorf("devpg: pg_ctl stop: %w\n%s", err, out)
+		}
+	}
+	s.stopped = true
+	s.logger.Info("dev postgres: stopped", "dir", s.dataDir)
+	return nil
+}
+
+// running reports whether pg_ctl status finds a server running on the cluster.
+func (s *Server) running(ctx context.Context) (bool, error) {
+	out, err := s.run(ctx, s.runAs, s.pgCtl, "status", "-D", s.dataDir)
+	if err == nil {
+		return true, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 3 { // 3: no server running
+		return false, nil
+	}
+	return false, fmt.Errorf("devpg: pg_ctl status: %w\n%s", err, out)
+}
+
+// createDatabase creates database unless it already exists. It runs as the
+// current user: trust authentication on the socket lets it connect as postgres.
+func (s *Server) createDatabase(ctx context.Context, createdb, database string) error {
+	out, err := s.run(ctx, nil, createdb, "-h", s.sockDir, "-p", strconv.Itoa(port), "-U", "postgres", "--", database)
+	switch {
+	case err == nil:
+		s.logger.Info("dev postgres: created database", "database", database)
+	case strings.Contains(string(out), "already exists"):
+		s.logger.Info("dev postgres: database exists", "database", database)
+	default:
+		return fmt.Errorf("devpg: createdb %s: %w\n%s", database, err, out)
+	}
+	return nil
+}
+
+// run runs a program, as ra when it is not nil, and returns its combined output.
+func (s *Server) run(ctx context.Context, ra *runAs, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = childEnv(ra)
+	if ra != nil {
+		cmd.Dir = ra.home
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: ra.uid, Gid: ra.gid, Groups: ra.groups}}
+	}
+	out, err := cmd.CombinedOutput()
+	return bytes.TrimSpace(out), err
+}
+
+// childEnv is the environment for the programs devpg runs: ours without the
+// PG* variables that would redirect them, in the C locale so that messages
+// are English, and with HOME and USER fitting ra.
+func childEnv(ra *runAs) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return strings.HasPrefix(k, "PG") || strings.HasPrefix(k, "LC_") || k == "LANG" || k == "LANGUAGE" ||
+			(ra != nil && (k == "HOME" || k == "USER" || k == "LOGNAME"))
+	})
+	env = append(env, "LC_ALL=C")
+	if ra != nil {
+		env = append(env, "HOME="+ra.home, "USER=postgres", "LOGNAME=postgres")
+	}
+	return env
+}
+
+// findBinaries finds the server programs: all on PATH, or else all in the
+// newest libRoot/VERSION/bin. createdb is looked for beside them first.
+func findBinaries() (binaries, error) {
+	var b binaries
+	if p, ok := pathBinaries(); ok {
+		b = p
+	} else if dir := libBinDir(); dir != "" {
+		b = binaries{initdb: filepath.Join(dir, "initdb"), pgCtl: filepath.Join(dir, "pg_ctl"), postgres: filepath.Join(dir, "postgres")}
+	} else {
+		return b, fmt.Errorf("devpg: %w (looked on PATH and in %s/*/bin)", ErrNoServer, libRoot)
+	}
+	// Beside the real initdb (PATH entries are often symlinks into the
+	// versioned directory), then PATH.
+	if real, err := filepath.EvalSymlinks(b.initdb); err == nil {
+		if p := filepath.Join(filepath.Dir(real), "createdb"); isExecutable(p) {
+			b.createdb = p
+		}
+	}
+	if b.createdb == "" {
+		if p := filepath.Join(filepath.Dir(b.initdb), "createdb"); isExecutable(p) {
+			b.createdb = p
+		} else if p, err := exec.LookPath("createdb"); err == nil {
+			b.createdb = p
+		} else {
+			return b, errors.New("devpg: createdb not found beside initdb or on PATH: install the PostgreSQL client " +
+				"(Debian/Ubuntu: apt-get install postgresql-client; macOS: brew install postgresql) or set DATABASE_URL")
+		}
+	}
+	return b, nil
+}
+
+// pathBinaries finds initdb, pg_ctl and postgres on PATH; ok only if all are there.
+func pathBinaries() (b binaries, ok bool) {
+	var err1, err2, err3 error
+	b.initdb, err1 = exec.LookPath("initdb")
+	b.pgCtl, err2 = exec.LookPath("pg_ctl")
+	b.postgres, err3 = exec.LookPath("postgres")
+	return b, errors.Join(err1, err2, err3) == nil
+}
+
+// libBinDir returns the bin directory of the newest version under libRoot
+// that has all three server programs, or "".
+func libBinDir() string {
+	entries, err := os.ReadDir(libRoot)
+	if err != nil {
+		return ""
+	}
+	var versions [][]int
+	names := map[string]string{}
+	for _, e := range entries {
+		v, ok := parseVersion(e.Name())
+		if !ok {
+			continue
+		}
+		versions = append(versions, v)
+		names[fmt.Sprint(v)] = e.Name()
+	}
+	slices.SortFunc(versions, func(a, b []int) int { return slices.Compare(b, a) }) // newest first
+	for _, v := range versions {
+		bin := filepath.Join(libRoot, names[fmt.Sprint(v)], "bin")
+		if isExecutable(filepath.Join(bin, "initdb")) && isExecutable(filepath.Join(bin, "pg_ctl")) &&
+			isExecutable(filepath.Join(bin, "postgres")) {
+			return bin
+		}
+	}
+	return ""
+}
+
+// parseVersion parses a version directory name such as "9.6" or "17".
+func parseVersion(s string) ([]int, bool) {
+	var v []int
+	for part := range strings.SplitSeq(s, ".") {
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 0 {
+			return nil, false
+		}
+		v = append(v, n)
+	}
+	return v, true
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// lookupPostgresUser finds the system user the server runs as under root.
+func lookupPostgresUser() (*runAs, error) {
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("devpg: running as root: create a 'postgres' system user or run as a normal user (PostgreSQL refuses to run as root): %w", err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("devpg: user postgres: %w", err)
+	}
+	ra := &runAs{uid: uint32(uid), gid: uint32(gid), home: u.HomeDir}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			if g, err := strconv.ParseUint(id, 10, 32); err == nil {
+				ra.groups = append(ra.groups, uint32(g))
+			}
+		}
+	}
+	if fi, err := os.Stat(ra.home); err != nil || !fi.IsDir() {
+		ra.home = "/"
+	}
+	return ra, nil
+}
+
+// makeDir creates dir and any missing parents (0700 for dir, 0755 for the
+// parents). Under root, dir and what it creates is given to ra.
+func makeDir(dir string, ra *runAs) error {
+	var missing []string
+	for p := dir; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("devpg: %w", err)
+		}
+		missing = append(missing, p)
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		p := missing[i]
+		mode := os.FileMode(0o755)
+		if p == dir {
+			mode = 0o700
+		}
+		if err := os.Mkdir(p, mode); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("devpg: %w", err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // whatever the umask
+			return fmt.Errorf("devpg: %w", err)
+		}
+		if ra != nil && p != dir {
+			if err := os.Chown(p, int(ra.uid), int(ra.gid)); err != nil {
+				return fmt.Errorf("devpg: %w", err)
+			}
+		}
+	}
+	if ra != nil {
+		if err := os.Chown(dir, int(ra.uid), int(ra.gid)); err != nil {
+			return fmt.Errorf("devpg: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkTraversable makes sure ra can reach dir: every directory above it
+// (after resolving symlinks) must be searchable by ra.
+func checkTraversable(dir string, ra *runAs) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("devpg: %w", err)
+	}
+	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("devpg: %w", err)
+		}
+		if !searchable(fi, ra) {
+			return fmt.Errorf("devpg: running as root, the dev server runs as system user postgres, "+
+				"which cannot enter %s (mode %v): move the project (or its data directory %s) somewhere "+
+				"user postgres can reach, or run as a normal user", p, fi.Mode().Perm(), dir)
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
+}
+
+// searchable reports whether ra may search (x) the directory fi by its mode bits.
+func searchable(fi fs.FileInfo, ra *runAs) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return true
+	}
+	perm := fi.Mode().Perm()
+	switch {
+	case st.Uid == ra.uid:
+		return perm&0o100 != 0
+	case st.Gid == ra.gid || slices.Contains(ra.groups, st.Gid):
+		return perm&0o010 != 0
+	default:
+		return perm&0o001 != 0
+	}
+}
+
+// socketDir picks and creates the socket directory: dir/run, or when the
+// socket path there would be too long, os.TempDir()/devpg-HASH. A path with
+// a comma also goes there: libpq (so createdb) reads a host with commas as
+// a list of hosts.
+func socketDir(dir string, ra *runAs) (string, error) {
+	sock := filepath.Join(dir, "run")
+	if usable(filepath.Join(sock, socketName)) {
+		if err := os.Mkdir(sock, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("devpg: %w", err)
+		}
+		if ra != nil {
+			if err := os.Chown(sock, int(ra.uid), int(ra.gid)); err != nil {
+				return "", fmt.Errorf("devpg: %w", err)
+			}
+		}
+		return sock, nil
+	}
+	sock = shortSocketDir(dir)
+	if err := os.Mkdir(sock, 0o700); err == nil {
+		if ra != nil {
+			if err := os.Chown(sock, int(ra.uid), int(ra.gid)); err != nil {
+				return "", fmt.Errorf("devpg: %w", err)
+			}
+		}
+		return sock, nil
+	} else if !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("devpg: %w", err)
+	}
+	// It exists in a shared directory: only use it if it is ours.
+	fi, err := os.Lstat(sock)
+	if err != nil {
+		return "", fmt.Errorf("devpg: %w", err)
+	}
+	want := uint32(os.Geteuid())
+	if ra != nil {
+		want = ra.uid
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !fi.IsDir() || (ok && st.Uid != want) {
+		return "", fmt.Errorf("devpg: socket directory %s exists but is not a directory owned by uid %d: remove it", sock, want)
+	}
+	return sock, nil
+}
+
+// shortSocketDir is the socket directory used for a dir whose own socket path
+// would be too long: named from a hash of dir, in os.TempDir() or /tmp.
+func shortSocketDir(dir string) string {
+	sum := sha256.Sum256([]byte(dir))
+	name := "devpg-" + hex.EncodeToString(sum[:6])
+	p := filepath.Join(os.TempDir(), name)
+	if !usable(filepath.Join(p, socketName)) {
+		p = filepath.Join("/tmp", name)
+	}
+	return p
+}
+
+// usable reports whether sock can be the server's socket path.
+func usable(sock string) bool {
+	return len(sock) <= maxSocketPath && !strings.ContainsRune(sock, ',')
+}
+
+// dsn builds the pgdriver URL for database over the socket file sockPath.
+func dsn(database, sockPath string) string {
+	u := url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + database}
+	host := strings.ReplaceAll(url.QueryEscape(sockPath), "%2F", "/")
+	return u.String() + "?host=" + host + "&sslmode=disable"
+}
+
+// shellQuote quotes s for /bin/sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// logTail returns the end of the server log for an error message.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return "\n" + path + " ends:\n" + string(bytes.TrimSpace(b))
+}

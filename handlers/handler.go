@@ -1,0 +1,50 @@
+// Package handlers holds the site's HTTP layer: every route (routes.go), the
+// middleware, the one error handler, and a handler per page or action.
+//
+// Handlers parse and check input, call db/ and the pure packages, and render
+// a view. They hold no SQL.
+package handlers
+
+import (
+	"log/slog"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/config"
+	"dynamicmotion/static"
+	"dynamicmotion/views"
+)
+
+// Handler holds what the handlers need. Create it with New; it is safe for
+// concurrent use.
+type Handler struct {
+	cfg      config.Config
+	db       *bun.DB
+	views    *views.Renderer
+	assets   *static.Assets
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	// done is closed when the server starts shutting down, so that
+	// long-lived responses (event streams) end and the drain can finish.
+	done <-chan struct{}
+}
+
+// Deps are the parts a Handler is built from.
+type Deps struct {
+	Config   config.Config
+	DB       *bun.DB
+	Views    *views.Renderer
+	Assets   *static.Assets
+	Sessions *scs.SessionManager
+	Log      *slog.Logger
+	Done     <-chan struct{}
+}
+
+// New returns a Handler over d.
+func New(d Deps) *Handler {
+	return &Handler{
+		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
+		sessions: d.Sessions, log: d.Log, done: d.Done,
+	}
+}

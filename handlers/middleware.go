@@ -1,0 +1,174 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// contentSecurityPolicy allows only this origin: no inline script or style,
+// no eval, no framing. htmx is configured (in the layout) not to inject its
+// indicator styles, which this policy would block.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; " +
+	"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// securityHeaders sets the headers every response carries.
+func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	csp := contentSecurityPolicy
+	if h.cfg.Secure() {
+		csp += "; upgrade-insecure-requests"
+	}
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), interest-cohort=()")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if h.cfg.Secure() {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// logRequests writes one line per request: no query string, no IP address,
+// nothing that identifies a person.
+func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		res := c.Response()
+		path := c.Request().URL.Path
+		level := slog.LevelInfo
+		if path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/") {
+			level = slog.LevelDebug
+		}
+		h.log.LogAttrs(c.Request().Context(), level, "request",
+			slog.String("id", res.Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", c.Request().Method),
+			slog.String("path", path),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Bool("htmx", c.Request().Header.Get("HX-Request") != ""),
+		)
+		return nil
+	}
+}
+
+// withSession loads the scs session before the handler and saves it after.
+func (h *Handler) withSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
+}
+
+// errorsInside renders a handler's error inside the session middleware, so
+// the error page is written while scs still wraps the response: the session
+// is saved once and one Set-Cookie goes out (scs commits on the first byte).
+func (h *Handler) errorsInside(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		return nil
+	}
+}
+
+// clientIP returns the visitor's address for rate limits. On Fly.io the
+// edge proxy sets Fly-Client-IP (and overwrites any value a client sent);
+// anywhere else that header is ignored, and X-Forwarded-For is never trusted.
+func clientIP(onFly bool) echo.IPExtractor {
+	return func(r *http.Request) string {
+		if onFly {
+			if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("Fly-Client-IP"))); ip != nil {
+				return ip.String()
+			}
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
+	}
+}
+
+// csrfField and csrfHeader carry the token: a hidden field in plain forms,
+// a header on htmx requests (set on <body> with hx-headers).
+const (
+	csrfField  = "_csrf"
+	csrfHeader = "X-CSRF-Token"
+	csrfKey    = "csrf"
+)
+
+func (h *Handler) csrfCookieName() string {
+	if h.cfg.Secure() {
+		return "__Host-csrf" // only settable by this host, over HTTPS, for path /
+	}
+	return "csrf"
+}
+
+// csrf protects every unsafe method with a double-submit token: a random
+// value in an HttpOnly cookie that the form or header must repeat. Unlike
+// Echo's CSRF middleware it always renders a real token (never the
+// Sec-Fetch-Site placeholder), so forms work in browsers that do not send
+// that header; cross-site requests that do send it are refused outright.
+func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	name := h.csrfCookieName()
+	return func(c echo.Context) error {
+		token := ""
+		if ck, err := c.Cookie(name); err == nil && len(ck.Value) == 43 {
+			token = ck.Value
+		}
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if site := c.Request().Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+				return echo.NewHTTPError(http.StatusForbidden, "This form was sent from another website, so it was refused.")
+			}
+			if token == "" {
+				return echo.NewHTTPError(http.StatusForbidden, "Your session had expired, so nothing was saved. Please reload the page and try again.")
+			}
+			sent := c.Request().Header.Get(csrfHeader)
+			if sent == "" {
+				sent = c.FormValue(csrfField)
+			}
+			if !equalTokens(sent, token) {
+				return echo.NewHTTPError(http.StatusForbidden, "This form had expired, so nothing was saved. Please reload the page and try again.")
+			}
+		}
+		if token == "" {
+			var b [32]byte
+			rand.Read(b[:])
+			token = base64.RawURLEncoding.EncodeToString(b[:])
+			c.SetCookie(&http.Cookie{
+				Name: name, Value: token, Path: "/",
+				HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode,
+			})
+		}
+		c.Set(csrfKey, token)
+		return next(c)
+	}
+}
+
+func equalTokens(sent, want string) bool {
+	return sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+}

@@ -1,0 +1,76 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/db"
+)
+
+// servicesData is what the home and services pages show.
+type servicesData struct {
+	Services []db.Service
+}
+
+func (h *Handler) business(c echo.Context) (db.Business, error) {
+	return db.GetBusiness(c.Request().Context(), h.db)
+}
+
+// showHome is the front page: who, what, where, and the way to book.
+func (h *Handler) showHome(c echo.Context) error {
+	services, err := db.ListActiveServices(c.Request().Context(), h.db)
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "", "", servicesData{services})
+	if err != nil {
+		return err
+	}
+	p.Title = p.Business.Tagline
+	p.Description = p.Business.Intro
+	return h.render(c, http.StatusOK, "home", "", p)
+}
+
+func (h *Handler) showServices(c echo.Context) error {
+	services, err := db.ListActiveServices(c.Request().Context(), h.db)
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Services and prices",
+		"Sports massage sessions and prices, at the studio in St Ives or as a mobile visit.", servicesData{services})
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, "services", "", p)
+}
+
+func (h *Handler) showAbout(c echo.Context) error {
+	return h.simplePage(c, "about", "About", "Who we are and how a sports massage session works.")
+}
+
+func (h *Handler) showContact(c echo.Context) error {
+	return h.simplePage(c, "contact", "Contact", "Phone, email, studio address and opening hours.")
+}
+
+func (h *Handler) showPrivacy(c echo.Context) error {
+	return h.simplePage(c, "privacy", "Privacy", "What personal information this site collects and why.")
+}
+
+// showBook is the way to book until online booking exists.
+func (h *Handler) showBook(c echo.Context) error {
+	return h.simplePage(c, "book", "Book a session", "Book a sports massage at the studio in St Ives or a mobile visit.")
+}
+
+func (h *Handler) simplePage(c echo.Context, name, title, description string) error {
+	p, err := h.page(c, title, description, nil)
+	if err != nil {
+		return err
+	}
+	return h.render(c, http.StatusOK, name, "", p)
+}
+
+// favicon serves the SVG icon to browsers that ask for /favicon.ico.
+func (h *Handler) favicon(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, h.assets.URL("img/favicon.svg"))
+}

@@ -1,0 +1,62 @@
+package handlers
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/views"
+)
+
+// renderer adapts views.Renderer to echo.Renderer.
+type renderer struct{ v *views.Renderer }
+
+func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) error {
+	return r.v.Render(w, name, data)
+}
+
+// isFragment reports whether the request wants a fragment: htmx asked for
+// it, and it is not a boosted navigation (which wants the whole page).
+func isFragment(c echo.Context) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true"
+}
+
+// page fills the data every full page needs.
+func (h *Handler) page(c echo.Context, title, description string, data any) (views.Page, error) {
+	b, err := h.business(c)
+	if err != nil {
+		return views.Page{}, err
+	}
+	token, _ := c.Get(csrfKey).(string)
+	return views.Page{
+		Title:       title,
+		Description: description,
+		Canonical:   h.cfg.BaseURL.String() + c.Request().URL.Path,
+		Path:        c.Request().URL.Path,
+		CSRF:        token,
+		Business:    b,
+		Data:        data,
+	}, nil
+}
+
+// render answers with the page name in the layout, or — for an htmx
+// request — with only its block fragment (if fragment is not empty).
+func (h *Handler) render(c echo.Context, status int, name, fragment string, p views.Page) error {
+	hd := c.Response().Header()
+	hd.Add("Vary", "HX-Request")
+	hd.Set("Cache-Control", "private, no-cache")
+	if fragment != "" && isFragment(c) {
+		name += "#" + fragment
+	}
+	var buf bytes.Buffer
+	if err := h.views.Render(&buf, name, p); err != nil {
+		return err
+	}
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(status)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}

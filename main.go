@@ -1,0 +1,266 @@
+// Command dynamicmotion is the website of Dynamic Motion Sports Therapy:
+// articles, live comments, online booking and the therapist's admin area, in
+// one binary with PostgreSQL as its only store.
+//
+// Usage:
+//
+//	dynamicmotion [serve]        run the site (the default)
+//	dynamicmotion migrate        apply pending database migrations and exit
+//	dynamicmotion seed           load the demo content (safe to repeat)
+//	dynamicmotion admin-password set the therapist's password from stdin
+//
+// Configuration comes from the environment; see README.md. With
+// DATABASE_URL unset, a private PostgreSQL is started under ./data.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Europe/London on any base image
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/uptrace/bun"
+	"golang.org/x/term"
+
+	"dynamicmotion/config"
+	"dynamicmotion/db"
+	"dynamicmotion/devpg"
+	"dynamicmotion/handlers"
+	"dynamicmotion/password"
+	"dynamicmotion/static"
+	"dynamicmotion/views"
+)
+
+// shutdownGrace is how long in-flight requests get to finish after SIGINT or
+// SIGTERM; fly.toml's kill_timeout leaves a second more than this.
+const shutdownGrace = 4 * time.Second
+
+const usage = `usage: dynamicmotion [serve | migrate | seed | admin-password]`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "configuration error:", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "migrate":
+		err = withDatabase(ctx, cfg, log, func(_, direct *bun.DB) error { return migrate(ctx, direct, log) })
+	case "seed":
+		err = withDatabase(ctx, cfg, log, func(app, direct *bun.DB) error {
+			if err := migrate(ctx, direct, log); err != nil {
+				return err
+			}
+			return db.Seed(ctx, app)
+		})
+	case "admin-password":
+		err = withDatabase(ctx, cfg, log, func(app, _ *bun.DB) error { return setAdminPassword(ctx, cfg, app, stdin, stderr) })
+	case "help", "-h", "--help":
+		fmt.Fprintln(stderr, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		log.Error(cmd+" failed", slog.Any("err", err))
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.OnFly {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// withDatabase opens the pooled and the direct connection (starting the
+// private development server when DATABASE_URL is unset), runs fn, and
+// closes everything.
+func withDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(app, direct *bun.DB) error) error {
+	appURL, directURL := cfg.DatabaseURL, cfg.DirectDatabaseURL
+	if appURL == "" {
+		dev, err := devpg.Start(ctx, "data", "dynamicmotion", log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := dev.Stop(stopCtx); err != nil {
+				log.Warn("stopping dev postgres", slog.Any("err", err))
+			}
+		}()
+		appURL, directURL = dev.DSN(), dev.DSN()
+	}
+	app, err := db.Open(ctx, appURL, db.Options{Debug: cfg.DBDebug})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	direct, err := db.Open(ctx, directURL, db.Options{MaxOpenConns: 3, ReadTimeout: 10 * time.Minute, AppName: "dynamicmotion-direct"})
+	if err != nil {
+		return err
+	}
+	defer direct.Close()
+	return fn(app, direct)
+}
+
+func migrate(ctx context.Context, direct *bun.DB, log *slog.Logger) error {
+	applied, err := db.Migrate(ctx, direct)
+	if len(applied) > 0 {
+		log.Info("migrations applied", slog.String("names", strings.Join(applied, ", ")))
+	}
+	return err
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	return withDatabase(ctx, cfg, log, func(app, direct *bun.DB) error {
+		if cfg.DatabaseURL == "" { // development: make the private database ready to browse
+			if err := migrate(ctx, direct, log); err != nil {
+				return err
+			}
+			if err := db.Seed(ctx, app); err != nil {
+				return fmt.Errorf("seeding: %w", err)
+			}
+		}
+		assets, err := static.Load()
+		if err != nil {
+			return err
+		}
+		renderer, err := views.New(map[string]any{"asset": assets.URL})
+		if err != nil {
+			return err
+		}
+
+		store := postgresstore.NewWithCleanupInterval(app.DB, 30*time.Minute)
+		defer store.StopCleanup()
+		sessions := scs.New()
+		sessions.Store = store
+		sessions.Lifetime = 24 * time.Hour
+		sessions.Cookie.Name = "session"
+		if cfg.Secure() {
+			sessions.Cookie.Name = "__Host-session"
+		}
+		sessions.Cookie.HttpOnly = true
+		sessions.Cookie.Secure = cfg.Secure()
+		sessions.Cookie.SameSite = http.SameSiteLaxMode
+		sessions.Cookie.Path = "/"
+
+		done := make(chan struct{})
+		h := handlers.New(handlers.Deps{
+			Config: cfg, DB: app, Views: renderer, Assets: assets,
+			Sessions: sessions, Log: log, Done: done,
+		})
+		srv := &http.Server{
+			Addr:              ":" + strconv.Itoa(cfg.Port),
+			Handler:           h.Echo(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			// WriteTimeout stays 0: event streams stay open for minutes.
+		}
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			return fmt.Errorf("PORT %d: %w", cfg.Port, err)
+		}
+		log.Info("listening", slog.String("url", cfg.BaseURL.String()), slog.Int("port", cfg.Port))
+
+		serveErr := make(chan error, 1)
+		go func() { serveErr <- srv.Serve(ln) }()
+		select {
+		case err := <-serveErr:
+			return err
+		case <-ctx.Done():
+		}
+
+		log.Info("shutting down: draining requests", slog.Duration("grace", shutdownGrace))
+		close(done) // ends event streams so that they do not hold the drain
+		drainCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := srv.Shutdown(drainCtx); err != nil {
+			log.Warn("drain incomplete, closing remaining connections", slog.Any("err", err))
+			srv.Close()
+		}
+		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		log.Info("stopped")
+		return nil
+	})
+}
+
+// setAdminPassword reads a password (twice, hidden, on a terminal; one line
+// otherwise) and stores its hash for ADMIN_EMAIL.
+func setAdminPassword(ctx context.Context, cfg config.Config, app *bun.DB, stdin io.Reader, stderr io.Writer) error {
+	if cfg.AdminEmail == "" {
+		return errors.New("ADMIN_EMAIL is not set: it names the account whose password to set")
+	}
+	var pw string
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(stderr, "New password for %s: ", cfg.AdminEmail)
+		first, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(stderr, "Once more: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return err
+		}
+		if string(first) != string(again) {
+			return errors.New("the two passwords differ; nothing changed")
+		}
+		pw = string(first)
+	} else {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	if err := db.SetAdminPassword(ctx, app, cfg.AdminEmail, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "password set for %s\n", cfg.AdminEmail)
+	return nil
+}

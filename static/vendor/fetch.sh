@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Re-fetch the vendored front-end files from the npm registry and verify them
+# against the checksums pinned in SHA256SUMS. `make vendor` runs it;
+# `make vendor VERIFY=1` only checks the committed files.
+#
+# To upgrade: change the version below, run `UPDATE=1 ./fetch.sh`, review the
+# diff of SHA256SUMS and the file, and commit both.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+HTMX_VERSION=2.0.11
+
+if [[ ${VERIFY:-} == 1 ]]; then
+  sha256sum --check --strict SHA256SUMS
+  exit 0
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# npm pack checks the registry's integrity hash of the tarball itself.
+(cd "$tmp" && npm pack --silent "htmx.org@${HTMX_VERSION}" >/dev/null)
+tar -xzf "$tmp"/htmx.org-"${HTMX_VERSION}".tgz -C "$tmp" package/dist/htmx.min.js
+cp "$tmp"/package/dist/htmx.min.js htmx.min.js
+
+if [[ ${UPDATE:-} == 1 ]]; then
+  sha256sum htmx.min.js > SHA256SUMS
+  echo "htmx.org@${HTMX_VERSION}: SHA256SUMS updated"
+else
+  sha256sum --check --strict SHA256SUMS
+fi

@@ -1,0 +1,70 @@
+package views
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+)
+
+// London is the business's time zone; times are shown in it.
+var London = mustLoad("Europe/London")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+var baseFuncs = template.FuncMap{
+	"pounds":     Pounds,
+	"minutes":    Minutes,
+	"paragraphs": Paragraphs,
+	"year":       func() int { return time.Now().In(London).Year() },
+	"date":       func(t time.Time) string { return t.In(London).Format("2 January 2006") },
+	"navItem":    newNavItem,
+}
+
+// NavItem is one link of the main navigation.
+type NavItem struct {
+	Href, Label string
+	Current     bool // the page being shown is this item or below it
+}
+
+func newNavItem(current, href, label string) NavItem {
+	return NavItem{Href: href, Label: label, Current: current == href || strings.HasPrefix(current, href+"/")}
+}
+
+// Pounds formats pence as a price: 3000 → "£30", 3550 → "£35.50".
+func Pounds(pence int) string {
+	if pence%100 == 0 {
+		return fmt.Sprintf("£%d", pence/100)
+	}
+	return fmt.Sprintf("£%d.%02d", pence/100, pence%100)
+}
+
+// Minutes formats a duration in minutes: 30 → "30 min", 90 → "1 h 30 min".
+func Minutes(m int) string {
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%d min", m)
+	case m%60 == 0:
+		return fmt.Sprintf("%d h", m/60)
+	default:
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	}
+}
+
+// Paragraphs splits plain text on blank lines, for settings such as "about"
+// that the therapist writes without markup.
+func Paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

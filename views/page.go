@@ -1,0 +1,22 @@
+package views
+
+import "dynamicmotion/db"
+
+// Page is what every full page gets: the layout's needs plus the page's own
+// data in Data.
+type Page struct {
+	Title       string // the page's own title; the layout adds the site name
+	Description string // meta description
+	Canonical   string // absolute canonical URL
+	Path        string // request path, for marking the current nav item
+	CSRF        string // token for forms and htmx requests
+	Business    db.Business
+	Data        any
+}
+
+// Error is the data of the error page and fragment.
+type Error struct {
+	Status  int
+	Heading string
+	Message string
+}
