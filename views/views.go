@@ -19,6 +19,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"text/template/parse"
 )
 
 //go:embed layout.html partials/*.html pages/*.html
@@ -58,6 +59,9 @@ func New(funcs template.FuncMap) (*Renderer, error) {
 		if t.Lookup("content") == nil {
 			return nil, fmt.Errorf("views: %s does not define \"content\"", file)
 		}
+		if err := checkCalls(t); err != nil {
+			return nil, fmt.Errorf("views: %s: %w", file, err)
+		}
 		r.pages[strings.TrimSuffix(path.Base(file), ".html")] = t
 	}
 	return r, nil
@@ -84,6 +88,55 @@ func (r *Renderer) Render(w io.Writer, name string, data any) error {
 	}
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+// checkCalls fails if any template in the set calls a template that does
+// not exist: html/template would only notice when a visitor hit that page.
+func checkCalls(set *template.Template) error {
+	var walk func(n parse.Node) error
+	walk = func(n parse.Node) error {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return nil
+			}
+			for _, c := range n.Nodes {
+				if err := walk(c); err != nil {
+					return err
+				}
+			}
+		case *parse.TemplateNode:
+			if set.Lookup(n.Name) == nil {
+				return fmt.Errorf("template %q is called but not defined", n.Name)
+			}
+		case *parse.IfNode:
+			return walkBranch(walk, &n.BranchNode)
+		case *parse.RangeNode:
+			return walkBranch(walk, &n.BranchNode)
+		case *parse.WithNode:
+			return walkBranch(walk, &n.BranchNode)
+		}
+		return nil
+	}
+	for _, t := range set.Templates() {
+		if t.Tree == nil {
+			continue
+		}
+		if err := walk(t.Tree.Root); err != nil {
+			return fmt.Errorf("in %s: %w", t.Name(), err)
+		}
+	}
+	return nil
+}
+
+func walkBranch(walk func(parse.Node) error, b *parse.BranchNode) error {
+	if err := walk(b.List); err != nil {
+		return err
+	}
+	if b.ElseList != nil {
+		return walk(b.ElseList)
+	}
+	return nil
 }
 
 // Has reports whether name (a page or "page#block") exists.
