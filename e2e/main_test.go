@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,7 +169,7 @@ func siteEnv(set map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if !contains(own, name) {
+		if !slices.Contains(own, name) {
 			env = append(env, kv)
 		}
 	}
@@ -176,15 +177,6 @@ func siteEnv(set map[string]string) []string {
 		env = append(env, k+"="+v)
 	}
 	return env
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // server is the running `dynamicmotion serve` process.
@@ -242,6 +234,7 @@ func (s *server) stop() error {
 	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
 		return fmt.Errorf("sending SIGINT to the server: %w", err)
 	}
+	start := time.Now()
 	select {
 	case <-s.exited:
 	case <-time.After(shutdownTimeout):
@@ -251,6 +244,9 @@ func (s *server) stop() error {
 	}
 	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
 		return fmt.Errorf("after SIGINT the server exited with status %d, want 0 (graceful shutdown)", code)
+	}
+	if testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "e2e: the server stopped cleanly %s after SIGINT\n", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
