@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // Config is the validated configuration of one process.
@@ -140,5 +142,21 @@ func databaseURL(name, v string) (string, error) {
 	default:
 		return "", &Error{name, fmt.Sprintf("unknown sslmode %q", m)}
 	}
+	if !pgdriverAccepts(v) {
+		return "", &Error{name, "has a parameter the PostgreSQL driver cannot use (check the *_timeout values and certificate paths)"}
+	}
 	return v, nil
+}
+
+// pgdriverAccepts runs the driver's own DSN parser, which panics on what it
+// cannot use (a bad timeout, an unreadable certificate). The panic text may
+// quote the URL with its password, so only the verdict is kept.
+func pgdriverAccepts(dsn string) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	pgdriver.NewConnector(pgdriver.WithDSN(dsn))
+	return true
 }

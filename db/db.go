@@ -8,6 +8,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,7 +46,7 @@ func Open(ctx context.Context, dsn string, o Options) (_ *bun.DB, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("database URL: %v", r)
+			err = errors.New("database URL is malformed") // the panic text may quote the password
 		}
 	}()
 	connector := pgdriver.NewConnector(

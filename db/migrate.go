@@ -25,7 +25,8 @@ func newMigrator(bdb *bun.DB) (*migrate.Migrator, error) {
 // Migrate applies every pending migration and returns the names it applied.
 // It holds a PostgreSQL advisory lock for the whole run, so instances that
 // start together take turns instead of racing (bun's own lock is a table
-// row that a crash leaves behind).
+// row that a crash leaves behind). The lock holds one connection of bdb's
+// pool while bun uses another, so the pool needs at least two.
 func Migrate(ctx context.Context, bdb *bun.DB) ([]string, error) {
 	m, err := newMigrator(bdb)
 	if err != nil {
@@ -51,6 +52,10 @@ func Migrate(ctx context.Context, bdb *bun.DB) ([]string, error) {
 		names = append(names, mg.Name)
 	}
 	if err != nil {
+		// bun lists the migration that failed in the group; it was not applied.
+		if len(names) > 0 {
+			names = names[:len(names)-1]
+		}
 		return names, fmt.Errorf("migrating: %w", err)
 	}
 	return names, nil
@@ -62,6 +67,17 @@ func PendingMigrations(ctx context.Context, bdb *bun.DB) ([]string, error) {
 	m, err := newMigrator(bdb)
 	if err != nil {
 		return nil, err
+	}
+	var exists bool
+	if err := bdb.NewRaw("SELECT to_regclass('bun_migrations') IS NOT NULL").Scan(ctx, &exists); err != nil {
+		return nil, err
+	}
+	if !exists { // never migrated: everything is pending
+		all, err := migrations.All()
+		if err != nil {
+			return nil, err
+		}
+		return all, nil
 	}
 	all, err := m.MigrationsWithStatus(ctx)
 	if err != nil {

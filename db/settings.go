@@ -26,18 +26,7 @@ type Business struct {
 	MobileArea    string    `bun:"mobile_area"`
 	HoursSummary  string    `bun:"hours_summary"`
 	IsExample     bool      `bun:"is_example"`
-	UpdatedAt     time.Time `bun:"updated_at"`
-}
-
-// PhoneURI is the tel: form of the phone number (spaces removed).
-func (b Business) PhoneURI() string {
-	out := make([]rune, 0, len(b.Phone))
-	for _, r := range b.Phone {
-		if r == '+' || (r >= '0' && r <= '9') {
-			out = append(out, r)
-		}
-	}
-	return "tel:" + string(out)
+	UpdatedAt     time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
 // GetBusiness returns the practice's settings row.

@@ -41,10 +41,13 @@ type Deps struct {
 	Done     <-chan struct{}
 }
 
-// New returns a Handler over d.
+// New returns a Handler over d. It sets d.Sessions.ErrorFunc so that
+// session store failures get the site's error page.
 func New(d Deps) *Handler {
-	return &Handler{
+	h := &Handler{
 		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
 		sessions: d.Sessions, log: d.Log, done: d.Done,
 	}
+	h.sessions.ErrorFunc = h.sessionError
+	return h
 }

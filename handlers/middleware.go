@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // contentSecurityPolicy allows only this origin: no inline script or style,
@@ -76,9 +78,44 @@ func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// recover turns a panic into a 500 logged with its stack and request id.
+func (h *Handler) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			h.log.Error("panic", slog.String("id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.Any("err", err), slog.String("stack", string(stack)))
+			return err
+		},
+	})(next)
+}
+
+// echoContextKey carries the echo.Context through scs, whose ErrorFunc only
+// sees the http.Request.
+type echoContextKey struct{}
+
 // withSession loads the scs session before the handler and saves it after.
+// When the session store fails (the database is down), scs calls
+// sessionError, which answers through the site's error handler.
 func (h *Handler) withSession(next echo.HandlerFunc) echo.HandlerFunc {
-	return echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
+	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), echoContextKey{}, c)))
+		return wrapped(c)
+	}
+}
+
+// sessionError is scs's ErrorFunc: a friendly page (503 when the database
+// is unreachable) instead of scs's plain-text 500.
+func (h *Handler) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	c, ok := r.Context().Value(echoContextKey{}).(echo.Context)
+	if !ok {
+		http.Error(w, "The site is briefly unavailable. Please try again in a minute.", http.StatusServiceUnavailable)
+		return
+	}
+	c.SetRequest(r)
+	c.SetResponse(echo.NewResponse(w, c.Echo()))
+	h.handleError(err, c)
 }
 
 // errorsInside renders a handler's error inside the session middleware, so

@@ -70,6 +70,16 @@ func (h *Handler) simplePage(c echo.Context, name, title, description string) er
 	return h.render(c, http.StatusOK, name, "", p)
 }
 
+// serveAsset serves an embedded file by its hashed URL; an unknown one gets
+// the site's 404 page.
+func (h *Handler) serveAsset(c echo.Context) error {
+	if !h.assets.Has(c.Request().URL.Path) {
+		return echo.ErrNotFound
+	}
+	h.assets.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
 // favicon serves the SVG icon to browsers that ask for /favicon.ico.
 func (h *Handler) favicon(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, h.assets.URL("img/favicon.svg"))

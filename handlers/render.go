@@ -56,6 +56,7 @@ func (h *Handler) render(c echo.Context, status int, name, fragment string, p vi
 		return err
 	}
 	if c.Request().Method == http.MethodHead {
+		hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		return c.NoContent(status)
 	}
 	return c.HTMLBlob(status, buf.Bytes())

@@ -23,40 +23,38 @@ func (h *Handler) Echo() *echo.Echo {
 		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
 		h.logRequests,
 		h.securityHeaders,
-		middleware.Recover(),
+		h.recover,
 	)
 
 	// Probes and assets: no session, no CSRF, no body.
 	get(e, "/healthz", h.healthz)
 	get(e, "/readyz", h.readyz)
-	get(e, static.Prefix+"*", echo.WrapHandler(h.assets))
+	get(e, static.Prefix+"*", h.serveAsset)
 	get(e, "/favicon.ico", h.favicon)
 
-	// The site: sessions, CSRF and errors rendered inside the session scope.
-	site := e.Group("",
+	// Pages: sessions, CSRF, and errors rendered inside the session scope.
+	// The chain is given per route, not through a Group: a group with
+	// middleware catches every unknown path and method, which would turn a
+	// wrong method into 403 or 404 instead of 405.
+	site := []echo.MiddlewareFunc{
 		middleware.BodyLimit("64K"),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 		h.withSession,
 		h.errorsInside,
-		middleware.Recover(),
+		h.recover,
 		h.csrf,
-	)
-	get(site, "/", h.showHome)
-	get(site, "/services", h.showServices)
-	get(site, "/about", h.showAbout)
-	get(site, "/contact", h.showContact)
-	get(site, "/privacy", h.showPrivacy)
-	get(site, "/book", h.showBook)
+	}
+	get(e, "/", h.showHome, site...)
+	get(e, "/services", h.showServices, site...)
+	get(e, "/about", h.showAbout, site...)
+	get(e, "/contact", h.showContact, site...)
+	get(e, "/privacy", h.showPrivacy, site...)
+	get(e, "/book", h.showBook, site...)
 	return e
 }
 
-// router is what *echo.Echo and *echo.Group share.
-type router interface {
-	Add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-}
-
 // get registers a page for GET and HEAD (uptime checkers use HEAD).
-func get(r router, path string, h echo.HandlerFunc) {
-	r.Add(http.MethodGet, path, h)
-	r.Add(http.MethodHead, path, h)
+func get(e *echo.Echo, path string, h echo.HandlerFunc, mw ...echo.MiddlewareFunc) {
+	e.Add(http.MethodGet, path, h, mw...)
+	e.Add(http.MethodHead, path, h, mw...)
 }

@@ -88,6 +88,12 @@ func (a *Assets) URL(name string) string {
 	return u
 }
 
+// Has reports whether urlPath is the hashed URL of an asset.
+func (a *Assets) Has(urlPath string) bool {
+	_, ok := a.byURL[urlPath]
+	return ok
+}
+
 // ServeHTTP serves a hashed asset with immutable caching, gzip when the
 // client accepts it, and ETag revalidation; anything else is 404.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,19 @@ var baseFuncs = template.FuncMap{
 	"year":       func() int { return time.Now().In(London).Year() },
 	"date":       func(t time.Time) string { return t.In(London).Format("2 January 2006") },
 	"navItem":    newNavItem,
+	"tel":        Tel,
+}
+
+// Tel turns a phone number as people write it ("01480 000000") into a tel:
+// link. Only + and digits survive, so the result is safe as a URL.
+func Tel(phone string) template.URL {
+	out := make([]rune, 0, len(phone))
+	for _, r := range phone {
+		if r == '+' || (r >= '0' && r <= '9') {
+			out = append(out, r)
+		}
+	}
+	return template.URL("tel:" + string(out))
 }
 
 // NavItem is one link of the main navigation.
@@ -39,6 +52,9 @@ func newNavItem(current, href, label string) NavItem {
 
 // Pounds formats pence as a price: 3000 → "£30", 3550 → "£35.50".
 func Pounds(pence int) string {
+	if pence < 0 {
+		return "−" + Pounds(-pence)
+	}
 	if pence%100 == 0 {
 		return fmt.Sprintf("£%d", pence/100)
 	}
@@ -61,10 +77,20 @@ func Minutes(m int) string {
 // that the therapist writes without markup.
 func Paragraphs(s string) []string {
 	var out []string
-	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
+	var cur []string
+	flush := func() {
+		if p := strings.TrimSpace(strings.Join(cur, "\n")); p != "" {
 			out = append(out, p)
 		}
+		cur = cur[:0]
 	}
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
 	return out
 }

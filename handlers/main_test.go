@@ -1,0 +1,354 @@
+package handlers
+
+// This file holds the test server and the helpers the other *_test.go files
+// share. The tests run the real Echo (h.Echo()) against the real PostgreSQL
+// that dbtest provides, wired the way main.go wires the binary.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/postgresstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"dynamicmotion/config"
+	"dynamicmotion/db"
+	"dynamicmotion/db/dbtest"
+	"dynamicmotion/static"
+	"dynamicmotion/views"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+const (
+	practiceName = "Dynamic Motion Sports Therapy"
+	httpBase     = "http://example.test"
+	httpsBase    = "https://example.test"
+	// sessionKey is the session key the test routes write.
+	sessionKey = "test-value"
+)
+
+var (
+	seedOnce sync.Once
+	seedErr  error
+)
+
+// seededDB is the package's migrated test database with the demo content.
+func seededDB(t *testing.T) *bun.DB {
+	t.Helper()
+	bdb := dbtest.DB(t)
+	seedOnce.Do(func() { seedErr = db.Seed(context.Background(), bdb) })
+	if seedErr != nil {
+		t.Fatalf("db.Seed: %v", seedErr)
+	}
+	return bdb
+}
+
+// unreachableDB is a *bun.DB whose server does not exist (a closed port), as
+// when PostgreSQL is down. It is built without db.Open, which would ping.
+func unreachableDB(t *testing.T) *bun.DB {
+	t.Helper()
+	sqldb := sql.OpenDB(pgdriver.NewConnector(
+		pgdriver.WithDSN("postgres://postgres@127.0.0.1:1/down?sslmode=disable"),
+		pgdriver.WithDialTimeout(time.Second),
+	))
+	bdb := bun.NewDB(sqldb, pgdialect.New())
+	t.Cleanup(func() { bdb.Close() })
+	return bdb
+}
+
+// testServer is the site as main.go assembles it, plus test-only routes.
+type testServer struct {
+	cfg    config.Config
+	h      *Handler
+	e      *echo.Echo
+	assets *static.Assets
+	log    *syncBuffer
+	store  *countingStore
+}
+
+// newTestServer builds the site over the seeded test database. BaseURL is
+// http://example.test unless override changes it (or anything else in the
+// configuration).
+func newTestServer(t *testing.T, override func(*config.Config)) *testServer {
+	t.Helper()
+	return newTestServerDB(t, seededDB(t), override)
+}
+
+// newTestServerDB builds the site over bdb, for the database-outage and
+// readiness tests.
+func newTestServerDB(t *testing.T, bdb *bun.DB, override func(*config.Config)) *testServer {
+	t.Helper()
+	base, _ := url.Parse(httpBase)
+	cfg := config.Config{Port: 8080, BaseURL: base, LogLevel: slog.LevelDebug}
+	if override != nil {
+		override(&cfg)
+	}
+
+	assets, err := static.Load()
+	if err != nil {
+		t.Fatalf("static.Load: %v", err)
+	}
+	renderer, err := views.New(map[string]any{"asset": assets.URL})
+	if err != nil {
+		t.Fatalf("views.New: %v", err)
+	}
+
+	// As in main.go, with a store that counts its writes and no cleanup
+	// goroutine.
+	store := &countingStore{PostgresStore: postgresstore.NewWithCleanupInterval(bdb.DB, 0)}
+	sessions := scs.New()
+	sessions.Store = store
+	sessions.Lifetime = 24 * time.Hour
+	sessions.Cookie.Name = "session"
+	if cfg.Secure() {
+		sessions.Cookie.Name = "__Host-session"
+	}
+	sessions.Cookie.HttpOnly = true
+	sessions.Cookie.Secure = cfg.Secure()
+	sessions.Cookie.SameSite = http.SameSiteLaxMode
+	sessions.Cookie.Path = "/"
+
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+
+	h := New(Deps{Config: cfg, DB: bdb, Views: renderer, Assets: assets, Sessions: sessions, Log: log, Done: done})
+	e := h.Echo()
+	// Echo's Recover middleware logs panics through e.Logger, not slog:
+	// keep them in the test's log buffer rather than on stdout.
+	e.Logger.SetOutput(logs)
+	addTestRoutes(e, h)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &testServer{cfg: cfg, h: h, e: e, assets: assets, log: logs, store: store}
+}
+
+func secure(c *config.Config) { c.BaseURL, _ = url.Parse(httpsBase) }
+
+// siteMiddleware is the middleware of the site group in routes.go, in the
+// same order, so that test routes behave like the site's own forms.
+func siteMiddleware(h *Handler) []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
+		middleware.BodyLimit("64K"),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		h.withSession,
+		h.errorsInside,
+		middleware.Recover(),
+		h.csrf,
+	}
+}
+
+// addTestRoutes adds the routes that exercise middleware the site's pages
+// do not reach yet (forms, session writes, failures).
+func addTestRoutes(e *echo.Echo, h *Handler) {
+	g := e.Group("/_test", siteMiddleware(h)...)
+	// A form that changes nothing.
+	g.POST("/form", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+	// A form that reads its whole body, as real forms do.
+	g.POST("/read", func(c echo.Context) error {
+		if _, err := c.FormParams(); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	})
+	// A form that stores the field v in the session.
+	g.POST("/session", func(c echo.Context) error {
+		h.sessions.Put(c.Request().Context(), sessionKey, c.FormValue("v"))
+		return c.NoContent(http.StatusNoContent)
+	})
+	// A form that stores v in the session and then fails validation.
+	g.POST("/session-error", func(c echo.Context) error {
+		h.sessions.Put(c.Request().Context(), sessionKey, c.FormValue("v"))
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Please check the form.")
+	})
+	g.GET("/boom", func(c echo.Context) error { return errors.New("boom") })
+	g.GET("/panic", func(c echo.Context) error { panic("kaboom") })
+	g.GET("/ip", func(c echo.Context) error { return c.String(http.StatusOK, c.RealIP()) })
+}
+
+// countingStore is the Postgres session store, counting Commit calls.
+type countingStore struct {
+	*postgresstore.PostgresStore
+	commits atomic.Int64
+}
+
+func (s *countingStore) Commit(token string, b []byte, expiry time.Time) error {
+	s.commits.Add(1)
+	return s.PostgresStore.Commit(token, b, expiry)
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logLine is the part of a JSON log line the tests look at.
+type logLine struct {
+	Level  string `json:"level"`
+	Msg    string `json:"msg"`
+	ID     string `json:"id"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Status int    `json:"status"`
+	Err    string `json:"err"`
+}
+
+func (b *syncBuffer) lines(t *testing.T) []logLine {
+	t.Helper()
+	var out []logLine
+	for _, l := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var ll logLine
+		if err := json.Unmarshal([]byte(l), &ll); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		out = append(out, ll)
+	}
+	return out
+}
+
+// requestLines returns the request log lines (msg "request").
+func (b *syncBuffer) requestLines(t *testing.T) []logLine {
+	t.Helper()
+	var out []logLine
+	for _, l := range b.lines(t) {
+		if l.Msg == "request" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// response is a finished response with its body read.
+type response struct {
+	*http.Response
+	body string
+}
+
+// serve sends req through the server.
+func (s *testServer) serve(t *testing.T, req *http.Request) response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.e.ServeHTTP(rec, req)
+	res := rec.Result()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{res, string(b)}
+}
+
+// get sends a GET for target with the given header lines ("Name: value").
+func (s *testServer) get(t *testing.T, target string, headers ...string) response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
+	setHeaders(t, req, headers)
+	return s.serve(t, req)
+}
+
+func setHeaders(t *testing.T, req *http.Request, headers []string) {
+	t.Helper()
+	for _, hl := range headers {
+		k, v, ok := strings.Cut(hl, ":")
+		if !ok {
+			t.Fatalf("header %q: want \"Name: value\"", hl)
+		}
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+}
+
+// postForm builds a urlencoded POST of form.
+func postForm(target string, form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}
+
+// cookie returns the response's cookie called name, or nil.
+func (r response) cookie(name string) *http.Cookie {
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// setCookies returns how many Set-Cookie headers name the cookie.
+func (r response) setCookies(name string) int {
+	n := 0
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// csrfCookie visits a page, as a browser does before it posts a form, and
+// returns the CSRF cookie the site set.
+func (s *testServer) csrfCookie(t *testing.T) *http.Cookie {
+	t.Helper()
+	res := s.get(t, "/about")
+	ck := res.cookie(s.h.csrfCookieName())
+	if ck == nil {
+		t.Fatalf("GET /about set no %s cookie; Set-Cookie: %q", s.h.csrfCookieName(), res.Header.Values("Set-Cookie"))
+	}
+	return ck
+}
+
+// sessionRows counts the rows of the sessions table whose data holds marker.
+func sessionRows(t *testing.T, marker string) int {
+	t.Helper()
+	n, err := dbtest.DB(t).NewSelect().Table("sessions").
+		Where("position(?::bytea in data) > 0", []byte(marker)).
+		Count(context.Background())
+	if err != nil {
+		t.Fatalf("counting sessions: %v", err)
+	}
+	return n
+}
+
+// uniqueMarker is a value no other test stores in a session.
+func uniqueMarker(t *testing.T) string {
+	return "marker-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + newRequestID()
+}

@@ -1,0 +1,477 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/config"
+)
+
+// Every response carries the security headers: pages, errors, assets and
+// probes alike. HSTS is sent only when the site is served over HTTPS.
+func TestSecurityHeaders(t *testing.T) {
+	for _, secureSite := range []bool{false, true} {
+		name := "http"
+		var override func(*config.Config)
+		if secureSite {
+			name, override = "https", secure
+		}
+		t.Run(name, func(t *testing.T) {
+			s := newTestServer(t, override)
+			requests := []struct {
+				name   string
+				req    *http.Request
+				status int
+			}{
+				{"home", httptest.NewRequest("GET", "/", nil), 200},
+				{"HEAD home", httptest.NewRequest("HEAD", "/", nil), 200},
+				{"services, htmx", reqWithHeader("GET", "/services", "HX-Request", "true"), 200},
+				{"stylesheet", httptest.NewRequest("GET", s.assets.URL("css/site.css"), nil), 200},
+				{"htmx script, gzip", reqWithHeader("GET", s.assets.URL("vendor/htmx.min.js"), "Accept-Encoding", "gzip"), 200},
+				{"missing asset", httptest.NewRequest("GET", "/static/css/site.css", nil), 404},
+				{"favicon redirect", httptest.NewRequest("GET", "/favicon.ico", nil), 301},
+				{"/healthz", httptest.NewRequest("GET", "/healthz", nil), 200},
+				{"/readyz", httptest.NewRequest("GET", "/readyz", nil), 200},
+				{"unknown page", httptest.NewRequest("GET", "/no-such-page", nil), 404},
+				{"form without CSRF token", postForm("/_test/form", nil), 403},
+				{"server error", httptest.NewRequest("GET", "/_test/boom", nil), 500},
+			}
+			for _, r := range requests {
+				t.Run(r.name, func(t *testing.T) {
+					res := s.serve(t, r.req)
+					if res.StatusCode != r.status {
+						t.Errorf("status = %d, want %d", res.StatusCode, r.status)
+					}
+					checkSecurityHeaders(t, res.Header, secureSite)
+				})
+			}
+		})
+	}
+}
+
+func checkSecurityHeaders(t *testing.T, h http.Header, secureSite bool) {
+	t.Helper()
+	csp := h.Get("Content-Security-Policy")
+	directives := map[string]string{}
+	for _, d := range strings.Split(csp, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+		if name != "" {
+			directives[name] = value
+		}
+	}
+	for _, bad := range []string{"'unsafe-inline'", "'unsafe-eval'", "*"} {
+		for name, value := range directives {
+			for _, f := range strings.Fields(value) {
+				if f == bad {
+					t.Errorf("CSP %s allows %s: %q", name, bad, csp)
+				}
+			}
+		}
+	}
+	for name, want := range map[string]string{
+		"default-src":     "'self'",
+		"script-src":      "'self'",
+		"style-src":       "'self'",
+		"object-src":      "'none'",
+		"base-uri":        "'self'",
+		"form-action":     "'self'",
+		"frame-ancestors": "'none'",
+	} {
+		if got, ok := directives[name]; !ok || got != want {
+			t.Errorf("CSP %s = %q, want %q (CSP: %q)", name, got, want, csp)
+		}
+	}
+	if _, ok := directives["upgrade-insecure-requests"]; ok != secureSite {
+		t.Errorf("CSP upgrade-insecure-requests present = %t, want %t", ok, secureSite)
+	}
+	want := map[string]string{
+		"X-Content-Type-Options":     "nosniff",
+		"X-Frame-Options":            "DENY",
+		"Referrer-Policy":            "strict-origin-when-cross-origin",
+		"Cross-Origin-Opener-Policy": "same-origin",
+	}
+	for name, v := range want {
+		if got := h.Get(name); got != v {
+			t.Errorf("%s = %q, want %q", name, got, v)
+		}
+	}
+	if got := h.Get("Permissions-Policy"); !strings.Contains(got, "camera=()") {
+		t.Errorf("Permissions-Policy = %q, want camera=() and the like", got)
+	}
+	hsts := h.Get("Strict-Transport-Security")
+	switch {
+	case secureSite && !strings.HasPrefix(hsts, "max-age=63072000"):
+		t.Errorf("Strict-Transport-Security = %q, want max-age=63072000 (two years)", hsts)
+	case !secureSite && hsts != "":
+		t.Errorf("Strict-Transport-Security = %q on a plain-HTTP site, want none", hsts)
+	}
+	if id := h.Get(echo.HeaderXRequestID); len(id) != 24 {
+		t.Errorf("X-Request-Id = %q, want 24 hex digits", id)
+	}
+}
+
+func reqWithHeader(method, target, name, value string) *http.Request {
+	r := httptest.NewRequest(method, target, nil)
+	r.Header.Set(name, value)
+	return r
+}
+
+// The CSRF cookie is HttpOnly and SameSite=Lax; over HTTPS it is also
+// Secure and carries the __Host- prefix (so no subdomain can set it).
+func TestCSRFCookieAttributes(t *testing.T) {
+	type cookieAttrs struct {
+		Name     string
+		Path     string
+		Domain   string
+		HttpOnly bool
+		Secure   bool
+		SameSite http.SameSite
+		Length   int
+	}
+	tests := []struct {
+		name     string
+		override func(*config.Config)
+		want     cookieAttrs
+	}{
+		{"http", nil, cookieAttrs{"csrf", "/", "", true, false, http.SameSiteLaxMode, 43}},
+		{"https", secure, cookieAttrs{"__Host-csrf", "/", "", true, true, http.SameSiteLaxMode, 43}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, tc.override)
+			res := s.get(t, "/")
+			if n := len(res.Cookies()); n != 1 {
+				t.Errorf("GET / set %d cookies (%q), want only the CSRF cookie", n, res.Header.Values("Set-Cookie"))
+			}
+			ck := res.cookie(tc.want.Name)
+			if ck == nil {
+				t.Fatalf("no %s cookie; Set-Cookie: %q", tc.want.Name, res.Header.Values("Set-Cookie"))
+			}
+			got := cookieAttrs{ck.Name, ck.Path, ck.Domain, ck.HttpOnly, ck.Secure, ck.SameSite, len(ck.Value)}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("CSRF cookie (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// bodyCSRFToken returns the token the page put in <body hx-headers>.
+func bodyCSRFToken(t *testing.T, body string) string {
+	t.Helper()
+	bodies := selectAll(parseHTML(t, body), "body[hx-headers]")
+	if len(bodies) != 1 {
+		t.Fatalf("no <body hx-headers> in the page")
+	}
+	v, _ := attr(bodies[0], "hx-headers")
+	var headers map[string]string
+	if err := json.Unmarshal([]byte(v), &headers); err != nil {
+		t.Fatalf("hx-headers=%q is not a JSON object of strings: %v", v, err)
+	}
+	return headers[csrfHeader]
+}
+
+// A page renders the real token of its CSRF cookie into <body hx-headers>,
+// so that every htmx request sends it; a returning visitor keeps the token.
+func TestCSRFTokenInPage(t *testing.T) {
+	for _, path := range []string{"/", "/about", "/book"} {
+		t.Run(path, func(t *testing.T) {
+			s := newTestServer(t, nil)
+			first := s.get(t, path)
+			ck := first.cookie("csrf")
+			if ck == nil {
+				t.Fatalf("GET %s set no csrf cookie", path)
+			}
+			if got := bodyCSRFToken(t, first.body); got != ck.Value {
+				t.Errorf("token in the page = %q, want the cookie's %q", got, ck.Value)
+			}
+
+			req := httptest.NewRequest(http.MethodGet, path, nil)
+			req.AddCookie(ck)
+			again := s.serve(t, req)
+			if n := again.setCookies("csrf"); n != 0 {
+				t.Errorf("second visit set the csrf cookie %d times, want 0 (keep the token)", n)
+			}
+			if got := bodyCSRFToken(t, again.body); got != ck.Value {
+				t.Errorf("token in the page on the second visit = %q, want %q", got, ck.Value)
+			}
+		})
+	}
+}
+
+// Every unsafe request must repeat the CSRF cookie's token in the _csrf form
+// field or the X-CSRF-Token header. Sec-Fetch-Site cross-site or same-site
+// is refused even with a valid token; same-origin alone is not enough.
+// A refused form stores nothing.
+func TestCSRF(t *testing.T) {
+	s := newTestServer(t, nil)
+	good := s.csrfCookie(t)
+	other := newTestServer(t, nil).csrfCookie(t) // a valid token of another visitor
+	const (
+		expired   = "Your session had expired"
+		formStale = "This form had expired"
+		elsewhere = "This form was sent from another website"
+	)
+	tests := []struct {
+		name         string
+		cookie       *http.Cookie
+		formToken    string
+		headerToken  string
+		secFetchSite string
+		status       int
+		message      string
+	}{
+		{"no cookie, no token", nil, "", "", "", 403, expired},
+		{"no cookie, a token in the form", nil, good.Value, "", "", 403, expired},
+		{"no cookie, same-origin", nil, "", "", "same-origin", 403, expired},
+		{"cookie, no token", good, "", "", "", 403, formStale},
+		{"cookie, wrong token in the form", good, "wrong", "", "", 403, formStale},
+		{"cookie, wrong token in the header", good, "", "wrong", "", 403, formStale},
+		{"cookie, another visitor's token", good, other.Value, "", "", 403, formStale},
+		{"cookie, right token in the form", good, good.Value, "", "", 204, ""},
+		{"cookie, right token in the header", good, "", good.Value, "", 204, ""},
+		{"cookie, right token, same-origin", good, good.Value, "", "same-origin", 204, ""},
+		{"cookie, right token, Sec-Fetch-Site none", good, good.Value, "", "none", 204, ""},
+		{"cookie, no token, same-origin", good, "", "", "same-origin", 403, formStale},
+		{"cookie, wrong token, same-origin", good, "wrong", "", "same-origin", 403, formStale},
+		{"cookie, right token in the form, cross-site", good, good.Value, "", "cross-site", 403, elsewhere},
+		{"cookie, right token in the header, cross-site", good, "", good.Value, "cross-site", 403, elsewhere},
+		{"cookie, right token, same-site", good, good.Value, "", "same-site", 403, elsewhere},
+		{"forged short cookie with the same token", &http.Cookie{Name: "csrf", Value: "abc"}, "abc", "abc", "", 403, expired},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			marker := uniqueMarker(t)
+			form := url.Values{"v": {marker}}
+			if tc.formToken != "" {
+				form.Set(csrfField, tc.formToken)
+			}
+			req := postForm("/_test/session", form)
+			if tc.cookie != nil {
+				req.AddCookie(tc.cookie)
+			}
+			if tc.headerToken != "" {
+				req.Header.Set(csrfHeader, tc.headerToken)
+			}
+			if tc.secFetchSite != "" {
+				req.Header.Set("Sec-Fetch-Site", tc.secFetchSite)
+			}
+			res := s.serve(t, req)
+			if res.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d", res.StatusCode, tc.status)
+			}
+			wantRows := 0
+			if tc.status < 400 {
+				wantRows = 1
+			}
+			if got := sessionRows(t, marker); got != wantRows {
+				t.Errorf("session rows holding the form's value = %d, want %d", got, wantRows)
+			}
+			if tc.status != http.StatusForbidden {
+				return
+			}
+			if n := res.setCookies("session"); n != 0 {
+				t.Errorf("refused form set the session cookie %d times, want 0", n)
+			}
+			if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/html") {
+				t.Errorf("Content-Type = %q, want text/html", got)
+			}
+			checkHTML(t, res.body,
+				in(".error h1", hasExactText("Not allowed")),
+				in(".error p", hasText(tc.message)),
+			)
+		})
+	}
+}
+
+// A multipart form (file uploads) carries the token in the _csrf field too.
+func TestCSRFMultipartForm(t *testing.T) {
+	s := newTestServer(t, nil)
+	ck := s.csrfCookie(t)
+	body := "--XX\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" + ck.Value + "\r\n--XX--\r\n"
+	req := httptest.NewRequest(http.MethodPost, "/_test/form", strings.NewReader(body))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
+	req.AddCookie(ck)
+	if res := s.serve(t, req); res.StatusCode != http.StatusNoContent {
+		t.Errorf("status = %d, want 204", res.StatusCode)
+	}
+}
+
+// scs commits the session when the response starts. A handler that stores
+// something and then fails still sends one session cookie and writes the
+// store once, because its error page is rendered inside the session scope.
+func TestSessionSavedOnce(t *testing.T) {
+	tests := []struct {
+		name     string
+		override func(*config.Config)
+		cookie   string
+		path     string
+		status   int
+	}{
+		{"success", nil, "session", "/_test/session", http.StatusNoContent},
+		{"handler error", nil, "session", "/_test/session-error", http.StatusUnprocessableEntity},
+		{"handler error, https", secure, "__Host-session", "/_test/session-error", http.StatusUnprocessableEntity},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, tc.override)
+			ck := s.csrfCookie(t)
+			marker := uniqueMarker(t)
+			req := postForm(tc.path, url.Values{"v": {marker}, csrfField: {ck.Value}})
+			req.AddCookie(ck)
+			res := s.serve(t, req)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status = %d, want %d; body:\n%s", res.StatusCode, tc.status, res.body)
+			}
+			if n := res.setCookies(tc.cookie); n != 1 {
+				t.Errorf("Set-Cookie for %s sent %d times, want 1: %q", tc.cookie, n, res.Header.Values("Set-Cookie"))
+			}
+			if n := s.store.commits.Load(); n != 1 {
+				t.Errorf("session store written %d times, want 1", n)
+			}
+			if n := sessionRows(t, marker); n != 1 {
+				t.Errorf("session rows holding the value = %d, want 1", n)
+			}
+			if sc := res.cookie(tc.cookie); sc != nil {
+				if !sc.HttpOnly || sc.SameSite != http.SameSiteLaxMode || sc.Secure != s.cfg.Secure() {
+					t.Errorf("session cookie HttpOnly=%t SameSite=%v Secure=%t, want true, Lax, %t",
+						sc.HttpOnly, sc.SameSite, sc.Secure, s.cfg.Secure())
+				}
+			}
+			if tc.status >= 400 {
+				if got := res.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/html") {
+					t.Errorf("Content-Type = %q, want text/html", got)
+				}
+				checkHTML(t, res.body, in(".error p", hasText("Please check the form.")))
+			}
+		})
+	}
+}
+
+// Rate limits key on the visitor's address. Off Fly.io, headers a client
+// can forge are ignored; on Fly.io, Fly-Client-IP (set by the edge proxy) is
+// used.
+func TestClientIP(t *testing.T) {
+	tests := []struct {
+		name       string
+		onFly      bool
+		remoteAddr string
+		headers    map[string]string
+		want       string
+	}{
+		{"off Fly: remote address", false, "192.0.2.1:5678", nil, "192.0.2.1"},
+		{"off Fly: spoofed headers ignored", false, "192.0.2.1:5678", map[string]string{
+			"Fly-Client-IP": "203.0.113.9", "X-Forwarded-For": "198.51.100.7", "X-Real-IP": "198.51.100.8"}, "192.0.2.1"},
+		{"off Fly: IPv6 remote address", false, "[2001:db8::2]:443", nil, "2001:db8::2"},
+		{"on Fly: Fly-Client-IP", true, "10.0.0.5:1234", map[string]string{"Fly-Client-IP": "203.0.113.9"}, "203.0.113.9"},
+		{"on Fly: Fly-Client-IP over X-Forwarded-For", true, "10.0.0.5:1234", map[string]string{
+			"Fly-Client-IP": "203.0.113.9", "X-Forwarded-For": "198.51.100.7"}, "203.0.113.9"},
+		{"on Fly: IPv6 Fly-Client-IP", true, "10.0.0.5:1234", map[string]string{"Fly-Client-IP": " 2001:db8::1 "}, "2001:db8::1"},
+		{"on Fly: no header, X-Forwarded-For still ignored", true, "10.0.0.5:1234", map[string]string{
+			"X-Forwarded-For": "198.51.100.7"}, "10.0.0.5"},
+		{"on Fly: malformed Fly-Client-IP", true, "10.0.0.5:1234", map[string]string{"Fly-Client-IP": "not-an-ip"}, "10.0.0.5"},
+		{"remote address without a port", false, "192.0.2.1", nil, "192.0.2.1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.RemoteAddr = tc.remoteAddr
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			if got := clientIP(tc.onFly)(req); got != tc.want {
+				t.Errorf("clientIP(%t) = %q, want %q", tc.onFly, got, tc.want)
+			}
+		})
+	}
+}
+
+// The site's Echo uses clientIP for c.RealIP().
+func TestRealIPUsesClientIP(t *testing.T) {
+	for _, onFly := range []bool{false, true} {
+		s := newTestServer(t, func(c *config.Config) { c.OnFly = onFly })
+		req := httptest.NewRequest(http.MethodGet, "/_test/ip", nil)
+		req.RemoteAddr = "192.0.2.1:5678"
+		req.Header.Set("Fly-Client-IP", "203.0.113.9")
+		req.Header.Set("X-Forwarded-For", "198.51.100.7")
+		want := "192.0.2.1"
+		if onFly {
+			want = "203.0.113.9"
+		}
+		if res := s.serve(t, req); res.body != want {
+			t.Errorf("OnFly=%t: c.RealIP() = %q, want %q", onFly, res.body, want)
+		}
+	}
+}
+
+// One log line per request with its id, method, path and status, and
+// nothing that identifies a person: no query string, no address.
+func TestRequestLog(t *testing.T) {
+	tests := []struct {
+		name   string
+		req    func(s *testServer) *http.Request
+		path   string
+		status int
+	}{
+		{"page with a query", func(*testServer) *http.Request {
+			return httptest.NewRequest("GET", "/services?q=secret&email=someone%40example.org", nil)
+		}, "/services", 200},
+		{"unknown page with a query", func(*testServer) *http.Request {
+			return httptest.NewRequest("GET", "/no-such-page?q=secret", nil)
+		}, "/no-such-page", 404},
+		{"refused form", func(*testServer) *http.Request {
+			return postForm("/_test/form?q=secret", url.Values{"name": {"secret"}})
+		}, "/_test/form", 403},
+		{"server error", func(*testServer) *http.Request {
+			return httptest.NewRequest("GET", "/_test/boom?q=secret", nil)
+		}, "/_test/boom", 500},
+		{"asset", func(s *testServer) *http.Request {
+			return httptest.NewRequest("GET", s.assets.URL("css/site.css")+"?q=secret", nil)
+		}, "", 200},
+		{"probe", func(*testServer) *http.Request {
+			return httptest.NewRequest("GET", "/healthz?q=secret", nil)
+		}, "/healthz", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, nil)
+			req := tc.req(s)
+			req.RemoteAddr = "198.51.100.23:5555"
+			req.Header.Set("X-Forwarded-For", "203.0.113.77")
+			req.Header.Set("User-Agent", "secret-agent")
+			res := s.serve(t, req)
+			if res.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d", res.StatusCode, tc.status)
+			}
+			path := tc.path
+			if path == "" {
+				path = req.URL.Path
+			}
+			lines := s.log.requestLines(t)
+			if len(lines) != 1 {
+				t.Fatalf("%d request log lines, want 1:\n%s", len(lines), s.log)
+			}
+			got := lines[0]
+			got.Level = ""
+			want := logLine{Msg: "request", ID: res.Header.Get(echo.HeaderXRequestID), Method: req.Method, Path: path, Status: tc.status}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("request log line (-want +got):\n%s", diff)
+			}
+			if want.ID == "" {
+				t.Error("response has no X-Request-Id")
+			}
+			log := s.log.String()
+			for _, private := range []string{"secret", "q=", "198.51.100.23", "203.0.113.77", "someone"} {
+				if strings.Contains(log, private) {
+					t.Errorf("log contains %q:\n%s", private, log)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,435 @@
+package views_test
+
+import (
+	"bytes"
+	"html/template"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/net/html"
+
+	"dynamicmotion/db"
+	"dynamicmotion/static"
+	"dynamicmotion/views"
+)
+
+// stubAsset stands in for static.Assets.URL.
+func stubAsset(name string) string { return "/static/" + name }
+
+func newRenderer(t *testing.T) *views.Renderer {
+	t.Helper()
+	r, err := views.New(template.FuncMap{"asset": stubAsset})
+	if err != nil {
+		t.Fatalf("views.New: %v", err)
+	}
+	return r
+}
+
+// pageNames lists pages/*.html, so that a new page is covered by these tests
+// as soon as it exists.
+func pageNames(t *testing.T) []string {
+	t.Helper()
+	files, err := fs.Glob(os.DirFS("."), "pages/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no pages found: %v", err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, strings.TrimSuffix(path.Base(f), ".html"))
+	}
+	return names
+}
+
+var sampleBusiness = db.Business{
+	ID:            1,
+	Name:          "Dynamic Motion Sports Therapy",
+	Tagline:       "Sports massage in St Ives",
+	TherapistName: "Sam",
+	Intro:         "Deep tissue massage and myofascial release.",
+	About:         "First paragraph.\r\n\r\nSecond paragraph.",
+	Phone:         "01480 000000",
+	Email:         "hello@example.com",
+	StreetAddress: "1 Example Road",
+	Locality:      "St Ives",
+	Region:        "Cambridgeshire",
+	Postcode:      "PE27 0XX",
+	MobileArea:    "St Ives and nearby villages",
+	HoursSummary:  "Monday to Saturday, 9:00 to 18:00",
+	IsExample:     true,
+}
+
+var sampleServices = []db.Service{
+	{ID: 1, Slug: "sports-massage-30", Name: "Sports massage — 30 minutes", Summary: "One area.", DurationMin: 30, PricePence: 3000, AtStudio: true, Mobile: true, Active: true, IsExample: true},
+	{ID: 2, Slug: "sports-massage-90", Name: "Sports massage — 90 minutes", DurationMin: 90, PricePence: 7050, AtStudio: true, Active: true},
+}
+
+// samplePage is what the handlers pass to each page; pages not listed here
+// take no data of their own.
+func samplePage(name string) views.Page {
+	p := views.Page{
+		Title:       "A page",
+		Description: "What the page is about.",
+		Canonical:   "https://dynamicmotion.example/" + name,
+		Path:        "/" + name,
+		CSRF:        "csrf-token-abc",
+		Business:    sampleBusiness,
+	}
+	switch name {
+	case "home", "services":
+		p.Data = struct{ Services []db.Service }{sampleServices}
+	case "error":
+		p.Data = views.Error{Status: 404, Heading: "Page not found", Message: "There is no page at this address."}
+	}
+	return p
+}
+
+// problems lists what the Content-Security-Policy (no inline script or style,
+// no eval) and the page structure forbid in rendered HTML.
+func problems(t *testing.T, out string) []string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("parsing the output: %v", err)
+	}
+	var found []string
+	h1s := 0
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "h1":
+				h1s++
+			case "script":
+				if !hasAttr(n, "src") {
+					found = append(found, "inline <script> without src")
+				}
+			case "style":
+				found = append(found, "<style> element")
+			}
+			for _, a := range n.Attr {
+				k := strings.ToLower(a.Key)
+				switch {
+				case k == "style":
+					found = append(found, "style= attribute on <"+n.Data+">")
+				case strings.HasPrefix(k, "on"):
+					found = append(found, k+"= event handler on <"+n.Data+">")
+				case strings.HasPrefix(k, "hx-on"), strings.HasPrefix(k, "data-hx-on"):
+					found = append(found, k+" (needs unsafe-eval) on <"+n.Data+">")
+				}
+				if strings.Contains(strings.ToLower(a.Val), "javascript:") {
+					found = append(found, "javascript: in "+k+" of <"+n.Data+">")
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	if h1s != 1 {
+		found = append(found, strconv.Itoa(h1s)+" <h1> elements, want exactly 1")
+	}
+	// html/template writes ZgotmplZ where it refused a value as unsafe,
+	// such as a URL with a scheme it does not trust.
+	if i := strings.Index(out, "ZgotmplZ"); i >= 0 {
+		found = append(found, "html/template refused a value as unsafe: "+out[max(0, i-40):i+len("ZgotmplZ")+1])
+	}
+	if strings.Contains(strings.ToLower(out), "javascript:") {
+		found = append(found, `"javascript:" in the output`)
+	}
+	return found
+}
+
+// The checker itself finds what it is meant to find.
+func TestProblemsFindsWhatCSPForbids(t *testing.T) {
+	bad := `<html><head><script>alert(1)</script><style>p{}</style></head><body>` +
+		`<h1 style="color:red">A</h1><h1>B</h1><a href="javascript:x()" onclick="y()" hx-on:click="z()">l</a>` +
+		`<a href="#ZgotmplZ">t</a></body></html>`
+	got := problems(t, bad)
+	if len(got) != 9 {
+		t.Errorf("found %d problems, want 9:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	good := `<html><head><script src="/x.js" defer></script></head><body><h1>A</h1></body></html>`
+	if got := problems(t, good); len(got) != 0 {
+		t.Errorf("problems in clean HTML: %v", got)
+	}
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEveryPageRendersInTheLayout(t *testing.T) {
+	r := newRenderer(t)
+	for _, name := range pageNames(t) {
+		t.Run(name, func(t *testing.T) {
+			if !r.Has(name) {
+				t.Fatalf("Has(%q) = false for a file in pages/", name)
+			}
+			var buf bytes.Buffer
+			if err := r.Render(&buf, name, samplePage(name)); err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			out := buf.String()
+			for _, want := range []string{
+				"<!doctype html>",
+				`<html lang="en-GB">`,
+				"<title>A page · Dynamic Motion Sports Therapy</title>",
+				`<link rel="canonical" href="https://dynamicmotion.example/` + name + `">`,
+				`<script src="/static/vendor/htmx.min.js" defer></script>`,
+				`<main id="main"`,
+				"csrf-token-abc",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q", want)
+				}
+			}
+			for _, p := range problems(t, out) {
+				t.Error(p)
+			}
+		})
+	}
+}
+
+func TestPagesShowTheirData(t *testing.T) {
+	r := newRenderer(t)
+	tests := []struct {
+		page string
+		want []string
+	}{
+		{"home", []string{"Sports massage in St Ives, Cambridgeshire", "£30", "30 min", "£70.50", "1 h 30 min", `id="service-sports-massage-30"`}},
+		{"services", []string{"Services and prices", "£30", "£70.50", "example figures"}},
+		{"about", []string{"<p>First paragraph.</p><p>Second paragraph.</p>"}},
+		{"contact", []string{`href="tel:01480000000"`, `href="mailto:hello@example.com"`, "PE27 0XX", "example details"}},
+		{"error", []string{"Page not found", "There is no page at this address.", "Error 404"}},
+		{"services", []string{`aria-current="page"`}},
+	}
+	for _, tt := range tests {
+		var buf bytes.Buffer
+		if err := r.Render(&buf, tt.page, samplePage(tt.page)); err != nil {
+			t.Fatalf("%s: %v", tt.page, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s: output lacks %q", tt.page, w)
+			}
+		}
+	}
+}
+
+func TestBusinessTextIsEscaped(t *testing.T) {
+	r := newRenderer(t)
+	p := samplePage("about")
+	p.Business.Name = `Tom & Jerry <script>alert(1)</script>`
+	p.Business.About = `<img src=x onerror=alert(1)> hx-get="/admin"`
+	var buf bytes.Buffer
+	if err := r.Render(&buf, "about", p); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "<script>alert") || strings.Contains(out, "<img src=x") {
+		t.Errorf("business text reached the page unescaped:\n%s", out)
+	}
+	if !strings.Contains(out, "Tom &amp; Jerry &lt;script&gt;") {
+		t.Errorf("escaped business name missing")
+	}
+}
+
+func TestErrorFragmentRendersAlone(t *testing.T) {
+	r := newRenderer(t)
+	var buf bytes.Buffer
+	err := r.Render(&buf, "error#error-message", views.Error{Status: 503, Heading: "Busy", Message: "Try again soon."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "<html") || strings.Contains(out, "<body") || strings.Contains(out, "<main") {
+		t.Errorf("fragment carries the layout:\n%s", out)
+	}
+	for _, want := range []string{`role="alert"`, "<h1>Busy</h1>", "Try again soon.", "Error 503"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fragment lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUnknownNamesAreErrors(t *testing.T) {
+	r := newRenderer(t)
+	for _, name := range []string{"nope", "home#nope", "#error-message", "", "nope#error-message"} {
+		var buf bytes.Buffer
+		if err := r.Render(&buf, name, samplePage("home")); err == nil {
+			t.Errorf("Render(%q) succeeded", name)
+		}
+		if buf.Len() != 0 {
+			t.Errorf("Render(%q) wrote %d bytes although it failed", name, buf.Len())
+		}
+		if r.Has(name) {
+			t.Errorf("Has(%q) = true", name)
+		}
+	}
+	if !r.Has("error#error-message") {
+		t.Error(`Has("error#error-message") = false`)
+	}
+}
+
+// Output goes through a buffer: a template that fails half-way writes nothing.
+func TestFailedRenderWritesNothing(t *testing.T) {
+	r := newRenderer(t)
+	p := samplePage("home")
+	p.Data = nil // home needs .Data.Services
+	var buf bytes.Buffer
+	if err := r.Render(&buf, "home", p); err == nil {
+		t.Fatal("rendering home without its data succeeded")
+	}
+	if buf.Len() != 0 {
+		t.Errorf("a failed render wrote %d bytes", buf.Len())
+	}
+}
+
+func TestNewNeedsTheAssetFunction(t *testing.T) {
+	if _, err := views.New(nil); err == nil {
+		t.Error("views.New without an asset function succeeded; templates use {{asset}}")
+	}
+}
+
+// The asset names in the templates exist: with the real static.Assets, whose
+// URL panics on an unknown name, every page still renders.
+func TestTemplatesUseRealAssetNames(t *testing.T) {
+	assets, err := static.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := views.New(template.FuncMap{"asset": assets.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range pageNames(t) {
+		var buf bytes.Buffer
+		if err := r.Render(&buf, name, samplePage(name)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestPounds(t *testing.T) {
+	for pence, want := range map[int]string{
+		0: "£0", 5: "£0.05", 99: "£0.99", 100: "£1", 3000: "£30", 3550: "£35.50", 3505: "£35.05", 123456: "£1234.56",
+	} {
+		if got := views.Pounds(pence); got != want {
+			t.Errorf("Pounds(%d) = %q, want %q", pence, got, want)
+		}
+	}
+}
+
+func TestMinutes(t *testing.T) {
+	for m, want := range map[int]string{
+		5: "5 min", 30: "30 min", 59: "59 min", 60: "1 h", 90: "1 h 30 min", 125: "2 h 5 min", 480: "8 h",
+	} {
+		if got := views.Minutes(m); got != want {
+			t.Errorf("Minutes(%d) = %q, want %q", m, got, want)
+		}
+	}
+}
+
+func TestParagraphs(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"empty", "", nil},
+		{"only blank lines", "\n\n \n\n", nil},
+		{"one paragraph", "One line.", []string{"One line."}},
+		{"a single newline stays inside the paragraph", "Line one\nline two", []string{"Line one\nline two"}},
+		{"a blank line splits", "First.\n\nSecond.", []string{"First.", "Second."}},
+		{"several blank lines split once", "First.\n\n\n\nSecond.", []string{"First.", "Second."}},
+		{"surrounding space is trimmed", "  First.  \n\n\tSecond.\n", []string{"First.", "Second."}},
+		{"Windows line endings", "First.\r\n\r\nSecond.\r\nstill second.", []string{"First.", "Second.\nstill second."}},
+		// A line holding only spaces looks blank in the admin's textarea.
+		{"a line of spaces is a blank line", "First.\n  \nSecond.", []string{"First.", "Second."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, views.Paragraphs(tt.in)); diff != "" {
+				t.Errorf("Paragraphs(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+var poundsRE = regexp.MustCompile(`^£(0|[1-9][0-9]*)(\.[0-9]{2})?$`)
+
+// Prices are never negative (services.price_pence >= 0), so the fuzz stays
+// in that range. Its seed corpus runs with every `go test`.
+func FuzzPounds(f *testing.F) {
+	for _, p := range []int{0, 1, 5, 99, 100, 101, 3000, 3550, 999999} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, pence int) {
+		if pence < 0 || pence > 1<<40 {
+			t.Skip()
+		}
+		s := views.Pounds(pence)
+		m := poundsRE.FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("Pounds(%d) = %q, not like £12 or £12.34", pence, s)
+		}
+		if m[2] == ".00" {
+			t.Fatalf("Pounds(%d) = %q shows zero pence", pence, s)
+		}
+		whole, _ := strconv.Atoi(m[1])
+		back := whole * 100
+		if m[2] != "" {
+			p, _ := strconv.Atoi(m[2][1:])
+			back += p
+		}
+		if back != pence {
+			t.Fatalf("Pounds(%d) = %q reads back as %d", pence, s, back)
+		}
+	})
+}
+
+func FuzzParagraphs(f *testing.F) {
+	for _, s := range []string{"", "a", "a\n\nb", "a\r\n\r\nb", " a \n\n\n b ", "\n\n", "a\nb", "a\r\n\nb", "\xff\n\n\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ps := views.Paragraphs(s)
+		for _, p := range ps {
+			if p == "" {
+				t.Fatalf("Paragraphs(%q) has an empty paragraph", s)
+			}
+			if strings.TrimSpace(p) != p {
+				t.Fatalf("Paragraphs(%q): %q is not trimmed", s, p)
+			}
+			if strings.Contains(p, "\n\n") {
+				t.Fatalf("Paragraphs(%q): %q still holds an empty line", s, p)
+			}
+		}
+		// Nothing but white space is lost, and the order is kept.
+		if a, b := noSpace(s), noSpace(strings.Join(ps, "\n")); a != b {
+			t.Fatalf("Paragraphs(%q) = %q: text %q became %q", s, ps, a, b)
+		}
+	})
+}
+
+func noSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
