@@ -31,7 +31,6 @@ import (
 	_ "time/tzdata" // Europe/London on any base image
 
 	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/v2"
 	"github.com/uptrace/bun"
 	"golang.org/x/term"
 
@@ -166,17 +165,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 		store := postgresstore.NewWithCleanupInterval(app.DB, 30*time.Minute)
 		defer store.StopCleanup()
-		sessions := scs.New()
-		sessions.Store = store
-		sessions.Lifetime = 24 * time.Hour
-		sessions.Cookie.Name = "session"
-		if cfg.Secure() {
-			sessions.Cookie.Name = "__Host-session"
-		}
-		sessions.Cookie.HttpOnly = true
-		sessions.Cookie.Secure = cfg.Secure()
-		sessions.Cookie.SameSite = http.SameSiteLaxMode
-		sessions.Cookie.Path = "/"
+		sessions := handlers.NewSessions(store, cfg.Secure())
 
 		done := make(chan struct{})
 		h := handlers.New(handlers.Deps{

@@ -6,12 +6,14 @@
 package handlers
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/uptrace/bun"
 
 	"dynamicmotion/config"
+	"dynamicmotion/db"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
 )
@@ -25,6 +27,9 @@ type Handler struct {
 	assets   *static.Assets
 	sessions *scs.SessionManager
 	log      *slog.Logger
+	// Facts that change rarely, reused for cacheTTL.
+	businessCache *cached[db.Business]
+	servicesCache *cached[[]db.Service]
 	// done is closed when the server starts shutting down, so that
 	// long-lived responses (event streams) end and the drain can finish.
 	done <-chan struct{}
@@ -49,5 +54,11 @@ func New(d Deps) *Handler {
 		sessions: d.Sessions, log: d.Log, done: d.Done,
 	}
 	h.sessions.ErrorFunc = h.sessionError
+	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {
+		return db.GetBusiness(ctx, h.db)
+	})
+	h.servicesCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Service, error) {
+		return db.ListActiveServices(ctx, h.db)
+	})
 	return h
 }

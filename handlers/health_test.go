@@ -62,7 +62,7 @@ func TestReadyz(t *testing.T) {
 		body    string   // exact, when set
 		pending []string // named in the body
 	}{
-		{"migrated", seededDB, http.StatusOK, "ready\n", nil},
+		{"migrated", func(t *testing.T) *bun.DB { return seededDB(t) }, http.StatusOK, "ready\n", nil},
 		{"empty database, never migrated", func(t *testing.T) *bun.DB { return freshDB(t, false) },
 			http.StatusServiceUnavailable, "", all},
 		{"migration tables created, nothing applied", func(t *testing.T) *bun.DB { return freshDB(t, true) },

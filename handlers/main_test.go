@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,9 +24,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -53,7 +52,7 @@ var (
 )
 
 // seededDB is the package's migrated test database with the demo content.
-func seededDB(t *testing.T) *bun.DB {
+func seededDB(t testing.TB) *bun.DB {
 	t.Helper()
 	bdb := dbtest.DB(t)
 	seedOnce.Do(func() { seedErr = db.Seed(context.Background(), bdb) })
@@ -89,14 +88,14 @@ type testServer struct {
 // newTestServer builds the site over the seeded test database. BaseURL is
 // http://example.test unless override changes it (or anything else in the
 // configuration).
-func newTestServer(t *testing.T, override func(*config.Config)) *testServer {
+func newTestServer(t testing.TB, override func(*config.Config)) *testServer {
 	t.Helper()
 	return newTestServerDB(t, seededDB(t), override)
 }
 
 // newTestServerDB builds the site over bdb, for the database-outage and
 // readiness tests.
-func newTestServerDB(t *testing.T, bdb *bun.DB, override func(*config.Config)) *testServer {
+func newTestServerDB(t testing.TB, bdb *bun.DB, override func(*config.Config)) *testServer {
 	t.Helper()
 	base, _ := url.Parse(httpBase)
 	cfg := config.Config{Port: 8080, BaseURL: base, LogLevel: slog.LevelDebug}
@@ -116,17 +115,7 @@ func newTestServerDB(t *testing.T, bdb *bun.DB, override func(*config.Config)) *
 	// As in main.go, with a store that counts its writes and no cleanup
 	// goroutine.
 	store := &countingStore{PostgresStore: postgresstore.NewWithCleanupInterval(bdb.DB, 0)}
-	sessions := scs.New()
-	sessions.Store = store
-	sessions.Lifetime = 24 * time.Hour
-	sessions.Cookie.Name = "session"
-	if cfg.Secure() {
-		sessions.Cookie.Name = "__Host-session"
-	}
-	sessions.Cookie.HttpOnly = true
-	sessions.Cookie.Secure = cfg.Secure()
-	sessions.Cookie.SameSite = http.SameSiteLaxMode
-	sessions.Cookie.Path = "/"
+	sessions := NewSessions(store, cfg.Secure())
 
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -149,23 +138,10 @@ func newTestServerDB(t *testing.T, bdb *bun.DB, override func(*config.Config)) *
 
 func secure(c *config.Config) { c.BaseURL, _ = url.Parse(httpsBase) }
 
-// siteMiddleware is the middleware of the site group in routes.go, in the
-// same order, so that test routes behave like the site's own forms.
-func siteMiddleware(h *Handler) []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{
-		middleware.BodyLimit("64K"),
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
-		h.withSession,
-		h.errorsInside,
-		middleware.Recover(),
-		h.csrf,
-	}
-}
-
 // addTestRoutes adds the routes that exercise middleware the site's pages
 // do not reach yet (forms, session writes, failures).
 func addTestRoutes(e *echo.Echo, h *Handler) {
-	g := e.Group("/_test", siteMiddleware(h)...)
+	g := e.Group("/_test", h.siteMiddleware()...)
 	// A form that changes nothing.
 	g.POST("/form", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	// A form that reads its whole body, as real forms do.
@@ -350,5 +326,5 @@ func sessionRows(t *testing.T, marker string) int {
 
 // uniqueMarker is a value no other test stores in a session.
 func uniqueMarker(t *testing.T) string {
-	return "marker-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + newRequestID()
+	return "marker-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 }

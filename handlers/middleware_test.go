@@ -475,3 +475,31 @@ func TestRequestLog(t *testing.T) {
 		})
 	}
 }
+
+func TestRequestIDKeepsOnlyPlainIncomingIDs(t *testing.T) {
+	ts := newTestServer(t, nil)
+	for _, tc := range []struct {
+		name, header, value string
+		keep                bool
+	}{
+		{"proxy id kept", "X-Request-Id", "abc-123_x.y", true},
+		{"fly id kept", "Fly-Request-Id", "01JABCDEF0123456789", true},
+		{"newline replaced", "X-Request-Id", "abc\nlevel=ERROR msg=forged", false},
+		{"spaces replaced", "X-Request-Id", "a b", false},
+		{"too long replaced", "X-Request-Id", strings.Repeat("a", 65), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+			req.Header.Set(tc.header, tc.value)
+			rec := httptest.NewRecorder()
+			ts.e.ServeHTTP(rec, req)
+			got := rec.Header().Get("X-Request-Id")
+			if tc.keep && got != tc.value {
+				t.Errorf("X-Request-Id = %q, want the incoming %q kept", got, tc.value)
+			}
+			if !tc.keep && (got == tc.value || !plainID(got)) {
+				t.Errorf("X-Request-Id = %q: an unsafe incoming id must be replaced by a fresh one", got)
+			}
+		})
+	}
+}

@@ -13,13 +13,19 @@ type servicesData struct {
 	Services []db.Service
 }
 
+// business is the practice's details (cached for cacheTTL).
 func (h *Handler) business(c echo.Context) (db.Business, error) {
-	return db.GetBusiness(c.Request().Context(), h.db)
+	return h.businessCache.get(c.Request().Context())
+}
+
+// activeServices is what clients can book (cached for cacheTTL).
+func (h *Handler) activeServices(c echo.Context) ([]db.Service, error) {
+	return h.servicesCache.get(c.Request().Context())
 }
 
 // showHome is the front page: who, what, where, and the way to book.
 func (h *Handler) showHome(c echo.Context) error {
-	services, err := db.ListActiveServices(c.Request().Context(), h.db)
+	services, err := h.activeServices(c)
 	if err != nil {
 		return err
 	}
@@ -33,7 +39,7 @@ func (h *Handler) showHome(c echo.Context) error {
 }
 
 func (h *Handler) showServices(c echo.Context) error {
-	services, err := db.ListActiveServices(c.Request().Context(), h.db)
+	services, err := h.activeServices(c)
 	if err != nil {
 		return err
 	}

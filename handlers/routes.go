@@ -20,7 +20,7 @@ func (h *Handler) Echo() *echo.Echo {
 
 	// Everything, including assets and probes.
 	e.Use(
-		middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}),
+		requestID,
 		h.logRequests,
 		h.securityHeaders,
 		h.recover,
@@ -32,18 +32,10 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, static.Prefix+"*", h.serveAsset)
 	get(e, "/favicon.ico", h.favicon)
 
-	// Pages: sessions, CSRF, and errors rendered inside the session scope.
-	// The chain is given per route, not through a Group: a group with
+	// Pages. The chain is given per route, not through a Group: a group with
 	// middleware catches every unknown path and method, which would turn a
 	// wrong method into 403 or 404 instead of 405.
-	site := []echo.MiddlewareFunc{
-		middleware.BodyLimit("64K"),
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
-		h.withSession,
-		h.errorsInside,
-		h.recover,
-		h.csrf,
-	}
+	site := h.siteMiddleware()
 	get(e, "/", h.showHome, site...)
 	get(e, "/services", h.showServices, site...)
 	get(e, "/about", h.showAbout, site...)
@@ -51,6 +43,20 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/privacy", h.showPrivacy, site...)
 	get(e, "/book", h.showBook, site...)
 	return e
+}
+
+// siteMiddleware is the chain every page and form runs through: a body
+// limit, gzip, the session, errors rendered inside the session scope, panic
+// recovery and CSRF.
+func (h *Handler) siteMiddleware() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
+		middleware.BodyLimit("64K"),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		h.withSession,
+		h.errorsInside,
+		h.recover,
+		h.csrf,
+	}
 }
 
 // get registers a page for GET and HEAD (uptime checkers use HEAD).
