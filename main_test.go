@@ -26,18 +26,7 @@ func invoke(t *testing.T, args []string, env map[string]string, stdin string) (i
 // and a pool on it for checking the outcome.
 func freshDatabase(t *testing.T) (string, *bun.DB) {
 	t.Helper()
-	ctx := context.Background()
-	dsn, drop, err := dbtest.Create(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop)
-	bdb, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bdb.Close() })
-	return dsn, bdb
+	return dbtest.Empty(t, db.Options{MaxOpenConns: 2})
 }
 
 func countRows(t *testing.T, bdb *bun.DB, table string) int {

@@ -23,13 +23,8 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 // test ends.
 func freshDB(t *testing.T, o db.Options) (*bun.DB, string) {
 	t.Helper()
-	ctx := context.Background()
-	dsn, drop, err := dbtest.Create(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop)
-	return openDB(t, dsn, o), dsn
+	dsn, bdb := dbtest.Empty(t, o)
+	return bdb, dsn
 }
 
 func openDB(t *testing.T, dsn string, o db.Options) *bun.DB {

@@ -117,16 +117,7 @@ func embeddedMigrations(t *testing.T) []string {
 func freshDB(t *testing.T, initMigrations bool) *bun.DB {
 	t.Helper()
 	ctx := context.Background()
-	dsn, drop, err := dbtest.Create(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(drop)
-	bdb, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bdb.Close() })
+	_, bdb := dbtest.Empty(t, db.Options{MaxOpenConns: 2})
 	if initMigrations {
 		ms := migrate.NewMigrations()
 		if err := ms.Discover(migrations.FS); err != nil {

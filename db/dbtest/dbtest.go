@@ -115,3 +115,24 @@ func Truncate(tb testing.TB, tables ...string) {
 		}
 	}
 }
+
+// Empty creates a new, empty (unmigrated) database for one test, dropped
+// when the test ends, and returns its URL and a pool on it.
+func Empty(tb testing.TB, o db.Options) (string, *bun.DB) {
+	tb.Helper()
+	ctx := context.Background()
+	dsn, drop, err := Create(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(drop)
+	if o.MaxOpenConns == 0 {
+		o.MaxOpenConns = 4
+	}
+	bdb, err := db.Open(ctx, dsn, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { bdb.Close() })
+	return dsn, bdb
+}
