@@ -6,32 +6,21 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// demoBusiness is the practice as its own article describes it. Everything
-// the article does not say (phone, email, street, hours, area) is example
-// data: the row is marked is_example and the site labels it as such until the
-// therapist saves her real details.
-var demoBusiness = Business{
-	ID:            1,
-	Name:          "Dynamic Motion Sports Therapy",
-	Tagline:       "Sports massage in St Ives, Cambridgeshire — at the studio or at your door",
-	TherapistName: "Dynamic Motion",
-	Intro: "Deep tissue massage and myofascial release for lower back pain, injury recovery, " +
-		"chronic pain, flexibility and general well-being.",
-	About: "Dynamic Motion Sports Therapy is a one-therapist sports massage practice in St Ives, " +
-		"Cambridgeshire. Sessions take place in a calm home-based studio in St Ives, or as a mobile " +
-		"visit to your home or club.\n\nEvery session starts with a short chat about what is going on: " +
-		"where it hurts, what you have tried, and what you want to get back to. Treatment combines " +
-		"deep tissue massage and myofascial release with simple advice you can use between sessions.",
-	Phone:         "01480 000000",
-	Email:         "hello@example.com",
-	StreetAddress: "Example Road",
-	Locality:      "St Ives",
-	Region:        "Cambridgeshire",
-	Postcode:      "PE27 0XX",
-	MobileArea:    "St Ives and villages nearby (PE26, PE27, PE28, PE29, CB24)",
-	HoursSummary:  "Monday to Saturday, 9:00 to 18:00",
-	IsExample:     true,
-}
+// demoBusiness is KnownBusiness plus example contact details. Everything
+// the practice's article does not say (phone, email, street, postcode, hours,
+// mobile area) is example data: the row is marked is_example and the site
+// labels it as such until the therapist saves her real details.
+var demoBusiness = func() Business {
+	b := KnownBusiness
+	b.Phone = "01480 000000"
+	b.Email = "hello@example.com"
+	b.StreetAddress = "Example Road"
+	b.Postcode = "PE27 0XX"
+	b.MobileArea = "St Ives and villages nearby (PE26, PE27, PE28, PE29, CB24)"
+	b.HoursSummary = "Monday to Saturday, 9:00 to 18:00"
+	b.IsExample = true
+	return b
+}()
 
 // demoServices are example treatments; prices and lengths are not the
 // practice's real ones until the therapist edits them.

@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -14,7 +16,6 @@ type Business struct {
 	ID            int16     `bun:"id,pk"`
 	Name          string    `bun:"name"`
 	Tagline       string    `bun:"tagline"`
-	TherapistName string    `bun:"therapist_name"`
 	Intro         string    `bun:"intro"`
 	About         string    `bun:"about"`
 	Phone         string    `bun:"phone"`
@@ -29,9 +30,31 @@ type Business struct {
 	UpdatedAt     time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
-// GetBusiness returns the practice's settings row.
+// KnownBusiness is what the practice's own article says about it and
+// nothing more. The site shows it until details are saved (by the therapist,
+// or by the demo seed), so a freshly migrated production database already
+// serves every page without inventing a phone number or a price.
+var KnownBusiness = Business{
+	ID:      1,
+	Name:    "Dynamic Motion Sports Therapy",
+	Tagline: "Sports massage in St Ives, Cambridgeshire",
+	Intro: "Deep tissue massage and myofascial release for lower back pain, injury recovery, " +
+		"chronic pain, flexibility and general well-being.",
+	About: "Dynamic Motion Sports Therapy is a sports massage practice in St Ives, Cambridgeshire, " +
+		"with one therapist. Sessions take place at a home-based studio in St Ives, or as a mobile visit.\n\n" +
+		"Treatment uses deep tissue massage and myofascial release, for lower back pain, injury recovery, " +
+		"chronic pain, flexibility and general well-being.",
+	Locality: "St Ives",
+	Region:   "Cambridgeshire",
+}
+
+// GetBusiness returns the practice's details: the saved row, or
+// KnownBusiness when none has been saved yet.
 func GetBusiness(ctx context.Context, idb bun.IDB) (Business, error) {
 	var b Business
 	err := idb.NewSelect().Model(&b).Where("id = 1").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return KnownBusiness, nil
+	}
 	return b, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"dynamicmotion/db"
 	"dynamicmotion/views"
 )
 
@@ -90,7 +91,7 @@ func (h *Handler) renderError(c echo.Context, data views.Error) error {
 	// the error page still renders, with the name it was born with.
 	b, err := h.business(c)
 	if err != nil {
-		b.Name, b.Locality, b.Region = "Dynamic Motion Sports Therapy", "St Ives", "Cambridgeshire"
+		b = db.KnownBusiness
 	}
 	p.Business = b
 	return c.Render(data.Status, "error", p)

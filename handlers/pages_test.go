@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
+
+	"dynamicmotion/db"
+	"dynamicmotion/db/dbtest"
 )
 
 // publicPages are the pages anyone can open, with the text of their one h1.
@@ -266,4 +270,27 @@ func TestPagesGzip(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHTML(t, string(plain), in("h1", hasExactText("Services and prices")))
+}
+
+// TestFirstDeployServesPagesBeforeAnyDetailsAreSaved is production's first
+// start: `migrate` has run, the demo seed has not, and the therapist has not
+// saved her details yet. Every page works and shows only what the practice's
+// own article says, with no invented contact details or example labels.
+func TestFirstDeployServesPagesBeforeAnyDetailsAreSaved(t *testing.T) {
+	_, bdb := dbtest.Empty(t, db.Options{})
+	if _, err := db.Migrate(context.Background(), bdb); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServerDB(t, bdb, nil)
+	for _, path := range []string{"/", "/services", "/about", "/contact", "/privacy", "/book"} {
+		res := ts.get(t, path)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s on a migrated, unseeded database = %d, want 200", path, res.StatusCode)
+			continue
+		}
+		checkHTML(t, res.body, hasText(practiceName), notIn("span.example"), count("h1", 1))
+		if strings.Contains(res.body, "01480") || strings.Contains(res.body, "example.com") {
+			t.Errorf("GET %s shows example contact details that nobody saved", path)
+		}
+	}
 }

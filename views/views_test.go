@@ -51,7 +51,6 @@ var sampleBusiness = db.Business{
 	ID:            1,
 	Name:          "Dynamic Motion Sports Therapy",
 	Tagline:       "Sports massage in St Ives",
-	TherapistName: "Sam",
 	Intro:         "Deep tissue massage and myofascial release.",
 	About:         "First paragraph.\r\n\r\nSecond paragraph.",
 	Phone:         "01480 000000",

@@ -4,7 +4,6 @@ CREATE TABLE business_settings (
 	id             smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),
 	name           text NOT NULL,
 	tagline        text NOT NULL DEFAULT '',
-	therapist_name text NOT NULL DEFAULT '',
 	intro          text NOT NULL DEFAULT '',
 	about          text NOT NULL DEFAULT '',
 	phone          text NOT NULL DEFAULT '',
