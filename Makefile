@@ -16,7 +16,7 @@ build:
 ## test: every test (unit, real PostgreSQL, real headless Chromium), with -race
 test:
 	@url=$$(.ci/ensure-deps) && echo "tests use PostgreSQL at $$url" && \
-	TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -timeout 15m ./...
+	CGO_ENABLED=1 TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -timeout 15m ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint:

@@ -15,16 +15,18 @@ if [[ ${VERIFY:-} == 1 ]]; then
   exit 0
 fi
 
+command -v npm >/dev/null || { echo "fetch.sh: npm is needed to fetch from the npm registry (apt-get install npm)" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # npm pack checks the registry's integrity hash of the tarball itself.
 (cd "$tmp" && npm pack --silent "htmx.org@${HTMX_VERSION}" >/dev/null)
 tar -xzf "$tmp"/htmx.org-"${HTMX_VERSION}".tgz -C "$tmp" package/dist/htmx.min.js
-cp "$tmp"/package/dist/htmx.min.js htmx.min.js
-
 if [[ ${UPDATE:-} == 1 ]]; then
+  cp "$tmp"/package/dist/htmx.min.js htmx.min.js
   sha256sum htmx.min.js > SHA256SUMS
   echo "htmx.org@${HTMX_VERSION}: SHA256SUMS updated"
 else
-  sha256sum --check --strict SHA256SUMS
+  # Check the download against the pinned sum before it replaces anything.
+  (cd "$tmp"/package/dist && sha256sum --check --strict "$OLDPWD"/SHA256SUMS)
+  cp "$tmp"/package/dist/htmx.min.js htmx.min.js
 fi
