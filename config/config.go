@@ -102,6 +102,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 	c.DBDebug = getenv("BUNDEBUG") != "" && getenv("BUNDEBUG") != "0"
 	c.OnFly = getenv("FLY_APP_NAME") != ""
+	if c.OnFly && c.DatabaseURL == "" {
+		// The private development database cannot run in the container.
+		return c, &Error{"DATABASE_URL", "is required on Fly.io: attach a PostgreSQL (fly postgres attach) or set the secret"}
+	}
 	c.AdminEmail = strings.TrimSpace(getenv("ADMIN_EMAIL"))
 	if c.AdminEmail != "" && !strings.Contains(c.AdminEmail, "@") {
 		return c, &Error{"ADMIN_EMAIL", fmt.Sprintf("%q is not an email address", c.AdminEmail)}

@@ -87,8 +87,10 @@ func TestFromEnvAcceptsValidConfiguration(t *testing.T) {
 			env: map[string]string{
 				"PORT": "1", "SMTP_URL": "smtps://mail:pw@smtp.example.com:465", "LOG_LEVEL": "DEBUG",
 				"BUNDEBUG": "1", "FLY_APP_NAME": "dynamicmotion", "ADMIN_EMAIL": "  ther@example.com ",
+				"DATABASE_URL": "postgres://app@db.internal:5432/dm",
 			},
 			want: summary{
+				DatabaseURL: "postgres://app@db.internal:5432/dm", DirectDatabaseURL: "postgres://app@db.internal:5432/dm",
 				Port: 1, BaseURL: "http://localhost:1", SMTPURL: "smtps://mail:pw@smtp.example.com:465",
 				LogLevel: slog.LevelDebug, DBDebug: true, OnFly: true, AdminEmail: "ther@example.com",
 			},
@@ -129,6 +131,7 @@ func TestFromEnvNamesTheMalformedVariable(t *testing.T) {
 		{"DATABASE_URL with a malformed connect_timeout", map[string]string{"DATABASE_URL": "postgres://u@h:5432/dm?connect_timeout=soon"}, "DATABASE_URL"},
 		{"DATABASE_URL with a malformed read_timeout", map[string]string{"DATABASE_URL": "postgres://u@h:5432/dm?read_timeout=abc"}, "DATABASE_URL"},
 		{"DIRECT_DATABASE_URL without DATABASE_URL", map[string]string{"DIRECT_DATABASE_URL": good}, "DIRECT_DATABASE_URL"},
+		{"no DATABASE_URL on Fly.io, where the dev database cannot run", map[string]string{"FLY_APP_NAME": "dynamicmotion"}, "DATABASE_URL"},
 		{"DIRECT_DATABASE_URL malformed", map[string]string{"DATABASE_URL": good, "DIRECT_DATABASE_URL": "mysql://x/y"}, "DIRECT_DATABASE_URL"},
 		{"PORT that is not a number", map[string]string{"PORT": "abc"}, "PORT"},
 		{"PORT zero", map[string]string{"PORT": "0"}, "PORT"},

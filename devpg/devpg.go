@@ -11,10 +11,19 @@
 // The server binaries (initdb, pg_ctl, postgres) are taken from PATH or else
 // from the newest /usr/lib/postgresql/VERSION/bin. PostgreSQL refuses to run as
 // root, so when the process runs as root the server runs as the "postgres"
-// system user, which then owns dir.
+// system user, which then owns dir. When that user cannot reach dir (a clone
+// in /root, which is mode 0700), the cluster (pgdata, run/, postgres.log) is
+// kept instead in /var/lib/dynamicmotion-dev/HASH, or os.TempDir()/dynamicmotion-dev-HASH
+// when /var/lib is not writable, where HASH is derived from dir's absolute
+// path, so the same dir always finds its data again; dir then holds only
+// WHERE-IS-THE-DATABASE.txt, naming that place for a person.
 //
 // The server is started through pg_ctl and so outlives the process if that
-// dies without calling Stop; the next Start finds it running and uses it.
+// dies without calling Stop. The process that starts it writes its PID into
+// owner.pid beside pgdata. The next Start finds the server running and uses
+// it; if the PID in owner.pid is gone (the starter crashed) or the file is
+// missing, that Start adopts the server and its Stop stops it, while a server
+// whose starter still runs (another `go run .`) is left to that process.
 package devpg
 
 import (

@@ -56,7 +56,7 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 	if status >= 500 {
 		h.log.Error("request failed", slog.String("id", id), slog.Int("status", status),
-			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+			slog.String("route", c.Path()), slog.Any("err", err))
 	}
 
 	text, ok := errorText[status]

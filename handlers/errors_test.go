@@ -128,7 +128,7 @@ func TestInternalErrorLogged(t *testing.T) {
 			failed = append(failed, l)
 		}
 	}
-	want := []logLine{{Level: "ERROR", Msg: "request failed", ID: id, Path: "/_test/boom", Status: 500, Err: "boom"}}
+	want := []logLine{{Level: "ERROR", Msg: "request failed", ID: id, Route: "/_test/boom", Status: 500, Err: "boom"}}
 	if diff := cmp.Diff(want, failed); diff != "" {
 		t.Errorf("error log lines (-want +got):\n%s", diff)
 	}

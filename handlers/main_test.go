@@ -201,7 +201,7 @@ type logLine struct {
 	Msg    string `json:"msg"`
 	ID     string `json:"id"`
 	Method string `json:"method"`
-	Path   string `json:"path"`
+	Route  string `json:"route"`
 	Status int    `json:"status"`
 	Err    string `json:"err"`
 }

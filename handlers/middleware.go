@@ -24,14 +24,13 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
 // requestID gives every request an id, sent back as X-Request-Id and
-// written in its log line. An id from the proxy in front (X-Request-Id, or
-// Fly-Request-Id on Fly.io) is kept when it looks like one — short, plain
-// characters — so one request can be followed across both logs; anything
-// else is replaced, so nobody can write into the logs through this header.
-func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+// written in its log line. On Fly.io the edge proxy's Fly-Request-Id is used
+// (when it looks like one), so one request can be followed across both logs;
+// an id sent by a client is never trusted.
+func (h *Handler) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !plainID(id) {
+		id := ""
+		if h.cfg.OnFly {
 			id = c.Request().Header.Get("Fly-Request-Id")
 		}
 		if !plainID(id) {
@@ -71,13 +70,16 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), interest-cohort=()")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		if h.cfg.Secure() {
-			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			// Not includeSubDomains: the practice's domain may have
+			// subdomains (mail, say) that this site does not control.
+			hd.Set("Strict-Transport-Security", "max-age=63072000")
 		}
 		return next(c)
 	}
 }
 
-// logRequests writes one line per request: no query string, no IP address,
+// logRequests writes one line per request: the route pattern, not the path
+// (a path can hold a booking's secret token), no query string, no IP address,
 // nothing that identifies a person.
 func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -92,10 +94,14 @@ func (h *Handler) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if path == "/healthz" || path == "/readyz" || strings.HasPrefix(path, "/static/") {
 			level = slog.LevelDebug
 		}
+		route := c.Path()
+		if route == "" || route == "/*" {
+			route = "(no route)"
+		}
 		h.log.LogAttrs(c.Request().Context(), level, "request",
 			slog.String("id", res.Header().Get(echo.HeaderXRequestID)),
 			slog.String("method", c.Request().Method),
-			slog.String("path", path),
+			slog.String("route", route),
 			slog.Int("status", res.Status),
 			slog.Int64("bytes", res.Size),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),

@@ -416,7 +416,7 @@ func TestRequestLog(t *testing.T) {
 	tests := []struct {
 		name   string
 		req    func(s *testServer) *http.Request
-		path   string
+		route  string
 		status int
 	}{
 		{"page with a query", func(*testServer) *http.Request {
@@ -424,7 +424,7 @@ func TestRequestLog(t *testing.T) {
 		}, "/services", 200},
 		{"unknown page with a query", func(*testServer) *http.Request {
 			return httptest.NewRequest("GET", "/no-such-page?q=secret", nil)
-		}, "/no-such-page", 404},
+		}, "(no route)", 404},
 		{"refused form", func(*testServer) *http.Request {
 			return postForm("/_test/form?q=secret", url.Values{"name": {"secret"}})
 		}, "/_test/form", 403},
@@ -433,7 +433,7 @@ func TestRequestLog(t *testing.T) {
 		}, "/_test/boom", 500},
 		{"asset", func(s *testServer) *http.Request {
 			return httptest.NewRequest("GET", s.assets.URL("css/site.css")+"?q=secret", nil)
-		}, "", 200},
+		}, "/static/*", 200},
 		{"probe", func(*testServer) *http.Request {
 			return httptest.NewRequest("GET", "/healthz?q=secret", nil)
 		}, "/healthz", 200},
@@ -449,17 +449,14 @@ func TestRequestLog(t *testing.T) {
 			if res.StatusCode != tc.status {
 				t.Errorf("status = %d, want %d", res.StatusCode, tc.status)
 			}
-			path := tc.path
-			if path == "" {
-				path = req.URL.Path
-			}
+			route := tc.route
 			lines := s.log.requestLines(t)
 			if len(lines) != 1 {
 				t.Fatalf("%d request log lines, want 1:\n%s", len(lines), s.log)
 			}
 			got := lines[0]
 			got.Level = ""
-			want := logLine{Msg: "request", ID: res.Header.Get(echo.HeaderXRequestID), Method: req.Method, Path: path, Status: tc.status}
+			want := logLine{Msg: "request", ID: res.Header.Get(echo.HeaderXRequestID), Method: req.Method, Route: route, Status: tc.status}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("request log line (-want +got):\n%s", diff)
 			}
@@ -476,29 +473,32 @@ func TestRequestLog(t *testing.T) {
 	}
 }
 
-func TestRequestIDKeepsOnlyPlainIncomingIDs(t *testing.T) {
-	ts := newTestServer(t, nil)
+func TestRequestIDIsNeverTakenFromTheClient(t *testing.T) {
 	for _, tc := range []struct {
-		name, header, value string
-		keep                bool
+		name          string
+		onFly         bool
+		header, value string
+		keep          bool
 	}{
-		{"proxy id kept", "X-Request-Id", "abc-123_x.y", true},
-		{"fly id kept", "Fly-Request-Id", "01JABCDEF0123456789", true},
-		{"newline replaced", "X-Request-Id", "abc\nlevel=ERROR msg=forged", false},
-		{"spaces replaced", "X-Request-Id", "a b", false},
-		{"too long replaced", "X-Request-Id", strings.Repeat("a", 65), false},
+		{"client X-Request-Id ignored", false, "X-Request-Id", "abc-123", false},
+		{"client X-Request-Id ignored on Fly", true, "X-Request-Id", "abc-123", false},
+		{"Fly-Request-Id ignored off Fly", false, "Fly-Request-Id", "01JABCDEF0123456789", false},
+		{"Fly-Request-Id kept on Fly", true, "Fly-Request-Id", "01JABCDEF0123456789", true},
+		{"Fly-Request-Id with a newline replaced", true, "Fly-Request-Id", "abc\nlevel=ERROR msg=forged", false},
+		{"Fly-Request-Id too long replaced", true, "Fly-Request-Id", strings.Repeat("a", 65), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			ts := newTestServer(t, func(c *config.Config) { c.OnFly = tc.onFly })
 			req := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 			req.Header.Set(tc.header, tc.value)
 			rec := httptest.NewRecorder()
 			ts.e.ServeHTTP(rec, req)
 			got := rec.Header().Get("X-Request-Id")
 			if tc.keep && got != tc.value {
-				t.Errorf("X-Request-Id = %q, want the incoming %q kept", got, tc.value)
+				t.Errorf("X-Request-Id = %q, want Fly's %q kept", got, tc.value)
 			}
 			if !tc.keep && (got == tc.value || !plainID(got)) {
-				t.Errorf("X-Request-Id = %q: an unsafe incoming id must be replaced by a fresh one", got)
+				t.Errorf("X-Request-Id = %q: this incoming id must be replaced by a fresh one", got)
 			}
 		})
 	}

@@ -20,7 +20,7 @@ func (h *Handler) Echo() *echo.Echo {
 
 	// Everything, including assets and probes.
 	e.Use(
-		requestID,
+		h.requestID,
 		h.logRequests,
 		h.securityHeaders,
 		h.recover,
