@@ -14,7 +14,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +31,6 @@ import (
 
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/uptrace/bun"
-	"golang.org/x/term"
 
 	"dynamicmotion/config"
 	"dynamicmotion/db"
@@ -70,7 +68,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stderr io.W
 
 	switch cmd {
 	case "serve":
-		err = serve(ctx, cfg, log)
+		err = serve(ctx, stop, cfg, log)
 	case "migrate":
 		err = withDatabase(ctx, cfg, log, func(_, direct *bun.DB) error { return migrate(ctx, direct, log) })
 	case "seed":
@@ -144,7 +142,13 @@ func migrate(ctx context.Context, direct *bun.DB, log *slog.Logger) error {
 	return err
 }
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// serve runs the site until ctx ends (SIGINT or SIGTERM), then drains:
+// new connections are refused, in-flight requests get shutdownGrace to
+// finish, event streams are told to end, and whatever still runs after the
+// grace has its request context cancelled (which cancels its queries) before
+// the pool closes. stopSignals restores the default signal handling once the
+// drain starts, so a second Ctrl-C ends the process at once.
+func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog.Logger) error {
 	return withDatabase(ctx, cfg, log, func(app, direct *bun.DB) error {
 		if cfg.DatabaseURL == "" { // development: make the private database ready to browse
 			if err := migrate(ctx, direct, log); err != nil {
@@ -168,6 +172,10 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		sessions := handlers.NewSessions(store, cfg.Secure())
 
 		done := make(chan struct{})
+		// Every request's context descends from base, cancelled when the
+		// drain's grace is over.
+		base, cancelBase := context.WithCancel(context.Background())
+		defer cancelBase()
 		h := handlers.New(handlers.Deps{
 			Config: cfg, DB: app, Views: renderer, Assets: assets,
 			Sessions: sessions, Log: log, Done: done,
@@ -180,6 +188,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    64 << 10,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return base },
 			// WriteTimeout stays 0: event streams stay open for minutes.
 		}
 		ln, err := net.Listen("tcp", srv.Addr)
@@ -195,13 +204,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			return err
 		case <-ctx.Done():
 		}
+		stopSignals()
 
 		log.Info("shutting down: draining requests", slog.Duration("grace", shutdownGrace))
 		close(done) // ends event streams so that they do not hold the drain
 		drainCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		if err := srv.Shutdown(drainCtx); err != nil {
-			log.Warn("drain incomplete, closing remaining connections", slog.Any("err", err))
+			log.Warn("drain incomplete, cancelling remaining requests", slog.Any("err", err))
+			cancelBase()
 			srv.Close()
 		}
 		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -212,36 +223,15 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	})
 }
 
-// setAdminPassword reads a password (twice, hidden, on a terminal; one line
-// otherwise) and stores its hash for ADMIN_EMAIL.
+// setAdminPassword reads a password (see password.Read) and stores its
+// argon2id hash for ADMIN_EMAIL.
 func setAdminPassword(ctx context.Context, cfg config.Config, app *bun.DB, stdin io.Reader, stderr io.Writer) error {
 	if cfg.AdminEmail == "" {
 		return errors.New("ADMIN_EMAIL is not set: it names the account whose password to set")
 	}
-	var pw string
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(stderr, "New password for %s: ", cfg.AdminEmail)
-		first, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(stderr, "Once more: ")
-		again, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(stderr)
-		if err != nil {
-			return err
-		}
-		if string(first) != string(again) {
-			return errors.New("the two passwords differ; nothing changed")
-		}
-		pw = string(first)
-	} else {
-		line, err := bufio.NewReader(stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		pw = strings.TrimRight(line, "\r\n")
+	pw, err := password.Read(stdin, stderr, cfg.AdminEmail)
+	if err != nil {
+		return err
 	}
 	hash, err := password.Hash(pw)
 	if err != nil {

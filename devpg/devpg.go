@@ -28,6 +28,7 @@ package devpg
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -57,6 +58,11 @@ var ErrNoServer = errors.New("PostgreSQL server binaries (initdb, pg_ctl, postgr
 // (libRoot/VERSION/bin) when the binaries are not on PATH. Tests change it.
 var libRoot = "/usr/lib/postgresql"
 
+// altRoot holds the clusters of directories the postgres user cannot reach
+// (altRoot/HASH); os.TempDir() is the fallback when it cannot be created.
+// Tests change it.
+var altRoot = "/var/lib/dynamicmotion-dev"
+
 const (
 	port = 5432
 	// socketName is the name PostgreSQL gives its socket file for port.
@@ -65,11 +71,18 @@ const (
 	maxSocketPath = 100
 	// stopTimeout is how long Stop waits when its context has no deadline.
 	stopTimeout = 60 * time.Second
+	// whereFile is written into the caller's directory when the cluster is
+	// kept elsewhere, so that a person finds it.
+	whereFile = "WHERE-IS-THE-DATABASE.txt"
+	// ownerFile, beside pgdata, holds the PID of the process that started
+	// (or adopted) the running server.
+	ownerFile = "owner.pid"
 )
 
 // Server is a running private PostgreSQL.
 type Server struct {
-	dataDir string // dir/pgdata
+	home    string // the cluster's directory: dir, or its alternative place
+	dataDir string // home/pgdata
 	sockDir string // directory holding the socket file
 	dsn     string
 	pgCtl   string
@@ -128,19 +141,21 @@ func Start(ctx context.Context, dir, database string, logger *slog.Logger) (*Ser
 	if err := makeDir(abs, ra); err != nil {
 		return nil, err
 	}
+	home := abs
 	if ra != nil {
-		if err := checkTraversable(abs, ra); err != nil {
+		if home, err = clusterHome(abs, ra, logger); err != nil {
 			return nil, err
 		}
 	}
 
 	s := &Server{
-		dataDir: filepath.Join(abs, "pgdata"),
+		home:    home,
+		dataDir: filepath.Join(home, "pgdata"),
 		pgCtl:   bins.pgCtl,
 		runAs:   ra,
 		logger:  logger,
 	}
-	if s.sockDir, err = socketDir(abs, ra); err != nil {
+	if s.sockDir, err = socketDir(home, ra); err != nil {
 		return nil, err
 	}
 	sockPath := filepath.Join(s.sockDir, socketName)
@@ -162,9 +177,18 @@ func Start(ctx context.Context, dir, database string, logger *slog.Logger) (*Ser
 		return nil, err
 	}
 	if running {
-		logger.Info("dev postgres: using running server", "dir", s.dataDir, "socket", sockPath)
+		if pid, alive := s.owner(); alive {
+			logger.Info("dev postgres: using running server", "dir", s.dataDir, "socket", sockPath, "owner_pid", pid)
+		} else {
+			// Its starter crashed (or predates owner.pid): nobody else
+			// will stop it, so this process takes it over.
+			s.owned = true
+			s.writeOwner()
+			logger.Info("dev postgres: adopted running server (the process that started it is gone); it stops with this process",
+				"dir", s.dataDir, "socket", sockPath, "previous_owner_pid", pid)
+		}
 	} else {
-		logFile := filepath.Join(abs, "postgres.log")
+		logFile := filepath.Join(home, "postgres.log")
 		// -k takes a list (unix_socket_directories); the double quotes keep
 		// a path with commas or spaces one entry. The single quotes are for
 		// the shell pg_ctl runs postgres through.
@@ -175,6 +199,7 @@ func Start(ctx context.Context, dir, database string, logger *slog.Logger) (*Ser
 			return nil, fmt.Errorf("devpg: pg_ctl start: %w\n%s%s", err, out, logTail(logFile))
 		}
 		s.owned = true
+		s.writeOwner()
 		logger.Info("dev postgres: started", "dir", s.dataDir, "socket", sockPath, "log", logFile)
 	}
 
@@ -197,7 +222,9 @@ func Start(ctx context.Context, dir, database string, logger *slog.Logger) (*Ser
 // not work with libpq as it is.
 func (s *Server) DSN() string { return s.dsn }
 
-// Stop stops the server if this process started it (fast shutdown), waiting at most until ctx ends. A server found already running is left alone.
+// Stop stops the server if this process started or adopted it (fast
+// shutdown), waiting at most until ctx ends, and removes owner.pid. A server
+// found running under a live owner is left alone.
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -225,8 +252,47 @@ func (s *Server) Stop(ctx context.Context) error {
 		}
 	}
 	s.stopped = true
+	s.removeOwner()
 	s.logger.Info("dev postgres: stopped", "dir", s.dataDir)
 	return nil
+}
+
+// owner reads the PID in owner.pid and reports whether that process still
+// exists. A missing or unreadable file counts as a gone owner (pid 0).
+func (s *Server) owner() (pid int, alive bool) {
+	b, err := os.ReadFile(filepath.Join(s.home, ownerFile))
+	if err != nil {
+		return 0, false
+	}
+	pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	// EPERM means it exists under another user: alive.
+	return pid, !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// writeOwner records this process as the one that stops the server. A
+// failure only costs a later crash recovery, so it is logged, not returned.
+func (s *Server) writeOwner() {
+	path := filepath.Join(s.home, ownerFile)
+	tmp := path + ".tmp"
+	err := os.WriteFile(tmp, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		s.logger.Warn("dev postgres: cannot record the owner of the server", "file", path, "err", err)
+	}
+}
+
+// removeOwner removes owner.pid if it names this process.
+func (s *Server) removeOwner() {
+	path := filepath.Join(s.home, ownerFile)
+	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(os.Getpid()) {
+		os.Remove(path)
+	}
 }
 
 // running reports whether pg_ctl status finds a server running on the cluster.
@@ -438,25 +504,138 @@ func makeDir(dir string, ra *runAs) error {
 	return nil
 }
 
-// checkTraversable makes sure ra can reach dir: every directory above it
-// (after resolving symlinks) must be searchable by ra.
-func checkTraversable(dir string, ra *runAs) error {
+// clusterHome picks the directory for the cluster of dir when the server
+// runs as ra: dir itself when ra can reach it, else a place under altRoot or
+// os.TempDir() named from dir's path, announced in the log and in dir's
+// WHERE-IS-THE-DATABASE.txt. A cluster an earlier run put there is used even
+// once dir has become reachable, as long as dir has none of its own.
+func clusterHome(dir string, ra *runAs, logger *slog.Logger) (string, error) {
+	blocked, err := blockedParent(dir, ra)
+	if err != nil {
+		return "", err
+	}
+	var home, why string
+	switch {
+	case blocked != "":
+		if home, err = altHome(dir, ra); err != nil {
+			return "", fmt.Errorf("devpg: running as root, the dev server runs as system user postgres, "+
+				"which cannot enter %s, and no other place for the cluster worked (%w): move the project "+
+				"somewhere user postgres can reach, or run as a normal user", blocked, err)
+		}
+		why = "the system user postgres, which the server runs as, cannot enter " + blocked
+		logger.Info(fmt.Sprintf("dev postgres: %s is not reachable by the postgres user; keeping the cluster in %s", dir, home),
+			"blocked_by", blocked)
+	case !hasCluster(dir):
+		if home = earlierAltHome(dir, ra); home == "" {
+			return dir, nil
+		}
+		why = "an earlier run put it there, when the system user postgres could not reach " + dir
+		logger.Info(fmt.Sprintf("dev postgres: keeping the cluster in %s, where an earlier run put it because %s was not reachable by the postgres user", home, dir))
+	default:
+		return dir, nil
+	}
+	if err := writeWhere(dir, home, why); err != nil {
+		logger.Warn("dev postgres: cannot write the note saying where the cluster is", "err", err)
+	}
+	return home, nil
+}
+
+// altHomes are the places for the cluster of a directory ra cannot reach, in
+// order of preference.
+func altHomes(dir string) []string {
+	sum := sha256.Sum256([]byte(dir))
+	h := hex.EncodeToString(sum[:6])
+	return []string{filepath.Join(altRoot, h), filepath.Join(os.TempDir(), "dynamicmotion-dev-"+h)}
+}
+
+// earlierAltHome returns the first of dir's alternative places that already
+// holds a cluster ra can use, or "".
+func earlierAltHome(dir string, ra *runAs) string {
+	for _, c := range altHomes(dir) {
+		if checkAltHome(c, ra) == nil && hasCluster(c) {
+			if b, err := blockedParent(c, ra); err == nil && b == "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// altHome returns the place for the cluster of dir, which ra cannot reach: a
+// place that already holds one, else the first that can be made and reached.
+func altHome(dir string, ra *runAs) (string, error) {
+	if c := earlierAltHome(dir, ra); c != "" {
+		return c, nil
+	}
+	var errs []error
+	for _, c := range altHomes(dir) {
+		if err := checkAltHome(c, ra); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := makeDir(c, ra); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if b, err := blockedParent(c, ra); err != nil || b != "" {
+			errs = append(errs, cmp.Or(err, fmt.Errorf("user postgres cannot enter %s", b)))
+			continue
+		}
+		return c, nil
+	}
+	return "", errors.Join(errs...)
+}
+
+// checkAltHome refuses an existing alternative place that is not a real
+// directory of ra or root: one in a shared temporary directory could have been
+// planted by someone else (a symlink would make makeDir chown its target).
+func checkAltHome(p string, ra *runAs) error {
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !fi.IsDir() || (ok && st.Uid != ra.uid && st.Uid != 0) {
+		return fmt.Errorf("%s exists but is not a directory owned by postgres or root: remove it", p)
+	}
+	return nil
+}
+
+// hasCluster reports whether dir/pgdata holds a cluster.
+func hasCluster(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "pgdata", "PG_VERSION"))
+	return err == nil
+}
+
+// writeWhere leaves a note in dir saying where its cluster is kept.
+func writeWhere(dir, home, why string) error {
+	text := "The development database of this directory is not kept here, but in\n\n" +
+		"    " + home + "\n\n" +
+		"(its data in pgdata/, the server's log in postgres.log), because " + why + ".\n" +
+		"The same directory always finds it there again.\n\n" +
+		"To start afresh, stop the site and delete both that directory and this one.\n"
+	return os.WriteFile(filepath.Join(dir, whereFile), []byte(text), 0o644)
+}
+
+// blockedParent returns the first directory above dir (after resolving
+// symlinks) that ra may not search, or "" when ra can reach dir.
+func blockedParent(dir string, ra *runAs) (string, error) {
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return fmt.Errorf("devpg: %w", err)
+		return "", fmt.Errorf("devpg: %w", err)
 	}
 	for p := filepath.Dir(real); ; p = filepath.Dir(p) {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("devpg: %w", err)
+			return "", fmt.Errorf("devpg: %w", err)
 		}
 		if !searchable(fi, ra) {
-			return fmt.Errorf("devpg: running as root, the dev server runs as system user postgres, "+
-				"which cannot enter %s (mode %v): move the project (or its data directory %s) somewhere "+
-				"user postgres can reach, or run as a normal user", p, fi.Mode().Perm(), dir)
+			return fmt.Sprintf("%s (mode %v)", p, fi.Mode().Perm()), nil
 		}
 		if p == filepath.Dir(p) {
-			return nil
+			return "", nil
 		}
 	}
 }

@@ -3,6 +3,8 @@ package devpg
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/url"
@@ -310,13 +312,256 @@ func TestLongPathSocketDir(t *testing.T) {
 	}
 }
 
+// forgetAltHome removes the alternative cluster place p (and altRoot, if that
+// is then empty) when the test ends, after the servers' own cleanups.
+func forgetAltHome(t *testing.T, p string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := os.RemoveAll(p); err != nil {
+			t.Errorf("removing %s: %v", p, err)
+		}
+		os.Remove(altRoot) // only when empty: a real `go run .` may keep its data there
+	})
+}
+
+// TestRootUnreachableParent: as root, the server runs as user postgres, which
+// cannot enter a 0700 directory of root. The cluster then lives in
+// altRoot/HASH, the same place on every start, and the directory says where.
 func TestRootUnreachableParent(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("only as root does the server run as another user")
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	parent := t.TempDir() // 0700, owned by root
-	_, err := Start(context.Background(), filepath.Join(parent, "pg"), "dynamicmotion", nil)
-	if err == nil || !strings.Contains(err.Error(), parent) || !strings.Contains(err.Error(), "normal user") {
-		t.Fatalf("Start under an unreachable parent: %v", err)
+	dir := filepath.Join(parent, "pg")
+	sum := sha256.Sum256([]byte(dir))
+	alt := filepath.Join("/var/lib/dynamicmotion-dev", hex.EncodeToString(sum[:])[:12])
+	forgetAltHome(t, alt)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+
+	s1 := start(t, ctx, dir, logger)
+	got := logs.take()
+	moved := "dev postgres: " + dir + " is not reachable by the postgres user; keeping the cluster in " + alt
+	for _, want := range []string{moved, "dev postgres: initialising cluster", "dev postgres: started"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("first start logged no %q:\n%s", want, got)
+		}
+	}
+	if got := mustPsql(t, s1.DSN(), "select 1"); got != "1" {
+		t.Errorf("select 1 = %q", got)
+	}
+	if sock := filepath.Join(alt, "run", ".s.PGSQL.5432"); !strings.Contains(s1.DSN(), "host="+sock+"&") {
+		t.Errorf("DSN %s does not use socket %s", s1.DSN(), sock)
+	}
+	for _, p := range []string{"pgdata/PG_VERSION", "postgres.log", "owner.pid"} {
+		if _, err := os.Stat(filepath.Join(alt, p)); err != nil {
+			t.Errorf("the cluster's %s is not in %s: %v", p, alt, err)
+		}
+	}
+	for _, p := range []string{"pgdata", "run", "postgres.log"} {
+		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s has a %s, want it only in %s", dir, p, alt)
+		}
+	}
+	note, err := os.ReadFile(filepath.Join(dir, "WHERE-IS-THE-DATABASE.txt"))
+	if err != nil || !strings.Contains(string(note), "\n    "+alt+"\n") || !strings.Contains(string(note), "cannot enter /") {
+		t.Errorf("WHERE-IS-THE-DATABASE.txt does not name %s and why (%v):\n%s", alt, err, note)
+	}
+	mustPsql(t, s1.DSN(), "create table kept (x int); insert into kept values (42)")
+	if err := s1.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(alt, "owner.pid")); err == nil {
+		t.Errorf("Stop left %s/owner.pid behind", alt)
+	}
+
+	// The same directory maps to the same place: the data is still there.
+	s2 := start(t, ctx, dir, logger)
+	if got := logs.take(); !strings.Contains(got, moved) || strings.Contains(got, "initialising") {
+		t.Errorf("second start logged:\n%s", got)
+	}
+	if s2.DSN() != s1.DSN() {
+		t.Errorf("second DSN %s != first %s", s2.DSN(), s1.DSN())
+	}
+	if got := mustPsql(t, s2.DSN(), "select x from kept"); got != "42" {
+		t.Errorf("after restart: x = %q, want 42", got)
+	}
+	if err := s2.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Once the directory becomes reachable, the data is not abandoned.
+	for _, p := range []string{parent, filepath.Dir(parent)} { // t.TempDir() and its parent are 0700
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s3 := start(t, ctx, dir, logger)
+	if got := logs.take(); !strings.Contains(got, "keeping the cluster in "+alt+", where an earlier run put it") ||
+		strings.Contains(got, "initialising") {
+		t.Errorf("start with %s reachable logged:\n%s", dir, got)
+	}
+	if got := mustPsql(t, s3.DSN(), "select x from kept"); got != "42" {
+		t.Errorf("with %s reachable: x = %q, want 42", dir, got)
+	}
+	if err := s3.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRootUnreachableParentFallback: when altRoot cannot be created, the
+// cluster goes to os.TempDir().
+func TestRootUnreachableParentFallback(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only as root does the server run as another user")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := altRoot
+	altRoot = filepath.Join(file, "dynamicmotion-dev") // a path under a file cannot be made
+	t.Cleanup(func() { altRoot = old })
+
+	dir := filepath.Join(t.TempDir(), "pg")
+	sum := sha256.Sum256([]byte(dir))
+	alt := filepath.Join(os.TempDir(), "dynamicmotion-dev-"+hex.EncodeToString(sum[:])[:12])
+	forgetAltHome(t, alt)
+	var logs syncBuffer
+	s := start(t, ctx, dir, slog.New(slog.NewTextHandler(&logs, nil)))
+	if got := logs.take(); !strings.Contains(got, "keeping the cluster in "+alt) {
+		t.Errorf("start logged:\n%s", got)
+	}
+	if got := mustPsql(t, s.DSN(), "select 1"); got != "1" {
+		t.Errorf("select 1 = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(alt, "pgdata", "PG_VERSION")); err != nil {
+		t.Errorf("no cluster in %s: %v", alt, err)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// crash makes s behave as if its process had been SIGKILLed: its Stop does
+// nothing, so the server keeps running.
+func crash(s *Server) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+}
+
+func readOwner(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "owner.pid"))
+	if errors.Is(err, os.ErrNotExist) {
+		return ""
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TestAdoptAfterCrash: a server whose starter died (owner.pid names a process
+// that is gone, or there is no owner.pid) is adopted by the next Start, whose
+// Stop then stops it.
+func TestAdoptAfterCrash(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	dir := filepath.Join(baseDir(t), "pg")
+	me := strconv.Itoa(os.Getpid())
+
+	for _, tc := range []struct {
+		name  string
+		owner func() // leaves owner.pid as a crash would
+	}{
+		{"owner gone", func() {
+			dead := exec.Command("true")
+			if err := dead.Run(); err != nil {
+				t.Fatal(err)
+			}
+			writeOwned(t, filepath.Join(dir, "owner.pid"), strconv.Itoa(dead.Process.Pid)+"\n")
+		}},
+		{"no owner.pid", func() {
+			if err := os.Remove(filepath.Join(dir, "owner.pid")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		s1 := start(t, ctx, dir, logger)
+		if got := logs.take(); !strings.Contains(got, "dev postgres: started") {
+			t.Fatalf("%s: first start logged:\n%s", tc.name, got)
+		}
+		if got := readOwner(t, dir); got != me {
+			t.Errorf("%s: after start owner.pid = %q, want our PID %s", tc.name, got, me)
+		}
+		crash(s1)
+		tc.owner()
+
+		s2 := start(t, ctx, dir, logger)
+		if got := logs.take(); !strings.Contains(got, "dev postgres: adopted running server") {
+			t.Errorf("%s: start after the crash logged:\n%s", tc.name, got)
+		}
+		if got := readOwner(t, dir); got != me {
+			t.Errorf("%s: after adoption owner.pid = %q, want our PID %s", tc.name, got, me)
+		}
+		if err := s2.Stop(ctx); err != nil {
+			t.Fatalf("%s: Stop: %v", tc.name, err)
+		}
+		if got := logs.take(); !strings.Contains(got, "dev postgres: stopped") {
+			t.Errorf("%s: Stop of the adopted server logged:\n%s", tc.name, got)
+		}
+		if out, err := psql(t, s2.DSN(), "select 1"); err == nil {
+			t.Errorf("%s: the adopted server still answers after Stop: %s", tc.name, out)
+		}
+		if got := readOwner(t, dir); got != "" {
+			t.Errorf("%s: Stop left owner.pid = %q", tc.name, got)
+		}
+	}
+}
+
+// TestLiveOwnerKeepsServer: a server whose starter still runs (another
+// `go run .`) is used but not stopped.
+func TestLiveOwnerKeepsServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	dir := filepath.Join(baseDir(t), "pg")
+
+	s1 := start(t, ctx, dir, logger) // stops the server when the test ends
+	other := exec.Command("sleep", "300")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		other.Process.Kill()
+		other.Wait()
+	})
+	pid := strconv.Itoa(other.Process.Pid)
+	writeOwned(t, filepath.Join(dir, "owner.pid"), pid+"\n")
+	logs.take()
+
+	s2 := start(t, ctx, dir, logger)
+	if got := logs.take(); !strings.Contains(got, "dev postgres: using running server") || !strings.Contains(got, "owner_pid="+pid) {
+		t.Errorf("start beside a live owner logged:\n%s", got)
+	}
+	if err := s2.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := logs.take(); !strings.Contains(got, "left running") {
+		t.Errorf("Stop beside a live owner logged:\n%s", got)
+	}
+	if got := mustPsql(t, s1.DSN(), "select 1"); got != "1" {
+		t.Errorf("after Stop beside a live owner: select 1 = %q", got)
+	}
+	if got := readOwner(t, dir); got != pid {
+		t.Errorf("owner.pid = %q, want the live owner %s", got, pid)
 	}
 }

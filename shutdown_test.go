@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"dynamicmotion/config"
+	"dynamicmotion/db"
+)
+
+// runningSite is serve running in the test process on a loopback port.
+type runningSite struct {
+	url    string
+	dsn    string
+	signal func()       // plays the part of SIGINT
+	result <-chan error // what serve returned
+}
+
+// startServe runs serve over a fresh, seeded database and waits until it is
+// ready.
+func startServe(t *testing.T) runningSite {
+	t.Helper()
+	dsn, _ := freshDatabase(t)
+	if code, out := invoke(t, []string{"seed"}, map[string]string{"DATABASE_URL": dsn}, ""); code != 0 {
+		t.Fatalf("seed: exit %d: %s", code, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	base, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", port))
+	cfg := config.Config{DatabaseURL: dsn, DirectDatabaseURL: dsn, Port: port, BaseURL: base}
+	ctx, signal := context.WithCancel(context.Background())
+	t.Cleanup(signal)
+	result := make(chan error, 1)
+	go func() { result <- serve(ctx, func() {}, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if res, err := http.Get(base.String() + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not become ready within 10 s")
+		}
+	}
+	return runningSite{url: base.String(), dsn: dsn, signal: signal, result: result}
+}
+
+// holdLock makes every query on table wait, as a slow or stuck database
+// would, until release is called.
+func holdLock(t *testing.T, dsn, table string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	bdb, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := bdb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { tx.Rollback(); bdb.Close() }) }
+	t.Cleanup(release)
+	return release
+}
+
+// getAsync requests path and sends its status (or -1 on a transport error).
+func getAsync(url string) <-chan int {
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.Get(url)
+		if err != nil {
+			status <- -1
+			return
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	return status
+}
+
+// TestShutdownLetsInFlightRequestsFinish: a visitor whose page is being made
+// when the process is told to stop still gets the page; new connections are
+// refused meanwhile; the process then stops cleanly.
+func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
+	site := startServe(t)
+	release := holdLock(t, site.dsn, "business_settings")
+	page := getAsync(site.url + "/about")
+	time.Sleep(300 * time.Millisecond) // the request now waits on the database
+
+	site.signal()
+	time.Sleep(300 * time.Millisecond) // draining has begun
+	if res, err := http.Get(site.url + "/healthz"); err == nil {
+		res.Body.Close()
+		t.Error("a new request was accepted while draining")
+	}
+	release()
+
+	if code := <-page; code != http.StatusOK {
+		t.Errorf("the in-flight request got %d, want 200: the drain must let it finish", code)
+	}
+	select {
+	case err := <-site.result:
+		if err != nil {
+			t.Errorf("serve returned %v after a clean drain, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not return after the drain")
+	}
+}
+
+// TestShutdownIsBoundedWhenARequestHangs: a request stuck on the database
+// past the grace period is cancelled, and the stop takes less than Fly's
+// 5-second kill_timeout.
+func TestShutdownIsBoundedWhenARequestHangs(t *testing.T) {
+	site := startServe(t)
+	holdLock(t, site.dsn, "business_settings")
+	page := getAsync(site.url + "/about")
+	time.Sleep(300 * time.Millisecond)
+
+	start := time.Now()
+	site.signal()
+	select {
+	case <-site.result:
+		if took := time.Since(start); took >= 5*time.Second {
+			t.Errorf("shutdown took %v, want under 5 s", took)
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("serve still running 8 s after the signal: a hanging request holds the shutdown")
+	}
+	if code := <-page; code == http.StatusOK {
+		t.Error("the hanging request claims success although its query was cancelled")
+	}
+}
