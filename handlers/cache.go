@@ -11,41 +11,87 @@ import (
 // drops its copy at once; other instances see it within cacheTTL.
 const cacheTTL = 5 * time.Second
 
-// cached holds one value loaded from the database and reused for ttl. Loads
-// are serialised: when the copy is stale, one request reads it and the
-// others wait for that read instead of reading it too.
+// cacheLoadTimeout bounds one read, whoever's request started it.
+const cacheLoadTimeout = 3 * time.Second
+
+// cached holds one value read from the database and reused for ttl.
+//
+// One request at a time reads; while it does, the others get the previous
+// value if there is one (it is at most a few seconds old) or wait for the
+// read. When a read fails, the previous value keeps being served and the
+// next request tries again. A read is not tied to the request that started
+// it: a visitor who leaves does not fail the others waiting.
 type cached[T any] struct {
 	load func(context.Context) (T, error)
 	ttl  time.Duration
 
-	mu     sync.Mutex
-	val    T
-	loaded time.Time
+	mu      sync.Mutex
+	val     T
+	has     bool
+	loaded  time.Time
+	gen     uint64        // bumped by invalidate
+	reading chan struct{} // closed when the current read ends; nil if none
+	lastErr error         // the last read's error, for waiters with no value
 }
 
 func newCached[T any](ttl time.Duration, load func(context.Context) (T, error)) *cached[T] {
 	return &cached[T]{load: load, ttl: ttl}
 }
 
-// get returns the cached value, loading it if it is missing or stale. A
-// failed load is not cached, so the next request tries again.
+// get returns the cached value, reading it when it is missing or stale.
 func (c *cached[T]) get(ctx context.Context) (T, error) {
 	c.mu.Lock()
+	if c.has && time.Since(c.loaded) < c.ttl {
+		v := c.val
+		c.mu.Unlock()
+		return v, nil
+	}
+	if c.reading == nil {
+		c.reading = make(chan struct{})
+		go c.read(c.reading, c.gen)
+	}
+	if c.has { // stale: serve it while the read runs
+		v := c.val
+		c.mu.Unlock()
+		return v, nil
+	}
+	reading := c.reading
+	c.mu.Unlock()
+
+	select {
+	case <-reading:
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.loaded.IsZero() && time.Since(c.loaded) < c.ttl {
+	if c.has {
 		return c.val, nil
 	}
-	v, err := c.load(ctx)
-	if err != nil {
-		return v, err
-	}
-	c.val, c.loaded = v, time.Now()
-	return v, nil
+	return c.val, c.lastErr
 }
 
-// invalidate drops the copy; the next get reads the database.
+func (c *cached[T]) read(done chan struct{}, gen uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), cacheLoadTimeout)
+	defer cancel()
+	v, err := c.load(ctx)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reading = nil
+	close(done)
+	c.lastErr = err
+	if err == nil && gen == c.gen { // a read begun before an edit is not kept
+		c.val, c.has, c.loaded = v, true, time.Now()
+	}
+}
+
+// invalidate makes the next get read the database; until that read is done
+// the previous value may still be served.
 func (c *cached[T]) invalidate() {
 	c.mu.Lock()
 	c.loaded = time.Time{}
+	c.gen++
 	c.mu.Unlock()
 }

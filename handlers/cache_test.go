@@ -4,65 +4,127 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func TestCachedReusesValueUntilStaleOrInvalidated(t *testing.T) {
-	loads := 0
-	c := newCached(time.Hour, func(context.Context) (int, error) { loads++; return loads, nil })
-	ctx := context.Background()
-	for range 3 {
-		if v, _ := c.get(ctx); v != 1 {
-			t.Fatalf("get = %d, want the first load's value 1 reused", v)
+// counter is a load function that returns how many times it ran.
+func counter(n *atomic.Int64) func(context.Context) (int64, error) {
+	return func(context.Context) (int64, error) { return n.Add(1), nil }
+}
+
+// eventually waits until get returns want (a background read finishing).
+func eventually[T comparable](t *testing.T, c *cached[T], want T) {
+	t.Helper()
+	var got T
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if got, _ = c.get(context.Background()); got == want {
+			return
 		}
 	}
-	c.invalidate()
-	if v, _ := c.get(ctx); v != 2 {
-		t.Errorf("after invalidate get = %d, want a fresh load (2)", v)
-	}
+	t.Fatalf("get = %v, want %v after the background read", got, want)
+}
 
-	short := newCached(time.Millisecond, func(context.Context) (int, error) { loads++; return loads, nil })
-	first, _ := short.get(ctx)
+func TestCachedReusesValueUntilStale(t *testing.T) {
+	var n atomic.Int64
+	c := newCached(time.Hour, counter(&n))
+	for range 3 {
+		if v, err := c.get(context.Background()); v != 1 || err != nil {
+			t.Fatalf("get = %d, %v; want the first read's value 1 reused", v, err)
+		}
+	}
+	short := newCached(time.Millisecond, counter(&n))
+	first, _ := short.get(context.Background())
 	time.Sleep(5 * time.Millisecond)
-	if v, _ := short.get(ctx); v == first {
-		t.Errorf("a stale value (%d) was served after its TTL", v)
+	if v, _ := short.get(context.Background()); v != first {
+		t.Errorf("right after going stale get = %d, want the previous value %d while it is read again", v, first)
+	}
+	eventually(t, short, first+1)
+}
+
+func TestCachedInvalidateShowsAnEditAtOnce(t *testing.T) {
+	var n atomic.Int64
+	c := newCached(time.Hour, counter(&n))
+	c.get(context.Background())
+	c.invalidate()
+	eventually(t, c, 2)
+}
+
+func TestCachedKeepsServingTheLastValueWhenAReadFails(t *testing.T) {
+	var fail atomic.Bool
+	c := newCached(time.Millisecond, func(context.Context) (string, error) {
+		if fail.Load() {
+			return "", errors.New("database down")
+		}
+		return "details", nil
+	})
+	if v, err := c.get(context.Background()); v != "details" || err != nil {
+		t.Fatalf("first get = %q, %v", v, err)
+	}
+	fail.Store(true)
+	time.Sleep(5 * time.Millisecond)
+	for range 5 {
+		if v, err := c.get(context.Background()); v != "details" || err != nil {
+			t.Errorf("with the database down get = %q, %v; want the last good value", v, err)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
-func TestCachedDoesNotKeepFailures(t *testing.T) {
-	fail := true
+func TestCachedReportsAFailedFirstReadAndRetries(t *testing.T) {
+	var fail atomic.Bool
+	fail.Store(true)
 	c := newCached(time.Hour, func(context.Context) (string, error) {
-		if fail {
+		if fail.Load() {
 			return "", errors.New("database down")
 		}
 		return "ok", nil
 	})
 	if _, err := c.get(context.Background()); err == nil {
-		t.Fatal("get hid the load error")
+		t.Fatal("with nothing cached, a failed read must be reported")
 	}
-	fail = false
-	if v, err := c.get(context.Background()); err != nil || v != "ok" {
-		t.Errorf("after the database came back get = %q, %v; want a fresh load", v, err)
+	fail.Store(false)
+	if v, err := c.get(context.Background()); v != "ok" || err != nil {
+		t.Errorf("after the database came back get = %q, %v; want a fresh read", v, err)
 	}
 }
 
-func TestCachedLoadsOnceForConcurrentReaders(t *testing.T) {
-	var mu sync.Mutex
-	loads := 0
-	c := newCached(time.Hour, func(context.Context) (int, error) {
-		mu.Lock()
-		loads++
-		mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-		return 7, nil
+func TestCachedReadsOnceForConcurrentRequests(t *testing.T) {
+	var n atomic.Int64
+	c := newCached(time.Hour, func(context.Context) (int64, error) {
+		time.Sleep(20 * time.Millisecond)
+		return n.Add(1), nil
 	})
 	var wg sync.WaitGroup
 	for range 20 {
-		wg.Go(func() { c.get(context.Background()) })
+		wg.Go(func() {
+			if v, err := c.get(context.Background()); v != 1 || err != nil {
+				t.Errorf("get = %d, %v; want 1", v, err)
+			}
+		})
 	}
 	wg.Wait()
-	if loads != 1 {
-		t.Errorf("20 concurrent readers caused %d loads, want 1", loads)
+	if n.Load() != 1 {
+		t.Errorf("20 concurrent requests caused %d reads, want 1", n.Load())
+	}
+}
+
+func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
+	c := newCached(time.Hour, func(ctx context.Context) (string, error) {
+		select {
+		case <-time.After(30 * time.Millisecond):
+			return "ok", nil
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	})
+	gone, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(5 * time.Millisecond); cancel() }()
+	if _, err := c.get(gone); !errors.Is(err, context.Canceled) {
+		t.Errorf("the visitor who left got %v, want context.Canceled", err)
+	}
+	if v, err := c.get(context.Background()); v != "ok" || err != nil {
+		t.Errorf("another visitor got %q, %v; want the read to have carried on", v, err)
 	}
 }
