@@ -10,9 +10,9 @@ import (
 	"dynamicmotion/db/migrations"
 )
 
-// migrateLockKey is the pg_advisory_lock key that serialises migrations
+// MigrationLockKey is the pg_advisory_lock key that serialises migrations
 // between instances starting at the same time ("dm-migr" in ASCII).
-const migrateLockKey = 0x646d2d6d69677200
+const MigrationLockKey = 0x646d2d6d69677200
 
 func newMigrator(bdb *bun.DB) (*migrate.Migrator, error) {
 	ms := migrate.NewMigrations()
@@ -38,10 +38,10 @@ func Migrate(ctx context.Context, bdb *bun.DB) ([]string, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", int64(migrateLockKey)); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", int64(MigrationLockKey)); err != nil {
 		return nil, fmt.Errorf("taking the migration lock: %w", err)
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", int64(migrateLockKey)) //nolint:errcheck // the lock also ends with the connection
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", int64(MigrationLockKey)) //nolint:errcheck // the lock also ends with the connection
 
 	if err := m.Init(ctx); err != nil {
 		return nil, fmt.Errorf("creating migration tables: %w", err)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -279,5 +280,49 @@ func TestMigrationsRollBackCleanly(t *testing.T) {
 	}
 	if diff := cmp.Diff(allMigrations(t), applied); diff != "" {
 		t.Errorf("re-applied (-want +got):\n%s", diff)
+	}
+}
+
+// While another instance holds the migration lock, Migrate waits and
+// changes nothing; once the lock is free it runs.
+func TestMigrateWaitsForTheMigrationLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	bdb, dsn := freshDB(t, db.Options{MaxOpenConns: 3})
+	other := openDB(t, dsn, db.Options{MaxOpenConns: 1})
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", int64(db.MigrationLockKey)); err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan error, 1)
+	go func() { _, err := db.Migrate(ctx, bdb); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("Migrate returned (%v) while another instance held the lock", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	var tables int
+	if err := bdb.NewRaw("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(ctx, &tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 {
+		t.Errorf("%d tables were created while the lock was held, want none", tables)
+	}
+
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock(?)", int64(db.MigrationLockKey)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Migrate after the lock was released: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Migrate did not run after the lock was released")
 	}
 }

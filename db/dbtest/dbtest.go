@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,9 +89,10 @@ func Create(ctx context.Context) (dsn string, drop func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("no PostgreSQL for tests (%w): run `make test`, which starts one, or set TEST_DATABASE_URL", err)
 	}
+	dropAbandoned(ctx, admin)
 	var b [6]byte
 	rand.Read(b[:])
-	name := "dm_test_" + hex.EncodeToString(b[:])
+	name := fmt.Sprintf("%s%d_%s", namePrefix, time.Now().Unix(), hex.EncodeToString(b[:]))
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		admin.Close()
 		return "", nil, fmt.Errorf("creating test database: %w", err)
@@ -104,6 +107,29 @@ func Create(ctx context.Context) (dsn string, drop func(), err error) {
 	}
 	return u.String(), drop, nil
 }
+
+// namePrefix starts every test database's name, followed by its creation
+// time in Unix seconds.
+const namePrefix = "dm_test_"
+
+// dropAbandoned drops test databases more than an hour old: a run killed by
+// its timeout never reaches its deferred drop.
+func dropAbandoned(ctx context.Context, admin *bun.DB) {
+	var names []string
+	if err := admin.NewRaw("SELECT datname FROM pg_database WHERE datname LIKE ?", namePrefix+"%").
+		Scan(ctx, &names); err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-time.Hour).Unix()
+	for _, name := range names {
+		created, _, _ := strings.Cut(strings.TrimPrefix(name, namePrefix), "_")
+		if t, err := strconv.ParseInt(created, 10, 64); err != nil || t < cutoff {
+			admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pgQuoteIdent(name)+" WITH (FORCE)") //nolint:errcheck // best effort
+		}
+	}
+}
+
+func pgQuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // Truncate empties the named tables (and what references them) so a test
 // starts from a known state without losing SQL-only constraints.
