@@ -35,7 +35,8 @@ import (
 const (
 	readyTimeout    = 20 * time.Second // from `serve` to GET /readyz answering 200
 	shutdownTimeout = 5 * time.Second  // Fly's kill_timeout: SIGINT, then SIGKILL
-	chromiumMissing = "chromium not found: run `make test`, which installs it, or apt-get install chromium"
+	chromiumMissing = "chromium not found ($CHROME_BIN, chromium or chromium-browser on PATH, /usr/bin/chromium): " +
+		"run `make test`, which installs it, or apt-get install chromium"
 )
 
 var (
@@ -43,6 +44,8 @@ var (
 	baseURL string
 	// chromePath is the Chromium binary the tests drive.
 	chromePath string
+	// binPath is the dynamicmotion binary built for the run.
+	binPath string
 )
 
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
@@ -71,6 +74,7 @@ func runSuite(m *testing.M) (code int) {
 	defer os.RemoveAll(tmp)
 
 	bin := filepath.Join(tmp, "dynamicmotion")
+	binPath = bin
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
@@ -107,12 +111,12 @@ func runSuite(m *testing.M) (code int) {
 		}
 	}
 
-	srv, err := startServer(bin, env)
+	srv, err := startServer(bin, "", env, baseURL, readyTimeout)
 	if err != nil {
 		return fail("%v", err)
 	}
 	defer func() {
-		if err := srv.stop(); err != nil {
+		if err := srv.stop(shutdownTimeout); err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n--- server log ---\n%s", err, srv.log.String())
 			code = 1
 		}
@@ -125,10 +129,11 @@ func runSuite(m *testing.M) (code int) {
 	return code
 }
 
-// findChromium returns the browser to drive: $CHROME_BIN, /usr/bin/chromium
-// or chromium on PATH, or "" when there is none.
+// findChromium returns the browser to drive, looked for as .ci/ensure-deps
+// does: $CHROME_BIN, then chromium or chromium-browser on PATH, then
+// /usr/bin/chromium; "" when there is none.
 func findChromium() string {
-	for _, c := range []string{os.Getenv("CHROME_BIN"), "/usr/bin/chromium", "chromium"} {
+	for _, c := range []string{os.Getenv("CHROME_BIN"), "chromium", "chromium-browser", "/usr/bin/chromium"} {
 		if c == "" {
 			continue
 		}
@@ -186,11 +191,13 @@ type server struct {
 	exited chan struct{} // closed when the process has ended
 }
 
-// startServer runs `serve` and waits until GET /readyz answers 200.
-func startServer(bin string, env []string) (*server, error) {
+// startServer runs `serve` in the working directory dir ("" for this
+// process's) and waits until GET origin/readyz answers 200, at most timeout.
+func startServer(bin, dir string, env []string, origin string, timeout time.Duration) (*server, error) {
 	s := &server{log: &syncBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = env
+	s.cmd.Dir = dir
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting `dynamicmotion serve`: %w", err)
@@ -201,7 +208,7 @@ func startServer(bin string, env []string) (*server, error) {
 	}()
 
 	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(readyTimeout)
+	deadline := time.Now().Add(timeout)
 	last := "no answer yet"
 	for time.Now().Before(deadline) {
 		select {
@@ -210,7 +217,7 @@ func startServer(bin string, env []string) (*server, error) {
 				s.cmd.ProcessState, s.log.String())
 		default:
 		}
-		resp, err := client.Get(baseURL + "/readyz")
+		resp, err := client.Get(origin + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -225,22 +232,22 @@ func startServer(bin string, env []string) (*server, error) {
 	s.cmd.Process.Kill() //nolint:errcheck // best effort; we are failing anyway
 	<-s.exited
 	return nil, fmt.Errorf("GET /readyz did not answer 200 within %s (last: %s); the server's log:\n%s",
-		readyTimeout, last, s.log.String())
+		timeout, last, s.log.String())
 }
 
-// stop sends SIGINT, as Fly does, and requires a clean exit within the
-// kill timeout: requests drained, exit status 0.
-func (s *server) stop() error {
+// stop sends SIGINT, as Fly does, and requires a clean exit within timeout
+// (Fly's kill timeout for the deployed site): requests drained, exit status 0.
+func (s *server) stop(timeout time.Duration) error {
 	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
 		return fmt.Errorf("sending SIGINT to the server: %w", err)
 	}
 	start := time.Now()
 	select {
 	case <-s.exited:
-	case <-time.After(shutdownTimeout):
+	case <-time.After(timeout):
 		s.cmd.Process.Kill() //nolint:errcheck // it overstayed; make sure it goes
 		<-s.exited
-		return fmt.Errorf("the server did not stop within %s of SIGINT: Fly would kill it mid-request", shutdownTimeout)
+		return fmt.Errorf("the server did not stop within %s of SIGINT: Fly would kill it mid-request", timeout)
 	}
 	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
 		return fmt.Errorf("after SIGINT the server exited with status %d, want 0 (graceful shutdown)", code)

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 
@@ -51,13 +50,12 @@ func (h *Handler) render(c echo.Context, status int, name, fragment string, p vi
 	if fragment != "" && isFragment(c) {
 		name += "#" + fragment
 	}
-	var buf bytes.Buffer
-	if err := h.views.Render(&buf, name, p); err != nil {
-		return err
-	}
+	hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	if c.Request().Method == http.MethodHead {
-		hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 		return c.NoContent(status)
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	// views renders into a pooled buffer and writes it in one go only once
+	// the whole page rendered; the status goes out with that first write.
+	c.Response().Status = status
+	return h.views.Render(c.Response(), name, p)
 }

@@ -70,7 +70,9 @@ func New(funcs template.FuncMap) (*Renderer, error) {
 // Render writes the template called name with data. A name is either a page
 // ("home", rendered in the layout) or a block inside a page ("home#services",
 // rendered alone, as htmx swaps it). The output goes to a buffer first, so a
-// template error never leaves half a page on the wire.
+// template error never leaves half a page on the wire; when w is already a
+// buffer (as Echo's c.Render passes), that buffer is used and cut back on
+// error.
 func (r *Renderer) Render(w io.Writer, name string, data any) error {
 	page, block, isBlock := strings.Cut(name, "#")
 	t, ok := r.pages[page]
@@ -79,6 +81,14 @@ func (r *Renderer) Render(w io.Writer, name string, data any) error {
 	}
 	if !isBlock {
 		block = "layout"
+	}
+	if out, ok := w.(*bytes.Buffer); ok {
+		n := out.Len()
+		if err := t.ExecuteTemplate(out, block, data); err != nil {
+			out.Truncate(n)
+			return fmt.Errorf("views: rendering %s: %w", name, err)
+		}
+		return nil
 	}
 	buf := r.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
