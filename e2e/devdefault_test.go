@@ -55,6 +55,7 @@ func TestDevelopmentDefault(t *testing.T) {
 		}
 	}
 	home := clusterHome(t, dataDir, log)
+	t.Logf("the cluster is in %s", home)
 	checkHome(t, origin)
 	stopDev(t, srv, home)
 
