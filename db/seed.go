@@ -2,8 +2,13 @@ package db
 
 import (
 	"context"
+	"embed"
+	"fmt"
+	"io/fs"
 
 	"github.com/uptrace/bun"
+
+	"dynamicmotion/markdown"
 )
 
 // demoBusiness is KnownBusiness plus example contact details. Everything
@@ -33,10 +38,27 @@ var demoServices = []Service{
 		Summary: "A full session for recovery after an event, or several problem areas at once."},
 }
 
-// Seed loads the demo content. It only inserts what is missing, so running it
-// twice changes nothing and it never overwrites what the therapist edited.
+// seedPosts are the articles published with the site: Markdown files with
+// front matter, starting with the practice's own first article.
+//
+//go:embed seed/posts/*.md
+var seedPosts embed.FS
+
+// Seed loads the demo content. Business details and services are only
+// inserted when missing, so it never overwrites what the therapist edited;
+// articles from seed/posts are inserted or updated by slug, so a re-run
+// brings them up to date and never duplicates them.
 func Seed(ctx context.Context, idb bun.IDB) error {
+	posts, err := SeedPosts()
+	if err != nil {
+		return err
+	}
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		for i := range posts {
+			if err := SavePost(ctx, tx, &posts[i]); err != nil {
+				return fmt.Errorf("seeding article %s: %w", posts[i].Slug, err)
+			}
+		}
 		b := demoBusiness
 		if _, err := tx.NewInsert().Model(&b).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
 			return err
@@ -51,4 +73,56 @@ func Seed(ctx context.Context, idb bun.IDB) error {
 		}
 		return nil
 	})
+}
+
+// SeedPosts reads and renders the seed articles.
+func SeedPosts() ([]Post, error) {
+	files, err := fs.Glob(seedPosts, "seed/posts/*.md")
+	if err != nil {
+		return nil, err
+	}
+	var posts []Post
+	for _, name := range files {
+		src, err := seedPosts.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		p, err := PostFromMarkdown(src, markdown.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		posts = append(posts, p)
+	}
+	return posts, nil
+}
+
+// PostFromMarkdown turns an article file (front matter and Markdown) into a
+// post, rendered once here so that pages only copy the HTML.
+func PostFromMarkdown(src []byte, o markdown.Options) (Post, error) {
+	doc, err := markdown.ParseDocument(src)
+	if err != nil {
+		return Post{}, err
+	}
+	body, err := markdown.Article(doc.Body, o)
+	if err != nil {
+		return Post{}, err
+	}
+	p := Post{
+		Slug: doc.Slug, Title: doc.Title, Summary: doc.Summary, Author: doc.Author,
+		Tags: doc.Tags, Status: doc.Status,
+		BodyMD: doc.Body, BodyHTML: body, BodyText: markdown.Plain(doc.Body),
+		ReadingMinutes: markdown.ReadingMinutes(doc.Body),
+	}
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
+	if !doc.Published.IsZero() {
+		t := doc.Published
+		p.PublishedAt = &t
+	}
+	p.UpdatedAt = doc.Updated
+	if p.UpdatedAt.IsZero() { // not changed since it was published
+		p.UpdatedAt = doc.Published
+	}
+	return p, nil
 }

@@ -1,0 +1,3 @@
+DROP TABLE post_old_slugs;
+DROP TABLE posts;
+DROP FUNCTION tags_text(text[]);
