@@ -37,6 +37,9 @@ type Config struct {
 	OnFly bool
 	// AdminEmail names the therapist's login account.
 	AdminEmail string
+	// BenchCeiling (BENCH_CEILING=1) adds /_bench/ceiling, an article page
+	// served from memory, which the load script measures pages against.
+	BenchCeiling bool
 }
 
 // Secure reports whether the site is served over HTTPS, which decides
@@ -102,6 +105,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 	c.DBDebug = getenv("BUNDEBUG") != "" && getenv("BUNDEBUG") != "0"
 	c.OnFly = getenv("FLY_APP_NAME") != ""
+	c.BenchCeiling = getenv("BENCH_CEILING") == "1"
 	if c.OnFly && c.DatabaseURL == "" {
 		// The private development database cannot run in the container.
 		return c, &Error{"DATABASE_URL", "is required on Fly.io: attach a PostgreSQL (fly postgres attach) or set the secret"}

@@ -8,10 +8,19 @@ import (
 	"dynamicmotion/db"
 )
 
-// servicesData is what the home and services pages show.
+// servicesData is what the services page shows.
 type servicesData struct {
 	Services []db.Service
 }
+
+// homeData is what the home page shows.
+type homeData struct {
+	Services []db.Service
+	Latest   []db.Post
+}
+
+// latestOnHome is how many articles the home page lists.
+const latestOnHome = 3
 
 // business is the practice's details (cached for cacheTTL).
 func (h *Handler) business(c echo.Context) (db.Business, error) {
@@ -29,12 +38,17 @@ func (h *Handler) showHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.page(c, "", "", servicesData{services})
+	latest, err := db.LatestPosts(c.Request().Context(), h.db, latestOnHome)
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "", "", homeData{Services: services, Latest: latest})
 	if err != nil {
 		return err
 	}
 	p.Title = p.Business.Tagline
 	p.Description = p.Business.Intro
+	p.JSONLD = localBusiness(p.Business, h.cfg.BaseURL.String())
 	return h.render(c, http.StatusOK, "home", "", p)
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -80,9 +81,16 @@ func TestPublicPages(t *testing.T) {
 	}
 }
 
-// allScriptsExternal checks that no <script> has inline code.
+// allScriptsExternal checks that no <script> has inline code. Structured
+// data (application/ld+json) is not code, and must be valid JSON.
 func allScriptsExternal(n *html.Node) error {
 	for _, s := range selectAll(n, "script") {
+		if typ, _ := attr(s, "type"); typ == "application/ld+json" {
+			if _, ok := attr(s, "src"); ok || !json.Valid([]byte(text(s))) {
+				return fmt.Errorf("JSON-LD is not inline JSON: %s", render(s))
+			}
+			continue
+		}
 		if _, ok := attr(s, "src"); !ok || strings.TrimSpace(text(s)) != "" {
 			return fmt.Errorf("inline script: %s", render(s))
 		}

@@ -20,7 +20,18 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 // it, and it is not a boosted navigation (which wants the whole page).
 func isFragment(c echo.Context) bool {
 	h := c.Request().Header
-	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true"
+	return h.Get("HX-Request") == "true" && h.Get("HX-Boosted") != "true" &&
+		h.Get("HX-History-Restore-Request") != "true"
+}
+
+// renderFragment answers with one template block and its own data.
+func (h *Handler) renderFragment(c echo.Context, status int, name string, data any) error {
+	hd := c.Response().Header()
+	hd.Add("Vary", "HX-Request")
+	hd.Set("Cache-Control", "private, no-cache")
+	hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Status = status
+	return h.views.Render(c.Response(), name, data)
 }
 
 // page fills the data every full page needs.

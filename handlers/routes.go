@@ -42,6 +42,15 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/contact", h.showContact, site...)
 	get(e, "/privacy", h.showPrivacy, site...)
 	get(e, "/book", h.showBook, site...)
+	get(e, "/blog", h.showBlog, site...)
+	get(e, "/blog/:slug", h.showArticle, site...)
+	e.POST("/blog/:slug/like", h.likeArticle, site...)
+	get(e, "/feed.xml", h.feed, site...)
+	get(e, "/sitemap.xml", h.sitemap, site...)
+	get(e, "/robots.txt", h.robots)
+	if h.cfg.BenchCeiling {
+		get(e, "/_bench/ceiling", h.ceiling(e), site...)
+	}
 	return e
 }
 

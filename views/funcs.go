@@ -24,6 +24,7 @@ var baseFuncs = template.FuncMap{
 	"paragraphs": Paragraphs,
 	"year":       func() int { return time.Now().In(London).Year() },
 	"date":       func(t time.Time) string { return t.In(London).Format("2 January 2006") },
+	"isoDate":    func(t time.Time) string { return t.In(London).Format("2006-01-02") },
 	"navItem":    newNavItem,
 	"tel":        Tel,
 }

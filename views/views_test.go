@@ -2,6 +2,7 @@ package views_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"html/template"
 	"io/fs"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,6 +71,15 @@ var sampleServices = []db.Service{
 	{ID: 2, Slug: "sports-massage-90", Name: "Sports massage — 90 minutes", DurationMin: 90, PricePence: 7050, AtStudio: true, Active: true},
 }
 
+var samplePublished = time.Date(2024, 7, 16, 8, 0, 0, 0, time.UTC)
+
+var samplePosts = []db.Post{
+	{ID: 1, Slug: "sports-massage-for-lower-back-pain", Title: "Sports Massage for Lower Back Pain", Summary: "How it helps.",
+		Author: "Dynamic Motion", Tags: []string{"lower back pain", "recovery"}, Status: db.StatusPublished,
+		PublishedAt: &samplePublished, ReadingMinutes: 4, Likes: 1, Views: 12},
+	{ID: 2, Slug: "hamstrings", Title: "Tight Hamstrings", Status: db.StatusPublished, PublishedAt: &samplePublished, ReadingMinutes: 2},
+}
+
 // samplePage is what the handlers pass to each page; pages not listed here
 // take no data of their own.
 func samplePage(name string) views.Page {
@@ -81,8 +92,49 @@ func samplePage(name string) views.Page {
 		Business:    sampleBusiness,
 	}
 	switch name {
-	case "home", "services":
+	case "home":
+		p.Data = struct {
+			Services []db.Service
+			Latest   []db.Post
+		}{sampleServices, samplePosts}
+		p.JSONLD = map[string]any{"@type": "HealthAndBeautyBusiness", "name": "</script><script>alert(1)</script>"}
+	case "services":
 		p.Data = struct{ Services []db.Service }{sampleServices}
+	case "blog":
+		type card struct {
+			Post    db.Post
+			Snippet template.HTML
+		}
+		p.Data = struct {
+			Tags []db.TagCount
+			List any
+		}{
+			Tags: []db.TagCount{{Tag: "recovery", Count: 2}},
+			List: struct {
+				Cards               []card
+				Query, Tag, NextURL string
+			}{Cards: []card{{Post: samplePosts[0], Snippet: "a <mark>match</mark>"}}, Query: "back pain", NextURL: "/blog?page=2&q=back+pain"},
+		}
+	case "article":
+		p.OGType = "article"
+		p.Data = struct {
+			Post    db.Post
+			Body    template.HTML
+			Like    any
+			Share   []struct{ Name, URL string }
+			Related []db.Post
+		}{
+			Post: samplePosts[0],
+			Body: "<h2 id=\"why\">Why</h2><p>Because.</p>",
+			Like: struct {
+				Slug  string
+				Count int
+				Liked bool
+				CSRF  string
+			}{samplePosts[0].Slug, 1, false, "csrf-token-abc"},
+			Share:   []struct{ Name, URL string }{{"Email", "mailto:?subject=A"}, {"X", "https://x.com/intent/post?url=u"}},
+			Related: samplePosts[1:],
+		}
 	case "error":
 		p.Data = views.Error{Status: 404, Heading: "Page not found", Message: "There is no page at this address."}
 	}
@@ -106,7 +158,7 @@ func problems(t *testing.T, out string) []string {
 			case "h1":
 				h1s++
 			case "script":
-				if !hasAttr(n, "src") {
+				if !hasAttr(n, "src") && attrValue(n, "type") != "application/ld+json" {
 					found = append(found, "inline <script> without src")
 				}
 			case "style":
@@ -161,6 +213,15 @@ func TestProblemsFindsWhatCSPForbids(t *testing.T) {
 	}
 }
 
+func attrValue(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
 func hasAttr(n *html.Node, key string) bool {
 	for _, a := range n.Attr {
 		if a.Key == key {
@@ -212,7 +273,12 @@ func TestPagesShowTheirData(t *testing.T) {
 		{"services", []string{"Services and prices", "£30", "£70.50", "example figures"}},
 		{"about", []string{"<p>First paragraph.</p><p>Second paragraph.</p>"}},
 		{"contact", []string{`href="tel:01480000000"`, `href="mailto:hello@example.com"`, "PE27 0XX", "example details"}},
-		{"error", []string{"Page not found", "There is no page at this address.", "Error 404"}},
+		{"error", []string{"Page not found", "There is no page at this address.", "Error 404", `action="/blog"`, `name="q"`}},
+		{"home", []string{"Latest articles", `href="/blog/sports-massage-for-lower-back-pain"`, `<time datetime="2024-07-16">16 July 2024</time> · 4 min read`}},
+		{"article", []string{`<h1 id="article-title">Sports Massage for Lower Back Pain</h1>`, "16 July 2024", "4 min read", "12 views",
+			`<h2 id="why">Why</h2>`, `action="/blog/sports-massage-for-lower-back-pain/like"`, "1 like<", `href="/blog?tag=lower%20back%20pain"`,
+			`<meta property="og:type" content="article">`, `href="/book"`, `href="/blog/hamstrings"`}},
+		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},
 	}
 	for _, tt := range tests {
@@ -431,4 +497,31 @@ func noSpace(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// Structured data is JSON inside its script element: a value cannot close the
+// element or start a script of its own.
+func TestJSONLDCannotBreakOut(t *testing.T) {
+	r := newRenderer(t)
+	var buf bytes.Buffer
+	if err := r.Render(&buf, "home", samplePage("home")); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "<script>alert") {
+		t.Fatalf("a JSON-LD value closed its script element:\n%s", out)
+	}
+	start := strings.Index(out, `<script type="application/ld+json">`)
+	if start < 0 {
+		t.Fatal("no JSON-LD script in the home page")
+	}
+	body := out[start+len(`<script type="application/ld+json">`):]
+	body = body[:strings.Index(body, "</script>")]
+	var v map[string]any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("JSON-LD is not JSON: %v\n%s", err, body)
+	}
+	if v["name"] != "</script><script>alert(1)</script>" {
+		t.Errorf("name = %q, want the value back intact", v["name"])
+	}
 }

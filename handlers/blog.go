@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"html"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/db"
+)
+
+// postsPerPage is how many articles one page of the list shows.
+const postsPerPage = 10
+
+// maxQueryLen bounds a search query, in characters.
+const maxQueryLen = 200
+
+// blogData is the article list page.
+type blogData struct {
+	Tags []db.TagCount
+	List postList
+}
+
+// postList is one page of articles or search results; its blocks are what
+// the search box and "More articles" swap in.
+type postList struct {
+	Cards   []postCard
+	Query   string
+	Tag     string
+	NextURL string // the next page, or "" on the last one
+}
+
+type postCard struct {
+	Post    db.Post
+	Snippet template.HTML // search results only: text around the matches, marked
+}
+
+// showBlog lists articles (newest first), filtered by ?tag=, or searches
+// them with ?q=. htmx gets just the list (search as you type) or just the
+// next page of cards ("More articles").
+func (h *Handler) showBlog(c echo.Context) error {
+	query := cleanQuery(c.QueryParam("q"))
+	tag := strings.ToLower(strings.TrimSpace(c.QueryParam("tag")))
+	page := pageNumber(c.QueryParam("page"))
+
+	list, err := h.postList(c, query, tag, page)
+	if err != nil {
+		return err
+	}
+	if isFragment(c) {
+		switch c.Request().Header.Get("HX-Target") {
+		case "more":
+			return h.renderFragment(c, http.StatusOK, "blog#post-items", list)
+		case "post-list":
+			return h.renderFragment(c, http.StatusOK, "blog#post-list", list)
+		}
+	}
+
+	tags, err := db.PublicTags(c.Request().Context(), h.db)
+	if err != nil {
+		return err
+	}
+	title, desc := "Articles", "Articles on sports massage, pain and recovery from Dynamic Motion Sports Therapy in St Ives."
+	switch {
+	case query != "":
+		title = "Search: " + query
+	case tag != "":
+		title = "Articles tagged " + tag
+	}
+	p, err := h.page(c, title, desc, blogData{Tags: tags, List: list})
+	if err != nil {
+		return err
+	}
+	p.Canonical = h.cfg.BaseURL.String() + blogURL("", tag, page)
+	p.NoIndex = query != ""
+	return h.render(c, http.StatusOK, "blog", "", p)
+}
+
+func (h *Handler) postList(c echo.Context, query, tag string, page int) (postList, error) {
+	ctx := c.Request().Context()
+	list := postList{Query: query, Tag: tag}
+	more := false
+	if query != "" {
+		res, err := db.SearchPosts(ctx, h.db, query, page, postsPerPage)
+		if err != nil {
+			return list, err
+		}
+		for _, hit := range res.Hits {
+			list.Cards = append(list.Cards, postCard{Post: hit.Post, Snippet: markSnippet(hit.Snippet)})
+		}
+		more = res.More
+	} else {
+		res, err := db.ListPosts(ctx, h.db, tag, page, postsPerPage)
+		if err != nil {
+			return list, err
+		}
+		for _, p := range res.Posts {
+			list.Cards = append(list.Cards, postCard{Post: p})
+		}
+		more = res.More
+	}
+	if more {
+		list.NextURL = blogURL(query, tag, page+1)
+	}
+	return list, nil
+}
+
+// blogURL is the list's address for a query, tag and page.
+func blogURL(query, tag string, page int) string {
+	v := url.Values{}
+	if query != "" {
+		v.Set("q", query)
+	}
+	if tag != "" {
+		v.Set("tag", tag)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/blog"
+	}
+	return "/blog?" + v.Encode()
+}
+
+// markSnippet escapes a search snippet and marks the matched words.
+func markSnippet(s string) template.HTML {
+	s = html.EscapeString(s)
+	s = strings.ReplaceAll(s, db.SnippetStart, "<mark>")
+	s = strings.ReplaceAll(s, db.SnippetEnd, "</mark>")
+	return template.HTML(s)
+}
+
+// cleanQuery trims a search query and caps its length; invalid UTF-8 and
+// the snippet markers are dropped.
+func cleanQuery(q string) string {
+	q = strings.ToValidUTF8(q, "")
+	q = strings.NewReplacer(db.SnippetStart, "", db.SnippetEnd, "").Replace(q)
+	q = strings.Join(strings.Fields(q), " ")
+	if utf8.RuneCountInString(q) > maxQueryLen {
+		q = string([]rune(q)[:maxQueryLen])
+	}
+	return q
+}
+
+// pageNumber reads ?page=; anything that is not a sensible page number is
+// page 1.
+func pageNumber(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 10000 {
+		return 1
+	}
+	return n
+}

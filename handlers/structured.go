@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"strconv"
+	"time"
+
+	"dynamicmotion/db"
+)
+
+// JSON-LD for search engines (schema.org), written into the page by the
+// layout. Example details are left out: search engines must not learn a
+// phone number or address that is not the practice's own.
+
+func publisher(b db.Business, site string) map[string]any {
+	return map[string]any{"@type": "Organization", "name": b.Name, "url": site + "/"}
+}
+
+// localBusiness describes the practice for the home page.
+func localBusiness(b db.Business, site string) map[string]any {
+	addr := map[string]any{
+		"@type":           "PostalAddress",
+		"addressLocality": b.Locality,
+		"addressRegion":   b.Region,
+		"addressCountry":  "GB",
+	}
+	lb := map[string]any{
+		"@context":    "https://schema.org",
+		"@type":       "HealthAndBeautyBusiness",
+		"name":        b.Name,
+		"description": b.Intro,
+		"url":         site + "/",
+		"address":     addr,
+		"areaServed":  b.Locality + ", " + b.Region,
+		"knowsAbout":  []string{"Sports massage", "Deep tissue massage", "Myofascial release"},
+	}
+	if !b.IsExample {
+		if b.StreetAddress != "" {
+			addr["streetAddress"] = b.StreetAddress
+		}
+		if b.Postcode != "" {
+			addr["postalCode"] = b.Postcode
+		}
+		if b.Phone != "" {
+			lb["telephone"] = b.Phone
+		}
+		if b.Email != "" {
+			lb["email"] = b.Email
+		}
+	}
+	return lb
+}
+
+// blogPosting describes an article.
+func blogPosting(p db.Post, b db.Business, pageURL, site string) map[string]any {
+	return map[string]any{
+		"@context":         "https://schema.org",
+		"@type":            "BlogPosting",
+		"headline":         p.Title,
+		"description":      p.Summary,
+		"url":              pageURL,
+		"mainEntityOfPage": pageURL,
+		"datePublished":    p.Published().UTC().Format(time.RFC3339),
+		"dateModified":     p.Modified().UTC().Format(time.RFC3339),
+		"author":           map[string]any{"@type": "Organization", "name": b.Name, "alternateName": p.Author, "url": site + "/about"},
+		"publisher":        publisher(b, site),
+		"keywords":         p.Tags,
+		"timeRequired":     "PT" + strconv.Itoa(p.ReadingMinutes) + "M",
+		"inLanguage":       "en-GB",
+	}
+}
