@@ -23,6 +23,9 @@ var publicPages = []struct {
 	{"contact", "/contact", 200, ""},
 	{"privacy", "/privacy", 200, ""},
 	{"book", "/book", 200, "Book a session"},
+	{"blog", "/blog", 200, "Articles"},
+	{"blog_search", "/blog?q=back+pain", 200, "back pain"},
+	{"article", "/blog/" + firstArticle, 200, "Sports Massage for Lower Back Pain"},
 	{"not_found", "/no-such-page", 404, "Page not found"},
 }
 
