@@ -231,8 +231,12 @@ func AddView(ctx context.Context, idb bun.IDB, postID int64) error {
 
 // SavePost inserts p, or updates the post with p's slug, and returns its id.
 // Seeding calls it again for every file, so a re-run updates and never
-// duplicates; counts (likes, views) are kept.
+// duplicates; counts (likes, views) are kept. Nil Tags are saved as no tags
+// (the column is NOT NULL, and bun writes a nil slice as NULL).
 func SavePost(ctx context.Context, idb bun.IDB, p *Post) error {
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
 	_, err := idb.NewInsert().Model(p).
 		ExcludeColumn("id", "created_at", "likes", "views").
 		On("CONFLICT (slug) DO UPDATE").
@@ -240,7 +244,7 @@ func SavePost(ctx context.Context, idb bun.IDB, p *Post) error {
 		Set("body_html = EXCLUDED.body_html, body_text = EXCLUDED.body_text, author = EXCLUDED.author").
 		Set("tags = EXCLUDED.tags, status = EXCLUDED.status, published_at = EXCLUDED.published_at").
 		Set("reading_minutes = EXCLUDED.reading_minutes").
-		Set("updated_at = CASE WHEN (p.title, p.summary, p.body_md, p.tags, p.status, p.published_at) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.summary, EXCLUDED.body_md, EXCLUDED.tags, EXCLUDED.status, EXCLUDED.published_at) THEN now() ELSE p.updated_at END").
+		Set("updated_at = CASE WHEN (p.title, p.summary, p.body_md, p.author, p.tags, p.status, p.published_at) IS DISTINCT FROM (EXCLUDED.title, EXCLUDED.summary, EXCLUDED.body_md, EXCLUDED.author, EXCLUDED.tags, EXCLUDED.status, EXCLUDED.published_at) THEN now() ELSE p.updated_at END").
 		Returning("id").
 		Exec(ctx)
 	return err

@@ -4,14 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/net/html"
 
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
+	"dynamicmotion/markdown"
 )
 
 func count(t *testing.T, table string) int {
@@ -212,5 +218,255 @@ func TestAdminPassword(t *testing.T) {
 	}
 	if hash, _ := db.AdminPasswordHash(ctx, bdb, "ther@example.com"); hash != "hash-2" {
 		t.Errorf("after rollback: hash %q, want hash-2", hash)
+	}
+}
+
+// seedArticle is one file of seed/posts as it is on disk.
+type seedArticle struct {
+	file string
+	doc  markdown.Document
+}
+
+// seedArticles parses every file in seed/posts (the folder db.Seed embeds).
+func seedArticles(t *testing.T) []seedArticle {
+	t.Helper()
+	files, err := filepath.Glob("seed/posts/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no articles in seed/posts")
+	}
+	var out []seedArticle
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := markdown.ParseDocument(src)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, seedArticle{f, doc})
+	}
+	return out
+}
+
+func TestSeedLoadsEveryArticleOnce(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	dbtest.Truncate(t, "posts", "services", "business_settings")
+	articles := seedArticles(t)
+
+	embedded, err := db.SeedPosts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onDisk, inBinary []string
+	for _, a := range articles {
+		onDisk = append(onDisk, a.doc.Slug)
+	}
+	for _, p := range embedded {
+		inBinary = append(inBinary, p.Slug)
+	}
+	if diff := cmp.Diff(onDisk, inBinary); diff != "" {
+		t.Errorf("SeedPosts slugs vs the files in seed/posts (-disk +SeedPosts):\n%s", diff)
+	}
+
+	if err := db.Seed(ctx, bdb); err != nil {
+		t.Fatal(err)
+	}
+	var first []db.Post
+	if err := bdb.NewSelect().Model(&first).Order("slug").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Readers like an article between two deployments; the next seed must
+	// neither copy the article nor lose the like.
+	if _, err := db.AddLike(ctx, bdb, first[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Seed(ctx, bdb); err != nil {
+		t.Fatalf("second Seed: %v", err)
+	}
+
+	if n := count(t, "posts"); n != len(articles) {
+		t.Errorf("%d posts after seeding twice, want %d (one per file)", n, len(articles))
+	}
+	for _, a := range articles {
+		var n int
+		if err := bdb.QueryRowContext(ctx, "SELECT count(*) FROM posts WHERE slug = ?", a.doc.Slug).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%s: %d rows with slug %s, want 1", a.file, n, a.doc.Slug)
+		}
+	}
+	var second []db.Post
+	if err := bdb.NewSelect().Model(&second).Order("slug").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != len(first) {
+		t.Fatalf("%d posts after the second seed, %d after the first", len(second), len(first))
+	}
+	for i, p := range second {
+		if p.ID != first[i].ID || !p.UpdatedAt.Equal(first[i].UpdatedAt) {
+			t.Errorf("%s: re-seeding changed id %d→%d or updated_at %v→%v; an unchanged file must change nothing",
+				p.Slug, first[i].ID, p.ID, first[i].UpdatedAt, p.UpdatedAt)
+		}
+	}
+	if second[0].Likes != 1 {
+		t.Errorf("%s: %d likes after re-seeding, want the 1 it had", second[0].Slug, second[0].Likes)
+	}
+
+	// A row older than its file (the file changed since the last deploy) is
+	// brought up to date by the next seed.
+	if _, err := bdb.ExecContext(ctx, "UPDATE posts SET title = 'Stale', body_md = 'Stale.', body_html = '<p>Stale.</p>'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Seed(ctx, bdb); err != nil {
+		t.Fatalf("third Seed: %v", err)
+	}
+	for _, a := range articles {
+		var title, body string
+		if err := bdb.QueryRowContext(ctx, "SELECT title, body_md FROM posts WHERE slug = ?", a.doc.Slug).Scan(&title, &body); err != nil {
+			t.Fatal(err)
+		}
+		if title != a.doc.Title || body != a.doc.Body {
+			t.Errorf("%s: after re-seeding a stale row: title %q, body %.30q…; want the file's", a.file, title, body)
+		}
+	}
+}
+
+// h2s returns the id and text of every <h2> in an HTML fragment.
+func h2s(t *testing.T, fragment string) (ids, texts []string) {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(fragment))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text func(*html.Node) string
+	text = func(n *html.Node) string {
+		if n.Type == html.TextNode {
+			return n.Data
+		}
+		var b strings.Builder
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			b.WriteString(text(c))
+		}
+		return b.String()
+	}
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && n.Data == "h2" {
+			id := ""
+			for _, a := range n.Attr {
+				if a.Key == "id" {
+					id = a.Val
+				}
+			}
+			ids = append(ids, id)
+			texts = append(texts, text(n))
+		}
+	}
+	return ids, texts
+}
+
+// markdownH2s returns the text of every "## " heading of Markdown, as a
+// reader sees it (typographic punctuation applied), skipping fenced code.
+func markdownH2s(body string) []string {
+	var out []string
+	fenced := false
+	for line := range strings.Lines(body) {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			fenced = !fenced
+			continue
+		}
+		if !fenced && strings.HasPrefix(line, "## ") {
+			out = append(out, markdown.Plain(line))
+		}
+	}
+	return out
+}
+
+var headingID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// The practice's first article, as the site shows it after seeding.
+func TestSeededLowerBackPainArticle(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	dbtest.Truncate(t, "posts")
+	const slug = "sports-massage-for-lower-back-pain"
+	var want markdown.Document
+	for _, a := range seedArticles(t) {
+		if a.doc.Slug == slug {
+			want = a.doc
+		}
+	}
+	if want.Slug == "" {
+		t.Fatalf("no file in seed/posts has slug %s", slug)
+	}
+	if err := db.Seed(ctx, bdb); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := db.PostBySlug(ctx, bdb, slug)
+	if err != nil {
+		t.Fatalf("PostBySlug(%s) after seeding: %v", slug, err)
+	}
+	if p.Status != db.StatusPublished {
+		t.Errorf("status %q, want published", p.Status)
+	}
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y, m, d := p.Published().In(london).Date(); y != 2024 || m != time.July || d != 16 {
+		t.Errorf("published %v, which is %d-%02d-%02d in London; want 16 July 2024", p.Published(), y, m, d)
+	}
+	// Feeds and the sitemap show when it last changed: the front matter's
+	// updated date, or its publication, never the day it was seeded.
+	wantModified := want.Updated
+	if wantModified.IsZero() {
+		wantModified = want.Published
+	}
+	if !p.Modified().Equal(wantModified) || !p.Published().Equal(want.Published) {
+		t.Errorf("published %v, modified %v; want %v, %v from the front matter", p.Published(), p.Modified(), want.Published, wantModified)
+	}
+	if p.Title != want.Title || p.Summary != want.Summary || p.Author != want.Author {
+		t.Errorf("title %q, summary %q, author %q; want the front matter's %q, %q, %q",
+			p.Title, p.Summary, p.Author, want.Title, want.Summary, want.Author)
+	}
+	if diff := cmp.Diff(want.Tags, p.Tags, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("tags (-front matter +db):\n%s", diff)
+	}
+	if p.ReadingMinutes < 1 {
+		t.Errorf("reading time %d minutes, want at least 1", p.ReadingMinutes)
+	}
+	if p.BodyMD != want.Body || p.BodyText == "" {
+		t.Errorf("body_md differs from the file's body, or body_text is empty (%d characters)", len(p.BodyText))
+	}
+
+	headings := markdownH2s(want.Body)
+	if len(headings) == 0 {
+		t.Fatal("the article file has no ## headings")
+	}
+	ids, texts := h2s(t, p.BodyHTML)
+	if diff := cmp.Diff(headings, texts); diff != "" {
+		t.Errorf("<h2>s in body_html vs ## headings in the file (-file +html):\n%s", diff)
+	}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		if !headingID.MatchString(id) || seen[id] {
+			t.Errorf("<h2> %q has id %q; want a unique lower-case-with-hyphens id", texts[i], id)
+		}
+		seen[id] = true
+	}
+
+	// It is found by the words its readers would type.
+	for _, q := range []string{"lower back pain", `"sports massage"`, "myofascial"} {
+		res, err := db.SearchPosts(ctx, bdb, q, 1, 10)
+		if err != nil || len(res.Hits) != 1 || res.Hits[0].Slug != slug {
+			t.Errorf("SearchPosts(%q) = %v, %v; want the article", q, hitSlugs(res.Hits), err)
+		}
 	}
 }
