@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -80,12 +82,12 @@ func (h *Handler) showArticle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page, err := h.page(c, p.Title, p.Summary, nil)
+	page, err := h.page(c, p.Title, description(p), nil)
 	if err != nil {
 		return err
 	}
 	page.OGType = "article"
-	page.JSONLD = blogPosting(p, page.Business, page.Canonical, h.cfg.BaseURL.String())
+	page.JSONLD = blogPosting(p, page.Description, page.Business, page.Canonical, h.cfg.BaseURL.String())
 	page.Data = articleData{
 		Post:    p,
 		Body:    template.HTML(p.BodyHTML),
@@ -94,6 +96,32 @@ func (h *Handler) showArticle(c echo.Context) error {
 		Related: related,
 	}
 	return h.render(c, http.StatusOK, "article", "", page)
+}
+
+// descriptionLen is the longest meta description taken from an article's
+// text, in characters (search engines show about 155).
+const descriptionLen = 155
+
+// description is what search engines and link previews show for an
+// article: its summary, or, when it has none, its opening words.
+func description(p db.Post) string {
+	if p.Summary != "" {
+		return p.Summary
+	}
+	text := []rune(p.BodyText)
+	if len(text) <= descriptionLen {
+		return string(text)
+	}
+	cut := descriptionLen
+	for cut > 0 && !unicode.IsSpace(text[cut]) {
+		cut--
+	}
+	if cut == 0 {
+		cut = descriptionLen
+	}
+	return strings.TrimRightFunc(string(text[:cut]), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r)
+	}) + "…"
 }
 
 // likeArticle counts one like per visitor session. htmx gets the updated

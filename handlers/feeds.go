@@ -47,7 +47,7 @@ type atomEntry struct {
 	Links      []atomLink     `xml:"link"`
 	Published  string         `xml:"published"`
 	Updated    string         `xml:"updated"`
-	Author     atomPerson     `xml:"author"`
+	Author     *atomPerson    `xml:"author,omitempty"` // nil: the feed's author
 	Categories []atomCategory `xml:"category"`
 	Summary    *atomText      `xml:"summary,omitempty"`
 	Content    atomText       `xml:"content"`
@@ -86,8 +86,10 @@ func (h *Handler) feed(c echo.Context) error {
 			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: link}},
 			Published: p.Published().UTC().Format(time.RFC3339),
 			Updated:   p.Modified().UTC().Format(time.RFC3339),
-			Author:    atomPerson{Name: p.Author},
 			Content:   atomText{Type: "html", Body: p.BodyHTML},
+		}
+		if p.Author != "" {
+			e.Author = &atomPerson{Name: p.Author}
 		}
 		if p.Summary != "" {
 			e.Summary = &atomText{Type: "text", Body: p.Summary}

@@ -32,6 +32,7 @@ import (
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
+	"dynamicmotion/markdown"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
 )
@@ -327,4 +328,114 @@ func sessionRows(t *testing.T, marker string) int {
 // uniqueMarker is a value no other test stores in a session.
 func uniqueMarker(t *testing.T) string {
 	return "marker-" + strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
+
+// visitor is one browser: it keeps the cookies the site sets and sends them
+// back, so that its requests share a session and a CSRF token.
+type visitor struct {
+	s       *testServer
+	cookies map[string]*http.Cookie
+}
+
+func (s *testServer) visitor() *visitor {
+	return &visitor{s: s, cookies: map[string]*http.Cookie{}}
+}
+
+// do sends req with the visitor's cookies and the header lines, and keeps
+// the cookies the response sets.
+func (v *visitor) do(t *testing.T, req *http.Request, headers ...string) response {
+	t.Helper()
+	setHeaders(t, req, headers)
+	for _, c := range v.cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	res := v.s.serve(t, req)
+	for _, c := range res.Cookies() {
+		if c.MaxAge < 0 {
+			delete(v.cookies, c.Name)
+		} else {
+			v.cookies[c.Name] = c
+		}
+	}
+	return res
+}
+
+func (v *visitor) get(t *testing.T, target string, headers ...string) response {
+	t.Helper()
+	return v.do(t, newRequest(http.MethodGet, target), headers...)
+}
+
+// csrfToken is the token of the visitor's CSRF cookie ("" before any page).
+func (v *visitor) csrfToken() string {
+	if c := v.cookies[v.s.h.csrfCookieName()]; c != nil {
+		return c.Value
+	}
+	return ""
+}
+
+var uniqueSeq atomic.Int64
+
+// unique is a lower-case string of letters that no other call returns, even
+// across runs (-count=n) on the package's one database: for slugs, tags and
+// search words.
+func unique() string {
+	letters := func(n uint64) string {
+		var b []byte
+		for ; n > 0; n /= 26 {
+			b = append(b, byte('a'+n%26))
+		}
+		return string(b)
+	}
+	return letters(uint64(time.Now().UnixNano())) + "x" + letters(uint64(uniqueSeq.Add(1)))
+}
+
+// savePost stores an article the way the seed does (its Markdown rendered by
+// the markdown package) and returns it with its id. Left out: a unique slug,
+// a title, a body, status published, published a year ago, updated then.
+func savePost(t *testing.T, p db.Post) db.Post {
+	t.Helper()
+	if p.Slug == "" {
+		p.Slug = "post-" + unique()
+	}
+	if p.Title == "" {
+		p.Title = "Test article " + p.Slug
+	}
+	if p.BodyMD == "" {
+		p.BodyMD = "A short article written for a test."
+	}
+	if p.Status == "" {
+		p.Status = db.StatusPublished
+	}
+	if p.PublishedAt == nil && p.Status != db.StatusDraft {
+		at := time.Now().AddDate(-1, 0, 0).Truncate(time.Second)
+		p.PublishedAt = &at
+	}
+	if p.UpdatedAt.IsZero() && p.PublishedAt != nil {
+		p.UpdatedAt = *p.PublishedAt
+	}
+	if p.Tags == nil {
+		p.Tags = []string{}
+	}
+	body, err := markdown.Article(p.BodyMD, markdown.Options{})
+	if err != nil {
+		t.Fatalf("rendering %s: %v", p.Slug, err)
+	}
+	p.BodyHTML, p.BodyText, p.ReadingMinutes = body, markdown.Plain(p.BodyMD), markdown.ReadingMinutes(p.BodyMD)
+	if err := db.SavePost(context.Background(), seededDB(t), &p); err != nil {
+		t.Fatalf("saving post %s: %v", p.Slug, err)
+	}
+	if p.ID == 0 {
+		t.Fatalf("saving post %s: no id", p.Slug)
+	}
+	return p
+}
+
+// postNow reads a post's current counts (likes, views) from the database.
+func postNow(t *testing.T, slug string) db.Post {
+	t.Helper()
+	p, err := db.PostBySlug(context.Background(), seededDB(t), slug)
+	if err != nil {
+		t.Fatalf("PostBySlug(%s): %v", slug, err)
+	}
+	return p
 }

@@ -50,13 +50,13 @@ func localBusiness(b db.Business, site string) map[string]any {
 	return lb
 }
 
-// blogPosting describes an article.
-func blogPosting(p db.Post, b db.Business, pageURL, site string) map[string]any {
+// blogPosting describes an article; description is the page's.
+func blogPosting(p db.Post, description string, b db.Business, pageURL, site string) map[string]any {
 	return map[string]any{
 		"@context":         "https://schema.org",
 		"@type":            "BlogPosting",
 		"headline":         p.Title,
-		"description":      p.Summary,
+		"description":      description,
 		"url":              pageURL,
 		"mainEntityOfPage": pageURL,
 		"datePublished":    p.Published().UTC().Format(time.RFC3339),
