@@ -218,6 +218,11 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
+		closeCtx, cancelClose := context.WithTimeout(context.Background(), time.Second)
+		defer cancelClose()
+		if err := h.Close(closeCtx); err != nil {
+			log.Warn("article views not saved", slog.Any("err", err))
+		}
 		log.Info("stopped")
 		return nil
 	})

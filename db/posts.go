@@ -223,12 +223,6 @@ func AddLike(ctx context.Context, idb bun.IDB, postID int64) (int, error) {
 	return likes, err
 }
 
-// AddView counts one more view of the post.
-func AddView(ctx context.Context, idb bun.IDB, postID int64) error {
-	_, err := idb.NewRaw("UPDATE posts SET views = views + 1 WHERE id = ?", postID).Exec(ctx)
-	return err
-}
-
 // SavePost inserts p, or updates the post with p's slug, and returns its id.
 // Seeding calls it again for every file, so a re-run updates and never
 // duplicates; counts (likes, views) are kept. Nil Tags are saved as no tags

@@ -747,7 +747,7 @@ func TestSavePostUpsertsBySlug(t *testing.T) {
 	if _, err := db.AddLike(ctx, bdb, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AddView(ctx, bdb, p.ID); err != nil {
+	if err := db.AddViews(ctx, bdb, map[int64]int{p.ID: 1}); err != nil {
 		t.Fatal(err)
 	}
 	// Pretend the post was last changed long ago, to see whether a save
@@ -785,7 +785,7 @@ func TestSavePostUpsertsBySlug(t *testing.T) {
 		t.Errorf("%d rows after the change, want 1", n)
 	}
 
-	// Counts change only through AddLike and AddView, never from the struct.
+	// Counts change only through AddLike and AddViews, never from the struct.
 	fresh := article("fresh", "Fresh", "Body.", at(2))
 	fresh.Likes, fresh.Views = 7, 9
 	save(t, fresh)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"html/template"
@@ -40,48 +41,59 @@ type likeData struct {
 
 type shareLink struct{ Name, URL string }
 
-func viewedKey(id int64) string { return "viewed:" + strconv.FormatInt(id, 10) }
-func likedKey(id int64) string  { return "liked:" + strconv.FormatInt(id, 10) }
+func likedKey(id int64) string { return "liked:" + strconv.FormatInt(id, 10) }
 
-// findPost loads the public post for the :slug parameter. A former slug
-// answers with the post and moved=true; unknown slugs are 404.
-func (h *Handler) findPost(c echo.Context) (p db.Post, moved bool, err error) {
+// findArticle returns the public article for the :slug parameter, from the
+// article cache. Unknown slugs are 404; a former slug gives the article with
+// moved set.
+func (h *Handler) findArticle(c echo.Context) (*article, error) {
 	slug := c.Param("slug")
 	if len(slug) > 200 || !slugPattern.MatchString(slug) {
-		return p, false, echo.ErrNotFound
+		return nil, echo.ErrNotFound
 	}
-	p, err = db.PostBySlug(c.Request().Context(), h.db, slug)
-	switch {
-	case errors.Is(err, db.ErrMoved):
-		return p, true, nil
-	case errors.Is(err, sql.ErrNoRows):
-		return p, false, echo.ErrNotFound
+	a, err := h.articles.get(c.Request().Context(), slug)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, echo.ErrNotFound
 	}
-	return p, false, err
+	return a, err
+}
+
+// loadArticle reads an article and its related articles for the cache.
+func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error) {
+	p, err := db.PostBySlug(ctx, h.db, slug)
+	a := &article{post: p, moved: errors.Is(err, db.ErrMoved)}
+	if err != nil && !a.moved {
+		return nil, err
+	}
+	if !a.moved {
+		if a.related, err = db.RelatedPosts(ctx, h.db, p, relatedCount); err != nil {
+			return nil, err
+		}
+	}
+	a.share = shareLinks(h.cfg.BaseURL.String()+"/blog/"+p.Slug, p.Title)
+	a.views.Store(int64(p.Views))
+	a.likes.Store(int64(p.Likes))
+	return a, nil
 }
 
 // showArticle is one article with its like button, share links, related
-// articles and the call to book. A view is counted once per session.
+// articles and the call to book. A view is counted once per browser
+// session (see seen.go).
 func (h *Handler) showArticle(c echo.Context) error {
-	p, moved, err := h.findPost(c)
+	a, err := h.findArticle(c)
 	if err != nil {
 		return err
 	}
-	if moved {
-		return c.Redirect(http.StatusMovedPermanently, "/blog/"+p.Slug)
+	if a.moved {
+		return c.Redirect(http.StatusMovedPermanently, "/blog/"+a.post.Slug)
 	}
 	ctx := c.Request().Context()
-	if c.Request().Method == http.MethodGet && !h.sessions.GetBool(ctx, viewedKey(p.ID)) {
-		if err := db.AddView(ctx, h.db, p.ID); err != nil {
-			return err
-		}
-		h.sessions.Put(ctx, viewedKey(p.ID), true)
-		p.Views++
+	p := a.post
+	if c.Request().Method == http.MethodGet && h.markSeen(c, p.ID) {
+		h.viewCount.add(p.ID)
+		a.views.Add(1)
 	}
-	related, err := db.RelatedPosts(ctx, h.db, p, relatedCount)
-	if err != nil {
-		return err
-	}
+	p.Views, p.Likes = int(a.views.Load()), int(a.likes.Load())
 	page, err := h.page(c, p.Title, description(p), nil)
 	if err != nil {
 		return err
@@ -92,8 +104,8 @@ func (h *Handler) showArticle(c echo.Context) error {
 		Post:    p,
 		Body:    template.HTML(p.BodyHTML),
 		Like:    likeData{Slug: p.Slug, Count: p.Likes, Liked: h.sessions.GetBool(ctx, likedKey(p.ID)), CSRF: page.CSRF},
-		Share:   shareLinks(page.Canonical, p.Title),
-		Related: related,
+		Share:   a.share,
+		Related: a.related,
 	}
 	return h.render(c, http.StatusOK, "article", "", page)
 }
@@ -127,16 +139,18 @@ func description(p db.Post) string {
 // likeArticle counts one like per visitor session. htmx gets the updated
 // button; a plain form post goes back to the article.
 func (h *Handler) likeArticle(c echo.Context) error {
-	p, _, err := h.findPost(c)
+	a, err := h.findArticle(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	likes := p.Likes
+	p := a.post
+	likes := int(a.likes.Load())
 	if !h.sessions.GetBool(ctx, likedKey(p.ID)) {
 		if likes, err = db.AddLike(ctx, h.db, p.ID); err != nil {
 			return err
 		}
+		a.likes.Store(int64(likes))
 		h.sessions.Put(ctx, likedKey(p.ID), true)
 	}
 	if !isFragment(c) {

@@ -506,7 +506,7 @@ func TestViewsCountedOncePerSession(t *testing.T) {
 	if res := probe.do(t, newRequest(http.MethodHead, path)); res.StatusCode != http.StatusOK {
 		t.Fatalf("HEAD: status = %d, want 200", res.StatusCode)
 	}
-	if got := postNow(t, p.Slug).Views; got != 0 {
+	if got := s.savedViews(t, p.Slug); got != 0 {
 		t.Errorf("after a HEAD request: %d views, want 0", got)
 	}
 
@@ -514,18 +514,18 @@ func TestViewsCountedOncePerSession(t *testing.T) {
 	checkHTML(t, reader.get(t, path).body, in("article header .meta", hasText("1 view")))
 	reader.get(t, path)
 	reader.get(t, path, "HX-Request: true", "HX-Boosted: true")
-	if got := postNow(t, p.Slug).Views; got != 1 {
+	if got := s.savedViews(t, p.Slug); got != 1 {
 		t.Errorf("after one session's three visits: %d views, want 1", got)
 	}
 
 	another := s.visitor()
 	checkHTML(t, another.get(t, path).body, in("article header .meta", hasText("2 views")))
-	if got := postNow(t, p.Slug).Views; got != 2 {
+	if got := s.savedViews(t, p.Slug); got != 2 {
 		t.Errorf("after a second session's visit: %d views, want 2", got)
 	}
 	// The prober's session did not mark the article as seen.
 	probe.get(t, path)
-	if got := postNow(t, p.Slug).Views; got != 3 {
+	if got := s.savedViews(t, p.Slug); got != 3 {
 		t.Errorf("after the prober's first GET: %d views, want 3", got)
 	}
 }

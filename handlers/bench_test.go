@@ -11,7 +11,9 @@ import (
 // page. make bench runs it; BENCHMARKS.md records the figures.
 func BenchmarkPages(b *testing.B) {
 	ts := newTestServer(b, nil)
-	for _, path := range []string{"/", "/services", "/about", "/healthz", ts.assets.URL("css/site.css")} {
+	paths := []string{"/", "/services", "/about", "/blog", "/blog?q=back+pain",
+		"/blog/sports-massage-for-lower-back-pain", "/feed.xml", "/healthz", ts.assets.URL("css/site.css")}
+	for _, path := range paths {
 		b.Run(path, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

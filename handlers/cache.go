@@ -87,6 +87,13 @@ func (c *cached[T]) read(done chan struct{}, gen uint64) {
 	}
 }
 
+// hasValue reports whether a value has ever been read.
+func (c *cached[T]) hasValue() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.has
+}
+
 // invalidate makes the next get read the database; until that read is done
 // the previous value may still be served.
 func (c *cached[T]) invalidate() {

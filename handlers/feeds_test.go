@@ -358,3 +358,18 @@ func TestEveryPublicPageHasSearchAndShareMetadata(t *testing.T) {
 		})
 	}
 }
+
+// Feeds are shared by every reader and cacheable by proxies: they must not
+// set a cookie.
+func TestFeedsSetNoCookies(t *testing.T) {
+	s := newTestServer(t, nil)
+	for _, path := range []string{"/feed.xml", "/sitemap.xml", "/robots.txt"} {
+		res := s.get(t, path, "Accept-Encoding: gzip")
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d", path, res.StatusCode)
+		}
+		if c := res.Header.Values("Set-Cookie"); len(c) > 0 {
+			t.Errorf("%s sets cookies %q on a public, cacheable answer", path, c)
+		}
+	}
+}

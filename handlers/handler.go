@@ -30,6 +30,11 @@ type Handler struct {
 	// Facts that change rarely, reused for cacheTTL.
 	businessCache *cached[db.Business]
 	servicesCache *cached[[]db.Service]
+	latestCache   *cached[[]db.Post]
+	// Articles by slug, reused for cacheTTL, and their views, written in
+	// batches.
+	articles  *articleCache
+	viewCount *viewCounter
 	// done is closed when the server starts shutting down, so that
 	// long-lived responses (event streams) end and the drain can finish.
 	done <-chan struct{}
@@ -60,5 +65,19 @@ func New(d Deps) *Handler {
 	h.servicesCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Service, error) {
 		return db.ListActiveServices(ctx, h.db)
 	})
+	h.latestCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Post, error) {
+		return db.LatestPosts(ctx, h.db, latestOnHome)
+	})
+	h.articles = newArticleCache(h.loadArticle)
+	h.viewCount = newViewCounter(func(ctx context.Context, counts map[int64]int) error {
+		return db.AddViews(ctx, h.db, counts)
+	}, h.log)
 	return h
+}
+
+// Close writes what the handlers keep in memory for the database (article
+// views not yet saved). Call it after the server has drained, before the
+// database pool closes.
+func (h *Handler) Close(ctx context.Context) error {
+	return h.viewCount.Flush(ctx)
 }

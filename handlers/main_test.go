@@ -430,6 +430,16 @@ func savePost(t *testing.T, p db.Post) db.Post {
 	return p
 }
 
+// savedViews writes the views s has counted in memory, then reads the post's
+// view count from the database.
+func (s *testServer) savedViews(t *testing.T, slug string) int {
+	t.Helper()
+	if err := s.h.Close(context.Background()); err != nil {
+		t.Fatalf("writing the counted views: %v", err)
+	}
+	return postNow(t, slug).Views
+}
+
 // postNow reads a post's current counts (likes, views) from the database.
 func postNow(t *testing.T, slug string) db.Post {
 	t.Helper()

@@ -38,7 +38,7 @@ func (h *Handler) showHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	latest, err := db.LatestPosts(c.Request().Context(), h.db, latestOnHome)
+	latest, err := h.latestCache.get(c.Request().Context())
 	if err != nil {
 		return err
 	}

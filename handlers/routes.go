@@ -45,8 +45,12 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/blog", h.showBlog, site...)
 	get(e, "/blog/:slug", h.showArticle, site...)
 	e.POST("/blog/:slug/like", h.likeArticle, site...)
-	get(e, "/feed.xml", h.feed, site...)
-	get(e, "/sitemap.xml", h.sitemap, site...)
+
+	// Feeds for crawlers and readers: public and cacheable, so no session
+	// or CSRF cookie.
+	gzip := middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024})
+	get(e, "/feed.xml", h.feed, gzip)
+	get(e, "/sitemap.xml", h.sitemap, gzip)
 	get(e, "/robots.txt", h.robots)
 	if h.cfg.BenchCeiling {
 		get(e, "/_bench/ceiling", h.ceiling(e), site...)

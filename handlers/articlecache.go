@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"dynamicmotion/db"
+)
+
+// maxCachedArticles bounds the article cache; past it the cache starts
+// afresh (a practice's blog has far fewer articles than this).
+const maxCachedArticles = 1000
+
+// article is a public article as its page shows it, kept for cacheTTL: the
+// post, or where a former slug points, and the related articles. Views and
+// likes counted on this instance while it is kept are added to its copy, so
+// a reader sees their own view and like at once.
+type article struct {
+	post    db.Post
+	moved   bool // the slug asked for is a former one; post has the current slug
+	related []db.Post
+	share   []shareLink
+
+	views atomic.Int64 // the post's views, as loaded plus counted since
+	likes atomic.Int64 // the post's likes, as loaded or last written
+}
+
+// articleCache keeps articles by slug. Unknown slugs are not kept.
+type articleCache struct {
+	load func(ctx context.Context, slug string) (*article, error)
+
+	mu     sync.Mutex
+	bySlug map[string]*cached[*article]
+}
+
+func newArticleCache(load func(ctx context.Context, slug string) (*article, error)) *articleCache {
+	return &articleCache{load: load, bySlug: map[string]*cached[*article]{}}
+}
+
+// get returns the article for slug, read from the database at most once
+// per cacheTTL for every slug.
+func (a *articleCache) get(ctx context.Context, slug string) (*article, error) {
+	a.mu.Lock()
+	c := a.bySlug[slug]
+	if c == nil {
+		if len(a.bySlug) >= maxCachedArticles {
+			a.bySlug = map[string]*cached[*article]{}
+		}
+		c = newCached(cacheTTL, func(ctx context.Context) (*article, error) { return a.load(ctx, slug) })
+		a.bySlug[slug] = c
+	}
+	a.mu.Unlock()
+
+	art, err := c.get(ctx)
+	if err != nil && !c.hasValue() {
+		// Not found (or the database is down): keep nothing for this slug,
+		// so that made-up addresses cannot fill the cache.
+		a.mu.Lock()
+		if a.bySlug[slug] == c {
+			delete(a.bySlug, slug)
+		}
+		a.mu.Unlock()
+	}
+	return art, err
+}
+
+// invalidate makes every article be read again (after an edit).
+func (a *articleCache) invalidate() {
+	a.mu.Lock()
+	a.bySlug = map[string]*cached[*article]{}
+	a.mu.Unlock()
+}
