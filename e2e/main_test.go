@@ -46,9 +46,6 @@ var (
 	chromePath string
 	// binPath is the dynamicmotion binary built for the run.
 	binPath string
-	// databaseURL is the database the site runs on, for tests that add
-	// content (more articles than the seed has) before they browse.
-	databaseURL string
 )
 
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
@@ -90,7 +87,6 @@ func runSuite(m *testing.M) (code int) {
 		return fail("%v", err)
 	}
 	defer drop()
-	databaseURL = dsn
 
 	port, err := freePort()
 	if err != nil {
@@ -113,6 +109,10 @@ func runSuite(m *testing.M) (code int) {
 		if err != nil {
 			return fail("`dynamicmotion %s` on an empty database must exit 0: %v\n%s", sub, err, out)
 		}
+	}
+
+	if err := addFillerPosts(ctx, dsn); err != nil {
+		return fail("adding the articles the blog tests page through: %v", err)
 	}
 
 	srv, err := startServer(bin, "", env, baseURL, readyTimeout)

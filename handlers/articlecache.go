@@ -64,10 +64,3 @@ func (a *articleCache) get(ctx context.Context, slug string) (*article, error) {
 	}
 	return art, err
 }
-
-// invalidate makes every article be read again (after an edit).
-func (a *articleCache) invalidate() {
-	a.mu.Lock()
-	a.bySlug = map[string]*cached[*article]{}
-	a.mu.Unlock()
-}

@@ -61,7 +61,7 @@ func (h *Handler) showBlog(c echo.Context) error {
 		}
 	}
 
-	tags, err := db.PublicTags(c.Request().Context(), h.db)
+	tags, err := h.tagsCache.get(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,13 @@ func (h *Handler) postList(c echo.Context, query, tag string, page int) (postLis
 		}
 		more = res.More
 	} else {
-		res, err := db.ListPosts(ctx, h.db, tag, page, postsPerPage)
+		var res db.PostPage
+		var err error
+		if tag == "" && page == 1 {
+			res, err = h.blogCache.get(ctx) // the page most readers open
+		} else {
+			res, err = db.ListPosts(ctx, h.db, tag, page, postsPerPage)
+		}
 		if err != nil {
 			return list, err
 		}

@@ -31,6 +31,8 @@ type Handler struct {
 	businessCache *cached[db.Business]
 	servicesCache *cached[[]db.Service]
 	latestCache   *cached[[]db.Post]
+	blogCache     *cached[db.PostPage]   // /blog's first page, untagged
+	tagsCache     *cached[[]db.TagCount] // the topics list on /blog
 	// Articles by slug, reused for cacheTTL, and their views, written in
 	// batches.
 	articles  *articleCache
@@ -67,6 +69,12 @@ func New(d Deps) *Handler {
 	})
 	h.latestCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Post, error) {
 		return db.LatestPosts(ctx, h.db, latestOnHome)
+	})
+	h.blogCache = newCached(cacheTTL, func(ctx context.Context) (db.PostPage, error) {
+		return db.ListPosts(ctx, h.db, "", 1, postsPerPage)
+	})
+	h.tagsCache = newCached(cacheTTL, func(ctx context.Context) ([]db.TagCount, error) {
+		return db.PublicTags(ctx, h.db)
 	})
 	h.articles = newArticleCache(h.loadArticle)
 	h.viewCount = newViewCounter(func(ctx context.Context, counts map[int64]int) error {
