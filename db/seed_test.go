@@ -104,6 +104,8 @@ func TestGetBusinessReturnsTheSeededExample(t *testing.T) {
 		Region:    "Cambridgeshire",
 		Postcode:  "PE27 0XX",
 		IsExample: true,
+		// Comments appear at once until the therapist chooses otherwise.
+		CommentModeration: db.ModerationOff,
 	}
 	opts := cmpopts.IgnoreFields(db.Business{},
 		"Tagline", "Intro", "About", "StreetAddress", "MobileArea", "HoursSummary", "UpdatedAt")

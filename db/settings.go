@@ -13,21 +13,24 @@ import (
 type Business struct {
 	bun.BaseModel `bun:"table:business_settings"`
 
-	ID            int16     `bun:"id,pk"`
-	Name          string    `bun:"name"`
-	Tagline       string    `bun:"tagline"`
-	Intro         string    `bun:"intro"`
-	About         string    `bun:"about"`
-	Phone         string    `bun:"phone"`
-	Email         string    `bun:"email"`
-	StreetAddress string    `bun:"street_address"`
-	Locality      string    `bun:"locality"`
-	Region        string    `bun:"region"`
-	Postcode      string    `bun:"postcode"`
-	MobileArea    string    `bun:"mobile_area"`
-	HoursSummary  string    `bun:"hours_summary"`
-	IsExample     bool      `bun:"is_example"`
-	UpdatedAt     time.Time `bun:"updated_at,nullzero,default:now()"`
+	ID            int16  `bun:"id,pk"`
+	Name          string `bun:"name"`
+	Tagline       string `bun:"tagline"`
+	Intro         string `bun:"intro"`
+	About         string `bun:"about"`
+	Phone         string `bun:"phone"`
+	Email         string `bun:"email"`
+	StreetAddress string `bun:"street_address"`
+	Locality      string `bun:"locality"`
+	Region        string `bun:"region"`
+	Postcode      string `bun:"postcode"`
+	MobileArea    string `bun:"mobile_area"`
+	HoursSummary  string `bun:"hours_summary"`
+	IsExample     bool   `bun:"is_example"`
+	// CommentModeration is how new comments are moderated: ModerationOff,
+	// ModerationFirst or ModerationAll.
+	CommentModeration string    `bun:"comment_moderation"`
+	UpdatedAt         time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
 // KnownBusiness is what the practice's own article says about it and
@@ -44,9 +47,17 @@ var KnownBusiness = Business{
 		"with one therapist. Sessions take place at a home-based studio in St Ives, or as a mobile visit.\n\n" +
 		"Treatment uses deep tissue massage and myofascial release, for lower back pain, injury recovery, " +
 		"chronic pain, flexibility and general well-being.",
-	Locality: "St Ives",
-	Region:   "Cambridgeshire",
+	Locality:          "St Ives",
+	Region:            "Cambridgeshire",
+	CommentModeration: ModerationOff,
 }
+
+// Comment moderation modes.
+const (
+	ModerationOff   = "off"   // comments appear at once
+	ModerationFirst = "first" // a person's first comment waits for approval
+	ModerationAll   = "all"   // every comment waits for approval
+)
 
 // GetBusiness returns the practice's details: the saved row, or
 // KnownBusiness when none has been saved yet.

@@ -1,0 +1,230 @@
+package db
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Comment statuses. Only visible comments are public; a held one is seen by
+// its author and the therapist; hidden (by the therapist) and deleted (by
+// its author) ones by nobody, though a deleted comment with replies leaves
+// a placeholder so the replies still make sense.
+const (
+	CommentVisible = "visible"
+	CommentHeld    = "held"
+	CommentHidden  = "hidden"
+	CommentDeleted = "deleted"
+)
+
+// CommentsChannel is the NOTIFY channel of comment events; the payload is
+// the event id.
+const CommentsChannel = "comment_events"
+
+// Comment event kinds.
+const (
+	EventNew    = "new"    // a comment became visible
+	EventUpdate = "update" // a visible comment was edited, deleted or hidden
+)
+
+// ErrNoParent is returned by AddComment when the comment replies to one
+// that is not a visible comment of the same post.
+var ErrNoParent = errors.New("the comment replied to is not there")
+
+// Comment is a reader's (or the practice's) comment on a post.
+type Comment struct {
+	bun.BaseModel `bun:"table:comments,alias:c"`
+
+	ID         int64      `bun:"id,pk,autoincrement"`
+	PostID     int64      `bun:"post_id"`
+	ParentID   *int64     `bun:"parent_id"`
+	Name       string     `bun:"name"`
+	BodyMD     string     `bun:"body_md"`
+	BodyHTML   string     `bun:"body_html"`
+	Status     string     `bun:"status"`
+	ByPractice bool       `bun:"by_practice"`
+	AuthorHash []byte     `bun:"author_hash"`
+	IPHash     []byte     `bun:"ip_hash"`
+	CreatedAt  time.Time  `bun:"created_at,nullzero,default:now()"`
+	EditedAt   *time.Time `bun:"edited_at"`
+	DeletedAt  *time.Time `bun:"deleted_at"`
+}
+
+// PostComments returns what a post's page shows, oldest first: the visible
+// comments, and deleted ones (as placeholders; their text is gone).
+func PostComments(ctx context.Context, idb bun.IDB, postID int64) ([]Comment, error) {
+	var cs []Comment
+	err := idb.NewSelect().Model(&cs).
+		Where("c.post_id = ?", postID).
+		Where("c.status IN (?, ?)", CommentVisible, CommentDeleted).
+		OrderExpr("c.id").Scan(ctx)
+	return cs, err
+}
+
+// HeldComments returns the comments on a post that wait for approval and
+// were written by the author with authorHash: they see them, nobody else.
+func HeldComments(ctx context.Context, idb bun.IDB, postID int64, authorHash []byte) ([]Comment, error) {
+	var cs []Comment
+	err := idb.NewSelect().Model(&cs).
+		Where("c.post_id = ? AND c.status = ? AND c.author_hash = ?", postID, CommentHeld, authorHash).
+		OrderExpr("c.id").Scan(ctx)
+	return cs, err
+}
+
+// CommentByID returns a comment of the post, whatever its status.
+func CommentByID(ctx context.Context, idb bun.IDB, postID, id int64) (Comment, error) {
+	var c Comment
+	err := idb.NewSelect().Model(&c).Where("c.id = ? AND c.post_id = ?", id, postID).Scan(ctx)
+	return c, err
+}
+
+// HasApprovedComment reports whether the author (by session) or the address
+// has a comment that was let through before: "first comment" moderation
+// holds only people without one.
+func HasApprovedComment(ctx context.Context, idb bun.IDB, authorHash, ipHash []byte) (bool, error) {
+	return idb.NewSelect().Model((*Comment)(nil)).
+		Where("c.status IN (?, ?)", CommentVisible, CommentDeleted).
+		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("c.author_hash = ?", authorHash).WhereOr("c.ip_hash = ?", ipHash)
+		}).Exists(ctx)
+}
+
+// AddComment saves c (its Status decided by the caller: visible or held).
+// A reply to a reply becomes a reply to the same top-level comment (one
+// level of replies); replying to anything but a visible comment of the same
+// post is ErrNoParent. A visible comment gets its event and notification
+// in the same transaction, so live readers hear of exactly the comments
+// that were saved.
+func AddComment(ctx context.Context, idb bun.IDB, c *Comment) error {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if c.ParentID != nil {
+			var parent Comment
+			err := tx.NewSelect().Model(&parent).Column("id", "parent_id").
+				Where("c.id = ? AND c.post_id = ? AND c.status = ?", *c.ParentID, c.PostID, CommentVisible).
+				Scan(ctx)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNoParent
+			}
+			if err != nil {
+				return err
+			}
+			if parent.ParentID != nil {
+				c.ParentID = parent.ParentID
+			}
+		}
+		if _, err := tx.NewInsert().Model(c).
+			ExcludeColumn("id", "edited_at", "deleted_at").
+			Returning("id, created_at").Exec(ctx); err != nil {
+			return err
+		}
+		if c.Status == CommentVisible {
+			return addEvent(ctx, tx, c, EventNew)
+		}
+		return nil
+	})
+}
+
+// EditComment replaces a visible comment's text and marks it edited.
+func EditComment(ctx context.Context, idb bun.IDB, c *Comment, bodyMD, bodyHTML string) error {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewUpdate().Model(c).
+			Set("body_md = ?, body_html = ?, edited_at = now()", bodyMD, bodyHTML).
+			Where("c.id = ? AND c.status = ?", c.ID, CommentVisible).
+			Returning("*").Scan(ctx)
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, c, EventUpdate)
+	})
+}
+
+// DeleteComment deletes a visible comment's text; the comment stays as a
+// placeholder so that its replies keep their place.
+func DeleteComment(ctx context.Context, idb bun.IDB, c *Comment) error {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := tx.NewUpdate().Model(c).
+			Set("status = ?, body_md = '', body_html = '', deleted_at = now()", CommentDeleted).
+			Where("c.id = ? AND c.status = ?", c.ID, CommentVisible).
+			Returning("*").Scan(ctx)
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, c, EventUpdate)
+	})
+}
+
+func addEvent(ctx context.Context, tx bun.Tx, c *Comment, kind string) error {
+	var id int64
+	err := tx.NewRaw(`INSERT INTO comment_events (comment_id, post_id, kind) VALUES (?, ?, ?) RETURNING id`,
+		c.ID, c.PostID, kind).Scan(ctx, &id)
+	if err != nil {
+		return err
+	}
+	_, err = tx.NewRaw("SELECT pg_notify(?, ?::text)", CommentsChannel, id).Exec(ctx)
+	return err
+}
+
+// CommentEvent is a comment event with the comment as it is now.
+type CommentEvent struct {
+	ID      int64   `bun:"id"`
+	Kind    string  `bun:"kind"`
+	PostID  int64   `bun:"post_id"`
+	Comment Comment `bun:"comment,embed:comment_"`
+	// Count is the post's number of visible comments now.
+	Count int `bun:"count"`
+}
+
+// CommentEvents returns the events with the given ids, in id order, each
+// with its comment as it is now and its post's visible comment count.
+func CommentEvents(ctx context.Context, idb bun.IDB, ids []int64) ([]CommentEvent, error) {
+	var evs []CommentEvent
+	err := idb.NewRaw(`
+		SELECT e.id, e.kind, e.post_id,
+			c.id AS comment_id, c.post_id AS comment_post_id, c.parent_id AS comment_parent_id,
+			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
+			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
+			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
+			(SELECT count(*) FROM comments v WHERE v.post_id = e.post_id AND v.status = 'visible') AS count
+		FROM comment_events e JOIN comments c ON c.id = e.comment_id
+		WHERE e.id = ANY(?::bigint[])
+		ORDER BY e.id`, pgdialect.Array(ids)).Scan(ctx, &evs)
+	return evs, err
+}
+
+// CommentEventsSince returns the ids of events after the given id, oldest
+// first, at most limit; postID 0 means every post.
+func CommentEventsSince(ctx context.Context, idb bun.IDB, postID, after int64, limit int) ([]int64, error) {
+	var ids []int64
+	q := idb.NewSelect().Table("comment_events").Column("id").
+		Where("id > ?", after).OrderExpr("id").Limit(limit)
+	if postID != 0 {
+		q = q.Where("post_id = ?", postID)
+	}
+	err := q.Scan(ctx, &ids)
+	return ids, err
+}
+
+// LastCommentEvent returns the newest event id (0 if none).
+func LastCommentEvent(ctx context.Context, idb bun.IDB) (int64, error) {
+	var id int64
+	err := idb.NewRaw("SELECT coalesce(max(id), 0) FROM comment_events").Scan(ctx, &id)
+	return id, err
+}
+
+// SiteKey returns the site's secret key called name, making it (32 random
+// bytes) the first time it is asked for. Every instance gets the same key.
+func SiteKey(ctx context.Context, idb bun.IDB, name string) ([]byte, error) {
+	key := make([]byte, 32)
+	rand.Read(key)
+	if _, err := idb.NewRaw("INSERT INTO site_keys (name, key) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+		name, key).Exec(ctx); err != nil {
+		return nil, err
+	}
+	err := idb.NewRaw("SELECT key FROM site_keys WHERE name = ?", name).Scan(ctx, &key)
+	return key, err
+}

@@ -1,0 +1,176 @@
+package db_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"dynamicmotion/db"
+	"dynamicmotion/db/dbtest"
+)
+
+func newComment(postID int64, name, body string, parent *int64) *db.Comment {
+	return &db.Comment{
+		PostID: postID, ParentID: parent, Name: name, BodyMD: body, BodyHTML: "<p>" + body + "</p>",
+		Status: db.CommentVisible, AuthorHash: []byte("author-" + name), IPHash: []byte("ip-" + name),
+	}
+}
+
+func addComment(t *testing.T, c *db.Comment) *db.Comment {
+	t.Helper()
+	if err := db.AddComment(context.Background(), dbtest.DB(t), c); err != nil {
+		t.Fatalf("AddComment: %v", err)
+	}
+	return c
+}
+
+// A visible comment is saved with its event and a notification in one
+// transaction; a held one has neither; replies are one level deep.
+func TestAddCommentEventsAndReplies(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	p := save(t, article("commented", "Commented", "Body.", at(1)))
+	other := save(t, article("other-post", "Other", "Body.", at(2)))
+
+	ln := pgdriver.NewListener(bdb)
+	defer ln.Close()
+	if err := ln.Listen(ctx, db.CommentsChannel); err != nil {
+		t.Fatal(err)
+	}
+	first := addComment(t, newComment(p.ID, "Ann", "First!", nil))
+	select {
+	case n := <-ln.Channel():
+		ids, _ := db.CommentEventsSince(ctx, bdb, p.ID, 0, 10)
+		if len(ids) != 1 || n.Payload != itoa(ids[0]) {
+			t.Errorf("notification %q, events %v: want the one event's id", n.Payload, ids)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no notification for a visible comment")
+	}
+
+	reply := addComment(t, newComment(p.ID, "Bob", "Agreed", &first.ID))
+	replyToReply := addComment(t, newComment(p.ID, "Cat", "Me too", &reply.ID))
+	if replyToReply.ParentID == nil || *replyToReply.ParentID != first.ID {
+		t.Errorf("a reply to a reply has parent %v, want the top-level comment %d", replyToReply.ParentID, first.ID)
+	}
+	for _, parent := range []int64{999999} {
+		if err := db.AddComment(ctx, bdb, newComment(p.ID, "Dan", "?", &parent)); !errors.Is(err, db.ErrNoParent) {
+			t.Errorf("reply to a missing comment: %v, want ErrNoParent", err)
+		}
+	}
+	if err := db.AddComment(ctx, bdb, newComment(other.ID, "Dan", "?", &first.ID)); !errors.Is(err, db.ErrNoParent) {
+		t.Errorf("reply to another post's comment: %v, want ErrNoParent", err)
+	}
+
+	held := newComment(p.ID, "Eve", "Wait for me", nil)
+	held.Status = db.CommentHeld
+	addComment(t, held)
+	ids, err := db.CommentEventsSince(ctx, bdb, p.ID, 0, 10)
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("events %v (%v): want 3 (the held comment has none)", ids, err)
+	}
+	evs, err := db.CommentEvents(ctx, bdb, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[2].Comment.Name != "Cat" || evs[2].Kind != db.EventNew || evs[2].Count != 3 ||
+		evs[0].Comment.BodyHTML != "<p>First!</p>" || evs[0].PostID != p.ID {
+		t.Errorf("events = %+v", evs)
+	}
+
+	shown, err := db.PostComments(ctx, bdb, p.ID)
+	if err != nil || len(shown) != 3 {
+		t.Fatalf("PostComments: %d (%v), want 3 (not the held one)", len(shown), err)
+	}
+	mine, err := db.HeldComments(ctx, bdb, p.ID, []byte("author-Eve"))
+	if err != nil || len(mine) != 1 {
+		t.Errorf("the author's held comments: %d (%v), want 1", len(mine), err)
+	}
+	if theirs, _ := db.HeldComments(ctx, bdb, p.ID, []byte("author-Ann")); len(theirs) != 0 {
+		t.Errorf("someone else sees %d held comments, want 0", len(theirs))
+	}
+}
+
+// Edits and deletions are events too; a deleted comment keeps its place
+// without its text.
+func TestEditAndDeleteComment(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	p := save(t, article("edited", "Edited", "Body.", at(1)))
+	c := addComment(t, newComment(p.ID, "Ann", "Tpyo", nil))
+	if err := db.EditComment(ctx, bdb, c, "Typo", "<p>Typo</p>"); err != nil {
+		t.Fatal(err)
+	}
+	if c.EditedAt == nil || c.BodyMD != "Typo" {
+		t.Errorf("after an edit: %+v", c)
+	}
+	if err := db.DeleteComment(ctx, bdb, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.CommentByID(ctx, bdb, p.ID, c.ID)
+	if err != nil || got.Status != db.CommentDeleted || got.BodyMD != "" || got.BodyHTML != "" || got.DeletedAt == nil {
+		t.Errorf("after deleting: %+v (%v)", got, err)
+	}
+	if err := db.EditComment(ctx, bdb, c, "Back", "<p>Back</p>"); err == nil {
+		t.Error("editing a deleted comment succeeded")
+	}
+	ids, _ := db.CommentEventsSince(ctx, bdb, p.ID, 0, 10)
+	evs, _ := db.CommentEvents(ctx, bdb, ids)
+	if len(evs) != 3 || evs[1].Kind != db.EventUpdate || evs[2].Kind != db.EventUpdate || evs[2].Count != 0 {
+		t.Errorf("events after add, edit, delete = %+v", evs)
+	}
+	if _, err := db.CommentByID(ctx, bdb, p.ID+1000, c.ID); err == nil {
+		t.Error("CommentByID found a comment under another post")
+	}
+}
+
+// "First comment" moderation: a person (by session or address) with a
+// comment let through before is not held again.
+func TestHasApprovedComment(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	p := save(t, article("approved", "Approved", "Body.", at(1)))
+	held := newComment(p.ID, "New", "Hello", nil)
+	held.Status = db.CommentHeld
+	addComment(t, held)
+	addComment(t, newComment(p.ID, "Old", "Hi", nil))
+	for _, tt := range []struct {
+		author, ip string
+		want       bool
+	}{
+		{"author-Old", "ip-x", true},
+		{"author-x", "ip-Old", true},
+		{"author-New", "ip-New", false},
+		{"author-x", "ip-x", false},
+	} {
+		got, err := db.HasApprovedComment(ctx, bdb, []byte(tt.author), []byte(tt.ip))
+		if err != nil || got != tt.want {
+			t.Errorf("HasApprovedComment(%s, %s) = %v, %v; want %v", tt.author, tt.ip, got, err, tt.want)
+		}
+	}
+}
+
+// A site key is made once and then the same for every caller.
+func TestSiteKey(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	a, err := db.SiteKey(ctx, bdb, "test-key")
+	if err != nil || len(a) != 32 {
+		t.Fatalf("SiteKey: %x, %v", a, err)
+	}
+	b, _ := db.SiteKey(ctx, bdb, "test-key")
+	c, _ := db.SiteKey(ctx, bdb, "other-key")
+	if !bytes.Equal(a, b) || bytes.Equal(a, c) {
+		t.Errorf("keys: %x %x %x; want the same key for the same name, another for another", a, b, c)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
