@@ -178,8 +178,19 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		defer cancelBase()
 		h := handlers.New(handlers.Deps{
 			Config: cfg, DB: app, Views: renderer, Assets: assets,
-			Sessions: sessions, Log: log, Done: done,
+			Sessions: sessions, Log: log, Done: done, DirectDB: direct,
 		})
+		// Live comments: hear every instance's comment events until the
+		// drain is over.
+		hubCtx, stopHub := context.WithCancel(context.Background())
+		hubDone := make(chan struct{})
+		go func() {
+			defer close(hubDone)
+			if err := h.Run(hubCtx); err != nil {
+				log.Error("live comments stopped", slog.Any("err", err))
+			}
+		}()
+		defer func() { stopHub(); <-hubDone }()
 		srv := &http.Server{
 			Addr:              ":" + strconv.Itoa(cfg.Port),
 			Handler:           h.Echo(),

@@ -265,3 +265,10 @@ func RenamePost(ctx context.Context, idb bun.IDB, postID int64, newSlug string) 
 		return err
 	})
 }
+
+// PostSlug returns the current slug of the post with id.
+func PostSlug(ctx context.Context, idb bun.IDB, id int64) (string, error) {
+	var slug string
+	err := idb.NewRaw("SELECT slug FROM posts WHERE id = ?", id).Scan(ctx, &slug)
+	return slug, err
+}

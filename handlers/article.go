@@ -24,11 +24,12 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // articleData is what an article page shows.
 type articleData struct {
-	Post    db.Post
-	Body    template.HTML // rendered from the therapist's Markdown when saved
-	Like    likeData
-	Share   []shareLink
-	Related []db.Post
+	Post     db.Post
+	Body     template.HTML // rendered from the therapist's Markdown when saved
+	Like     likeData
+	Share    []shareLink
+	Related  []db.Post
+	Comments commentsData
 }
 
 // likeData is the like button's state.
@@ -69,6 +70,14 @@ func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error
 		if a.related, err = db.RelatedPosts(ctx, h.db, p, relatedCount); err != nil {
 			return nil, err
 		}
+		// The event first: a comment saved in between is then both on the
+		// page and replayed by the stream, and the page keeps it once.
+		if a.lastEvent, err = db.LastCommentEvent(ctx, h.db); err != nil {
+			return nil, err
+		}
+		if a.comments, err = db.PostComments(ctx, h.db, p.ID); err != nil {
+			return nil, err
+		}
 	}
 	a.share = shareLinks(h.cfg.BaseURL.String()+"/blog/"+p.Slug, p.Title)
 	a.views.Store(int64(p.Views))
@@ -76,10 +85,16 @@ func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error
 	return a, nil
 }
 
-// showArticle is one article with its like button, share links, related
-// articles and the call to book. A view is counted once per browser
+// showArticle is one article with its like button, share links, comments,
+// related articles and the call to book. A view is counted once per browser
 // session (see seen.go).
 func (h *Handler) showArticle(c echo.Context) error {
+	return h.renderArticle(c, http.StatusOK, nil)
+}
+
+// renderArticle renders the article page; edit, if not nil, changes its
+// comment section (a form with errors in place).
+func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsData)) error {
 	a, err := h.findArticle(c)
 	if err != nil {
 		return err
@@ -98,16 +113,25 @@ func (h *Handler) showArticle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page.OGType = "article"
-	page.JSONLD = blogPosting(p, page.Description, page.Business, page.Canonical, h.cfg.BaseURL.String())
-	page.Data = articleData{
-		Post:    p,
-		Body:    template.HTML(p.BodyHTML),
-		Like:    likeData{Slug: p.Slug, Count: p.Likes, Liked: h.sessions.GetBool(ctx, likedKey(p.ID)), CSRF: page.CSRF},
-		Share:   a.share,
-		Related: a.related,
+	comments, err := h.commentsFor(c, a, page.CSRF)
+	if err != nil {
+		return err
 	}
-	return h.render(c, http.StatusOK, "article", "", page)
+	if edit != nil {
+		edit(&comments)
+	}
+	page.OGType = "article"
+	page.JSONLD = blogPosting(p, page.Description, comments.Count, page.Business, page.Canonical, h.cfg.BaseURL.String())
+	page.Scripts = []string{"vendor/htmx-ext-sse.min.js"}
+	page.Data = articleData{
+		Post:     p,
+		Body:     template.HTML(p.BodyHTML),
+		Like:     likeData{Slug: p.Slug, Count: p.Likes, Liked: h.sessions.GetBool(ctx, likedKey(p.ID)), CSRF: page.CSRF},
+		Share:    a.share,
+		Related:  a.related,
+		Comments: comments,
+	}
+	return h.render(c, status, "article", "", page)
 }
 
 // descriptionLen is the longest meta description taken from an article's

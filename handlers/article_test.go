@@ -74,7 +74,7 @@ func TestArticlePage(t *testing.T) {
 		in(".breadcrumb a[href=/blog]", hasExactText("Articles")),
 		// The call to book comes at the end, and the comments' place is kept.
 		in("article aside.book-call a[href=/book]", hasExactText("Book a session")),
-		in("article section#comments h2", hasExactText("Comments")),
+		in("article section#comments h2", hasExactText("Comments (0)")),
 		allScriptsExternal,
 	)
 	if strings.Contains(res.body, "ZgotmplZ") {

@@ -22,6 +22,9 @@ type article struct {
 	related []db.Post
 	share   []shareLink
 
+	comments  []db.Comment // visible and deleted ones, oldest first
+	lastEvent int64        // the newest comment event when comments were read
+
 	views atomic.Int64 // the post's views, as loaded plus counted since
 	likes atomic.Int64 // the post's likes, as loaded or last written
 }
@@ -63,4 +66,12 @@ func (a *articleCache) get(ctx context.Context, slug string) (*article, error) {
 		a.mu.Unlock()
 	}
 	return art, err
+}
+
+// invalidate makes every article be read again: after a comment or an edit
+// here, and when another instance announces a comment event.
+func (a *articleCache) invalidate() {
+	a.mu.Lock()
+	a.bySlug = map[string]*cached[*article]{}
+	a.mu.Unlock()
 }

@@ -8,12 +8,14 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/uptrace/bun"
 
 	"dynamicmotion/config"
 	"dynamicmotion/db"
+	"dynamicmotion/live"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
 )
@@ -37,6 +39,13 @@ type Handler struct {
 	// batches.
 	articles  *articleCache
 	viewCount *viewCounter
+
+	// Live comments: events from every instance, through PostgreSQL.
+	hub           *live.Hub
+	commentLimits *commentLimits
+	// The site's own secret keys (see siteKey), read once.
+	keysMu sync.Mutex
+	keys   map[string][]byte
 	// done is closed when the server starts shutting down, so that
 	// long-lived responses (event streams) end and the drain can finish.
 	done <-chan struct{}
@@ -51,6 +60,9 @@ type Deps struct {
 	Sessions *scs.SessionManager
 	Log      *slog.Logger
 	Done     <-chan struct{}
+	// DirectDB reaches PostgreSQL without a transaction pooler, for
+	// LISTEN; DB when not set.
+	DirectDB *bun.DB
 }
 
 // New returns a Handler over d. It sets d.Sessions.ErrorFunc so that
@@ -77,11 +89,33 @@ func New(d Deps) *Handler {
 		return db.PublicTags(ctx, h.db)
 	})
 	h.articles = newArticleCache(h.loadArticle)
+	h.keys = map[string][]byte{}
+	h.commentLimits = newCommentLimits()
+	direct := d.DirectDB
+	if direct == nil {
+		direct = d.DB
+	}
+	h.hub = live.New(live.Config{
+		DB: direct, Channel: db.CommentsChannel, Log: h.log,
+		Load: h.commentEvents,
+		Since: func(ctx context.Context, after int64, limit int) ([]int64, error) {
+			return db.CommentEventsSince(ctx, h.db, 0, after, limit)
+		},
+	})
 	h.viewCount = newViewCounter(func(ctx context.Context, counts map[int64]int) error {
 		return db.AddViews(ctx, h.db, counts)
 	}, h.log)
 	return h
 }
+
+// Run runs what the handlers need in the background until ctx ends: the
+// hub that hears of new comments from every instance.
+func (h *Handler) Run(ctx context.Context) error {
+	return h.hub.Run(ctx)
+}
+
+// Ready is closed once live comments from other instances are heard.
+func (h *Handler) Ready() <-chan struct{} { return h.hub.Ready() }
 
 // Close writes what the handlers keep in memory for the database (article
 // views not yet saved). Call it after the server has drained, before the

@@ -184,7 +184,7 @@ type compound struct {
 	conds []attrCond
 }
 
-var compoundRE = regexp.MustCompile(`^([a-z0-9]*)((?:#[\w-]+|\.[\w-]+|\[[\w-]+(?:\^?=[^\]]*)?\])*)$`)
+var compoundRE = regexp.MustCompile(`^([a-z0-9]*)((?:#[\w-]+|\.[\w-]+|\[[\w-]+(?:[\^$]?=[^\]]*)?\])*)$`)
 var partRE = regexp.MustCompile(`#[\w-]+|\.[\w-]+|\[[^\]]+\]`)
 
 func parseCompound(s string) compound {
@@ -203,6 +203,8 @@ func parseCompound(s string) compound {
 			inner := p[1 : len(p)-1]
 			if name, v, ok := strings.Cut(inner, "^="); ok {
 				c.conds = append(c.conds, attrCond{name, "^=", strings.Trim(v, `"'`)})
+			} else if name, v, ok := strings.Cut(inner, "$="); ok {
+				c.conds = append(c.conds, attrCond{name, "$=", strings.Trim(v, `"'`)})
 			} else if name, v, ok := strings.Cut(inner, "="); ok {
 				c.conds = append(c.conds, attrCond{name, "=", strings.Trim(v, `"'`)})
 			} else {
@@ -229,6 +231,10 @@ func (c compound) match(n *html.Node) bool {
 			}
 		case "^=":
 			if !strings.HasPrefix(v, cond.value) {
+				return false
+			}
+		case "$=":
+			if !strings.HasSuffix(v, cond.value) {
 				return false
 			}
 		case "~=":

@@ -45,6 +45,14 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/blog", h.showBlog, site...)
 	get(e, "/blog/:slug", h.showArticle, site...)
 	e.POST("/blog/:slug/like", h.likeArticle, site...)
+	e.POST("/blog/:slug/comments", h.postComment, site...)
+	get(e, "/blog/:slug/comments/:id", h.showComment, site...)
+	e.POST("/blog/:slug/comments/:id", h.saveComment, site...)
+	get(e, "/blog/:slug/comments/:id/edit", h.showEditComment, site...)
+	e.POST("/blog/:slug/comments/:id/delete", h.deleteComment, site...)
+	get(e, "/blog/:slug/comments/:id/reply", h.showReplyForm, site...)
+	// The live stream: no gzip (it would hold events back), no session.
+	e.GET("/blog/:slug/comments/stream", h.commentStream)
 
 	// Feeds for crawlers and readers: public and cacheable, so no session
 	// or CSRF cookie.

@@ -51,7 +51,7 @@ func localBusiness(b db.Business, site string) map[string]any {
 }
 
 // blogPosting describes an article; description is the page's.
-func blogPosting(p db.Post, description string, b db.Business, pageURL, site string) map[string]any {
+func blogPosting(p db.Post, description string, comments int, b db.Business, pageURL, site string) map[string]any {
 	return map[string]any{
 		"@context":         "https://schema.org",
 		"@type":            "BlogPosting",
@@ -66,5 +66,6 @@ func blogPosting(p db.Post, description string, b db.Business, pageURL, site str
 		"keywords":         p.Tags,
 		"timeRequired":     "PT" + strconv.Itoa(p.ReadingMinutes) + "M",
 		"inLanguage":       "en-GB",
+		"commentCount":     comments,
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-//go:embed css img vendor/htmx.min.js
+//go:embed css img js vendor/htmx.min.js vendor/htmx-ext-sse.min.js
 var files embed.FS
 
 // Prefix is the URL path under which assets are served.

@@ -25,6 +25,8 @@ var baseFuncs = template.FuncMap{
 	"year":       func() int { return time.Now().In(London).Year() },
 	"date":       func(t time.Time) string { return t.In(London).Format("2 January 2006") },
 	"isoDate":    func(t time.Time) string { return t.In(London).Format("2006-01-02") },
+	"isoTime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"dateTime":   func(t time.Time) string { return t.In(London).Format("2 January 2006 at 15:04") },
 	"navItem":    newNavItem,
 	"tel":        Tel,
 }

@@ -5,14 +5,15 @@ import "dynamicmotion/db"
 // Page is what every full page gets: the layout's needs plus the page's own
 // data in Data.
 type Page struct {
-	Title       string // the page's own title; the layout adds the site name
-	Description string // meta description, also for OpenGraph and Twitter cards
-	Canonical   string // absolute canonical URL
-	Path        string // request path, for marking the current nav item
-	CSRF        string // token for forms and htmx requests
-	OGType      string // OpenGraph type: "website" unless set ("article")
-	NoIndex     bool   // ask search engines not to index (search results)
-	JSONLD      any    // structured data, written as application/ld+json
+	Title       string   // the page's own title; the layout adds the site name
+	Description string   // meta description, also for OpenGraph and Twitter cards
+	Canonical   string   // absolute canonical URL
+	Path        string   // request path, for marking the current nav item
+	CSRF        string   // token for forms and htmx requests
+	OGType      string   // OpenGraph type: "website" unless set ("article")
+	NoIndex     bool     // ask search engines not to index (search results)
+	JSONLD      any      // structured data, written as application/ld+json
+	Scripts     []string // extra scripts the page needs (asset names), after htmx
 	Business    db.Business
 	Data        any
 }

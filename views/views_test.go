@@ -80,6 +80,57 @@ var samplePosts = []db.Post{
 	{ID: 2, Slug: "hamstrings", Title: "Tight Hamstrings", Status: db.StatusPublished, PublishedAt: &samplePublished, ReadingMinutes: 2},
 }
 
+// sampleComment mirrors the comment the handlers pass to the templates.
+type sampleComment struct {
+	ID                                                   int64
+	Slug, Name                                           string
+	Body                                                 template.HTML
+	Created                                              time.Time
+	Edited, ByPractice, Deleted, Held, Own, IsReply, OOB bool
+	ParentID                                             int64
+	Replies                                              []sampleComment
+	CSRF                                                 string
+	ReplyForm                                            *sampleForm
+}
+
+type sampleForm struct {
+	Slug, FormID          string
+	ParentID              int64
+	ParentName            string
+	Name, Body            string
+	Errors                map[string]string
+	Notice, Started, CSRF string
+}
+
+func sampleComments() any {
+	at := time.Date(2026, 11, 25, 14, 5, 0, 0, time.UTC)
+	return struct {
+		Slug      string
+		Count     int
+		Threads   []sampleComment
+		Form      sampleForm
+		LastEvent int64
+	}{
+		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41,
+		Threads: []sampleComment{{
+			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true, CSRF: "csrf-token-abc",
+			Replies: []sampleComment{{ID: 8, Slug: samplePosts[0].Slug, Name: "Dynamic Motion", Body: "<p>Glad it helped.</p>",
+				Created: at, ByPractice: true, IsReply: true, ParentID: 7, Edited: true}},
+		}},
+		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "comment-form", Name: "Bo", Body: "Too", CSRF: "csrf-token-abc",
+			Errors: map[string]string{"body": "Please write a little more."}},
+	}
+}
+
+func sampleCommentEdit() any {
+	return struct {
+		Comment sampleComment
+		Body    string
+		Errors  map[string]string
+		CSRF    string
+	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful", CSRF: "csrf-token-abc"}
+}
+
 // samplePage is what the handlers pass to each page; pages not listed here
 // take no data of their own.
 func samplePage(name string) views.Page {
@@ -115,17 +166,21 @@ func samplePage(name string) views.Page {
 				Query, Tag, NextURL string
 			}{Cards: []card{{Post: samplePosts[0], Snippet: "a <mark>match</mark>"}}, Query: "back pain", NextURL: "/blog?page=2&q=back+pain"},
 		}
+	case "comment-edit":
+		p.Data = sampleCommentEdit()
 	case "article":
 		p.OGType = "article"
 		p.Data = struct {
-			Post    db.Post
-			Body    template.HTML
-			Like    any
-			Share   []struct{ Name, URL string }
-			Related []db.Post
+			Post     db.Post
+			Body     template.HTML
+			Like     any
+			Share    []struct{ Name, URL string }
+			Related  []db.Post
+			Comments any
 		}{
-			Post: samplePosts[0],
-			Body: "<h2 id=\"why\">Why</h2><p>Because.</p>",
+			Comments: sampleComments(),
+			Post:     samplePosts[0],
+			Body:     "<h2 id=\"why\">Why</h2><p>Because.</p>",
 			Like: struct {
 				Slug  string
 				Count int
@@ -277,7 +332,11 @@ func TestPagesShowTheirData(t *testing.T) {
 		{"home", []string{"Latest articles", `href="/blog/sports-massage-for-lower-back-pain"`, `<time datetime="2024-07-16">16 July 2024</time> · 4 min read`}},
 		{"article", []string{`<h1 id="article-title">Sports Massage for Lower Back Pain</h1>`, "16 July 2024", "4 min read", "12 views",
 			`<h2 id="why">Why</h2>`, `action="/blog/sports-massage-for-lower-back-pain/like"`, "1 like<", `href="/blog?tag=lower%20back%20pain"`,
-			`<meta property="og:type" content="article">`, `href="/book"`, `href="/blog/hamstrings"`}},
+			`<meta property="og:type" content="article">`, `href="/book"`, `href="/blog/hamstrings"`,
+			`sse-connect="/blog/sports-massage-for-lower-back-pain/comments/stream?after=41"`, "Ann &lt;b&gt;", "<p>Helpful, thanks.</p>",
+			"The practice’s answer", `id="replies-7"`, "Please write a little more.", `aria-invalid="true"`, `name="website"`,
+			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05"}},
+		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>"}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},
 	}

@@ -1,0 +1,648 @@
+package handlers
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/db"
+	"dynamicmotion/markdown"
+)
+
+// Limits of a comment.
+const (
+	maxNameLen     = 80
+	maxBodyLen     = 5000
+	maxLinks       = 3                // links per comment, against spam
+	editWindow     = 10 * time.Minute // an author may edit or delete their comment this long
+	minFillTime    = 2 * time.Second  // faster than this is a script, not a person
+	maxFormAge     = 24 * time.Hour   // a form older than this is asked to be sent again
+	commenterKey   = "commenter"      // session: the random key that owns a person's comments
+	adminKey       = "admin_email"    // session: set when the therapist is logged in
+	honeypotField  = "website"        // hidden from people; bots fill it in
+	startedField   = "started"        // when the form was shown, signed
+	commentsAnchor = "#comments"
+)
+
+// commentView is one comment as a page shows it.
+type commentView struct {
+	ID         int64
+	Slug       string
+	Name       string
+	Body       template.HTML
+	Created    time.Time
+	Edited     bool
+	ByPractice bool
+	Deleted    bool // a placeholder: the author deleted it, replies remain
+	Held       bool // waiting for approval (only its author sees it)
+	Own        bool // this visitor may still edit or delete it
+	IsReply    bool
+	ParentID   int64
+	OOB        bool // sent out of band: replaces the comment with its id
+	Replies    []commentView
+	CSRF       string
+	ReplyForm  *commentForm // a reply form opened under it (without JavaScript)
+}
+
+// commentsData is the comment section of an article.
+type commentsData struct {
+	Slug      string
+	Count     int
+	Threads   []commentView
+	Form      commentForm
+	LastEvent int64 // the live stream starts after this event
+}
+
+// commentForm is the form for a new comment or a reply, with what was
+// typed and what was wrong with it.
+type commentForm struct {
+	Slug       string
+	FormID     string // element id of the form: "comment-form" or "reply-form-<id>"
+	ParentID   int64
+	ParentName string
+	Name       string
+	Body       string
+	Errors     map[string]string
+	Notice     string // a message about the whole form (too fast, too many, expired)
+	Started    string
+	CSRF       string
+}
+
+// commentEdit is the form that edits a comment.
+type commentEdit struct {
+	Comment commentView
+	Body    string
+	Errors  map[string]string
+	CSRF    string
+}
+
+// threads arranges comments (oldest first) into top-level comments with
+// their replies; deleted comments without replies are left out.
+func threads(cs []db.Comment, slug string) []commentView {
+	var top []commentView
+	index := map[int64]int{}
+	for _, c := range cs {
+		v := viewOf(c, slug)
+		if c.ParentID == nil {
+			index[c.ID] = len(top)
+			top = append(top, v)
+		} else if i, ok := index[*c.ParentID]; ok && !v.Deleted {
+			top[i].Replies = append(top[i].Replies, v)
+		}
+	}
+	out := top[:0]
+	for _, t := range top {
+		if !t.Deleted || len(t.Replies) > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func viewOf(c db.Comment, slug string) commentView {
+	v := commentView{
+		ID: c.ID, Slug: slug, Name: c.Name, Body: template.HTML(c.BodyHTML), Created: c.CreatedAt,
+		Edited: c.EditedAt != nil, ByPractice: c.ByPractice, Deleted: c.Status == db.CommentDeleted,
+		Held: c.Status == db.CommentHeld, IsReply: c.ParentID != nil,
+	}
+	if c.ParentID != nil {
+		v.ParentID = *c.ParentID
+	}
+	if v.Deleted {
+		v.Name, v.Body = "", ""
+	}
+	return v
+}
+
+// countVisible counts the visible comments among cs.
+func countVisible(cs []db.Comment) int {
+	n := 0
+	for _, c := range cs {
+		if c.Status == db.CommentVisible {
+			n++
+		}
+	}
+	return n
+}
+
+// commentsFor builds an article's comment section for this visitor: the
+// cached comments, their own held ones, and which they may still edit.
+func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (commentsData, error) {
+	ctx := c.Request().Context()
+	cs := a.comments
+	author := h.authorHash(c)
+	if author != nil {
+		held, err := db.HeldComments(ctx, h.db, a.post.ID, author)
+		if err != nil {
+			return commentsData{}, err
+		}
+		if len(held) > 0 {
+			cs = mergeByID(cs, held)
+		}
+	}
+	d := commentsData{
+		Slug: a.post.Slug, Count: countVisible(a.comments), Threads: threads(cs, a.post.Slug),
+		LastEvent: a.lastEvent,
+	}
+	owned := map[int64]bool{}
+	for _, cm := range cs {
+		if author != nil && hmac.Equal(cm.AuthorHash, author) && cm.Status == db.CommentVisible &&
+			time.Since(cm.CreatedAt) < editWindow {
+			owned[cm.ID] = true
+		}
+	}
+	reply, _ := strconv.ParseInt(c.QueryParam("reply"), 10, 64)
+	mark := func(v *commentView) {
+		v.Own, v.CSRF = owned[v.ID], csrf
+		if reply != 0 && v.ID == reply && !v.Deleted && !v.Held {
+			f := h.newCommentForm(ctx, d.Slug, csrf)
+			f.ParentID, f.ParentName, f.FormID = v.ID, v.Name, "reply-form-"+strconv.FormatInt(v.ID, 10)
+			v.ReplyForm = &f
+		}
+	}
+	for i := range d.Threads {
+		mark(&d.Threads[i])
+		for j := range d.Threads[i].Replies {
+			mark(&d.Threads[i].Replies[j])
+		}
+	}
+	d.Form = h.newCommentForm(ctx, d.Slug, csrf)
+	return d, nil
+}
+
+// mergeByID merges two lists of comments sorted by id.
+func mergeByID(a, b []db.Comment) []db.Comment {
+	out := make([]db.Comment, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j == len(b) || (i < len(a) && a[i].ID < b[j].ID) {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	return out
+}
+
+// newCommentForm is an empty form, stamped with the time it was shown.
+func (h *Handler) newCommentForm(ctx context.Context, slug, csrf string) commentForm {
+	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, time.Now()), CSRF: csrf}
+}
+
+// postComment saves a new comment or reply. With htmx it answers with a
+// fresh form and the new comment placed in the list (out of band); without,
+// it redirects to the comment. Mistakes re-render the form with what was
+// typed (422 for htmx).
+func (h *Handler) postComment(c echo.Context) error {
+	a, err := h.findArticle(c)
+	if err != nil {
+		return err
+	}
+	if a.moved {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	csrf, _ := c.Get(csrfKey).(string)
+	f := commentForm{
+		Slug: a.post.Slug, FormID: "comment-form", CSRF: csrf,
+		Name:    strings.TrimSpace(strings.ToValidUTF8(c.FormValue("name"), "")),
+		Body:    strings.TrimSpace(strings.ToValidUTF8(c.FormValue("body"), "")),
+		Started: c.FormValue(startedField),
+		Errors:  map[string]string{},
+	}
+	if p := c.FormValue("parent_id"); p != "" {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || id <= 0 {
+			f.Notice = "The comment you replied to could not be found. Your comment is below: you can send it as a new comment."
+			return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+		}
+		f.ParentID = id
+		f.FormID = "reply-form-" + p
+	}
+
+	// Spam checks first: they say what to do and keep what was typed.
+	switch {
+	case c.FormValue(honeypotField) != "":
+		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	case !h.filledByAPerson(ctx, f.Started):
+		f.Started = h.stampForm(ctx, time.Now())
+		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	}
+
+	if f.Name == "" {
+		f.Errors["name"] = "Please enter your name."
+	} else if utf8.RuneCountInString(f.Name) > maxNameLen {
+		f.Errors["name"] = fmt.Sprintf("Please shorten your name to %d characters or fewer.", maxNameLen)
+	}
+	var bodyHTML string
+	if f.Body == "" {
+		f.Errors["body"] = "Please write your comment."
+	} else if n := utf8.RuneCountInString(f.Body); n > maxBodyLen {
+		f.Errors["body"] = fmt.Sprintf("Your comment is %d characters long; please shorten it to %d.", n, maxBodyLen)
+	} else {
+		var links int
+		bodyHTML, links = markdown.Comment(f.Body)
+		switch {
+		case blankHTML(bodyHTML):
+			f.Errors["body"] = "Please write your comment in words."
+		case links > maxLinks:
+			f.Errors["body"] = fmt.Sprintf("Please include at most %d links.", maxLinks)
+		}
+	}
+	if len(f.Errors) > 0 {
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	}
+
+	ipHash, err := h.ipHash(ctx, c.RealIP())
+	if err != nil {
+		return err
+	}
+	author, err := h.ensureAuthor(c)
+	if err != nil {
+		return err
+	}
+	if wait := h.commentLimits.allow(string(ipHash), string(author)); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		f.Notice = fmt.Sprintf("You have sent several comments in a short time. Please wait %s and send this one again; it is still here.", roundWait(wait))
+		return h.commentFormError(c, http.StatusTooManyRequests, f)
+	}
+
+	cm := &db.Comment{
+		PostID: a.post.ID, Name: f.Name, BodyMD: f.Body, BodyHTML: bodyHTML,
+		Status: db.CommentVisible, ByPractice: h.isAdmin(c), AuthorHash: author, IPHash: ipHash,
+	}
+	if f.ParentID != 0 {
+		cm.ParentID = &f.ParentID
+	}
+	if held, err := h.holdForApproval(c, author, ipHash); err != nil {
+		return err
+	} else if held {
+		cm.Status = db.CommentHeld
+	}
+	switch err := db.AddComment(ctx, h.db, cm); {
+	case errors.Is(err, db.ErrNoParent):
+		f.ParentID, f.FormID = 0, "comment-form"
+		f.Notice = "The comment you replied to is no longer there. Your comment is below: you can send it as a new comment."
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	case err != nil:
+		return err
+	}
+	h.articles.invalidate()
+
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+	}
+	v := viewOf(*cm, a.post.Slug)
+	v.Own, v.CSRF = true, csrf
+	var fresh *commentForm // a reply form closes; the main form empties
+	if f.ParentID == 0 {
+		nf := h.newCommentForm(ctx, a.post.Slug, csrf)
+		fresh = &nf
+	}
+	count := countVisible(a.comments)
+	if cm.Status == db.CommentVisible {
+		count++
+	}
+	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{
+		Form: fresh, Comment: v, Count: count, Reply: cm.ParentID != nil,
+	})
+}
+
+// commentPosted is the htmx answer to a new comment.
+type commentPosted struct {
+	Form    *commentForm // nil after a reply: its form goes away
+	Comment commentView
+	Count   int
+	Reply   bool
+}
+
+// commentFormError answers a comment that was not saved: the form again
+// with the messages and what was typed; without htmx, the whole article
+// with that form in place.
+func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) error {
+	if f.Started == "" {
+		f.Started = h.stampForm(c.Request().Context(), time.Now())
+	}
+	if isFragment(c) {
+		return h.renderFragment(c, status, "article#comment-form", f)
+	}
+	return h.renderArticle(c, status, func(d *commentsData) {
+		if f.ParentID == 0 {
+			d.Form = f
+			return
+		}
+		for i := range d.Threads {
+			if d.Threads[i].ID == f.ParentID {
+				f.ParentName = d.Threads[i].Name
+				d.Threads[i].ReplyForm = &f
+				return
+			}
+		}
+		d.Form = f // the parent is gone: offer it as a new comment
+	})
+}
+
+// holdForApproval applies the moderation mode: nothing is held when it is
+// off (or for the therapist), everything when it is "all", and a person's
+// first comment when it is "first".
+func (h *Handler) holdForApproval(c echo.Context, author, ipHash []byte) (bool, error) {
+	if h.isAdmin(c) {
+		return false, nil
+	}
+	b, err := h.business(c)
+	if err != nil {
+		return false, err
+	}
+	switch b.CommentModeration {
+	case db.ModerationAll:
+		return true, nil
+	case db.ModerationFirst:
+		approved, err := db.HasApprovedComment(c.Request().Context(), h.db, author, ipHash)
+		return !approved, err
+	}
+	return false, nil
+}
+
+// isAdmin reports whether the therapist is logged in on this session.
+func (h *Handler) isAdmin(c echo.Context) bool {
+	return h.sessions.GetString(c.Request().Context(), adminKey) != ""
+}
+
+// authorHash is the hash of this visitor's commenter key, or nil if they
+// have never commented in this session.
+func (h *Handler) authorHash(c echo.Context) []byte {
+	key := h.sessions.GetString(c.Request().Context(), commenterKey)
+	if key == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(key))
+	return sum[:]
+}
+
+// ensureAuthor gives the session a commenter key if it has none and
+// returns its hash.
+func (h *Handler) ensureAuthor(c echo.Context) ([]byte, error) {
+	if hash := h.authorHash(c); hash != nil {
+		return hash, nil
+	}
+	var b [32]byte
+	rand.Read(b[:])
+	h.sessions.Put(c.Request().Context(), commenterKey, base64.RawURLEncoding.EncodeToString(b[:]))
+	return h.authorHash(c), nil
+}
+
+// siteKey returns one of the site's own secret keys, made once and shared
+// by every instance through the database.
+func (h *Handler) siteKey(ctx context.Context, name string) ([]byte, error) {
+	h.keysMu.Lock()
+	defer h.keysMu.Unlock()
+	if k, ok := h.keys[name]; ok {
+		return k, nil
+	}
+	k, err := db.SiteKey(ctx, h.db, name)
+	if err != nil {
+		return nil, err
+	}
+	h.keys[name] = k
+	return k, nil
+}
+
+// ipHash is a keyed hash of the client address: enough to rate-limit and
+// recognise a returning commenter, without keeping the address.
+func (h *Handler) ipHash(ctx context.Context, ip string) ([]byte, error) {
+	key, err := h.siteKey(ctx, "ip-hash")
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(ip))
+	return m.Sum(nil)[:16], nil
+}
+
+// stampForm signs the time a form was shown ("unix-seconds.signature").
+// Without a key (the database is down) the stamp is empty and the form
+// asks to be sent again, which loses nothing.
+func (h *Handler) stampForm(ctx context.Context, t time.Time) string {
+	key, err := h.siteKey(ctx, "form-stamp")
+	if err != nil {
+		return ""
+	}
+	ts := strconv.FormatInt(t.UnixMilli(), 10)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(ts))
+	return ts + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// filledByAPerson reports whether a form stamp is genuine and at least
+// minFillTime and at most maxFormAge old.
+func (h *Handler) filledByAPerson(ctx context.Context, stamp string) bool {
+	ts, _, ok := strings.Cut(stamp, ".")
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil {
+		return false
+	}
+	shown := time.UnixMilli(ms)
+	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown))) {
+		return false
+	}
+	age := time.Since(shown)
+	return age >= minFillTime && age <= maxFormAge
+}
+
+// findOwnComment loads the :id comment of the article for its author: it
+// must be theirs, visible and within the edit window.
+func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
+	a, err := h.findArticle(c)
+	if err != nil {
+		return nil, db.Comment{}, err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 || a.moved {
+		return nil, db.Comment{}, echo.ErrNotFound
+	}
+	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cm, echo.ErrNotFound
+	}
+	if err != nil {
+		return nil, cm, err
+	}
+	author := h.authorHash(c)
+	if author == nil || !hmac.Equal(author, cm.AuthorHash) {
+		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "Only the person who wrote a comment can change it, from the browser they wrote it in.")
+	}
+	if cm.Status != db.CommentVisible || time.Since(cm.CreatedAt) > editWindow {
+		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "A comment can be changed for 10 minutes after it is posted; this one can no longer be changed.")
+	}
+	return a, cm, nil
+}
+
+// showEditComment is the form that edits one's own comment: in place with
+// htmx, or as a page of its own.
+func (h *Handler) showEditComment(c echo.Context) error {
+	a, cm, err := h.findOwnComment(c)
+	if err != nil {
+		return err
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	e := commentEdit{Comment: viewOf(cm, a.post.Slug), Body: cm.BodyMD, CSRF: csrf}
+	if isFragment(c) {
+		return h.renderFragment(c, http.StatusOK, "article#comment-edit", e)
+	}
+	return h.renderEditPage(c, http.StatusOK, a, e)
+}
+
+func (h *Handler) renderEditPage(c echo.Context, status int, a *article, e commentEdit) error {
+	p, err := h.page(c, "Edit your comment", "", e)
+	if err != nil {
+		return err
+	}
+	p.NoIndex = true
+	p.Canonical = h.cfg.BaseURL.String() + "/blog/" + a.post.Slug
+	return h.render(c, status, "comment-edit", "", p)
+}
+
+// saveComment saves an edit of one's own comment.
+func (h *Handler) saveComment(c echo.Context) error {
+	a, cm, err := h.findOwnComment(c)
+	if err != nil {
+		return err
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	e := commentEdit{Comment: viewOf(cm, a.post.Slug), CSRF: csrf, Errors: map[string]string{},
+		Body: strings.TrimSpace(strings.ToValidUTF8(c.FormValue("body"), ""))}
+	var bodyHTML string
+	if e.Body == "" {
+		e.Errors["body"] = "Please write your comment, or delete it instead."
+	} else if n := utf8.RuneCountInString(e.Body); n > maxBodyLen {
+		e.Errors["body"] = fmt.Sprintf("Your comment is %d characters long; please shorten it to %d.", n, maxBodyLen)
+	} else {
+		var links int
+		bodyHTML, links = markdown.Comment(e.Body)
+		if blankHTML(bodyHTML) {
+			e.Errors["body"] = "Please write your comment in words."
+		} else if links > maxLinks {
+			e.Errors["body"] = fmt.Sprintf("Please include at most %d links.", maxLinks)
+		}
+	}
+	if len(e.Errors) > 0 {
+		if isFragment(c) {
+			return h.renderFragment(c, http.StatusUnprocessableEntity, "article#comment-edit", e)
+		}
+		return h.renderEditPage(c, http.StatusUnprocessableEntity, a, e)
+	}
+	if err := db.EditComment(c.Request().Context(), h.db, &cm, e.Body, bodyHTML); err != nil {
+		return err
+	}
+	h.articles.invalidate()
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+	}
+	v := viewOf(cm, a.post.Slug)
+	v.Own, v.CSRF = true, csrf
+	return h.renderFragment(c, http.StatusOK, "article#comment", v)
+}
+
+// showComment puts one's comment back after "Cancel" on the edit form.
+func (h *Handler) showComment(c echo.Context) error {
+	a, cm, err := h.findOwnComment(c)
+	if err != nil {
+		return err
+	}
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	v := viewOf(cm, a.post.Slug)
+	v.Own, v.CSRF = true, csrf
+	return h.renderFragment(c, http.StatusOK, "article#comment", v)
+}
+
+// deleteComment deletes one's own comment (its replies stay).
+func (h *Handler) deleteComment(c echo.Context) error {
+	a, cm, err := h.findOwnComment(c)
+	if err != nil {
+		return err
+	}
+	if err := db.DeleteComment(c.Request().Context(), h.db, &cm); err != nil {
+		return err
+	}
+	h.articles.invalidate()
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+commentsAnchor)
+	}
+	return h.renderFragment(c, http.StatusOK, "article#comment", viewOf(cm, a.post.Slug))
+}
+
+// showReplyForm is the reply form under a comment (htmx); without
+// JavaScript the "Reply" link opens the article with ?reply=.
+func (h *Handler) showReplyForm(c echo.Context) error {
+	a, err := h.findArticle(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || a.moved {
+		return echo.ErrNotFound
+	}
+	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"?reply="+c.Param("id")+"#reply-form-"+c.Param("id"))
+	}
+	top := cm.ID
+	if cm.ParentID != nil {
+		top = *cm.ParentID
+	}
+	csrf, _ := c.Get(csrfKey).(string)
+	f := h.newCommentForm(c.Request().Context(), a.post.Slug, csrf)
+	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
+	return h.renderFragment(c, http.StatusOK, "article#comment-form", f)
+}
+
+// tagPattern matches an HTML tag, for blankHTML.
+var tagPattern = regexp.MustCompile(`<[^>]*>`)
+
+// blankHTML reports whether rendered HTML shows no words (an image that was
+// dropped, an empty heading).
+func blankHTML(s string) bool {
+	return strings.TrimFunc(tagPattern.ReplaceAllString(s, ""), func(r rune) bool {
+		return unicode.IsSpace(r)
+	}) == ""
+}
+
+// roundWait says how long to wait in words.
+func roundWait(d time.Duration) string {
+	if d < time.Minute {
+		return "a minute"
+	}
+	m := int(d.Round(time.Minute).Minutes())
+	if m == 1 {
+		return "a minute"
+	}
+	return strconv.Itoa(m) + " minutes"
+}

@@ -1,0 +1,572 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"dynamicmotion/db"
+)
+
+// commenter is a visitor who has an article open, ready to comment.
+type commenter struct {
+	*visitor
+	slug string
+	ip   string // the client address its posts come from ("" for httptest's)
+}
+
+func (s *testServer) commenter(t *testing.T, slug string) *commenter {
+	t.Helper()
+	v := s.visitor()
+	if res := v.get(t, "/blog/"+slug); res.StatusCode != http.StatusOK {
+		t.Fatalf("opening the article: %d", res.StatusCode)
+	}
+	return &commenter{visitor: v, slug: slug}
+}
+
+// form is a comment form as a person fills it: a stamp a minute old (they
+// took their time), the CSRF token, and the fields given as name=value.
+func (cm *commenter) form(t *testing.T, fields ...string) url.Values {
+	t.Helper()
+	f := url.Values{
+		csrfField:    {cm.csrfToken()},
+		startedField: {cm.s.h.stampForm(context.Background(), time.Now().Add(-time.Minute))},
+	}
+	for _, kv := range fields {
+		k, v, _ := strings.Cut(kv, "=")
+		f.Set(k, v)
+	}
+	return f
+}
+
+func (cm *commenter) post(t *testing.T, f url.Values, headers ...string) response {
+	t.Helper()
+	req := postForm("/blog/"+cm.slug+"/comments", f)
+	if cm.ip != "" {
+		req.RemoteAddr = cm.ip + ":4321"
+	}
+	return cm.do(t, req, headers...)
+}
+
+var htmx = []string{"HX-Request: true"}
+
+// commentsOf returns a post's comments as stored, oldest first.
+func commentsOf(t *testing.T, postID int64) []db.Comment {
+	t.Helper()
+	var cs []db.Comment
+	if err := seededDB(t).NewSelect().Model(&cs).Where("post_id = ?", postID).OrderExpr("id").Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// Without JavaScript a comment posts, redirects to itself and is on the
+// page, counted, for everyone.
+func TestPostCommentWithoutJavaScript(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+
+	res := cm.post(t, cm.form(t, "name=Ann", "body=Really *helpful*, thanks."))
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303; body:\n%s", res.StatusCode, res.body)
+	}
+	stored := commentsOf(t, p.ID)
+	if len(stored) != 1 {
+		t.Fatalf("%d comments stored, want 1", len(stored))
+	}
+	want := fmt.Sprintf("/blog/%s#comment-%d", p.Slug, stored[0].ID)
+	if loc := res.Header.Get("Location"); loc != want {
+		t.Errorf("redirect to %q, want %q", loc, want)
+	}
+
+	reader := s.visitor()
+	page := reader.get(t, "/blog/"+p.Slug).body
+	id := "comment-" + strconv.FormatInt(stored[0].ID, 10)
+	checkHTML(t, page,
+		in("#comments h2", hasExactText("Comments (1)")),
+		in("article#"+id+" .comment-author", hasExactText("Ann")),
+		in("article#"+id+" .comment-body em", hasExactText("helpful")),
+		notIn("article#"+id+" a[href$=/edit]"), // not theirs
+	)
+	if got := jsonLD(t, page)["commentCount"]; got != 1.0 {
+		t.Errorf("JSON-LD commentCount = %v, want 1", got)
+	}
+	// The author sees Edit and Delete on their own comment.
+	checkHTML(t, cm.get(t, "/blog/"+p.Slug).body,
+		in("article#"+id+" a[href=/blog/"+p.Slug+"/comments/"+strconv.FormatInt(stored[0].ID, 10)+"/edit]"),
+		in("article#"+id+" form[action=/blog/"+p.Slug+"/comments/"+strconv.FormatInt(stored[0].ID, 10)+"/delete]"))
+}
+
+// With htmx the answer is a fresh, empty form, the comment placed in the
+// list out of band (with the author's Edit), the new count and a message
+// for screen readers.
+func TestPostCommentWithHTMX(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	res := cm.post(t, cm.form(t, "name=Bo", "body=Hello there"), htmx...)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d; body:\n%s", res.StatusCode, res.body)
+	}
+	if strings.Contains(res.body, "<html") || strings.Contains(res.body, "<h1") {
+		t.Errorf("the answer is a whole page, want fragments:\n%s", res.body)
+	}
+	checkHTML(t, res.body,
+		in("form#comment-form textarea[name=body]", hasExactText("")),
+		in("form#comment-form input[name=name]", hasAttr("value", "")),
+		in("div[hx-swap-oob=beforeend:#comment-list] li.thread article.comment .comment-author", hasExactText("Bo")),
+		in("div[hx-swap-oob=beforeend:#comment-list] a[hx-target^=#comment-]", hasText("Edit")),
+		in("span#comment-count[hx-swap-oob=innerHTML]", hasExactText("(1)")),
+		in("p#comment-announce", hasText("Your comment is posted")),
+	)
+}
+
+// Mistakes come back next to the field, with everything typed kept; nothing
+// is stored.
+func TestCommentValidation(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	tests := []struct {
+		name, field, message string
+		fields               []string
+	}{
+		{"no name", "name", "Please enter your name", []string{"name=  ", "body=Kept text"}},
+		{"long name", "name", "80 characters", []string{"name=" + strings.Repeat("n", 81), "body=Kept text"}},
+		{"no comment", "body", "Please write your comment", []string{"name=Kept name", "body=   "}},
+		{"long comment", "body", "shorten it to 5000", []string{"name=Kept name", "body=" + strings.Repeat("é", 5001)}},
+		{"too many links", "body", "at most 3 links", []string{"name=Kept name", "body=https://a.example https://b.example https://c.example https://d.example"}},
+		{"nothing but an image", "body", "in words", []string{"name=Kept name", "body=![](https://x.example/a.png)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := cm.form(t, tt.fields...)
+			res := cm.post(t, f, htmx...)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("htmx: status %d, want 422", res.StatusCode)
+			}
+			checkHTML(t, res.body,
+				in("form#comment-form #comment-form-"+tt.field+"-error", hasText(tt.message)),
+				in("form#comment-form [name="+tt.field+"]", hasAttr("aria-invalid", "true")))
+			if tt.field == "name" && !strings.Contains(res.body, ">Kept text</textarea>") {
+				t.Errorf("the comment typed was lost:\n%s", res.body)
+			}
+			if tt.field == "body" && !strings.Contains(res.body, `value="Kept name"`) {
+				t.Errorf("the name typed was lost:\n%s", res.body)
+			}
+			// Without JavaScript: the whole article, the form in place.
+			plain := cm.post(t, f)
+			if plain.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("plain: status %d, want 422", plain.StatusCode)
+			}
+			checkHTML(t, plain.body, in("h1"), in("section#comments form#comment-form #comment-form-"+tt.field+"-error", hasText(tt.message)))
+		})
+	}
+	if n := len(commentsOf(t, p.ID)); n != 0 {
+		t.Errorf("%d comments stored from invalid forms, want 0", n)
+	}
+}
+
+// Spam checks: the honeypot, a form sent faster than a person types, a
+// forged or day-old stamp. Each says what to do and keeps the text.
+func TestCommentSpamChecks(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		change func(url.Values)
+		notice string
+	}{
+		{"honeypot filled", func(f url.Values) { f.Set(honeypotField, "http://spam.example") }, "Leave this empty"},
+		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now())) }, "quicker than anyone"},
+		{"forged stamp", func(f url.Values) {
+			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
+		}, "quicker than anyone"},
+		{"no stamp", func(f url.Values) { f.Del(startedField) }, "quicker than anyone"},
+		{"a day old", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour))) }, "open for a day"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := cm.form(t, "name=Sam", "body=Buy things")
+			tt.change(f)
+			res := cm.post(t, f, htmx...)
+			if res.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", res.StatusCode)
+			}
+			checkHTML(t, res.body, in("form#comment-form p.form-notice", hasText(tt.notice)))
+			if !strings.Contains(res.body, ">Buy things</textarea>") {
+				t.Error("the comment typed was lost")
+			}
+		})
+	}
+	if n := len(commentsOf(t, p.ID)); n != 0 {
+		t.Errorf("%d comments stored, want 0", n)
+	}
+}
+
+// Too many comments from one session in a short time get 429 with a clear
+// message; the comment typed is kept.
+func TestCommentRateLimit(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	for i := range 6 {
+		if res := cm.post(t, cm.form(t, "name=Fast", "body=Comment "+strconv.Itoa(i)), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("comment %d: status %d", i+1, res.StatusCode)
+		}
+	}
+	res := cm.post(t, cm.form(t, "name=Fast", "body=One too many"), htmx...)
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("7th comment: status %d, want 429", res.StatusCode)
+	}
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 {
+		t.Errorf("Retry-After = %q", res.Header.Get("Retry-After"))
+	}
+	checkHTML(t, res.body, in("p.form-notice", hasText("Please wait")))
+	if !strings.Contains(res.body, ">One too many</textarea>") {
+		t.Error("the comment typed was lost")
+	}
+	if n := len(commentsOf(t, p.ID)); n != 6 {
+		t.Errorf("%d comments stored, want 6", n)
+	}
+	// Someone else is not held back by it.
+	other := s.commenter(t, p.Slug)
+	if res := other.post(t, other.form(t, "name=Slow", "body=Hi"), htmx...); res.StatusCode != http.StatusOK {
+		t.Errorf("another session: status %d, want 200", res.StatusCode)
+	}
+}
+
+// Replies are one level deep: a reply to a reply joins the same thread.
+func TestCommentReplies(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	cm.post(t, cm.form(t, "name=Ann", "body=Question?"))
+	top := commentsOf(t, p.ID)[0].ID
+	cm.post(t, cm.form(t, "name=Bob", "body=Answer", "parent_id="+strconv.FormatInt(top, 10)))
+	reply := commentsOf(t, p.ID)[1].ID
+	res := cm.post(t, cm.form(t, "name=Cat", "body=Thanks", "parent_id="+strconv.FormatInt(reply, 10)), htmx...)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("reply to a reply: %d\n%s", res.StatusCode, res.body)
+	}
+	replyTop := fmt.Sprintf("div[hx-swap-oob=beforeend:#replies-%d]", top)
+	checkHTML(t, res.body, in(replyTop+" .comment-author", hasExactText("Cat")), notIn("form#comment-form"))
+
+	page := s.visitor().get(t, "/blog/"+p.Slug).body
+	checkHTML(t, page,
+		count("#comment-list li.thread", 1),
+		count(fmt.Sprintf("ol#replies-%d li", top), 2))
+
+	// Reply to something that is not there: the text comes back to send as a
+	// new comment.
+	res = cm.post(t, cm.form(t, "name=Dan", "body=Lost reply", "parent_id=99999999"), htmx...)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, ">Lost reply</textarea>") {
+		t.Errorf("reply to a missing comment: %d\n%s", res.StatusCode, res.body)
+	}
+	// Without JavaScript, "Reply" opens the form under the comment.
+	checkHTML(t, s.visitor().get(t, fmt.Sprintf("/blog/%s?reply=%d", p.Slug, top)).body,
+		in(fmt.Sprintf("#thread-%d form#reply-form-%d input[name=parent_id]", top, top), hasAttr("value", strconv.FormatInt(top, 10))))
+}
+
+// Moderation: "all" holds every comment, "first" a person's first one.
+// A held comment is seen by its author only, and is not streamed.
+func TestCommentModeration(t *testing.T) {
+	setModeration := func(t *testing.T, mode string) {
+		t.Helper()
+		if _, err := seededDB(t).NewRaw("UPDATE business_settings SET comment_moderation = ?", mode).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			seededDB(t).NewRaw("UPDATE business_settings SET comment_moderation = 'off'").Exec(context.Background())
+		})
+	}
+	t.Run("all", func(t *testing.T) {
+		setModeration(t, db.ModerationAll)
+		s := newTestServer(t, nil)
+		p := savePost(t, db.Post{})
+		cm := s.commenter(t, p.Slug)
+		res := cm.post(t, cm.form(t, "name=Held", "body=Please approve"), htmx...)
+		checkHTML(t, res.body, in("p#comment-announce", hasText("waiting for approval")), in("article.comment.held p.notice", hasText("Awaiting approval")))
+		stored := commentsOf(t, p.ID)
+		if len(stored) != 1 || stored[0].Status != db.CommentHeld {
+			t.Fatalf("stored %+v, want one held comment", stored)
+		}
+		checkHTML(t, cm.get(t, "/blog/"+p.Slug).body, in("#comment-list article.held", hasText("Please approve")), in("#comments h2", hasExactText("Comments (0)")))
+		checkHTML(t, s.visitor().get(t, "/blog/"+p.Slug).body, notIn("#comment-list article"))
+		if ids, _ := db.CommentEventsSince(context.Background(), seededDB(t), p.ID, 0, 10); len(ids) != 0 {
+			t.Errorf("a held comment made events %v", ids)
+		}
+	})
+	t.Run("first", func(t *testing.T) {
+		setModeration(t, db.ModerationFirst)
+		s := newTestServer(t, nil)
+		p := savePost(t, db.Post{})
+		cm := s.commenter(t, p.Slug)
+		cm.ip = "2001:db8::" + strconv.FormatInt(time.Now().UnixNano()%0xffff, 16) // a new person: no comment from this address before
+		cm.post(t, cm.form(t, "name=New", "body=First"))
+		first := commentsOf(t, p.ID)[0]
+		if first.Status != db.CommentHeld {
+			t.Fatalf("first comment is %s, want held", first.Status)
+		}
+		// Approved (the admin area does this): the next one appears at once.
+		seededDB(t).NewRaw("UPDATE comments SET status = 'visible' WHERE id = ?", first.ID).Exec(context.Background())
+		cm.post(t, cm.form(t, "name=New", "body=Second"))
+		if second := commentsOf(t, p.ID)[1]; second.Status != db.CommentVisible {
+			t.Errorf("second comment is %s, want visible", second.Status)
+		}
+	})
+}
+
+// A commenter may edit or delete their own comment for ten minutes, from
+// their own session only.
+func TestEditAndDeleteOwnComment(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	cm.post(t, cm.form(t, "name=Ann", "body=Tpyo"))
+	c := commentsOf(t, p.ID)[0]
+	base := fmt.Sprintf("/blog/%s/comments/%d", p.Slug, c.ID)
+
+	edit := cm.get(t, base+"/edit", htmx...)
+	checkHTML(t, edit.body, in(fmt.Sprintf("form#comment-%d textarea[name=body]", c.ID), hasExactText("Tpyo")))
+	res := cm.do(t, postForm(base, url.Values{csrfField: {cm.csrfToken()}, "body": {"Typo"}}), htmx...)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("saving an edit: %d\n%s", res.StatusCode, res.body)
+	}
+	checkHTML(t, res.body, in(fmt.Sprintf("article#comment-%d .comment-body", c.ID), hasText("Typo")), in(".edited", hasExactText("edited")))
+
+	// Someone else cannot.
+	other := s.visitor()
+	other.get(t, "/blog/"+p.Slug)
+	if res := other.do(t, postForm(base, url.Values{csrfField: {other.csrfToken()}, "body": {"Hacked"}})); res.StatusCode != http.StatusForbidden {
+		t.Errorf("another session's edit: %d, want 403", res.StatusCode)
+	}
+	if res := other.do(t, postForm(base+"/delete", url.Values{csrfField: {other.csrfToken()}})); res.StatusCode != http.StatusForbidden {
+		t.Errorf("another session's delete: %d, want 403", res.StatusCode)
+	}
+
+	// A reply keeps the thread when its parent is deleted.
+	other.do(t, postForm("/blog/"+p.Slug+"/comments", url.Values{
+		csrfField: {other.csrfToken()}, startedField: {s.h.stampForm(context.Background(), time.Now().Add(-time.Minute))},
+		"name": {"Bob"}, "body": {"Reply"}, "parent_id": {strconv.FormatInt(c.ID, 10)},
+	}))
+	if res := cm.do(t, postForm(base+"/delete", url.Values{csrfField: {cm.csrfToken()}})); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deleting: %d", res.StatusCode)
+	}
+	page := s.visitor().get(t, "/blog/"+p.Slug).body
+	checkHTML(t, page,
+		in(fmt.Sprintf("article#comment-%d.deleted", c.ID), hasText("deleted by its author")),
+		in(fmt.Sprintf("#replies-%d .comment-author", c.ID), hasExactText("Bob")),
+		in("#comments h2", hasExactText("Comments (1)")))
+	if strings.Contains(page, "Typo") {
+		t.Error("the deleted comment's text is still on the page")
+	}
+
+	// After ten minutes the reply's author can no longer change it.
+	rep := commentsOf(t, p.ID)[1]
+	seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '11 minutes' WHERE id = ?", rep.ID).Exec(context.Background())
+	res = other.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, rep.ID), url.Values{csrfField: {other.csrfToken()}, "body": {"Late"}}))
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "10 minutes") {
+		t.Errorf("an edit after the window: %d\n%s", res.StatusCode, res.body)
+	}
+}
+
+// What a commenter writes cannot run or carry htmx attributes into the page.
+func TestCommentsAreSanitised(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	body := `<script>alert(1)</script> <img src=x onerror=alert(1)> <a href="javascript:alert(1)" hx-get="/admin">x</a> [y](javascript:alert(2)) <div data-hx-post="/x">z</div> https://ok.example`
+	if res := cm.post(t, cm.form(t, "name=<b>Eve</b>", "body="+body)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	page := s.visitor().get(t, "/blog/"+p.Slug).body
+	root := parseHTML(t, page)
+	var inside []*html.Node
+	for _, b := range selectAll(root, "#comment-list .comment-body") {
+		inside = append(inside, descendants(b)...)
+	}
+	for _, n := range inside {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		for _, a := range n.Attr {
+			if strings.HasPrefix(a.Key, "on") || strings.Contains(a.Key, "hx-") || strings.Contains(strings.ToLower(a.Val), "javascript:") {
+				t.Errorf("dangerous attribute %s=%q survived on <%s>", a.Key, a.Val, n.Data)
+			}
+		}
+		if n.Data == "script" || n.Data == "img" || n.Data == "div" {
+			t.Errorf("<%s> survived in a comment", n.Data)
+		}
+	}
+	checkHTML(t, page,
+		in("#comment-list .comment-author", hasExactText("<b>Eve</b>")),
+		in("#comment-list .comment-body a[href=https://ok.example]", hasAttr("rel", "nofollow ugc noopener")))
+}
+
+// sseClient reads one Server-Sent Events stream.
+type sseClient struct {
+	events chan sseEvent
+	cancel context.CancelFunc
+}
+
+type sseEvent struct{ id, name, data string }
+
+func openStream(t *testing.T, base, path string, headers ...string) *sseClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ":")
+		req.Header.Set(k, strings.TrimSpace(v))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		cancel()
+		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	c := &sseClient{events: make(chan sseEvent, 100), cancel: cancel}
+	t.Cleanup(cancel)
+	go func() {
+		defer res.Body.Close()
+		defer close(c.events)
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev.name != "" {
+					c.events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, "id: "):
+				ev.id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.name = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				ev.data += line[6:] + "\n"
+			}
+		}
+	}()
+	return c
+}
+
+func (c *sseClient) next(t *testing.T, within time.Duration) sseEvent {
+	t.Helper()
+	select {
+	case ev, ok := <-c.events:
+		if !ok {
+			t.Fatal("the stream ended")
+		}
+		return ev
+	case <-time.After(within):
+		t.Fatalf("no event within %v", within)
+	}
+	return sseEvent{}
+}
+
+// runHub runs the server's live comment hub for the test.
+func (s *testServer) runHub(t *testing.T) *httptest.Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.h.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-s.h.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the hub did not start listening")
+	}
+	srv := httptest.NewServer(s.e)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A new comment reaches every reader of the article live, as the page's own
+// fragment, within a second; a reconnecting reader gets what it missed.
+func TestCommentStream(t *testing.T) {
+	s := newTestServer(t, nil)
+	srv := s.runHub(t)
+	p := savePost(t, db.Post{})
+	stream := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream")
+
+	cm := s.commenter(t, p.Slug)
+	cm.post(t, cm.form(t, "name=Live", "body=Hello everyone"))
+	ev := stream.next(t, time.Second)
+	c := commentsOf(t, p.ID)[0]
+	if ev.name != "comment" || ev.id == "" {
+		t.Errorf("event %q id %q, want a comment event with an id", ev.name, ev.id)
+	}
+	checkHTML(t, "<div>"+ev.data+"</div>",
+		in(fmt.Sprintf("div[hx-swap-oob=beforeend:#comment-list] article#comment-%d .comment-author", c.ID), hasExactText("Live")),
+		notIn("a[href$=/edit]"),
+		in("span#comment-count", hasExactText("(1)")),
+		in("p#comment-announce", hasText("New comment from Live")))
+
+	// An edit is an update of the comment in place.
+	cm.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, c.ID), url.Values{csrfField: {cm.csrfToken()}, "body": {"Hello all"}}))
+	up := stream.next(t, time.Second)
+	checkHTML(t, "<div>"+up.data+"</div>", in(fmt.Sprintf("article#comment-%d[hx-swap-oob=true] .comment-body", c.ID), hasText("Hello all")))
+
+	// Another article's readers hear nothing of it.
+	other := openStream(t, srv.URL, "/blog/"+savePost(t, db.Post{}).Slug+"/comments/stream")
+	cm.post(t, cm.form(t, "name=Live", "body=Second"))
+	stream.next(t, time.Second)
+	select {
+	case ev := <-other.events:
+		t.Errorf("another article's stream got %q", ev.name)
+	case <-time.After(200 * time.Millisecond):
+	}
+
+	// Reconnecting with Last-Event-ID replays what came after it, in order.
+	again := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream", "Last-Event-ID: "+ev.id)
+	if r := again.next(t, time.Second); r.id != up.id {
+		t.Errorf("replay starts at %s, want %s", r.id, up.id)
+	}
+	again.next(t, time.Second)
+	// ?after= does the same for a page's first connection.
+	fromPage := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream?after=0")
+	if r := fromPage.next(t, time.Second); r.id != ev.id {
+		t.Errorf("?after=0 replays from %s, want %s", r.id, ev.id)
+	}
+}
+
+// Two instances on one database: a comment posted to one reaches a reader
+// streaming from the other within a second.
+func TestCommentStreamAcrossInstances(t *testing.T) {
+	a := newTestServer(t, nil)
+	b := newTestServer(t, nil)
+	srvA := a.runHub(t)
+	b.runHub(t)
+	p := savePost(t, db.Post{})
+	stream := openStream(t, srvA.URL, "/blog/"+p.Slug+"/comments/stream")
+
+	cm := b.commenter(t, p.Slug)
+	start := time.Now()
+	cm.post(t, cm.form(t, "name=Elsewhere", "body=From instance B"))
+	ev := stream.next(t, time.Second)
+	if !strings.Contains(ev.data, "From instance B") {
+		t.Errorf("instance A streamed %q", ev.data)
+	}
+	t.Logf("comment crossed instances in %v", time.Since(start))
+	// Instance A's page shows it too (its cache was told).
+	checkHTML(t, a.visitor().get(t, "/blog/"+p.Slug).body, in("#comment-list .comment-body", hasText("From instance B")))
+}

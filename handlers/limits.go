@@ -1,0 +1,85 @@
+package handlers
+
+import (
+	"sync"
+	"time"
+)
+
+// rateLimit allows each key a number of actions per window (a fixed window
+// per key, counted in this instance's memory). Instances limit separately,
+// so the real limit with n instances is at most n times this; for a small
+// site on one or two machines that is the honest trade for no shared state.
+type rateLimit struct {
+	max    int
+	window time.Duration
+
+	mu   sync.Mutex
+	seen map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+// maxTrackedKeys bounds the memory a flood of distinct keys can take.
+const maxTrackedKeys = 100_000
+
+func newRateLimit(max int, per time.Duration) *rateLimit {
+	return &rateLimit{max: max, window: per, seen: map[string]*window{}}
+}
+
+// take counts one action for key and returns 0 if it is allowed, or how
+// long until the key may act again.
+func (r *rateLimit) take(key string, now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.seen[key]
+	if w == nil || now.Sub(w.start) >= r.window {
+		if len(r.seen) >= maxTrackedKeys {
+			r.prune(now)
+		}
+		w = &window{start: now}
+		r.seen[key] = w
+	}
+	if w.n >= r.max {
+		return w.start.Add(r.window).Sub(now)
+	}
+	w.n++
+	return 0
+}
+
+// prune forgets windows that have ended (or, if none have, all of them).
+func (r *rateLimit) prune(now time.Time) {
+	for k, w := range r.seen {
+		if now.Sub(w.start) >= r.window {
+			delete(r.seen, k)
+		}
+	}
+	if len(r.seen) >= maxTrackedKeys {
+		r.seen = map[string]*window{}
+	}
+}
+
+// commentLimits are the limits on new comments: per client address (shared
+// by a household or an office, so generous) and per session.
+type commentLimits struct {
+	perIP, perSession *rateLimit
+}
+
+func newCommentLimits() *commentLimits {
+	return &commentLimits{
+		perIP:      newRateLimit(20, 10*time.Minute),
+		perSession: newRateLimit(6, 10*time.Minute),
+	}
+}
+
+// allow counts a comment from ip and session and returns 0, or how long to
+// wait when either has had its share.
+func (l *commentLimits) allow(ip, session string) time.Duration {
+	now := time.Now()
+	if wait := l.perSession.take(session, now); wait > 0 {
+		return wait
+	}
+	return l.perIP.take(ip, now)
+}
