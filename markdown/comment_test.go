@@ -50,6 +50,7 @@ func TestComment_Allowed(t *testing.T) {
 	runCommentCases(t, []commentCase{
 		{name: "paragraphs", src: "First.\n\nSecond.", want: "<p>First.</p>\n<p>Second.</p>\n"},
 		{name: "a newline is a line break", src: "Thanks Sam!\nSee you Tuesday", want: "<p>Thanks Sam!<br>\nSee you Tuesday</p>\n"},
+		{name: "CRLF, as browsers submit a textarea", src: "Line one\r\nLine two\r\n\r\n- a\r\n- b\r\n", want: "<p>Line one<br>\nLine two</p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n"},
 		{name: "a hard line break", src: "a  \nb", want: "<p>a<br>\nb</p>\n"},
 		{name: "emphasis and strong", src: "*really* _very_ **much** __so__", want: "<p><em>really</em> <em>very</em> <strong>much</strong> <strong>so</strong></p>\n"},
 		{name: "strikethrough", src: "~~£50~~ £45", want: "<p><del>£50</del> £45</p>\n"},
@@ -350,6 +351,50 @@ func nodeProblem(n *html.Node) string {
 		return fmt.Sprintf("<a> without href or rel: %v", n.Attr)
 	}
 	return ""
+}
+
+// commentProblem itself catches what it is meant to catch.
+func TestCommentProblem(t *testing.T) {
+	const a = `<a href="https://example.org" rel="nofollow ugc noopener">x</a>`
+	tests := []struct {
+		name, out string
+		links     int
+		bad       bool
+	}{
+		{"empty", "", 0, false},
+		{"allowed elements and a link", "<blockquote>\n<p><em>a</em><br>" + a + "</p>\n</blockquote>\n<ul><li><code>c</code></li></ul>", 1, false},
+		{"mailto", `<p><a href="mailto:a@example.org" rel="nofollow ugc noopener">a</a></p>`, 1, false},
+		{"wrong link count", "<p>" + a + "</p>", 0, true},
+		{"img", `<p><img src="https://example.org/a.png"></p>`, 0, true},
+		{"h1", "<h1>x</h1>", 0, true},
+		{"svg namespace", "<svg><p>x</p></svg>", 0, true},
+		{"class", `<p class="x">x</p>`, 0, true},
+		{"hx-get", `<p><a href="https://example.org" rel="nofollow ugc noopener" hx-get="/x">x</a></p>`, 1, true},
+		{"data-hx-post", `<p data-hx-post="/x">x</p>`, 0, true},
+		{"no rel", `<p><a href="https://example.org">x</a></p>`, 1, true},
+		{"other rel", `<p><a href="https://example.org" rel="nofollow">x</a></p>`, 1, true},
+		{"no href", `<p><a rel="nofollow ugc noopener">x</a></p>`, 1, true},
+		{"relative href", `<p><a href="/admin" rel="nofollow ugc noopener">x</a></p>`, 1, true},
+		{"javascript: href", `<p><a href="javascript:alert(1)" rel="nofollow ugc noopener">x</a></p>`, 1, true},
+		{"entity-encoded javascript:", `<p><a href="&#106;avascript&colon;alert(1)" rel="nofollow ugc noopener">x</a></p>`, 1, true},
+		{"javascript: in a query", `<p><a href="https://example.org/?q=java%0Ascript:x" rel="nofollow ugc noopener">x</a></p>`, 1, false},
+		{"javascript: with a tab in a query", "<p><a href=\"https://example.org/?q=java\tscript:x\" rel=\"nofollow ugc noopener\">x</a></p>", 1, true},
+		{"target", `<p><a href="https://example.org" rel="nofollow ugc noopener" target="_blank">x</a></p>`, 1, true},
+		{"unclosed", "<p><em>x</p>", 0, true},
+		{"misnested", "<p><em><strong>x</em></strong></p>", 0, true},
+		{"link in a link", "<p>" + a[:len(a)-5] + a + "</a></p>", 2, true},
+		{"comment", "<!-- x --><p>x</p>", 0, true},
+		{"self-closing p", "<p/>", 0, true},
+		{"too deep", strings.Repeat("<blockquote>", 41) + strings.Repeat("</blockquote>", 41), 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			problem := commentProblem(tt.out, tt.links)
+			if (problem != "") != tt.bad {
+				t.Errorf("commentProblem(%q) = %q, want a problem: %v", tt.out, problem, tt.bad)
+			}
+		})
+	}
 }
 
 // commentXSS are known cross-site scripting and markup-injection payloads,
