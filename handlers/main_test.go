@@ -392,7 +392,7 @@ func unique() string {
 // savePost stores an article the way the seed does (its Markdown rendered by
 // the markdown package) and returns it with its id. Left out: a unique slug,
 // a title, a body, status published, published a year ago, updated then.
-func savePost(t *testing.T, p db.Post) db.Post {
+func savePost(t testing.TB, p db.Post) db.Post {
 	t.Helper()
 	if p.Slug == "" {
 		p.Slug = "post-" + unique()

@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dynamicmotion/db"
+)
+
+// benchCommenter returns a function that posts one valid comment on the
+// post, through the whole middleware chain and the database, as a person
+// who took their time over the form. Rate limits are lifted for the run.
+func benchCommenter(b *testing.B, s *testServer, slug string) func() {
+	s.h.commentLimits = &commentLimits{perIP: newRateLimit(1<<30, time.Hour), perSession: newRateLimit(1<<30, time.Hour)}
+	ctx := context.Background()
+	req := httptest.NewRequest(http.MethodGet, "/blog/"+slug, nil)
+	rec := httptest.NewRecorder()
+	s.e.ServeHTTP(rec, req)
+	var csrf string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == s.h.csrfCookieName() {
+			csrf = c.Value
+		}
+	}
+	stamp := s.h.stampForm(ctx, time.Now().Add(-time.Minute))
+	n := 0
+	return func() {
+		n++
+		f := url.Values{csrfField: {csrf}, startedField: {stamp}, "name": {"Reader"},
+			"body": {"Comment number " + strconv.Itoa(n) + ": this helped my *lower back* a lot."}}
+		req := postForm("/blog/"+slug+"/comments", f)
+		req.AddCookie(&http.Cookie{Name: s.h.csrfCookieName(), Value: csrf})
+		req.Header.Set("HX-Request", "true")
+		rec := httptest.NewRecorder()
+		s.e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("posting a comment: %d\n%s", rec.Code, rec.Body.String())
+		}
+	}
+}
+
+// BenchmarkPostComment: comments accepted per second by one instance
+// (validation, Markdown and sanitising, the insert with its event and
+// NOTIFY in one transaction, the htmx answer).
+func BenchmarkPostComment(b *testing.B) {
+	s := newTestServer(b, nil)
+	p := savePost(b, db.Post{})
+	post := benchCommenter(b, s, p.Slug)
+	start := time.Now()
+	for b.Loop() {
+		post()
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "comments/s")
+}
+
+// BenchmarkCommentFanOut100: how long a new comment takes to reach 100
+// readers connected to the article's live stream over loopback HTTP, from
+// the moment it is posted: the NOTIFY, one render for the instance, and
+// the fan-out. Reports the median and 99th percentile over every reader of
+// every comment.
+func BenchmarkCommentFanOut100(b *testing.B) {
+	const readers = 100
+	s := newTestServer(b, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.h.Run(ctx)
+	<-s.h.Ready()
+	srv := httptest.NewServer(s.e)
+	// The readers hang up (cancel) before the server closes, which waits for them.
+	defer srv.Close()
+	defer cancel()
+	p := savePost(b, db.Post{})
+	post := benchCommenter(b, s, p.Slug)
+
+	var (
+		mu       sync.Mutex
+		postedAt time.Time
+		arrivals []time.Duration
+		got      = make(chan struct{}, readers*4)
+	)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: readers}}
+	var connected sync.WaitGroup
+	for range readers {
+		connected.Add(1)
+		go func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/blog/"+p.Slug+"/comments/stream", nil)
+			res, err := client.Do(req)
+			connected.Done()
+			if err != nil {
+				return
+			}
+			defer res.Body.Close()
+			sc := bufio.NewScanner(res.Body)
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				if strings.HasPrefix(sc.Text(), "event: comment") {
+					mu.Lock()
+					arrivals = append(arrivals, time.Since(postedAt))
+					mu.Unlock()
+					got <- struct{}{}
+				}
+			}
+		}()
+	}
+	connected.Wait()
+	for s.h.hub.Subscribers() < readers {
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	for b.Loop() {
+		mu.Lock()
+		postedAt = time.Now()
+		mu.Unlock()
+		post()
+		for range readers {
+			select {
+			case <-got:
+			case <-time.After(5 * time.Second):
+				b.Fatal("a reader did not get the comment within 5 s")
+			}
+		}
+	}
+	b.StopTimer()
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(arrivals)
+	pct := func(q float64) float64 {
+		return float64(arrivals[int(q*float64(len(arrivals)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
