@@ -151,3 +151,44 @@ func TestShutdownIsBoundedWhenARequestHangs(t *testing.T) {
 		t.Error("the hanging request claims success although its query was cancelled")
 	}
 }
+
+// Readers of the live comment stream do not hold the drain: their streams
+// end when the server stops, well within Fly's 5 seconds, and serve returns.
+func TestShutdownEndsCommentStreams(t *testing.T) {
+	site := startServe(t)
+	var streams []*http.Response
+	for range 3 {
+		res, err := http.Get(site.url + "/blog/sports-massage-for-lower-back-pain/comments/stream")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %d", res.StatusCode)
+		}
+		streams = append(streams, res)
+	}
+	ended := make(chan struct{}, len(streams))
+	for _, res := range streams {
+		go func() { io.Copy(io.Discard, res.Body); res.Body.Close(); ended <- struct{}{} }()
+	}
+	start := time.Now()
+	site.signal()
+	select {
+	case err := <-site.result:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop within 5 s with live streams open")
+	}
+	for range streams {
+		select {
+		case <-ended:
+		case <-time.After(time.Second):
+			t.Fatal("a stream was still open after the server stopped")
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("stopping took %v with streams open; they should end at once", d)
+	}
+}
