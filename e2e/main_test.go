@@ -46,6 +46,9 @@ var (
 	chromePath string
 	// binPath is the dynamicmotion binary built for the run.
 	binPath string
+	// databaseURL is the database the site runs on, for tests that start
+	// a second instance of it.
+	databaseURL string
 )
 
 func TestMain(m *testing.M) { os.Exit(runSuite(m)) }
@@ -87,6 +90,7 @@ func runSuite(m *testing.M) (code int) {
 		return fail("%v", err)
 	}
 	defer drop()
+	databaseURL = dsn
 
 	port, err := freePort()
 	if err != nil {

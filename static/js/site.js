@@ -44,4 +44,21 @@
       if (old) { (old.closest('li') || old).remove(); }
     });
   });
+
+  // A live update of a comment (an edit) is rendered once for every reader,
+  // so it carries no Edit and Delete. On its author's page, where the
+  // comment has them, keep them; and while the author is editing it, leave
+  // the form alone (the answer to their Save brings the comment back).
+  document.addEventListener('htmx:oobBeforeSwap', function (e) {
+    var target = e.detail.target;
+    if (!target || !/^comment-\d+$/.test(target.id)) { return; }
+    var incoming = e.detail.fragment.querySelector('article.comment:not(.deleted)');
+    if (!incoming) { return; }
+    if (target.matches('form.comment-edit')) { e.detail.shouldSwap = false; return; }
+    var mine = target.querySelector('.comment-actions a[href$="/edit"]');
+    var actions = incoming.querySelector('.comment-actions');
+    if (mine && actions && !actions.querySelector('a[href$="/edit"]')) {
+      actions.replaceWith(mine.closest('.comment-actions').cloneNode(true));
+    }
+  });
 })();
