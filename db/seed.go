@@ -59,6 +59,9 @@ func Seed(ctx context.Context, idb bun.IDB) error {
 				return fmt.Errorf("seeding article %s: %w", posts[i].Slug, err)
 			}
 		}
+		if err := seedSchedule(ctx, tx); err != nil {
+			return fmt.Errorf("seeding the schedule: %w", err)
+		}
 		b := demoBusiness
 		if _, err := tx.NewInsert().Model(&b).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
 			return err
@@ -125,4 +128,24 @@ func PostFromMarkdown(src []byte, o markdown.Options) (Post, error) {
 		p.UpdatedAt = doc.Published
 	}
 	return p, nil
+}
+
+// seedSchedule saves the default scheduling rules and example opening hours
+// (Monday to Saturday) when none are saved yet.
+func seedSchedule(ctx context.Context, tx bun.Tx) error {
+	s := DefaultSchedule
+	if _, err := tx.NewInsert().Model(&s).On("CONFLICT (id) DO NOTHING").Exec(ctx); err != nil {
+		return err
+	}
+	n, err := tx.NewSelect().Table("working_hours").Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	// Studio Monday to Saturday 9:00 to 18:00 (Saturday until 13:00);
+	// mobile visits Monday to Friday 10:00 to 16:00.
+	_, err = tx.NewRaw(`INSERT INTO working_hours (weekday, place, starts, ends)
+		SELECT d, 'studio', '09:00'::time, CASE WHEN d = 6 THEN '13:00'::time ELSE '18:00'::time END FROM generate_series(1, 6) d
+		UNION ALL
+		SELECT d, 'mobile', '10:00'::time, '16:00'::time FROM generate_series(1, 5) d`).Exec(ctx)
+	return err
 }

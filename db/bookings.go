@@ -1,0 +1,288 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// Places an appointment can happen.
+const (
+	PlaceStudio = "studio"
+	PlaceMobile = "mobile"
+)
+
+// Booking statuses. Only held and confirmed bookings take up time.
+const (
+	BookingHeld      = "held"
+	BookingConfirmed = "confirmed"
+	BookingCancelled = "cancelled"
+	BookingCompleted = "completed"
+	BookingNoShow    = "no_show"
+)
+
+// ErrSlotTaken is returned when a time overlaps a booking or hold made
+// first: PostgreSQL's exclusion constraint said no (SQLSTATE 23P01).
+var ErrSlotTaken = errors.New("that time was just taken")
+
+// ErrHoldGone is returned when a visitor's hold is no longer there (it
+// expired and the time was taken, or they released it).
+var ErrHoldGone = errors.New("the hold on that time has ended")
+
+// Schedule is the practice's scheduling rules.
+type Schedule struct {
+	bun.BaseModel `bun:"table:schedule_settings"`
+
+	ID                 int16     `bun:"id,pk"`
+	StepMin            int       `bun:"step_min"`
+	BufferMin          int       `bun:"buffer_min"`
+	TravelMin          int       `bun:"travel_min"`
+	NoticeHours        int       `bun:"notice_hours"`
+	HorizonWeeks       int       `bun:"horizon_weeks"`
+	HoldMin            int       `bun:"hold_min"`
+	CancelCutoffHours  int       `bun:"cancel_cutoff_hours"`
+	LateMoveAllowed    bool      `bun:"late_move_allowed"`
+	CancellationPolicy string    `bun:"cancellation_policy"`
+	MobileDistricts    []string  `bun:"mobile_districts,array"`
+	UpdatedAt          time.Time `bun:"updated_at,nullzero,default:now()"`
+}
+
+// DefaultSchedule is used until the therapist saves her own rules.
+var DefaultSchedule = Schedule{
+	ID: 1, StepMin: 15, BufferMin: 15, TravelMin: 30, NoticeHours: 12, HorizonWeeks: 8, HoldMin: 10,
+	CancelCutoffHours: 24, LateMoveAllowed: true,
+	CancellationPolicy: "Please cancel or move your appointment at least 24 hours before it starts. " +
+		"Inside 24 hours you can still move it to another free time; to cancel, please phone the practice.",
+	MobileDistricts: []string{"PE26", "PE27", "PE28", "PE29", "CB24"},
+}
+
+// GetSchedule returns the saved scheduling rules, or DefaultSchedule.
+func GetSchedule(ctx context.Context, idb bun.IDB) (Schedule, error) {
+	var s Schedule
+	err := idb.NewSelect().Model(&s).Where("id = 1").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return DefaultSchedule, nil
+	}
+	return s, err
+}
+
+// WorkingHours is one weekly range of working hours at a place, in minutes
+// after local midnight (Ends 1440 is midnight).
+type WorkingHours struct {
+	ID       int64  `bun:"id"`
+	Weekday  int    `bun:"weekday"`
+	Place    string `bun:"place"`
+	FromMin  int    `bun:"from_min"`
+	UntilMin int    `bun:"until_min"`
+}
+
+// ListWorkingHours returns every weekly range, by weekday, place and time.
+func ListWorkingHours(ctx context.Context, idb bun.IDB) ([]WorkingHours, error) {
+	var hs []WorkingHours
+	err := idb.NewRaw(`
+		SELECT id, weekday, place,
+			(extract(epoch FROM starts) / 60)::int AS from_min,
+			CASE WHEN ends = '00:00' THEN 1440 ELSE (extract(epoch FROM ends) / 60)::int END AS until_min
+		FROM working_hours ORDER BY weekday, place, starts`).Scan(ctx, &hs)
+	return hs, err
+}
+
+// TimeOff is a time the therapist is away.
+type TimeOff struct {
+	bun.BaseModel `bun:"table:time_off"`
+
+	ID       int64     `bun:"id,pk,autoincrement"`
+	StartsAt time.Time `bun:"starts_at"`
+	EndsAt   time.Time `bun:"ends_at"`
+	Note     string    `bun:"note"`
+}
+
+// ListTimeOff returns the times off that overlap [from, to).
+func ListTimeOff(ctx context.Context, idb bun.IDB, from, to time.Time) ([]TimeOff, error) {
+	var ts []TimeOff
+	err := idb.NewSelect().Model(&ts).
+		Where("starts_at < ? AND ends_at > ?", to, from).OrderExpr("starts_at").Scan(ctx)
+	return ts, err
+}
+
+// Span is a range of time [From, To).
+type Span struct {
+	From time.Time `bun:"blocked_from"`
+	To   time.Time `bun:"blocked_to"`
+}
+
+// BusySpans returns the blocked ranges of live holds and confirmed bookings
+// that overlap [from, to), leaving out the holds of owner (a visitor sees
+// the time they hold as theirs to choose).
+func BusySpans(ctx context.Context, idb bun.IDB, from, to time.Time, owner []byte) ([]Span, error) {
+	var spans []Span
+	err := idb.NewRaw(`
+		SELECT blocked_from, blocked_to FROM bookings
+		WHERE blocked_from < ? AND blocked_to > ?
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > now()
+		       AND hold_owner IS DISTINCT FROM ?))
+		ORDER BY blocked_from`, to, from, owner).Scan(ctx, &spans)
+	return spans, err
+}
+
+// Booking is an appointment, from a hold to its end.
+type Booking struct {
+	bun.BaseModel `bun:"table:bookings,alias:b"`
+
+	ID                int64          `bun:"id,pk,autoincrement"`
+	ServiceID         int64          `bun:"service_id"`
+	Place             string         `bun:"place"`
+	StartsAt          time.Time      `bun:"starts_at"`
+	EndsAt            time.Time      `bun:"ends_at"`
+	BlockedFrom       time.Time      `bun:"blocked_from"`
+	BlockedTo         time.Time      `bun:"blocked_to"`
+	Status            string         `bun:"status"`
+	HoldOwner         []byte         `bun:"hold_owner"`
+	HoldExpiresAt     *time.Time     `bun:"hold_expires_at"`
+	ClientName        string         `bun:"client_name"`
+	ClientEmail       string         `bun:"client_email"`
+	ClientPhone       string         `bun:"client_phone"`
+	Address           string         `bun:"address"`
+	Postcode          string         `bun:"postcode"`
+	Notes             string         `bun:"notes"`
+	Health            map[string]any `bun:"health,type:jsonb"`
+	ConsentAt         *time.Time     `bun:"consent_at"`
+	ManageTokenHash   []byte         `bun:"manage_token_hash"`
+	ServiceName       string         `bun:"service_name"`
+	DurationMin       int            `bun:"duration_min"`
+	PricePence        int            `bun:"price_pence"`
+	PolicyCutoffHours *int           `bun:"policy_cutoff_hours"`
+	PolicyText        string         `bun:"policy_text"`
+	LateMoveAllowed   bool           `bun:"late_move_allowed"`
+	MovedFrom         *int64         `bun:"moved_from"`
+	CreatedAt         time.Time      `bun:"created_at,nullzero,default:now()"`
+	ConfirmedAt       *time.Time     `bun:"confirmed_at"`
+	CancelledAt       *time.Time     `bun:"cancelled_at"`
+	CancelReason      string         `bun:"cancel_reason"`
+}
+
+// slotTaken turns an exclusion violation into ErrSlotTaken.
+func slotTaken(err error) error {
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) && pgErr.Field('C') == "23P01" {
+		return ErrSlotTaken
+	}
+	return err
+}
+
+// releaseExpiredHolds deletes holds whose time is up, so that they block
+// nobody; it runs inside every transaction that takes time.
+func releaseExpiredHolds(ctx context.Context, tx bun.Tx) error {
+	_, err := tx.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_expires_at <= now()").Exec(ctx)
+	return err
+}
+
+// HoldSlot holds b's time for its owner until b.HoldExpiresAt: expired holds
+// are released and the owner's other hold is given up in the same
+// transaction (one hold per visitor). A time someone else holds or booked
+// is ErrSlotTaken.
+func HoldSlot(ctx context.Context, idb bun.IDB, b *Booking) error {
+	b.Status = BookingHeld
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := releaseExpiredHolds(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_owner = ?", b.HoldOwner).Exec(ctx); err != nil {
+			return err
+		}
+		_, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+		return slotTaken(err)
+	})
+}
+
+// ReleaseHold gives up owner's hold, if any.
+func ReleaseHold(ctx context.Context, idb bun.IDB, owner []byte) error {
+	_, err := idb.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_owner = ?", owner).Exec(ctx)
+	return err
+}
+
+// HeldBy returns owner's live hold, or sql.ErrNoRows.
+func HeldBy(ctx context.Context, idb bun.IDB, owner []byte) (Booking, error) {
+	var b Booking
+	err := idb.NewSelect().Model(&b).
+		Where("b.status = 'held' AND b.hold_owner = ? AND b.hold_expires_at > now()", owner).Scan(ctx)
+	return b, err
+}
+
+// Confirm turns owner's hold with id into the confirmed booking b (the
+// client's details, token hash and policy filled in by the caller). If the
+// hold has expired but the time is still free it is booked all the same;
+// if someone else took it meanwhile, ErrSlotTaken. Either it is booked, or
+// nothing changed.
+func Confirm(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b *Booking) error {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var held Booking
+		err := tx.NewSelect().Model(&held).
+			Where("b.id = ? AND b.status = 'held' AND b.hold_owner = ?", holdID, owner).
+			For("UPDATE").Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrHoldGone
+		case err != nil:
+			return err
+		}
+		// The hold may have expired: delete it with the other expired
+		// holds; the insert below then competes fairly for the time.
+		if err := releaseExpiredHolds(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw("DELETE FROM bookings WHERE id = ?", held.ID).Exec(ctx); err != nil {
+			return err
+		}
+		now := time.Now()
+		b.Status, b.HoldOwner, b.HoldExpiresAt, b.ConfirmedAt = BookingConfirmed, nil, nil, &now
+		b.ServiceID, b.Place = held.ServiceID, held.Place
+		b.StartsAt, b.EndsAt, b.BlockedFrom, b.BlockedTo = held.StartsAt, held.EndsAt, held.BlockedFrom, held.BlockedTo
+		b.ServiceName, b.DurationMin, b.PricePence = held.ServiceName, held.DurationMin, held.PricePence
+		_, err = tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+		return slotTaken(err)
+	})
+}
+
+// BookingByToken returns the booking whose manage token has tokenHash.
+func BookingByToken(ctx context.Context, idb bun.IDB, tokenHash []byte) (Booking, error) {
+	var b Booking
+	err := idb.NewSelect().Model(&b).Where("b.manage_token_hash = ?", tokenHash).Scan(ctx)
+	return b, err
+}
+
+// CancelBooking cancels a confirmed booking; its time is free at once.
+func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string) error {
+	res, err := idb.NewRaw(`UPDATE bookings SET status = 'cancelled', cancelled_at = now(), cancel_reason = ?
+		WHERE id = ? AND status = 'confirmed'`, reason, id).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}
+
+// MoveBooking moves a confirmed booking to new times in one statement: the
+// client has the new time, or (ErrSlotTaken) still the old one.
+func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time) error {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := releaseExpiredHolds(ctx, tx); err != nil {
+			return err
+		}
+		res, err := tx.NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?
+			WHERE id = ? AND status = 'confirmed'`, starts, ends, blockedFrom, blockedTo, id).Exec(ctx)
+		if err != nil {
+			return slotTaken(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return sql.ErrNoRows
+		}
+		return nil
+	})
+}
