@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/uptrace/bun"
@@ -43,6 +44,10 @@ type Handler struct {
 	// Live comments: events from every instance, through PostgreSQL.
 	hub           *live.Hub
 	commentLimits *commentLimits
+	// Booking: the rules and hours (cached), and a limit on holds and
+	// bookings per client address.
+	rulesCache   *cached[bookingRules]
+	bookingLimit *rateLimit
 	// The site's own secret keys (see siteKey), read once.
 	keysMu sync.Mutex
 	keys   map[string][]byte
@@ -90,6 +95,8 @@ func New(d Deps) *Handler {
 	})
 	h.articles = newArticleCache(h.loadArticle)
 	h.keys = map[string][]byte{}
+	h.rulesCache = newCached(cacheTTL, h.loadBookingRules)
+	h.bookingLimit = newRateLimit(30, 10*time.Minute)
 	h.commentLimits = newCommentLimits()
 	direct := d.DirectDB
 	if direct == nil {

@@ -77,11 +77,6 @@ func (h *Handler) showPrivacy(c echo.Context) error {
 	return h.simplePage(c, "privacy", "Privacy", "What personal information this site collects and why.")
 }
 
-// showBook is the way to book until online booking exists.
-func (h *Handler) showBook(c echo.Context) error {
-	return h.simplePage(c, "book", "Book a session", "Book a sports massage at the studio in St Ives or a mobile visit.")
-}
-
 func (h *Handler) simplePage(c echo.Context, name, title, description string) error {
 	p, err := h.page(c, title, description, nil)
 	if err != nil {

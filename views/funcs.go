@@ -28,6 +28,7 @@ var baseFuncs = template.FuncMap{
 	"isoTime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"dateTime":   func(t time.Time) string { return t.In(London).Format("2 January 2006 at 15:04") },
 	"navItem":    newNavItem,
+	"field":      newField,
 	"tel":        Tel,
 }
 
@@ -96,4 +97,14 @@ func Paragraphs(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// Field is one labelled form input, with its error, for the "field" block.
+type Field struct {
+	Name, Label, Type, Value, Autocomplete, Error string
+}
+
+// newField builds a Field; errs holds the form's messages by field name.
+func newField(name, label, typ, value, autocomplete string, errs map[string]string) Field {
+	return Field{Name: name, Label: label, Type: typ, Value: value, Autocomplete: autocomplete, Error: errs[name]}
 }

@@ -131,6 +131,85 @@ func sampleCommentEdit() any {
 	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful", CSRF: "csrf-token-abc"}
 }
 
+type sampleSlot struct {
+	Value, Time, Name string
+	Held              bool
+}
+
+type sampleDay struct {
+	Date  time.Time
+	Label string
+	Slots []sampleSlot
+}
+
+type samplePickerData struct {
+	Services                                        []db.Service
+	Service                                         db.Service
+	Place                                           string
+	Offered                                         bool
+	Week                                            time.Time
+	WeekLabel, PrevURL, NextURL, PrevWeek, NextWeek string
+	Days                                            []sampleDay
+	Free                                            int
+	HeldStart, Message, CSRF                        string
+}
+
+func samplePicker() samplePickerData {
+	week := time.Date(2026, 11, 30, 0, 0, 0, 0, views.London)
+	days := make([]sampleDay, 7)
+	for i := range days {
+		d := week.AddDate(0, 0, i)
+		days[i] = sampleDay{Date: d, Label: d.Format("Monday 2 January 2006")}
+	}
+	days[3].Slots = []sampleSlot{{Value: "2026-12-03T09:00:00Z", Time: "09:00", Name: "Thursday 3 December 2026, 09:00"}}
+	return samplePickerData{
+		Services: sampleServices, Service: sampleServices[0], Place: "studio", Offered: true, Week: week,
+		WeekLabel: "Week of Monday 30 November 2026", NextWeek: "2026-12-07", Days: days, Free: 1, CSRF: "csrf-token-abc",
+	}
+}
+
+type sampleHealth struct{ Key, Question, Answer, Details string }
+
+func sampleBookingForm() any {
+	return struct {
+		ServiceID                                    int64
+		Service                                      db.Service
+		Place, Start, StartText, HeldUntil           string
+		HoldMin                                      int
+		Name, Email, Phone, Address, Postcode, Notes string
+		Health                                       []sampleHealth
+		ConsentPolicy, ConsentHealth                 bool
+		Policy                                       string
+		Errors                                       map[string]string
+		Notice                                       string
+		Alternate                                    []sampleSlot
+		CSRF                                         string
+	}{
+		ServiceID: 1, Service: sampleServices[0], Place: "mobile", Start: "2026-12-03T09:00:00Z",
+		StartText: "Thursday 3 December 2026, 09:00", HeldUntil: "14:32", HoldMin: 10, Name: "Ann", Email: "ann@",
+		Health: []sampleHealth{{Key: "injury", Question: "Recent injury?", Answer: "yes"}},
+		Policy: "Cancel 24 hours ahead.", Errors: map[string]string{"email": "Please enter your email address", "health_injury_details": "Please say a little more"},
+		CSRF: "csrf-token-abc",
+	}
+}
+
+func sampleManage() any {
+	cut := 24
+	return struct {
+		Token                        string
+		Booking                      db.Booking
+		When, PlaceText              string
+		Upcoming, CanCancel, CanMove bool
+		Cutoff, Notice, CSRF         string
+		Picker                       *samplePickerData
+	}{
+		Token: "tok", When: "Thursday 3 December 2026, 09:00 to 10:00", PlaceText: "At the studio", Upcoming: true, CanCancel: true, CanMove: true,
+		Cutoff: "Wednesday 2 December 2026, 09:00", CSRF: "csrf-token-abc",
+		Booking: db.Booking{ServiceName: "Sports massage — 60 minutes", DurationMin: 60, PricePence: 5000, ClientName: "Ann",
+			Status: "confirmed", PolicyCutoffHours: &cut},
+	}
+}
+
 // samplePage is what the handlers pass to each page; pages not listed here
 // take no data of their own.
 func samplePage(name string) views.Page {
@@ -168,6 +247,12 @@ func samplePage(name string) views.Page {
 		}
 	case "comment-edit":
 		p.Data = sampleCommentEdit()
+	case "book":
+		p.Data = samplePicker()
+	case "book-details":
+		p.Data = sampleBookingForm()
+	case "booking":
+		p.Data = sampleManage()
 	case "article":
 		p.OGType = "article"
 		p.Data = struct {
@@ -336,6 +421,11 @@ func TestPagesShowTheirData(t *testing.T) {
 			`sse-connect="/blog/sports-massage-for-lower-back-pain/comments/stream?after=41"`, "Ann &lt;b&gt;", "<p>Helpful, thanks.</p>",
 			"The practice’s answer", `id="replies-7"`, "Please write a little more.", `aria-invalid="true"`, `name="website"`,
 			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05"}},
+		{"book", []string{"Free times, Week of Monday 30 November 2026", `value="2026-12-03T09:00:00Z"`,
+			`<span class="visually-hidden">Thursday 3 December 2026, 09:00</span>`, "Nothing free", `hx-get="/book/slots?service=1&amp;location=studio&amp;week=2026-12-07"`}},
+		{"book-details", []string{"Your details", `name="start" value="2026-12-03T09:00:00Z"`, "until 14:32 (10 minutes)",
+			"Please enter your email address", "Please say a little more", `id="f-postcode"`, "Recent injury?"}},
+		{"booking", []string{"Your booking", "Thursday 3 December 2026, 09:00 to 10:00", "/bookings/tok/calendar.ics", "Cancel this booking", "£50"}},
 		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>"}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},

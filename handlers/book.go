@@ -1,0 +1,279 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/db"
+	"dynamicmotion/schedule"
+	"dynamicmotion/views"
+)
+
+// The slot picker: a service, a place and a week of free times.
+
+// pickerData is the booking page's choice of service and place, and the
+// week of free times the picker shows.
+type pickerData struct {
+	Services  []db.Service
+	Service   db.Service
+	Place     string
+	Offered   bool // the service is offered at the place
+	Week      time.Time
+	WeekLabel string
+	PrevURL   string // the week before, or "" before the first bookable week
+	NextURL   string // the week after, or "" past the horizon
+	PrevWeek  string
+	NextWeek  string
+	Days      []pickerDay
+	Free      int // free times this week
+	HeldStart string
+	Message   string // why there is nothing, or that a time was just taken
+	CSRF      string
+}
+
+type pickerDay struct {
+	Date  time.Time
+	Label string // "Thursday 26 November 2026"
+	Slots []pickerSlot
+}
+
+type pickerSlot struct {
+	Value string // RFC 3339 start, what the form sends
+	Time  string // "09:00", UK time
+	Name  string // "Thursday 26 November 2026, 09:00": the control's full name
+	Held  bool   // this visitor holds it
+}
+
+// showBook is GET /book: choose a service and a place, then a time.
+func (h *Handler) showBook(c echo.Context) error {
+	d, err := h.picker(c, "")
+	if err != nil {
+		return err
+	}
+	p, err := h.page(c, "Book a session", "Book a sports massage at the studio in St Ives or a mobile visit: choose a service and a free time.", d)
+	if err != nil {
+		return err
+	}
+	d.CSRF = p.CSRF
+	p.Data = d
+	return h.render(c, http.StatusOK, "book", "", p)
+}
+
+// showSlots is GET /book/slots: the picker alone, for htmx; without it, the
+// whole booking page.
+func (h *Handler) showSlots(c echo.Context) error {
+	if !isFragment(c) {
+		return h.showBook(c)
+	}
+	d, err := h.picker(c, "")
+	if err != nil {
+		return err
+	}
+	d.CSRF, _ = c.Get(csrfKey).(string)
+	return h.renderFragment(c, http.StatusOK, "book#picker", d)
+}
+
+// picker reads ?service=, ?location= and ?week= (or ?date=) and computes the
+// week's free times. Unknown values fall back to the first service, the
+// studio, and the week of the first free time.
+func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
+	ctx := c.Request().Context()
+	services, err := h.activeServices(c)
+	if err != nil {
+		return pickerData{}, err
+	}
+	d := pickerData{Services: services, Place: db.PlaceStudio, Message: message}
+	if len(services) == 0 {
+		d.Message = "There is nothing to book online at the moment. Please call or email the practice."
+		return d, nil
+	}
+	d.Service = services[0]
+	if id, err := strconv.ParseInt(c.QueryParam("service"), 10, 64); err == nil {
+		for _, s := range services {
+			if s.ID == id {
+				d.Service = s
+			}
+		}
+	}
+	if c.QueryParam("location") == db.PlaceMobile {
+		d.Place = db.PlaceMobile
+	}
+	d.Offered = (d.Place == db.PlaceStudio && d.Service.AtStudio) || (d.Place == db.PlaceMobile && d.Service.Mobile)
+	if !d.Offered {
+		d.Message = d.Service.Name + " is not offered " + placeName(d.Place) + ". Please choose another service or place."
+		return d, nil
+	}
+
+	rules, err := h.bookingRules(ctx)
+	if err != nil {
+		return d, err
+	}
+	now := time.Now()
+	first, last := now.Add(rules.Settings.Notice), now.Add(rules.Settings.Horizon)
+	owner := h.holdOwner(c)
+
+	week := weekParam(c.QueryParam("week"), c.QueryParam("date"))
+	if week.IsZero() {
+		// Open on the week of the first free time.
+		week = mondayOf(now)
+		for i := 0; i < 60 && !week.After(last); i++ {
+			if n, err := h.countFree(ctx, rules, d, week, owner, now); err != nil {
+				return d, err
+			} else if n > 0 {
+				break
+			}
+			week = week.AddDate(0, 0, 7)
+		}
+		if week.After(last) {
+			week = mondayOf(now)
+		}
+	}
+	d.Week = week
+	d.WeekLabel = "Week of " + week.Format("Monday 2 January 2006")
+	end := week.AddDate(0, 0, 7)
+	if week.After(mondayOf(first)) {
+		d.PrevWeek = week.AddDate(0, 0, -7).Format(time.DateOnly)
+	}
+	if end.Before(last) {
+		d.NextWeek = end.Format(time.DateOnly)
+	}
+
+	slots, err := h.freeSlots(ctx, rules, d.Service, d.Place, week, end, owner, now)
+	if err != nil {
+		return d, err
+	}
+	if held, err := db.HeldBy(ctx, h.db, owner); err == nil {
+		d.HeldStart = held.StartsAt.UTC().Format(time.RFC3339)
+	}
+	d.Days = daysOf(week, slots, d.HeldStart)
+	d.Free = len(slots)
+	return d, nil
+}
+
+// countFree counts a week's free times, for finding the first bookable week.
+func (h *Handler) countFree(ctx context.Context, r bookingRules, d pickerData, week time.Time, owner []byte, now time.Time) (int, error) {
+	slots, err := h.freeSlots(ctx, r, d.Service, d.Place, week, week.AddDate(0, 0, 7), owner, now)
+	return len(slots), err
+}
+
+// freeSlots computes the free start times of a service at a place in
+// [from, to), against the bookings and holds in the database now.
+func (h *Handler) freeSlots(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time) ([]time.Time, error) {
+	req, err := h.slotRequest(ctx, r, svc, place, from, to, owner, now)
+	if err != nil {
+		return nil, err
+	}
+	return schedule.Slots(req), nil
+}
+
+// slotRequest gathers what the slot engine needs for [from, to).
+func (h *Handler) slotRequest(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time) (schedule.Request, error) {
+	// Busy and time off reach a little beyond the window: an appointment
+	// near its edge is blocked by what lies just outside it.
+	margin := 24 * time.Hour
+	busy, err := db.BusySpans(ctx, h.db, from.Add(-margin), to.Add(margin), owner)
+	if err != nil {
+		return schedule.Request{}, err
+	}
+	off, err := db.ListTimeOff(ctx, h.db, from.Add(-margin), to.Add(margin))
+	if err != nil {
+		return schedule.Request{}, err
+	}
+	req := schedule.Request{
+		Settings: r.Settings, Hours: r.Hours, Duration: time.Duration(svc.DurationMin) * time.Minute,
+		Place: schedule.Place(place), Now: now, From: from, To: to,
+	}
+	for _, b := range busy {
+		req.Busy = append(req.Busy, schedule.Range{Start: b.From, End: b.To})
+	}
+	for _, t := range off {
+		req.TimeOff = append(req.TimeOff, schedule.Range{Start: t.StartsAt, End: t.EndsAt})
+	}
+	return req, nil
+}
+
+// bookingRules are the schedule settings and weekly hours, as the slot
+// engine takes them, with the practice's own settings.
+type bookingRules struct {
+	Settings schedule.Settings
+	Hours    []schedule.Hours
+	Schedule db.Schedule
+}
+
+// bookingRules reads the rules (cached like the practice's details).
+func (h *Handler) bookingRules(ctx context.Context) (bookingRules, error) {
+	return h.rulesCache.get(ctx)
+}
+
+func (h *Handler) loadBookingRules(ctx context.Context) (bookingRules, error) {
+	s, err := db.GetSchedule(ctx, h.db)
+	if err != nil {
+		return bookingRules{}, err
+	}
+	hours, err := db.ListWorkingHours(ctx, h.db)
+	if err != nil {
+		return bookingRules{}, err
+	}
+	r := bookingRules{Schedule: s, Settings: schedule.Settings{
+		Location: views.London,
+		Step:     time.Duration(s.StepMin) * time.Minute,
+		Buffer:   time.Duration(s.BufferMin) * time.Minute,
+		Travel:   time.Duration(s.TravelMin) * time.Minute,
+		Notice:   time.Duration(s.NoticeHours) * time.Hour,
+		Horizon:  time.Duration(s.HorizonWeeks) * 7 * 24 * time.Hour,
+	}}
+	for _, wh := range hours {
+		r.Hours = append(r.Hours, schedule.Hours{
+			Weekday: time.Weekday(wh.Weekday), Place: schedule.Place(wh.Place),
+			From: schedule.Clock(wh.FromMin), To: schedule.Clock(wh.UntilMin),
+		})
+	}
+	return r, nil
+}
+
+// daysOf lays a week's slots out by day, Monday to Sunday.
+func daysOf(week time.Time, slots []time.Time, held string) []pickerDay {
+	days := make([]pickerDay, 7)
+	for i := range days {
+		date := week.AddDate(0, 0, i)
+		days[i] = pickerDay{Date: date, Label: date.Format("Monday 2 January 2006")}
+	}
+	for _, s := range slots {
+		local := s.In(views.London)
+		i := int(local.Weekday()+6) % 7 // Monday is 0
+		v := s.UTC().Format(time.RFC3339)
+		days[i].Slots = append(days[i].Slots, pickerSlot{
+			Value: v, Time: local.Format("15:04"), Name: days[i].Label + ", " + local.Format("15:04"), Held: v == held,
+		})
+	}
+	return days
+}
+
+// mondayOf is the local midnight starting the week of t.
+func mondayOf(t time.Time) time.Time {
+	l := t.In(views.London)
+	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, views.London)
+	return day.AddDate(0, 0, -int(day.Weekday()+6)%7)
+}
+
+// weekParam reads ?week= or ?date= (YYYY-MM-DD) as the Monday of that week;
+// zero when absent or not a date.
+func weekParam(week, date string) time.Time {
+	for _, s := range []string{week, date} {
+		if t, err := time.ParseInLocation(time.DateOnly, s, views.London); err == nil && t.Year() > 2000 && t.Year() < 3000 {
+			return mondayOf(t)
+		}
+	}
+	return time.Time{}
+}
+
+func placeName(place string) string {
+	if place == db.PlaceMobile {
+		return "as a mobile visit"
+	}
+	return "at the studio"
+}

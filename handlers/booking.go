@@ -1,0 +1,455 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/db"
+	"dynamicmotion/schedule"
+	"dynamicmotion/views"
+)
+
+// Session keys of the booking flow.
+const (
+	holdKey       = "hold_key"      // the random key that owns this visitor's hold
+	lastBookedKey = "booked"        // "start|service|place|token" of the last booking made here
+	tokenBytes    = 24              // 192 random bits in a manage link
+	maxFieldLen   = 200             // name, email, phone, address
+	maxNotesLen   = 2000            // notes and health details
+	bookingsPath  = "/bookings/"    // manage pages
+	dateTimeFmt   = "Monday 2 January 2006, 15:04"
+)
+
+// healthQuestions are the questionnaire: what matters before a massage.
+var healthQuestions = []struct{ Key, Question string }{
+	{"injury", "Have you had an injury or surgery in the last three months?"},
+	{"clots", "Have you ever had a blood clot (such as a DVT), or a bleeding disorder?"},
+	{"skin", "Do you have a skin condition, rash, wound or infection near the area to be treated?"},
+	{"pregnancy", "Are you pregnant?"},
+	{"medication", "Are you taking medication (for example blood thinners or painkillers)?"},
+}
+
+// bookingForm is the details form and what was typed into it.
+type bookingForm struct {
+	ServiceID int64
+	Service   db.Service
+	Place     string
+	Start     string // RFC 3339
+	StartText string // "Thursday 26 November 2026, 09:00"
+	HeldUntil string // "14:32", while this visitor holds the time
+	HoldMin   int
+
+	Name, Email, Phone, Address, Postcode, Notes string
+	Health                                       []healthAnswer
+	ConsentPolicy, ConsentHealth                 bool
+
+	Policy    string
+	Errors    map[string]string
+	Notice    string       // about the time (just taken, hold ended)
+	Alternate []pickerSlot // other free times that day and week, when the chosen one was taken
+	CSRF      string
+}
+
+type healthAnswer struct {
+	Key, Question string
+	Answer        string // "yes", "no" or ""
+	Details       string
+}
+
+// holdOwner is the hash of this visitor's hold key (nil if they have none).
+func (h *Handler) holdOwner(c echo.Context) []byte {
+	key := h.sessions.GetString(c.Request().Context(), holdKey)
+	if key == "" {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(key))
+	return sum[:]
+}
+
+func (h *Handler) ensureHoldOwner(c echo.Context) []byte {
+	if o := h.holdOwner(c); o != nil {
+		return o
+	}
+	h.sessions.Put(c.Request().Context(), holdKey, randomToken())
+	return h.holdOwner(c)
+}
+
+func randomToken() string {
+	var b [tokenBytes]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// chosenSlot reads service, location and start from a form and checks them
+// against the schedule and the database now: the slot a client sends is
+// never trusted.
+func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, start time.Time, ok bool, err error) {
+	services, err := h.activeServices(c)
+	if err != nil {
+		return
+	}
+	id, _ := strconv.ParseInt(c.FormValue("service"), 10, 64)
+	for _, s := range services {
+		if s.ID == id {
+			svc = s
+		}
+	}
+	place = c.FormValue("location")
+	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
+	if svc.ID == 0 || perr != nil || (place != db.PlaceStudio && place != db.PlaceMobile) ||
+		(place == db.PlaceStudio && !svc.AtStudio) || (place == db.PlaceMobile && !svc.Mobile) {
+		return svc, place, start, false, nil
+	}
+	ctx := c.Request().Context()
+	r, err := h.bookingRules(ctx)
+	if err != nil {
+		return
+	}
+	day := mondayOf(start)
+	req, err := h.slotRequest(ctx, r, svc, place, day, day.AddDate(0, 0, 7), h.holdOwner(c), time.Now())
+	if err != nil {
+		return
+	}
+	return svc, place, start.UTC(), schedule.Fits(req, start), nil
+}
+
+// holdSlot is POST /book/hold: the visitor chose a time; hold it for them
+// and show the details form. A time that is no longer free gets the picker
+// again with the news and fresh times (409).
+func (h *Handler) holdSlot(c echo.Context) error {
+	svc, place, start, ok, err := h.chosenSlot(c)
+	if err != nil {
+		return err
+	}
+	if wait := h.bookingLimit.take(c.RealIP(), time.Now()); wait > 0 {
+		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
+	}
+	if svc.ID == 0 {
+		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a service, a place and a time.")
+	}
+	if !ok {
+		return h.pickerAgain(c, http.StatusConflict, "That time is no longer free. Here are the free times now.")
+	}
+	r, err := h.bookingRules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	owner := h.ensureHoldOwner(c)
+	b := h.newBooking(svc, place, start, r)
+	expires := time.Now().Add(time.Duration(r.Schedule.HoldMin) * time.Minute)
+	b.HoldOwner, b.HoldExpiresAt = owner, &expires
+	switch err := db.HoldSlot(c.Request().Context(), h.db, b); {
+	case errors.Is(err, db.ErrSlotTaken):
+		return h.pickerAgain(c, http.StatusConflict, "Someone else has just chosen that time. Here are the free times now.")
+	case err != nil:
+		return err
+	}
+	if !isFragment(c) {
+		return c.Redirect(http.StatusSeeOther, "/book/details")
+	}
+	f := h.formFor(c, b, r)
+	return h.renderFragment(c, http.StatusOK, "book#booking-details", f)
+}
+
+// newBooking is a booking of svc at place from start, with its blocked
+// range, as the rules make it.
+func (h *Handler) newBooking(svc db.Service, place string, start time.Time, r bookingRules) *db.Booking {
+	dur := time.Duration(svc.DurationMin) * time.Minute
+	blocked := schedule.Blocked(start, dur, schedule.Place(place), r.Settings)
+	return &db.Booking{
+		ServiceID: svc.ID, Place: place, StartsAt: start, EndsAt: start.Add(dur),
+		BlockedFrom: blocked.Start, BlockedTo: blocked.End,
+		ServiceName: svc.Name, DurationMin: svc.DurationMin, PricePence: svc.PricePence,
+	}
+}
+
+// pickerAgain answers with the picker (or the booking page) and a message.
+func (h *Handler) pickerAgain(c echo.Context, status int, message string) error {
+	d, err := h.picker(c, message)
+	if err != nil {
+		return err
+	}
+	d.CSRF, _ = c.Get(csrfKey).(string)
+	if isFragment(c) {
+		return h.renderFragment(c, status, "book#picker", d)
+	}
+	p, err := h.page(c, "Book a session", "", d)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "book", "", p)
+}
+
+// formFor is an empty details form for a held booking.
+func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) bookingForm {
+	f := bookingForm{
+		ServiceID: b.ServiceID, Place: b.Place, Start: b.StartsAt.UTC().Format(time.RFC3339),
+		StartText: b.StartsAt.In(views.London).Format(dateTimeFmt), HoldMin: r.Schedule.HoldMin,
+		Policy: r.Schedule.CancellationPolicy, Errors: map[string]string{},
+	}
+	f.CSRF, _ = c.Get(csrfKey).(string)
+	if b.HoldExpiresAt != nil {
+		f.HeldUntil = b.HoldExpiresAt.In(views.London).Format("15:04")
+	}
+	if services, err := h.activeServices(c); err == nil {
+		for _, s := range services {
+			if s.ID == b.ServiceID {
+				f.Service = s
+			}
+		}
+	}
+	for _, q := range healthQuestions {
+		f.Health = append(f.Health, healthAnswer{Key: q.Key, Question: q.Question})
+	}
+	return f
+}
+
+// showDetails is GET /book/details: the details form for the visitor's
+// hold; without a hold, back to choosing a time.
+func (h *Handler) showDetails(c echo.Context) error {
+	held, err := db.HeldBy(c.Request().Context(), h.db, h.holdOwner(c))
+	if errors.Is(err, sql.ErrNoRows) || h.holdOwner(c) == nil {
+		return c.Redirect(http.StatusSeeOther, "/book")
+	}
+	if err != nil {
+		return err
+	}
+	r, err := h.bookingRules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return h.renderDetails(c, http.StatusOK, h.formFor(c, &held, r))
+}
+
+func (h *Handler) renderDetails(c echo.Context, status int, f bookingForm) error {
+	if isFragment(c) {
+		return h.renderFragment(c, status, "book-details#booking-details", f)
+	}
+	p, err := h.page(c, "Your details", "", f)
+	if err != nil {
+		return err
+	}
+	p.NoIndex = true
+	return h.render(c, status, "book-details", "", p)
+}
+
+// releaseHold is POST /book/release: "Choose another time" gives the time
+// back at once.
+func (h *Handler) releaseHold(c echo.Context) error {
+	if owner := h.holdOwner(c); owner != nil {
+		if err := db.ReleaseHold(c.Request().Context(), h.db, owner); err != nil {
+			return err
+		}
+	}
+	q := "?service=" + c.FormValue("service") + "&location=" + c.FormValue("location")
+	if isFragment(c) {
+		c.Response().Header().Set("HX-Location", "/book"+q)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, "/book"+q)
+}
+
+var postcodePattern = regexp.MustCompile(`^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$`)
+
+// postcodeDistrict returns the outward code ("PE27") of a UK postcode, or
+// "" if it is not one.
+func postcodeDistrict(s string) (district, normal string) {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	m := postcodePattern.FindStringSubmatch(s)
+	if m == nil {
+		return "", ""
+	}
+	return m[1], m[1] + " " + m[2]
+}
+
+// readBookingForm reads and checks the details form.
+func (h *Handler) readBookingForm(c echo.Context, f *bookingForm, r bookingRules) {
+	val := func(name string, max int) string {
+		v := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
+		if utf8.RuneCountInString(v) > max {
+			f.Errors[name] = fmt.Sprintf("Please keep this to %d characters.", max)
+		}
+		return v
+	}
+	f.Name, f.Email, f.Phone = val("name", maxFieldLen), val("email", maxFieldLen), val("phone", 40)
+	f.Address, f.Postcode, f.Notes = val("address", maxFieldLen), val("postcode", 12), val("notes", maxNotesLen)
+	f.ConsentPolicy, f.ConsentHealth = c.FormValue("consent_policy") == "yes", c.FormValue("consent_health") == "yes"
+	if f.Name == "" {
+		f.Errors["name"] = "Please enter your name."
+	}
+	if a, err := mail.ParseAddress(f.Email); f.Email == "" || err != nil || a.Address != f.Email || !strings.Contains(f.Email, ".") {
+		f.Errors["email"] = "Please enter your email address, like name@example.com: your confirmation goes there."
+	}
+	digits := 0
+	for _, r := range f.Phone {
+		if r >= '0' && r <= '9' {
+			digits++
+		} else if !strings.ContainsRune(" +()-", r) {
+			digits = -100
+		}
+	}
+	if digits < 10 || digits > 15 {
+		f.Errors["phone"] = "Please enter a phone number we can reach you on, such as 07700 900123."
+	}
+	if f.Place == db.PlaceMobile {
+		if f.Address == "" {
+			f.Errors["address"] = "Please enter the address to visit."
+		}
+		district, normal := postcodeDistrict(f.Postcode)
+		switch {
+		case district == "":
+			f.Errors["postcode"] = "Please enter the full postcode, such as PE27 5AB."
+		case !containsFold(r.Schedule.MobileDistricts, district):
+			f.Errors["postcode"] = fmt.Sprintf("Sorry, mobile visits cover %s; %s is outside that area. You are welcome at the studio instead.",
+				strings.Join(r.Schedule.MobileDistricts, ", "), district)
+		default:
+			f.Postcode = normal
+		}
+	}
+	for i := range f.Health {
+		a := &f.Health[i]
+		a.Answer = c.FormValue("health_" + a.Key)
+		a.Details = val("health_"+a.Key+"_details", maxNotesLen)
+		switch {
+		case a.Answer != "yes" && a.Answer != "no":
+			f.Errors["health_"+a.Key] = "Please answer yes or no."
+		case a.Answer == "yes" && a.Details == "":
+			f.Errors["health_"+a.Key+"_details"] = "Please say a little more, so that the treatment can be adapted."
+		}
+	}
+	if !f.ConsentPolicy {
+		f.Errors["consent_policy"] = "Please agree to the cancellation policy to book."
+	}
+	if !f.ConsentHealth {
+		f.Errors["consent_health"] = "Please agree to the practice keeping your health answers, which it needs to treat you safely."
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// book is POST /book: it re-checks the time and the details on the server
+// and confirms the booking, then 303 to its manage page. Mistakes come back
+// next to their fields with everything kept; a time taken meanwhile comes
+// back with other free times to choose from, the details still filled in.
+// Sending the same form twice makes one booking.
+func (h *Handler) book(c echo.Context) error {
+	ctx := c.Request().Context()
+	r, err := h.bookingRules(ctx)
+	if err != nil {
+		return err
+	}
+	// A second click on "Book": the booking exists already.
+	key := c.FormValue("start") + "|" + c.FormValue("service") + "|" + c.FormValue("location")
+	if last := h.sessions.GetString(ctx, lastBookedKey); last != "" {
+		if k, token, ok := strings.Cut(last, "#"); ok && k == key {
+			return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+		}
+	}
+	svc, place, start, fits, err := h.chosenSlot(c)
+	if err != nil {
+		return err
+	}
+	if svc.ID == 0 {
+		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a service, a place and a time.")
+	}
+	b := h.newBooking(svc, place, start, r)
+	f := h.formFor(c, b, r)
+	h.readBookingForm(c, &f, r)
+	owner := h.holdOwner(c)
+	held, herr := db.HeldBy(ctx, h.db, owner)
+	if herr == nil && held.StartsAt.Equal(start) && held.ServiceID == svc.ID && held.Place == place {
+		f.HeldUntil = held.HoldExpiresAt.In(views.London).Format("15:04")
+	} else {
+		f.HeldUntil = ""
+	}
+	if !fits {
+		return h.timeTaken(c, f, svc, place, start, r)
+	}
+	if len(f.Errors) > 0 {
+		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
+	}
+	if wait := h.bookingLimit.take(c.RealIP(), time.Now()); wait > 0 {
+		f.Notice = fmt.Sprintf("Many bookings were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
+		return h.renderDetails(c, http.StatusTooManyRequests, f)
+	}
+
+	// Hold the time now if this visitor has not (a form posted directly),
+	// then confirm: either the booking is made, or nothing is.
+	if herr != nil || f.HeldUntil == "" {
+		owner = h.ensureHoldOwner(c)
+		expires := time.Now().Add(time.Minute)
+		b.HoldOwner, b.HoldExpiresAt = owner, &expires
+		switch err := db.HoldSlot(ctx, h.db, b); {
+		case errors.Is(err, db.ErrSlotTaken):
+			return h.timeTaken(c, f, svc, place, start, r)
+		case err != nil:
+			return err
+		}
+		held = *b
+	}
+	token := randomToken()
+	now := time.Now()
+	cutoff := r.Schedule.CancelCutoffHours
+	health := map[string]any{}
+	for _, a := range f.Health {
+		health[a.Key] = map[string]string{"question": a.Question, "answer": a.Answer, "details": a.Details}
+	}
+	booking := &db.Booking{
+		ClientName: f.Name, ClientEmail: f.Email, ClientPhone: f.Phone, Address: f.Address, Postcode: f.Postcode,
+		Notes: f.Notes, Health: health, ConsentAt: &now, ManageTokenHash: tokenHash(token),
+		PolicyCutoffHours: &cutoff, PolicyText: r.Schedule.CancellationPolicy, LateMoveAllowed: r.Schedule.LateMoveAllowed,
+	}
+	switch err := db.Confirm(ctx, h.db, owner, held.ID, booking); {
+	case errors.Is(err, db.ErrSlotTaken), errors.Is(err, db.ErrHoldGone):
+		return h.timeTaken(c, f, svc, place, start, r)
+	case err != nil:
+		return err
+	}
+	h.sessions.Put(ctx, lastBookedKey, key+"#"+token)
+	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+}
+
+// timeTaken re-renders the details form, everything kept, with the news
+// that the time is gone and the other free times of that week (409).
+func (h *Handler) timeTaken(c echo.Context, f bookingForm, svc db.Service, place string, start time.Time, r bookingRules) error {
+	week := mondayOf(start)
+	slots, err := h.freeSlots(c.Request().Context(), r, svc, place, week, week.AddDate(0, 0, 7), h.holdOwner(c), time.Now())
+	if err != nil {
+		return err
+	}
+	for _, d := range daysOf(week, slots, "") {
+		f.Alternate = append(f.Alternate, d.Slots...)
+	}
+	f.Notice = "Sorry: " + start.In(views.London).Format(dateTimeFmt) + " was just taken by someone else, so nothing was booked. " +
+		"Please choose another time; your details are kept."
+	if len(f.Alternate) == 0 {
+		f.Notice = "Sorry: that time was just taken, and nothing else is free that week. Your booking was not made; please choose another week."
+	}
+	f.Start, f.StartText, f.HeldUntil = "", "", ""
+	return h.renderDetails(c, http.StatusConflict, f)
+}

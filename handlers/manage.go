@@ -1,0 +1,240 @@
+package handlers
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/db"
+	"dynamicmotion/schedule"
+	"dynamicmotion/views"
+)
+
+// manageData is a client's own booking page.
+type manageData struct {
+	Token     string
+	Booking   db.Booking
+	When      string // "Thursday 26 November 2026, 09:00 to 10:00"
+	PlaceText string
+	Upcoming  bool
+	CanCancel bool   // before the cut-off of the policy it was booked under
+	CanMove   bool   // before the cut-off, or after it when the policy allows moving late
+	Cutoff    string // "Wednesday 25 November 2026, 09:00"
+	Notice    string
+	CSRF      string
+	Picker    *pickerData // free times to move to
+}
+
+// findBooking loads the booking of the :token in the address. Anything
+// else is the site's 404: a wrong token says nothing about others.
+func (h *Handler) findBooking(c echo.Context) (db.Booking, string, error) {
+	token := c.Param("token")
+	if len(token) < 20 || len(token) > 64 {
+		return db.Booking{}, "", echo.ErrNotFound
+	}
+	b, err := db.BookingByToken(c.Request().Context(), h.db, tokenHash(token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, "", echo.ErrNotFound
+	}
+	return b, token, err
+}
+
+func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageData {
+	d := manageData{Token: token, Booking: b, PlaceText: "At the studio"}
+	start, end := b.StartsAt.In(views.London), b.EndsAt.In(views.London)
+	d.When = start.Format(dateTimeFmt) + " to " + end.Format("15:04")
+	if b.Place == db.PlaceMobile {
+		d.PlaceText = "Mobile visit to " + b.Address + ", " + b.Postcode
+	}
+	cutoffHours := 24
+	if b.PolicyCutoffHours != nil {
+		cutoffHours = *b.PolicyCutoffHours
+	}
+	cutoff := b.StartsAt.Add(-time.Duration(cutoffHours) * time.Hour)
+	d.Cutoff = cutoff.In(views.London).Format(dateTimeFmt)
+	d.Upcoming = b.Status == db.BookingConfirmed && time.Now().Before(b.StartsAt)
+	d.CanCancel = d.Upcoming && time.Now().Before(cutoff)
+	d.CanMove = d.Upcoming && (d.CanCancel || b.LateMoveAllowed)
+	d.CSRF, _ = c.Get(csrfKey).(string)
+	return d
+}
+
+// showBooking is GET /bookings/:token: the client's booking.
+func (h *Handler) showBooking(c echo.Context) error {
+	b, token, err := h.findBooking(c)
+	if err != nil {
+		return err
+	}
+	return h.renderManage(c, http.StatusOK, h.manageFor(c, b, token))
+}
+
+func (h *Handler) renderManage(c echo.Context, status int, d manageData) error {
+	p, err := h.page(c, "Your booking", "", d)
+	if err != nil {
+		return err
+	}
+	p.NoIndex = true
+	p.Canonical = ""
+	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the token is in the address
+	return h.render(c, status, "booking", "", p)
+}
+
+// cancelBooking is POST /bookings/:token/cancel, until the cut-off.
+func (h *Handler) cancelBooking(c echo.Context) error {
+	b, token, err := h.findBooking(c)
+	if err != nil {
+		return err
+	}
+	d := h.manageFor(c, b, token)
+	if !d.CanCancel {
+		d.Notice = "This booking can no longer be cancelled online. " + b.PolicyText
+		return h.renderManage(c, http.StatusConflict, d)
+	}
+	if err := db.CancelBooking(c.Request().Context(), h.db, b.ID, "cancelled by the client"); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+}
+
+// showMove is GET /bookings/:token/move: free times for the same service
+// and place.
+func (h *Handler) showMove(c echo.Context) error {
+	b, token, err := h.findBooking(c)
+	if err != nil {
+		return err
+	}
+	d := h.manageFor(c, b, token)
+	if !d.CanMove {
+		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+	}
+	if err := h.movePicker(c, &d, ""); err != nil {
+		return err
+	}
+	return h.renderManage(c, http.StatusOK, d)
+}
+
+func (h *Handler) movePicker(c echo.Context, d *manageData, message string) error {
+	q := c.Request().URL.Query()
+	q.Set("service", fmt.Sprint(d.Booking.ServiceID))
+	q.Set("location", d.Booking.Place)
+	c.Request().URL.RawQuery = q.Encode()
+	p, err := h.picker(c, message)
+	if err != nil {
+		return err
+	}
+	// The booking's own time is not "taken" for itself, but it is not a move.
+	own := d.Booking.StartsAt.UTC().Format(time.RFC3339)
+	for i := range p.Days {
+		slots := p.Days[i].Slots[:0]
+		for _, s := range p.Days[i].Slots {
+			if s.Value != own {
+				slots = append(slots, s)
+			}
+		}
+		p.Days[i].Slots = slots
+	}
+	p.CSRF = d.CSRF
+	d.Picker = &p
+	return nil
+}
+
+// moveBooking is POST /bookings/:token/move: one transaction, so the client
+// has either the new time or the old one, never both or neither.
+func (h *Handler) moveBooking(c echo.Context) error {
+	b, token, err := h.findBooking(c)
+	if err != nil {
+		return err
+	}
+	d := h.manageFor(c, b, token)
+	if !d.CanMove {
+		d.Notice = "This booking can no longer be moved online. " + b.PolicyText
+		return h.renderManage(c, http.StatusConflict, d)
+	}
+	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
+	ctx := c.Request().Context()
+	r, err := h.bookingRules(ctx)
+	if err != nil {
+		return err
+	}
+	svc := db.Service{ID: b.ServiceID, DurationMin: b.DurationMin}
+	ok := false
+	if perr == nil {
+		week := mondayOf(start)
+		req, err := h.slotRequest(ctx, r, svc, b.Place, week, week.AddDate(0, 0, 7), nil, time.Now())
+		if err != nil {
+			return err
+		}
+		// The booking's own blocked time does not stand in its way.
+		busy := req.Busy[:0]
+		for _, s := range req.Busy {
+			if !(s.Start.Equal(b.BlockedFrom) && s.End.Equal(b.BlockedTo)) {
+				busy = append(busy, s)
+			}
+		}
+		req.Busy = busy
+		ok = schedule.Fits(req, start) && !start.Equal(b.StartsAt)
+	}
+	if !ok {
+		if err := h.movePicker(c, &d, "That time is not free. Please choose another."); err != nil {
+			return err
+		}
+		return h.renderManage(c, http.StatusConflict, d)
+	}
+	dur := time.Duration(b.DurationMin) * time.Minute
+	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
+	switch err := db.MoveBooking(ctx, h.db, b.ID, start, start.Add(dur), blocked.Start, blocked.End); {
+	case errors.Is(err, db.ErrSlotTaken):
+		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {
+			return err
+		}
+		return h.renderManage(c, http.StatusConflict, d)
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+}
+
+// bookingCalendar is the booking as an iCalendar file for the client's
+// calendar.
+func (h *Handler) bookingCalendar(c echo.Context) error {
+	b, _, err := h.findBooking(c)
+	if err != nil {
+		return err
+	}
+	biz, err := h.business(c)
+	if err != nil {
+		return err
+	}
+	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+	esc := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace
+	where := biz.Name + ", " + biz.Locality
+	if b.Place == db.PlaceMobile {
+		where = b.Address + ", " + b.Postcode
+	}
+	status := "CONFIRMED"
+	if b.Status == db.BookingCancelled {
+		status = "CANCELLED"
+	}
+	host := h.cfg.BaseURL.Hostname()
+	lines := []string{
+		"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//" + esc(biz.Name) + "//Bookings//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
+		"BEGIN:VEVENT",
+		fmt.Sprintf("UID:booking-%d@%s", b.ID, host),
+		"DTSTAMP:" + stamp(time.Now()),
+		"DTSTART:" + stamp(b.StartsAt), "DTEND:" + stamp(b.EndsAt),
+		"SUMMARY:" + esc(b.ServiceName+" — "+biz.Name),
+		"LOCATION:" + esc(where),
+		"STATUS:" + status,
+		"URL:" + h.cfg.BaseURL.String() + bookingsPath + c.Param("token"),
+		"BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:" + esc(b.ServiceName), "TRIGGER:-PT2H", "END:VALARM",
+		"END:VEVENT", "END:VCALENDAR",
+	}
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="booking.ics"`)
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(strings.Join(lines, "\r\n")+"\r\n"))
+}
