@@ -24,12 +24,12 @@ import (
 
 // Session keys of the booking flow.
 const (
-	holdKey       = "hold_key"      // the random key that owns this visitor's hold
-	lastBookedKey = "booked"        // "start|service|place|token" of the last booking made here
-	tokenBytes    = 24              // 192 random bits in a manage link
-	maxFieldLen   = 200             // name, email, phone, address
-	maxNotesLen   = 2000            // notes and health details
-	bookingsPath  = "/bookings/"    // manage pages
+	holdKey       = "hold_key"   // the random key that owns this visitor's hold
+	lastBookedKey = "booked"     // "start|service|place|token" of the last booking made here
+	tokenBytes    = 24           // 192 random bits in a manage link
+	maxFieldLen   = 200          // name, email, phone, address
+	maxNotesLen   = 2000         // notes and health details
+	bookingsPath  = "/bookings/" // manage pages
 	dateTimeFmt   = "Monday 2 January 2006, 15:04"
 )
 
