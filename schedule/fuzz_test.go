@@ -56,15 +56,15 @@ func fuzzRequest(data []byte) Request {
 	s.Step = in.minutes(121) // 0 is the default
 	s.Buffer = in.minutes(61)
 	s.Travel = in.minutes(61)
-	s.Notice = in.minutes(3*1440) - 6*time.Hour
-	s.Horizon = in.minutes(4*1440) - time.Hour
+	s.Notice = in.minutes(1440) - 6*time.Hour
+	s.Horizon = in.minutes(8*1440) - time.Hour
 	r.Duration = in.minutes(300) + time.Duration(in.n(4))*20*time.Second // 0 has no slots
 	r.Now = fuzzDays[in.n(len(fuzzDays))].Add(in.minutes(4*1440) - 2*24*time.Hour + time.Duration(in.n(60))*time.Second)
 
-	for range in.n(8) {
-		h := Hours{Weekday: time.Weekday(in.n(8)), Place: Studio, From: Clock(in.n(1440))}
-		if in.n(3) == 0 {
-			h.Place = Mobile
+	for range 1 + in.n(8) {
+		h := Hours{Weekday: time.Weekday(in.n(8)), Place: r.Place, From: Clock(in.n(1440))}
+		if in.n(4) == 0 {
+			h.Place = Studio + Mobile - h.Place // the other one
 		}
 		h.To = h.From + 1 + Clock(in.n(int(1440-h.From)))
 		if in.n(16) == 0 { // sometimes nonsense
@@ -162,7 +162,7 @@ func FuzzSlots(f *testing.F) {
 	f.Add([]byte("a studio on a Sunday in October"))
 	rng := rand.New(rand.NewPCG(5, 2026))
 	for range 40 {
-		b := make([]byte, 120)
+		b := make([]byte, 400)
 		for i := range b {
 			b[i] = byte(rng.UintN(256))
 		}
