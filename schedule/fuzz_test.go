@@ -41,7 +41,7 @@ var fuzzDays = []time.Time{
 	time.Date(2026, 9, 6, 0, 0, 0, 0, time.UTC), time.Date(2026, 6, 8, 0, 0, 0, 0, time.UTC),
 }
 
-// fuzzRequest builds a request around a clock change, with windows of up to two days.
+// fuzzRequest builds a request around a clock change, with windows of up to three days.
 func fuzzRequest(data []byte) Request {
 	in := &bytes{data}
 	r := Request{Place: Studio}
@@ -57,16 +57,22 @@ func fuzzRequest(data []byte) Request {
 	s.Buffer = in.minutes(61)
 	s.Travel = in.minutes(61)
 	s.Notice = in.minutes(1440) - 6*time.Hour
-	s.Horizon = in.minutes(8*1440) - time.Hour
+	s.Horizon = in.minutes(6*1440) - time.Hour
 	r.Duration = in.minutes(300) + time.Duration(in.n(4))*20*time.Second // 0 has no slots
 	r.Now = fuzzDays[in.n(len(fuzzDays))].Add(in.minutes(4*1440) - 2*24*time.Hour + time.Duration(in.n(60))*time.Second)
 
 	for range 1 + in.n(8) {
 		h := Hours{Weekday: time.Weekday(in.n(8)), Place: r.Place, From: Clock(in.n(1440))}
-		if in.n(4) == 0 {
-			h.Place = Studio + Mobile - h.Place // the other one
+		if in.n(4) == 0 { // the other place
+			h.Place = map[Place]Place{Studio: Mobile, Mobile: Studio}[r.Place]
+		}
+		if in.n(8) == 0 {
+			h.From = 0
 		}
 		h.To = h.From + 1 + Clock(in.n(int(1440-h.From)))
+		if in.n(4) == 0 {
+			h.To = 1440
+		}
 		if in.n(16) == 0 { // sometimes nonsense
 			h.From, h.To = Clock(in.n(1600)-80), Clock(in.n(1600)-80)
 		}
@@ -81,9 +87,9 @@ func fuzzRequest(data []byte) Request {
 		start := around(5)
 		r.TimeOff = append(r.TimeOff, Range{start, start.Add(in.minutes(2*1440) - 10*time.Minute)})
 	}
-	r.From = around(4)
+	r.From = r.Now.Add(in.minutes(2*1440) - 12*time.Hour)
 	if in.n(8) != 0 { // else no upper bound but the horizon
-		r.To = r.From.Add(in.minutes(2 * 1440))
+		r.To = r.From.Add(in.minutes(3 * 1440))
 	}
 	return r
 }
@@ -127,7 +133,9 @@ func reference(r Request, t time.Time) bool {
 			continue
 		}
 		sameDay := ey == y && em == m && ed == d && ew <= to
-		midnight := h.To == 1440 && ey == ny && em == nm && ed == nd && ew == 0
+		// Ending at the first instant of the next day: the last nanosecond is still on this day.
+		ly, lm, ld := t.Add(r.Duration - 1).In(loc).Date()
+		midnight := h.To == 1440 && ey == ny && em == nm && ed == nd && ly == y && lm == m && ld == d
 		if sameDay || midnight {
 			inHours = true
 		}

@@ -15,9 +15,9 @@
 //     when ranges overlap.
 //  2. Hours. The appointment [start, start+Duration) lies within that one range: the local start is in
 //     [From, To) and the local wall clock of the end instant start+Duration is at most To on the same local
-//     day (To = 1440 means midnight, so the end may be exactly 00:00 of the next day). Durations are real
-//     durations: across a clock change a 60-minute appointment from 00:30 ends at 02:30 in spring and at
-//     01:30 (the second time) in autumn.
+//     day (To = 1440 is the end of the day, so the end may be exactly 00:00 of the next day). Durations are real
+//     durations: across a clock change a 60-minute appointment from 00:30 ends at 02:30 in spring, and a
+//     120-minute one from 00:30 ends at 01:30 (the second 01:30, GMT) in autumn.
 //  3. Notice and horizon. Now+Notice <= start <= Now+Horizon (both bounds inclusive), and start is in the
 //     window [From, To) of the request (a zero To means no upper bound other than the horizon).
 //  4. Bookings. Blocked(start, Duration, Place) overlaps no Busy range. Busy ranges are themselves Blocked
@@ -32,7 +32,8 @@
 // of 0 (or less) means 15 minutes and a Step below one minute means one minute, and a negative Buffer or
 // Travel counts as 0. Notice and Horizon mean what they say: a Horizon of 0 allows only starts at or before
 // Now+0, so callers pass the practice's defaults. Hours ranges outside 0 <= From < To <= 1440 or with a
-// weekday outside Sunday..Saturday are ignored; a Duration of 0 or less has no slots.
+// weekday outside Sunday..Saturday are ignored. A Duration of 0 or less has no slots, nor has one longer than
+// 48 hours (no working day could hold it).
 //
 // Slots sorts the busy ranges and the time off once and sweeps them alongside the ascending start times;
 // Fits checks one start directly against the same rules, and the two always agree.
@@ -83,8 +84,8 @@ type Settings struct {
 	Horizon  time.Duration  // how far ahead one may book (a slot's start must be <= now + Horizon)
 }
 
-// DefaultStep is the step used when Settings.Step is 0.
-const DefaultStep = 15 * time.Minute
+// defaultStep is the step used when Settings.Step is 0.
+const defaultStep = 15 * time.Minute
 
 var london = mustLoad("Europe/London")
 
@@ -103,9 +104,11 @@ func (s Settings) normalized() Settings {
 	}
 	switch {
 	case s.Step <= 0:
-		s.Step = DefaultStep
+		s.Step = defaultStep
 	case s.Step < time.Minute:
 		s.Step = time.Minute
+	case s.Step > 24*time.Hour: // the same grid (only From), without overflowing From+Step
+		s.Step = 24 * time.Hour
 	}
 	s.Buffer = max(s.Buffer, 0)
 	s.Travel = max(s.Travel, 0)
@@ -148,6 +151,10 @@ type Request struct {
 	From, To time.Time // the window asked about (e.g. one week); clipped to [Now+Notice, Now+Horizon]
 }
 
+// maxDuration is longer than any working day can hold (the longest local day has 25 or 26 hours); longer
+// appointments have no slots, and wall-clock arithmetic with them cannot overflow.
+const maxDuration = 48 * time.Hour
+
 // plan is a Request with its settings normalised, its hours indexed by weekday and its window resolved.
 type plan struct {
 	s      Settings
@@ -164,7 +171,7 @@ type plan struct {
 
 func newPlan(r Request) (plan, bool) {
 	p := plan{s: r.Settings.normalized(), dur: r.Duration, place: r.Place}
-	if p.dur <= 0 {
+	if p.dur <= 0 || p.dur > maxDuration {
 		return p, false
 	}
 	now := r.Now.Round(0)
@@ -224,14 +231,13 @@ func at(day civil, w time.Duration, loc *time.Location) (time.Time, bool) {
 }
 
 // endFits is the end half of rule 2: the local end of an appointment that starts on day is at most to.
+// To = 24:00 is the end of the day, so the end may also be the first instant of the next day (00:00, or
+// whatever the wall clock reads then in a zone whose clocks change at midnight).
 func endFits(end time.Time, day civil, to time.Duration) bool {
-	switch ed := dateOf(end); {
-	case ed.Equal(day):
+	if dateOf(end).Equal(day) {
 		return wall(end) <= to
-	case to == 24*time.Hour && ed.Equal(day.AddDate(0, 0, 1)):
-		return wall(end) == 0
 	}
-	return false
+	return to == 24*time.Hour && dateOf(end.Add(-time.Nanosecond)).Equal(day)
 }
 
 // onGrid is the start half of rules 1 and 2 for a wall clock w.
@@ -372,8 +378,9 @@ func Slots(r Request) []time.Time {
 		}
 		k := n
 		for _, t := range out[n:] {
-			if busy.hits(Range{t.Add(-p.pre), t.Add(p.dur + p.post)}) ||
-				off.hits(Range{t.Add(-p.pre), t.Add(p.dur + p.travel)}) {
+			// Rule 4, Blocked(t), and rule 5, away(t): both start at t-pre.
+			from := t.Add(-p.pre)
+			if busy.hits(Range{from, t.Add(p.dur + p.post)}) || off.hits(Range{from, t.Add(p.dur + p.travel)}) {
 				continue
 			}
 			out[k] = t
@@ -391,7 +398,8 @@ func Slots(r Request) []time.Time {
 }
 
 // Fits reports whether start is a slot Slots would offer (same rules), for re-checking a submitted time on
-// the server without computing a whole week. It agrees with Slots exactly.
+// the server without computing a whole week. It agrees with Slots exactly, so the window counts too: leave
+// From and To zero (or put them around start) when re-checking.
 func Fits(r Request, start time.Time) bool {
 	p, ok := newPlan(r)
 	if !ok {

@@ -148,6 +148,22 @@ var slotCases = []slotCase{
 		},
 	},
 
+	{
+		name: "spring forward, a 45-min grid: 01:30 does not exist and is not moved to 02:30",
+		req: func(r *Request) {
+			r.Duration = 30 * time.Minute
+			r.Settings.Step = 45 * time.Minute
+			r.Hours = []Hours{hours(time.Sunday, Studio, "00:00", "04:00")}
+			window(r, "2026-03-29", "2026-03-30")
+		},
+		want: []string{
+			"Sun 29 Mar 00:00 GMT (00:00Z)–00:30 GMT",
+			"Sun 29 Mar 00:45 GMT (00:45Z)–02:15 BST",
+			"Sun 29 Mar 02:15 BST (01:15Z)–02:45 BST",
+			"Sun 29 Mar 03:00 BST (02:00Z)–03:30 BST",
+		},
+	},
+
 	// 25 October 2026: at 02:00 BST the clocks go back to 01:00 GMT. 01:00-01:59 happens twice; the day is 25 h.
 	// A repeated wall time is offered once, as the instant time.Date gives (in London the second, GMT, one).
 	{
@@ -549,19 +565,23 @@ func TestSlots(t *testing.T) {
 func TestFitsAgreesWithSlots(t *testing.T) {
 	for _, c := range slotCases {
 		t.Run(c.name, func(t *testing.T) {
-			r := c.request()
-			slots := Slots(r)
-			for m := r.From; m.Before(r.To); m = m.Add(time.Minute) {
-				if got, want := Fits(r, m), slices.ContainsFunc(slots, m.Equal); got != want {
-					t.Errorf("Fits(%s) = %v, but Slots offers it: %v", m.In(london).Format(time.RFC3339), got, want)
-				}
-			}
-			forceSlowDays = true
-			defer func() { forceSlowDays = false }()
-			if diff := cmp.Diff(slots, Slots(r)); diff != "" {
-				t.Errorf("general path differs from the fast path (-fast +general):\n%s", diff)
-			}
+			agree(t, c.request())
 		})
+	}
+}
+
+func agree(t *testing.T, r Request) {
+	t.Helper()
+	slots := Slots(r)
+	for m := r.From; m.Before(r.To); m = m.Add(time.Minute) {
+		if got, want := Fits(r, m), slices.ContainsFunc(slots, m.Equal); got != want {
+			t.Errorf("Fits(%s) = %v, but Slots offers it: %v", m.Format(time.RFC3339), got, want)
+		}
+	}
+	forceSlowDays = true
+	defer func() { forceSlowDays = false }()
+	if diff := cmp.Diff(slots, Slots(r)); diff != "" {
+		t.Errorf("general path differs from the fast path (-fast +general):\n%s", diff)
 	}
 }
 
@@ -635,13 +655,25 @@ func TestFits(t *testing.T) {
 		{"spring forward: 01:30Z is 02:30 BST and ends 03:30, after 03:00", func(r *Request) {
 			r.Hours = []Hours{hours(time.Sunday, Studio, "00:00", "03:00")}
 		}, time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC), false},
+		{"an end at midnight needs a range ending at 24:00", func(r *Request) {
+			r.Duration = 2 * time.Hour
+			r.Hours = []Hours{hours(time.Monday, Studio, "22:00", "23:00")}
+		}, lon("2026-06-08 22:00"), false},
+		{"an end at midnight in a range ending at 24:00", func(r *Request) {
+			r.Duration = 2 * time.Hour
+			r.Hours = []Hours{hours(time.Monday, Studio, "22:00", "24:00")}
+		}, lon("2026-06-08 22:00"), true},
 		{"a start in another zone is the same instant", func(r *Request) {
 			r.Hours = []Hours{hours(time.Monday, Studio, "09:00", "12:00")}
 		}, lon("2026-06-08 09:15").In(time.FixedZone("CEST", 2*3600)), true},
-		{"a zero To means no upper bound but the horizon", func(r *Request) {
+		{"re-checking with no window (From and To zero): only notice and horizon bound it", func(r *Request) {
 			r.Hours = []Hours{hours(time.Monday, Studio, "09:00", "12:00")}
-			r.To = time.Time{}
+			r.From, r.To = time.Time{}, time.Time{}
 		}, lon("2026-06-08 09:15"), true},
+		{"re-checking with no window, beyond the horizon", func(r *Request) {
+			r.Hours = []Hours{hours(time.Monday, Studio, "09:00", "12:00")}
+			r.From, r.To = time.Time{}, time.Time{}
+		}, lon("2027-06-07 09:15"), false},
 		{"outside the window", func(r *Request) {
 			r.Hours = []Hours{hours(time.Monday, Studio, "09:00", "12:00")}
 			r.To = lon("2026-06-08 09:15")
@@ -657,6 +689,32 @@ func TestFits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The practice is in London, but the engine works in any zone. In Santiago the clocks go forward at midnight:
+// on 6 September 2026, 00:00-00:59 does not exist (time.Date even moves 00:00 back into Saturday).
+func TestZoneChangingAtMidnight(t *testing.T) {
+	santiago := mustLoad("America/Santiago")
+	r := base()
+	r.Settings.Location, r.Settings.Step = santiago, 30*time.Minute
+	r.Hours = []Hours{hours(time.Saturday, Studio, "22:00", "24:00"), hours(time.Sunday, Studio, "00:00", "03:00")}
+	r.From, r.To = time.Date(2026, 9, 5, 0, 0, 0, 0, santiago), time.Date(2026, 9, 7, 0, 0, 0, 0, santiago)
+	var got []string
+	for _, s := range Slots(r) {
+		got = append(got, s.In(santiago).Format("Mon 2 Jan 15:04 -07")+"–"+s.Add(r.Duration).In(santiago).Format("Mon 15:04 -07"))
+	}
+	want := []string{
+		"Sat 5 Sep 22:00 -04–Sat 23:00 -04",
+		"Sat 5 Sep 22:30 -04–Sat 23:30 -04",
+		"Sat 5 Sep 23:00 -04–Sun 01:00 -03", // ends at the first instant of Sunday: the end of Saturday
+		"Sun 6 Sep 01:00 -03–Sun 02:00 -03",
+		"Sun 6 Sep 01:30 -03–Sun 02:30 -03",
+		"Sun 6 Sep 02:00 -03–Sun 03:00 -03",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Slots (-want +got):\n%s", diff)
+	}
+	agree(t, r)
 }
 
 func TestSlotsZeroToMeansUpToTheHorizon(t *testing.T) {
@@ -738,6 +796,14 @@ func TestSettingsDefaults(t *testing.T) {
 	if diff := cmp.Diff(want, show(Slots(r), r.Duration)); diff != "" {
 		t.Errorf("nil Location is Europe/London, 0 Step is 15 min (-want +got):\n%s", diff)
 	}
+	r.Settings.Step = 1<<63 - 1 // a step longer than the day: only From is on the grid
+	if diff := cmp.Diff(want[:1], show(Slots(r), r.Duration)); diff != "" {
+		t.Errorf("endless Step (-want +got):\n%s", diff)
+	}
+	r.Settings.Step = time.Nanosecond // below one minute: every minute
+	if got := len(Slots(r)); got != 31 {
+		t.Errorf("1ns Step: %d slots, want 31 (09:00-09:30 every minute)", got)
+	}
 }
 
 func TestSlotsDoesNotReorderItsInput(t *testing.T) {
@@ -773,6 +839,7 @@ func TestInvalidInputsHaveNoSlots(t *testing.T) {
 		"hours past 24:00":  func(r *Request) { r.Hours = []Hours{{time.Monday, Studio, 540, 1500}} },
 		"weekday 7":         func(r *Request) { r.Hours = []Hours{{7, Studio, 540, 720}} },
 		"negative horizon":  func(r *Request) { r.Settings.Horizon = -time.Hour },
+		"endless duration":  func(r *Request) { r.Duration = 1<<63 - 1 },
 	}
 	for name, mod := range cases {
 		t.Run(name, func(t *testing.T) {
