@@ -79,7 +79,9 @@ func (h *Handler) showSlots(c echo.Context) error {
 
 // picker reads ?service=, ?location= and ?week= (or ?date=) and computes the
 // week's free times. Unknown values fall back to the first service, the
-// studio, and the week of the first free time.
+// studio, and the week of the first free time. After a form was posted (a
+// time that could not be held) they come from the form, and the week is
+// that of the time chosen.
 func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
 	ctx := c.Request().Context()
 	services, err := h.activeServices(c)
@@ -92,14 +94,14 @@ func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
 		return d, nil
 	}
 	d.Service = services[0]
-	if id, err := strconv.ParseInt(c.QueryParam("service"), 10, 64); err == nil {
+	if id, err := strconv.ParseInt(pickerParam(c, "service"), 10, 64); err == nil {
 		for _, s := range services {
 			if s.ID == id {
 				d.Service = s
 			}
 		}
 	}
-	if c.QueryParam("location") == db.PlaceMobile {
+	if pickerParam(c, "location") == db.PlaceMobile {
 		d.Place = db.PlaceMobile
 	}
 	d.Offered = (d.Place == db.PlaceStudio && d.Service.AtStudio) || (d.Place == db.PlaceMobile && d.Service.Mobile)
@@ -116,20 +118,14 @@ func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
 	first, last := now.Add(rules.Settings.Notice), now.Add(rules.Settings.Horizon)
 	owner := h.holdOwner(c)
 
-	week := weekParam(c.QueryParam("week"), c.QueryParam("date"))
+	week := weekParam(pickerParam(c, "week"), pickerParam(c, "date"))
+	if t, err := time.Parse(time.RFC3339, pickerParam(c, "start")); week.IsZero() && err == nil && bookable(t, now, rules) {
+		week = mondayOf(t)
+	}
 	if week.IsZero() {
 		// Open on the week of the first free time.
-		week = mondayOf(now)
-		for i := 0; i < 60 && !week.After(last); i++ {
-			if n, err := h.countFree(ctx, rules, d, week, owner, now); err != nil {
-				return d, err
-			} else if n > 0 {
-				break
-			}
-			week = week.AddDate(0, 0, 7)
-		}
-		if week.After(last) {
-			week = mondayOf(now)
+		if week, err = h.openingWeek(ctx, rules, d.Service, d.Place, owner, now); err != nil {
+			return d, err
 		}
 	}
 	d.Week = week
@@ -154,10 +150,26 @@ func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
 	return d, nil
 }
 
-// countFree counts a week's free times, for finding the first bookable week.
-func (h *Handler) countFree(ctx context.Context, r bookingRules, d pickerData, week time.Time, owner []byte, now time.Time) (int, error) {
-	slots, err := h.freeSlots(ctx, r, d.Service, d.Place, week, week.AddDate(0, 0, 7), owner, now)
-	return len(slots), err
+// openingWeek is the Monday of the week of the first free time of svc at
+// place, or of this week when nothing is free up to the horizon.
+func (h *Handler) openingWeek(ctx context.Context, r bookingRules, svc db.Service, place string, owner []byte, now time.Time) (time.Time, error) {
+	last := now.Add(r.Settings.Horizon)
+	for week, i := mondayOf(now), 0; i < 60 && !week.After(last); i, week = i+1, week.AddDate(0, 0, 7) {
+		slots, err := h.freeSlots(ctx, r, svc, place, week, week.AddDate(0, 0, 7), owner, now)
+		if err != nil || len(slots) > 0 {
+			return week, err
+		}
+	}
+	return mondayOf(now), nil
+}
+
+// pickerParam is a choice of the picker: from the address, or, after a form
+// was posted, from the form.
+func pickerParam(c echo.Context, name string) string {
+	if v := c.QueryParam(name); v != "" || c.Request().Method != http.MethodPost {
+		return v
+	}
+	return c.FormValue(name)
 }
 
 // freeSlots computes the free start times of a service at a place in

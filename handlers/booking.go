@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -9,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dynamicmotion/db"
 	"dynamicmotion/schedule"
@@ -93,15 +97,48 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// derivedToken is the manage token of this session's booking of key
+// (start|service|place), with the booking that has it if there is one. It
+// is derived from the session's secret hold key (192 random bits, kept only
+// in the session), so that twin requests of one session — a double click —
+// compute the same token, and the one that loses the race finds the booking
+// its twin made instead of hearing that someone else took the time.
+func (h *Handler) derivedToken(ctx context.Context, key string) (token string, b db.Booking, found bool, err error) {
+	hk := h.sessions.GetString(ctx, holdKey)
+	if hk == "" {
+		return randomToken(), b, false, nil
+	}
+	mac := hmac.New(sha256.New, []byte(hk))
+	mac.Write([]byte("manage|" + key))
+	token = base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:tokenBytes])
+	switch b, err = db.BookingByToken(ctx, h.db, tokenHash(token)); {
+	case errors.Is(err, sql.ErrNoRows):
+		return token, b, false, nil
+	case err != nil:
+		return "", b, false, err
+	}
+	return token, b, true, nil
+}
+
 func tokenHash(token string) []byte {
 	sum := sha256.Sum256([]byte(token))
 	return sum[:]
 }
 
+// slotState is what the server makes of a chosen time.
+type slotState int
+
+const (
+	slotFree    slotState = iota // on the schedule and free for this visitor
+	slotTaken                    // on the schedule, but someone else holds or booked it
+	slotClosed                   // not a time that can be booked: outside the hours, notice or horizon, off the step, or no time at all
+	slotInvalid                  // no such service or place, or the service is not offered there
+)
+
 // chosenSlot reads service, location and start from a form and checks them
 // against the schedule and the database now: the slot a client sends is
-// never trusted.
-func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, start time.Time, ok bool, err error) {
+// never trusted. start is zero when none was sent or it is not RFC 3339.
+func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, start time.Time, state slotState, err error) {
 	services, err := h.activeServices(c)
 	if err != nil {
 		return
@@ -113,39 +150,95 @@ func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, star
 		}
 	}
 	place = c.FormValue("location")
-	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
-	if svc.ID == 0 || perr != nil || (place != db.PlaceStudio && place != db.PlaceMobile) ||
+	if svc.ID == 0 || (place != db.PlaceStudio && place != db.PlaceMobile) ||
 		(place == db.PlaceStudio && !svc.AtStudio) || (place == db.PlaceMobile && !svc.Mobile) {
-		return svc, place, start, false, nil
+		return svc, place, time.Time{}, slotInvalid, nil
 	}
+	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
+	if perr != nil {
+		return svc, place, time.Time{}, slotClosed, nil
+	}
+	start = start.UTC()
 	ctx := c.Request().Context()
 	r, err := h.bookingRules(ctx)
 	if err != nil {
 		return
 	}
+	now := time.Now()
+	if !bookable(start, now, r) {
+		// Nothing fits outside the notice and the horizon: no need to ask
+		// the database (which knows no year 0 either).
+		return svc, place, start, slotClosed, nil
+	}
 	day := mondayOf(start)
-	req, err := h.slotRequest(ctx, r, svc, place, day, day.AddDate(0, 0, 7), h.holdOwner(c), time.Now())
+	req, err := h.slotRequest(ctx, r, svc, place, day, day.AddDate(0, 0, 7), h.holdOwner(c), now)
 	if err != nil {
 		return
 	}
-	return svc, place, start.UTC(), schedule.Fits(req, start), nil
+	switch {
+	case schedule.Fits(req, start):
+		state = slotFree
+	case fitsWhenFree(req, start):
+		state = slotTaken
+	default:
+		state = slotClosed
+	}
+	return svc, place, start, state, nil
+}
+
+// bookable reports whether start lies between the notice and the horizon.
+func bookable(start, now time.Time, r bookingRules) bool {
+	return !start.Before(now.Add(r.Settings.Notice)) && !start.After(now.Add(r.Settings.Horizon))
+}
+
+// fitsWhenFree reports whether start would fit if nothing were booked: a
+// time on the schedule that someone else has, as against one never offered.
+func fitsWhenFree(req schedule.Request, start time.Time) bool {
+	req.Busy = nil
+	return schedule.Fits(req, start)
+}
+
+// retryDeadlock runs a transaction that takes time again when PostgreSQL
+// cancelled it to break a deadlock (SQLSTATE 40P01). Under the exclusion
+// constraint two transactions that write overlapping times at once can each
+// wait for the other, and PostgreSQL then cancels one of them. Run again,
+// that one finds the other's time taken (db.ErrSlotTaken), or gets the time
+// if the other gave up. A time still fought over after a few tries counts as
+// taken: the visitor is offered other times, never an error page.
+func retryDeadlock(run func() error) error {
+	for range 3 {
+		if err := run(); !isDeadlock(err) {
+			return err
+		}
+	}
+	return db.ErrSlotTaken
+}
+
+func isDeadlock(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "40P01"
 }
 
 // holdSlot is POST /book/hold: the visitor chose a time; hold it for them
 // and show the details form. A time that is no longer free gets the picker
 // again with the news and fresh times (409).
 func (h *Handler) holdSlot(c echo.Context) error {
-	svc, place, start, ok, err := h.chosenSlot(c)
-	if err != nil {
-		return err
-	}
+	// The limit comes first: a refused request costs the database nothing.
 	if wait := h.bookingLimit.take(c.RealIP(), time.Now()); wait > 0 {
 		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
 	}
-	if svc.ID == 0 {
-		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a service, a place and a time.")
+	svc, place, start, state, err := h.chosenSlot(c)
+	if err != nil {
+		return err
 	}
-	if !ok {
+	switch {
+	case state == slotInvalid:
+		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a service, a place and a time.")
+	case state == slotClosed && start.IsZero():
+		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a time.")
+	case state == slotClosed:
+		return h.pickerAgain(c, http.StatusUnprocessableEntity, "That time cannot be booked online. Here are the free times.")
+	case state == slotTaken:
 		return h.pickerAgain(c, http.StatusConflict, "That time is no longer free. Here are the free times now.")
 	}
 	r, err := h.bookingRules(c.Request().Context())
@@ -156,7 +249,7 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	b := h.newBooking(svc, place, start, r)
 	expires := time.Now().Add(time.Duration(r.Schedule.HoldMin) * time.Minute)
 	b.HoldOwner, b.HoldExpiresAt = owner, &expires
-	switch err := db.HoldSlot(c.Request().Context(), h.db, b); {
+	switch err := retryDeadlock(func() error { return db.HoldSlot(c.Request().Context(), h.db, b) }); {
 	case errors.Is(err, db.ErrSlotTaken):
 		return h.pickerAgain(c, http.StatusConflict, "Someone else has just chosen that time. Here are the free times now.")
 	case err != nil:
@@ -259,7 +352,7 @@ func (h *Handler) releaseHold(c echo.Context) error {
 			return err
 		}
 	}
-	q := "?service=" + c.FormValue("service") + "&location=" + c.FormValue("location")
+	q := "?service=" + url.QueryEscape(c.FormValue("service")) + "&location=" + url.QueryEscape(c.FormValue("location"))
 	if isFragment(c) {
 		c.Response().Header().Set("HX-Location", "/book"+q)
 		return c.NoContent(http.StatusNoContent)
@@ -363,18 +456,24 @@ func (h *Handler) book(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A second click on "Book": the booking exists already.
+	// A second click on "Book": the booking exists already (unless it was
+	// cancelled since, when this is a new booking).
 	key := c.FormValue("start") + "|" + c.FormValue("service") + "|" + c.FormValue("location")
 	if last := h.sessions.GetString(ctx, lastBookedKey); last != "" {
 		if k, token, ok := strings.Cut(last, "#"); ok && k == key {
-			return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+			switch b, err := db.BookingByToken(ctx, h.db, tokenHash(token)); {
+			case err == nil && b.Status != db.BookingCancelled:
+				return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
 		}
 	}
-	svc, place, start, fits, err := h.chosenSlot(c)
+	svc, place, start, state, err := h.chosenSlot(c)
 	if err != nil {
 		return err
 	}
-	if svc.ID == 0 {
+	if state == slotInvalid {
 		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a service, a place and a time.")
 	}
 	b := h.newBooking(svc, place, start, r)
@@ -387,8 +486,21 @@ func (h *Handler) book(c echo.Context) error {
 	} else {
 		f.HeldUntil = ""
 	}
-	if !fits {
+	// A time someone has: this visitor, in a twin request (a double click
+	// on Book sends the form twice at once), or someone else.
+	taken := func() error {
+		if token, twin, found, err := h.derivedToken(ctx, key); err != nil {
+			return err
+		} else if found && twin.Status != db.BookingCancelled && twin.StartsAt.Equal(start) {
+			return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+		}
 		return h.timeTaken(c, f, svc, place, start, r)
+	}
+	switch state {
+	case slotTaken:
+		return taken()
+	case slotClosed:
+		return h.timeClosed(c, f, svc, place, start, r)
 	}
 	if len(f.Errors) > 0 {
 		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
@@ -404,15 +516,23 @@ func (h *Handler) book(c echo.Context) error {
 		owner = h.ensureHoldOwner(c)
 		expires := time.Now().Add(time.Minute)
 		b.HoldOwner, b.HoldExpiresAt = owner, &expires
-		switch err := db.HoldSlot(ctx, h.db, b); {
+		switch err := retryDeadlock(func() error { return db.HoldSlot(ctx, h.db, b) }); {
 		case errors.Is(err, db.ErrSlotTaken):
-			return h.timeTaken(c, f, svc, place, start, r)
+			return taken()
 		case err != nil:
 			return err
 		}
 		held = *b
 	}
-	token := randomToken()
+	token, twin, found, err := h.derivedToken(ctx, key)
+	switch {
+	case err != nil:
+		return err
+	case found && twin.Status != db.BookingCancelled && twin.StartsAt.Equal(start): // a twin request booked it meanwhile
+		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+	case found: // booked before, then cancelled or moved: this booking's link is a new one
+		token = randomToken()
+	}
 	now := time.Now()
 	cutoff := r.Schedule.CancelCutoffHours
 	health := map[string]any{}
@@ -424,9 +544,9 @@ func (h *Handler) book(c echo.Context) error {
 		Notes: f.Notes, Health: health, ConsentAt: &now, ManageTokenHash: tokenHash(token),
 		PolicyCutoffHours: &cutoff, PolicyText: r.Schedule.CancellationPolicy, LateMoveAllowed: r.Schedule.LateMoveAllowed,
 	}
-	switch err := db.Confirm(ctx, h.db, owner, held.ID, booking); {
+	switch err := retryDeadlock(func() error { return db.Confirm(ctx, h.db, owner, held.ID, booking) }); {
 	case errors.Is(err, db.ErrSlotTaken), errors.Is(err, db.ErrHoldGone):
-		return h.timeTaken(c, f, svc, place, start, r)
+		return taken()
 	case err != nil:
 		return err
 	}
@@ -437,19 +557,60 @@ func (h *Handler) book(c echo.Context) error {
 // timeTaken re-renders the details form, everything kept, with the news
 // that the time is gone and the other free times of that week (409).
 func (h *Handler) timeTaken(c echo.Context, f bookingForm, svc db.Service, place string, start time.Time, r bookingRules) error {
-	week := mondayOf(start)
-	slots, err := h.freeSlots(c.Request().Context(), r, svc, place, week, week.AddDate(0, 0, 7), h.holdOwner(c), time.Now())
+	f, err := h.otherTimes(c, f, svc, place, start, r)
 	if err != nil {
 		return err
-	}
-	for _, d := range daysOf(week, slots, "") {
-		f.Alternate = append(f.Alternate, d.Slots...)
 	}
 	f.Notice = "Sorry: " + start.In(views.London).Format(dateTimeFmt) + " was just taken by someone else, so nothing was booked. " +
 		"Please choose another time; your details are kept."
 	if len(f.Alternate) == 0 {
 		f.Notice = "Sorry: that time was just taken, and nothing else is free that week. Your booking was not made; please choose another week."
 	}
-	f.Start, f.StartText, f.HeldUntil = "", "", ""
 	return h.renderDetails(c, http.StatusConflict, f)
+}
+
+// timeClosed re-renders the details form, everything kept, when the time
+// sent is not one that can be booked (or there is none), with free times to
+// choose from instead (422).
+func (h *Handler) timeClosed(c echo.Context, f bookingForm, svc db.Service, place string, start time.Time, r bookingRules) error {
+	f, err := h.otherTimes(c, f, svc, place, start, r)
+	if err != nil {
+		return err
+	}
+	switch {
+	case start.IsZero():
+		f.Notice = "Please choose a time; your details are kept."
+	default:
+		f.Notice = "Sorry: " + start.In(views.London).Format(dateTimeFmt) + " cannot be booked online " +
+			"(it is outside the opening hours, too soon or too far ahead), so nothing was booked. " +
+			"Please choose another time; your details are kept."
+	}
+	if len(f.Alternate) == 0 {
+		f.Notice += " Nothing is free that week; please choose another week."
+	}
+	return h.renderDetails(c, http.StatusUnprocessableEntity, f)
+}
+
+// otherTimes fills the form's other free times: those of the week of start,
+// or, when start is no time to speak of (none, past, beyond the horizon), of
+// the first week with free times. The chosen time itself is cleared.
+func (h *Handler) otherTimes(c echo.Context, f bookingForm, svc db.Service, place string, start time.Time, r bookingRules) (bookingForm, error) {
+	ctx := c.Request().Context()
+	now, owner := time.Now(), h.holdOwner(c)
+	week := mondayOf(start)
+	if start.IsZero() || start.Before(now) || start.After(now.Add(r.Settings.Horizon)) {
+		var err error
+		if week, err = h.openingWeek(ctx, r, svc, place, owner, now); err != nil {
+			return f, err
+		}
+	}
+	slots, err := h.freeSlots(ctx, r, svc, place, week, week.AddDate(0, 0, 7), owner, now)
+	if err != nil {
+		return f, err
+	}
+	for _, d := range daysOf(week, slots, "") {
+		f.Alternate = append(f.Alternate, d.Slots...)
+	}
+	f.Start, f.StartText, f.HeldUntil = "", "", ""
+	return f, nil
 }

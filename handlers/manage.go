@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -187,7 +188,9 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	}
 	dur := time.Duration(b.DurationMin) * time.Minute
 	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
-	switch err := db.MoveBooking(ctx, h.db, b.ID, start, start.Add(dur), blocked.Start, blocked.End); {
+	switch err := retryDeadlock(func() error {
+		return db.MoveBooking(ctx, h.db, b.ID, start, start.Add(dur), blocked.Start, blocked.End)
+	}); {
 	case errors.Is(err, db.ErrSlotTaken):
 		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {
 			return err
@@ -236,5 +239,29 @@ func (h *Handler) bookingCalendar(c echo.Context) error {
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="booking.ics"`)
 	c.Response().Header().Set("Cache-Control", "private, no-store")
-	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(strings.Join(lines, "\r\n")+"\r\n"))
+	var out strings.Builder
+	for _, l := range lines {
+		out.WriteString(foldLine(l))
+		out.WriteString("\r\n")
+	}
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(out.String()))
+}
+
+// foldLine folds an iCalendar content line longer than 75 octets into lines
+// of at most 75, each continuation starting with a space (RFC 5545, 3.1),
+// never cutting a UTF-8 character in two. Addresses and service names make
+// long lines.
+func foldLine(l string) string {
+	var b strings.Builder
+	for limit := 75; len(l) > limit; limit = 74 { // a continuation's space counts
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(l[cut]) {
+			cut--
+		}
+		b.WriteString(l[:cut])
+		b.WriteString("\r\n ")
+		l = l[cut:]
+	}
+	b.WriteString(l)
+	return b.String()
 }

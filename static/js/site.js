@@ -27,6 +27,59 @@
     if (box) { box.textContent = ''; }
   });
 
+  // The booking picker: when a swap of #picker took away the focused element
+  // (a week link, "Continue with this time"), the focus would fall back to
+  // the page's body and a keyboard or screen reader user would start again
+  // at the top. Move it to the heading of what was swapped in instead. A
+  // swap that leaves the focus where it was (choosing a service or a place)
+  // keeps it there.
+  //
+  // A live region swapped in whole is not reliably announced, so the words
+  // of the new picker's status go into #picker-announce, which stays in the
+  // page; the copy that came with the swap is silenced, not to be read twice.
+  //
+  // An answer for the picker that is not one (the error message of a 429,
+  // "please wait") must not take its place: the visitor would lose the week
+  // and the time they chose. Its words go next to Continue instead.
+  var pickerSwapped = false;
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    var target = e.detail.target;
+    pickerSwapped = false;
+    if (!target || target.id !== 'picker' || !e.detail.shouldSwap) { return; }
+    var body = e.detail.serverResponse || '';
+    if (!/<section[^>]*\sid="picker"/.test(body)) {
+      e.detail.shouldSwap = false;
+      var doc = new DOMParser().parseFromString(body, 'text/html');
+      var p = doc.querySelector('.error p');
+      var note = document.getElementById('picker-refusal') || document.createElement('p');
+      note.id = 'picker-refusal';
+      note.className = 'form-notice';
+      note.setAttribute('role', 'alert');
+      note.textContent = p ? p.textContent.trim() : 'Something went wrong. Please try again.';
+      var button = target.querySelector('form.slots button[type="submit"]');
+      if (button) { button.parentNode.insertBefore(note, button); } else { target.appendChild(note); }
+      return;
+    }
+    pickerSwapped = true;
+  });
+  document.addEventListener('htmx:afterSwap', function () {
+    if (!pickerSwapped) { return; }
+    var status = document.getElementById('picker-status');
+    var announce = document.getElementById('picker-announce');
+    if (!announce) { return; }
+    // The details form has no status: the focus on its heading says enough.
+    announce.textContent = status ? status.textContent.trim() : '';
+    if (status) { status.setAttribute('aria-live', 'off'); }
+  });
+  document.addEventListener('htmx:afterSettle', function () {
+    if (!pickerSwapped) { return; }
+    pickerSwapped = false;
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) { return; }
+    var heading = document.querySelector('#picker h2[tabindex="-1"]');
+    if (heading) { heading.focus(); }
+  });
+
   // Live comments arrive twice for the person who wrote one: in the answer
   // to their post and on the stream. Keep one: a streamed comment already on
   // the page is skipped, and the posted one (with its Edit and Delete)
