@@ -944,7 +944,10 @@ func checkCalendar(t *testing.T, href, start string) {
 	}
 	s := string(body)
 	st, _ := time.Parse(time.RFC3339, start)
-	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "BEGIN:VEVENT\r\n", "DTSTART:" + st.UTC().Format("20060102T150405Z") + "\r\n", "END:VCALENDAR\r\n"} {
+	// The start in London time with its zone (the file carries the VTIMEZONE).
+	london, _ := time.LoadLocation("Europe/London")
+	dtstart := "DTSTART;TZID=Europe/London:" + st.In(london).Format("20060102T150405") + "\r\n"
+	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "BEGIN:VEVENT\r\n", dtstart, "END:VCALENDAR\r\n"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the calendar file lacks %q:\n%s", strings.TrimSpace(want), s)
 		}
@@ -1033,7 +1036,7 @@ func TestHoldRefusedKeepsThePicker(t *testing.T) {
 			checked: checked ? checked.value : '',
 			continue: !!form && !!form.querySelector('button[type="submit"]'),
 			message: note ? note.textContent.trim() : '',
-			near: !!note && note.getAttribute('role') === 'alert' && !!form && form.contains(note),
+			near: !!note && note.getAttribute('role') === 'alert' && document.querySelector('#picker').contains(note),
 		};
 	})()`)
 	if !got.Picker || got.Heading != heading || got.Checked != slots[0].Value || !got.Continue {
@@ -1043,7 +1046,7 @@ func TestHoldRefusedKeepsThePicker(t *testing.T) {
 		t.Errorf("after the refusal the page has %d <h1> elements, want one (an error page was swapped into it)", got.H1s)
 	}
 	if !got.Near {
-		t.Errorf(`the refusal is not shown in the picker's form as an alert (role="alert" .form-notice) saying to wait; the flash says %q`,
+		t.Errorf(`the refusal is not shown in the picker as an alert (role="alert" .form-notice) saying to wait; the flash says %q`,
 			eval[string](tb, `document.querySelector('#flash').textContent.trim()`))
 	}
 	if !eval[bool](tb, pageMarked) {

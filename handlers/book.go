@@ -83,6 +83,12 @@ func (h *Handler) showSlots(c echo.Context) error {
 // time that could not be held) they come from the form, and the week is
 // that of the time chosen.
 func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
+	return h.pickerExcept(c, message, nil)
+}
+
+// pickerExcept is picker for moving a booking: its own blocked time
+// (except) does not stand in the way of the times around it.
+func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span) (pickerData, error) {
 	ctx := c.Request().Context()
 	services, err := h.activeServices(c)
 	if err != nil {
@@ -138,14 +144,20 @@ func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
 		d.NextWeek = end.Format(time.DateOnly)
 	}
 
-	slots, err := h.freeSlots(ctx, rules, d.Service, d.Place, week, end, owner, now)
+	slots, err := h.freeSlots(ctx, rules, d.Service, d.Place, week, end, owner, now, except)
 	if err != nil {
 		return d, err
 	}
 	if held, err := db.HeldBy(ctx, h.db, owner); err == nil {
 		d.HeldStart = held.StartsAt.UTC().Format(time.RFC3339)
 	}
-	d.Days = daysOf(week, slots, d.HeldStart)
+	// The time held, or the one just chosen when the picker comes back
+	// with a message, stays selected.
+	chosen := d.HeldStart
+	if v := pickerParam(c, "start"); v != "" {
+		chosen = v
+	}
+	d.Days = daysOf(week, slots, chosen)
 	d.Free = len(slots)
 	return d, nil
 }
@@ -174,8 +186,8 @@ func pickerParam(c echo.Context, name string) string {
 
 // freeSlots computes the free start times of a service at a place in
 // [from, to), against the bookings and holds in the database now.
-func (h *Handler) freeSlots(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time) ([]time.Time, error) {
-	req, err := h.slotRequest(ctx, r, svc, place, from, to, owner, now)
+func (h *Handler) freeSlots(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time, except ...*db.Span) ([]time.Time, error) {
+	req, err := h.slotRequest(ctx, r, svc, place, from, to, owner, now, except...)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +195,8 @@ func (h *Handler) freeSlots(ctx context.Context, r bookingRules, svc db.Service,
 }
 
 // slotRequest gathers what the slot engine needs for [from, to).
-func (h *Handler) slotRequest(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time) (schedule.Request, error) {
+// Spans in except (a booking being moved) are left out of the busy ones.
+func (h *Handler) slotRequest(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time, except ...*db.Span) (schedule.Request, error) {
 	// Busy and time off reach a little beyond the window: an appointment
 	// near its edge is blocked by what lies just outside it.
 	margin := 24 * time.Hour
@@ -199,7 +212,13 @@ func (h *Handler) slotRequest(ctx context.Context, r bookingRules, svc db.Servic
 		Settings: r.Settings, Hours: r.Hours, Duration: time.Duration(svc.DurationMin) * time.Minute,
 		Place: schedule.Place(place), Now: now, From: from, To: to,
 	}
+busy:
 	for _, b := range busy {
+		for _, e := range except {
+			if e != nil && b.From.Equal(e.From) && b.To.Equal(e.To) {
+				continue busy
+			}
+		}
 		req.Busy = append(req.Busy, schedule.Range{Start: b.From, End: b.To})
 	}
 	for _, t := range off {

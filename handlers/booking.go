@@ -225,7 +225,8 @@ func isDeadlock(err error) bool {
 func (h *Handler) holdSlot(c echo.Context) error {
 	// The limit comes first: a refused request costs the database nothing.
 	if wait := h.bookingLimit.take(c.RealIP(), time.Now()); wait > 0 {
-		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return h.pickerAgain(c, http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
 	}
 	svc, place, start, state, err := h.chosenSlot(c)
 	if err != nil {

@@ -1566,11 +1566,28 @@ func TestManageCalendarAndCancel(t *testing.T) {
 	}
 	p := calendarProps(t, lines)
 	s0 := mustTime(t, start)
-	if got, want := p["DTSTART"], s0.UTC().Format("20060102T150405Z"); got != want {
-		t.Errorf("DTSTART %q, want %q (UTC)", got, want)
+	// Times are London wall-clock times with their zone (a VTIMEZONE is in
+	// the file), or UTC.
+	calTime := func(name string) time.Time {
+		if v, ok := p[name]; ok {
+			tm, err := time.Parse("20060102T150405Z", v)
+			if err != nil {
+				t.Errorf("%s %q: %v", name, v, err)
+			}
+			return tm
+		}
+		v := p[name+";TZID=Europe/London"]
+		tm, err := time.ParseInLocation("20060102T150405", v, views.London)
+		if err != nil {
+			t.Errorf("%s;TZID=Europe/London %q: %v", name, v, err)
+		}
+		return tm
 	}
-	if got, want := p["DTEND"], s0.Add(time.Hour).UTC().Format("20060102T150405Z"); got != want {
-		t.Errorf("DTEND %q, want %q (UTC)", got, want)
+	if got := calTime("DTSTART"); !got.Equal(s0) {
+		t.Errorf("DTSTART %v, want %v", got, s0)
+	}
+	if got := calTime("DTEND"); !got.Equal(s0.Add(time.Hour)) {
+		t.Errorf("DTEND %v, want %v", got, s0.Add(time.Hour))
 	}
 	if _, err := time.Parse("20060102T150405Z", p["DTSTAMP"]); err != nil {
 		t.Errorf("DTSTAMP %q: %v", p["DTSTAMP"], err)

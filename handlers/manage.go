@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"dynamicmotion/db"
+	"dynamicmotion/ical"
 	"dynamicmotion/schedule"
 	"dynamicmotion/views"
 )
@@ -123,8 +122,11 @@ func (h *Handler) movePicker(c echo.Context, d *manageData, message string) erro
 	q := c.Request().URL.Query()
 	q.Set("service", fmt.Sprint(d.Booking.ServiceID))
 	q.Set("location", d.Booking.Place)
+	if q.Get("week") == "" {
+		q.Set("week", d.Booking.StartsAt.In(views.London).Format(time.DateOnly)) // open on the booking's week
+	}
 	c.Request().URL.RawQuery = q.Encode()
-	p, err := h.picker(c, message)
+	p, err := h.pickerExcept(c, message, &db.Span{From: d.Booking.BlockedFrom, To: d.Booking.BlockedTo})
 	if err != nil {
 		return err
 	}
@@ -203,9 +205,10 @@ func (h *Handler) moveBooking(c echo.Context) error {
 }
 
 // bookingCalendar is the booking as an iCalendar file for the client's
-// calendar.
+// calendar: the same generator (package ical) as the invitations by mail,
+// with the same UID, so a moved booking replaces itself.
 func (h *Handler) bookingCalendar(c echo.Context) error {
-	b, _, err := h.findBooking(c)
+	b, token, err := h.findBooking(c)
 	if err != nil {
 		return err
 	}
@@ -213,55 +216,34 @@ func (h *Handler) bookingCalendar(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
-	esc := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="booking.ics"`)
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	out := ical.Calendar("-//"+biz.Name+"//Bookings//EN", ical.Publish, h.calendarEvent(b, biz, token))
+	return c.Blob(http.StatusOK, ical.ContentType(ical.Publish), out)
+}
+
+// calendarEvent is a booking as a calendar event.
+func (h *Handler) calendarEvent(b db.Booking, biz db.Business, token string) ical.Event {
 	where := biz.Name + ", " + biz.Locality
+	if b.Place == db.PlaceStudio && biz.StreetAddress != "" && !biz.IsExample {
+		where = biz.Name + ", " + biz.StreetAddress + ", " + biz.Locality + " " + biz.Postcode
+	}
 	if b.Place == db.PlaceMobile {
 		where = b.Address + ", " + b.Postcode
 	}
-	status := "CONFIRMED"
-	if b.Status == db.BookingCancelled {
-		status = "CANCELLED"
+	return ical.Event{
+		UID:         fmt.Sprintf("booking-%d@%s", b.ID, h.cfg.BaseURL.Hostname()),
+		Sequence:    b.Sequence,
+		Stamp:       time.Now(),
+		Start:       b.StartsAt,
+		End:         b.EndsAt,
+		Summary:     b.ServiceName + " — " + biz.Name,
+		Description: "Your booking with " + biz.Name + ". To move or cancel it: " + h.cfg.BaseURL.String() + bookingsPath + token,
+		Location:    where,
+		URL:         h.cfg.BaseURL.String() + bookingsPath + token,
+		Organizer:   ical.Person{Name: biz.Name, Email: biz.Email},
+		Attendee:    ical.Person{Name: b.ClientName, Email: b.ClientEmail},
+		Alarm:       2 * time.Hour,
+		Cancelled:   b.Status == db.BookingCancelled,
 	}
-	host := h.cfg.BaseURL.Hostname()
-	lines := []string{
-		"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//" + esc(biz.Name) + "//Bookings//EN", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-		"BEGIN:VEVENT",
-		fmt.Sprintf("UID:booking-%d@%s", b.ID, host),
-		"DTSTAMP:" + stamp(time.Now()),
-		"DTSTART:" + stamp(b.StartsAt), "DTEND:" + stamp(b.EndsAt),
-		"SUMMARY:" + esc(b.ServiceName+" — "+biz.Name),
-		"LOCATION:" + esc(where),
-		"STATUS:" + status,
-		"URL:" + h.cfg.BaseURL.String() + bookingsPath + c.Param("token"),
-		"BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:" + esc(b.ServiceName), "TRIGGER:-PT2H", "END:VALARM",
-		"END:VEVENT", "END:VCALENDAR",
-	}
-	c.Response().Header().Set("Content-Disposition", `attachment; filename="booking.ics"`)
-	c.Response().Header().Set("Cache-Control", "private, no-store")
-	var out strings.Builder
-	for _, l := range lines {
-		out.WriteString(foldLine(l))
-		out.WriteString("\r\n")
-	}
-	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(out.String()))
-}
-
-// foldLine folds an iCalendar content line longer than 75 octets into lines
-// of at most 75, each continuation starting with a space (RFC 5545, 3.1),
-// never cutting a UTF-8 character in two. Addresses and service names make
-// long lines.
-func foldLine(l string) string {
-	var b strings.Builder
-	for limit := 75; len(l) > limit; limit = 74 { // a continuation's space counts
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(l[cut]) {
-			cut--
-		}
-		b.WriteString(l[:cut])
-		b.WriteString("\r\n ")
-		l = l[cut:]
-	}
-	b.WriteString(l)
-	return b.String()
 }
