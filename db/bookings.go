@@ -159,7 +159,8 @@ type Booking struct {
 	PolicyText        string         `bun:"policy_text"`
 	LateMoveAllowed   bool           `bun:"late_move_allowed"`
 	MovedFrom         *int64         `bun:"moved_from"`
-	Sequence          int            `bun:"sequence"` // times moved: the calendar SEQUENCE
+	Sequence          int            `bun:"sequence"`   // times moved: the calendar SEQUENCE
+	LateMoved         bool           `bun:"late_moved"` // moved inside the cut-off: no longer cancellable online
 	CreatedAt         time.Time      `bun:"created_at,nullzero,default:now()"`
 	ConfirmedAt       *time.Time     `bun:"confirmed_at"`
 	CancelledAt       *time.Time     `bun:"cancelled_at"`
@@ -288,15 +289,17 @@ func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string) er
 }
 
 // MoveBooking moves a confirmed booking to new times in one statement: the
-// client has the new time, or (ErrSlotTaken) still the old one.
-func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time) error {
+// client has the new time, or (ErrSlotTaken) still the old one. late marks
+// a move inside the cancellation cut-off, after which the booking cannot be
+// cancelled online.
+func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time, late bool) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := releaseExpiredHolds(ctx, tx); err != nil {
 			return err
 		}
 		res, err := tx.NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
-			sequence = sequence + 1
-			WHERE id = ? AND status = 'confirmed'`, starts, ends, blockedFrom, blockedTo, id).Exec(ctx)
+			sequence = sequence + 1, late_moved = late_moved OR ?
+			WHERE id = ? AND status = 'confirmed'`, starts, ends, blockedFrom, blockedTo, late, id).Exec(ctx)
 		if err != nil {
 			return slotTaken(err)
 		}

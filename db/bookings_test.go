@@ -230,10 +230,10 @@ func TestMoveBooking(t *testing.T) {
 	db.HoldSlot(ctx, bdb, hold(svc, bookingTime(13, 0), "bob", soon()))
 
 	// Moving by 30 minutes overlaps its own old range: fine, it is one row.
-	if err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45)); err != nil {
+	if err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false); err != nil {
 		t.Errorf("moving within its own time: %v", err)
 	}
-	if err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15)); !errors.Is(err, db.ErrSlotTaken) {
+	if err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15), false); !errors.Is(err, db.ErrSlotTaken) {
 		t.Errorf("moving onto bob's hold: %v, want ErrSlotTaken", err)
 	}
 	got, _ := db.BookingByToken(ctx, bdb, b.ManageTokenHash)

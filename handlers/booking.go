@@ -28,13 +28,12 @@ import (
 
 // Session keys of the booking flow.
 const (
-	holdKey       = "hold_key"   // the random key that owns this visitor's hold
-	lastBookedKey = "booked"     // "start|service|place|token" of the last booking made here
-	tokenBytes    = 24           // 192 random bits in a manage link
-	maxFieldLen   = 200          // name, email, phone, address
-	maxNotesLen   = 2000         // notes and health details
-	bookingsPath  = "/bookings/" // manage pages
-	dateTimeFmt   = "Monday 2 January 2006, 15:04"
+	holdKey      = "hold_key"   // the random key that owns this visitor's hold
+	tokenBytes   = 24           // 192 random bits in a manage link
+	maxFieldLen  = 200          // name, email, phone, address
+	maxNotesLen  = 2000         // notes and health details
+	bookingsPath = "/bookings/" // manage pages
+	dateTimeFmt  = "Monday 2 January 2006, 15:04"
 )
 
 // healthQuestions are the questionnaire: what matters before a massage.
@@ -108,7 +107,13 @@ func (h *Handler) derivedToken(ctx context.Context, key string) (token string, b
 	if hk == "" {
 		return randomToken(), b, false, nil
 	}
-	mac := hmac.New(sha256.New, []byte(hk))
+	// The site's own key goes in too: the sessions table alone (a backup)
+	// is not enough to work out anyone's manage link.
+	secret, err := h.siteKey(ctx, "manage-token")
+	if err != nil {
+		return "", b, false, err
+	}
+	mac := hmac.New(sha256.New, append(secret, hk...))
 	mac.Write([]byte("manage|" + key))
 	token = base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:tokenBytes])
 	switch b, err = db.BookingByToken(ctx, h.db, tokenHash(token)); {
@@ -224,7 +229,7 @@ func isDeadlock(err error) bool {
 // again with the news and fresh times (409).
 func (h *Handler) holdSlot(c echo.Context) error {
 	// The limit comes first: a refused request costs the database nothing.
-	if wait := h.bookingLimit.take(c.RealIP(), time.Now()); wait > 0 {
+	if wait := h.bookingLimit.take(limitKey(c.RealIP()), time.Now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return h.pickerAgain(c, http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
 	}
@@ -460,15 +465,11 @@ func (h *Handler) book(c echo.Context) error {
 	// A second click on "Book": the booking exists already (unless it was
 	// cancelled since, when this is a new booking).
 	key := c.FormValue("start") + "|" + c.FormValue("service") + "|" + c.FormValue("location")
-	if last := h.sessions.GetString(ctx, lastBookedKey); last != "" {
-		if k, token, ok := strings.Cut(last, "#"); ok && k == key {
-			switch b, err := db.BookingByToken(ctx, h.db, tokenHash(token)); {
-			case err == nil && b.Status != db.BookingCancelled:
-				return c.Redirect(http.StatusSeeOther, bookingsPath+token)
-			case err != nil && !errors.Is(err, sql.ErrNoRows):
-				return err
-			}
-		}
+	if token, b, found, err := h.derivedToken(ctx, key); err != nil {
+		return err
+	} else if st, perr := time.Parse(time.RFC3339, c.FormValue("start")); found && perr == nil &&
+		b.Status != db.BookingCancelled && b.StartsAt.Equal(st) {
+		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
 	}
 	svc, place, start, state, err := h.chosenSlot(c)
 	if err != nil {
@@ -506,7 +507,7 @@ func (h *Handler) book(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
 	}
-	if wait := h.bookingLimit.take(c.RealIP(), time.Now()); wait > 0 {
+	if wait := h.bookingLimit.take(limitKey(c.RealIP()), time.Now()); wait > 0 {
 		f.Notice = fmt.Sprintf("Many bookings were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}
@@ -551,7 +552,6 @@ func (h *Handler) book(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.sessions.Put(ctx, lastBookedKey, key+"#"+token)
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
 }
 

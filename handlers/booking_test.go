@@ -1711,6 +1711,37 @@ func TestCancelAfterCutoff(t *testing.T) {
 	if b := bookingOf(t, token); !b.StartsAt.Equal(mustTime(t, free[0].Value)) || b.Status != db.BookingConfirmed {
 		t.Errorf("after the late move: %s at %v, want %s", b.Status, b.StartsAt, free[0].Value)
 	}
+	// Moved away from the late window, it still cannot be cancelled online:
+	// otherwise moving and cancelling would get round the policy.
+	res = cl.post(t, bookingsPath+token+"/cancel", url.Values{})
+	wantStatus(t, res, http.StatusConflict)
+	if b := bookingOf(t, token); b.Status != db.BookingConfirmed || !b.LateMoved {
+		t.Errorf("cancelling after a late move: %s (late_moved %v), want still confirmed", b.Status, b.LateMoved)
+	}
+	checkHTML(t, cl.get(t, bookingsPath+token).body, notIn("form[action="+bookingsPath+token+"/cancel]"))
+}
+
+// Nonsense times sent to the move form are refused without touching the
+// database or failing.
+func TestMoveRefusesImpossibleTimes(t *testing.T) {
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	cl := s.client(t)
+	token := cl.book(t, svc.ID, db.PlaceStudio, cl.firstFree(t, svc.ID, db.PlaceStudio, weekAfter(7)))
+	before := bookingOf(t, token)
+	for _, start := range []string{"0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday", ""} {
+		res := cl.post(t, bookingsPath+token+"/move", url.Values{"start": {start}})
+		if res.StatusCode != http.StatusConflict {
+			t.Errorf("move to %q: status %d, want 409", start, res.StatusCode)
+		}
+	}
+	if after := bookingOf(t, token); !after.StartsAt.Equal(before.StartsAt) {
+		t.Errorf("the booking moved to %v", after.StartsAt)
+	}
+	// A client's name and address are not kept in the browser's cache.
+	if cc := cl.get(t, bookingsPath+token).Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("manage page Cache-Control %q, want no-store", cc)
+	}
 }
 
 // Moving: the manage page offers other free times (not the booking's own);

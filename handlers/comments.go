@@ -203,7 +203,7 @@ func mergeByID(a, b []db.Comment) []db.Comment {
 
 // newCommentForm is an empty form, stamped with the time it was shown.
 func (h *Handler) newCommentForm(ctx context.Context, slug, csrf string) commentForm {
-	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, time.Now()), CSRF: csrf}
+	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, time.Now(), csrf), CSRF: csrf}
 }
 
 // postComment saves a new comment or reply. With htmx it answers with a
@@ -242,8 +242,8 @@ func (h *Handler) postComment(c echo.Context) error {
 	case c.FormValue(honeypotField) != "":
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
-	case !h.filledByAPerson(ctx, f.Started):
-		f.Started = h.stampForm(ctx, time.Now())
+	case !h.filledByAPerson(ctx, f.Started, csrf):
+		f.Started = h.stampForm(ctx, time.Now(), csrf)
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
@@ -272,7 +272,7 @@ func (h *Handler) postComment(c echo.Context) error {
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
 
-	ipHash, err := h.ipHash(ctx, c.RealIP())
+	ipHash, err := h.ipHash(ctx, limitKey(c.RealIP()))
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ type commentPosted struct {
 // with that form in place.
 func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) error {
 	if f.Started == "" {
-		f.Started = h.stampForm(c.Request().Context(), time.Now())
+		f.Started = h.stampForm(c.Request().Context(), time.Now(), f.CSRF)
 	}
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-form", f)
@@ -438,35 +438,41 @@ func (h *Handler) ipHash(ctx context.Context, ip string) ([]byte, error) {
 	return m.Sum(nil)[:16], nil
 }
 
-// stampForm signs the time a form was shown ("unix-seconds.signature").
-// Without a key (the database is down) the stamp is empty and the form
-// asks to be sent again, which loses nothing.
-func (h *Handler) stampForm(ctx context.Context, t time.Time) string {
+// stampForm signs the time a form was shown ("unix-milliseconds.signature"),
+// bound to the visitor's CSRF token (bind), so that a script cannot reuse
+// one page's stamp from elsewhere. Without a key (the database is down) the
+// stamp is empty and the form asks to be sent again, which loses nothing.
+func (h *Handler) stampForm(ctx context.Context, t time.Time, bind string) string {
 	key, err := h.siteKey(ctx, "form-stamp")
 	if err != nil {
 		return ""
 	}
 	ts := strconv.FormatInt(t.UnixMilli(), 10)
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(ts))
+	m.Write([]byte(ts + "|" + bind))
 	return ts + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // filledByAPerson reports whether a form stamp is genuine and at least
 // minFillTime and at most maxFormAge old.
-func (h *Handler) filledByAPerson(ctx context.Context, stamp string) bool {
+func (h *Handler) filledByAPerson(ctx context.Context, stamp, bind string) bool {
 	ts, _, ok := strings.Cut(stamp, ".")
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if !ok || err != nil {
 		return false
 	}
 	shown := time.UnixMilli(ms)
-	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown))) {
+	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown, bind))) {
 		return false
 	}
 	age := time.Since(shown)
 	return age >= minFillTime && age <= maxFormAge
 }
+
+// errNoLongerChangeable answers a change to a comment that is past its
+// edit window, or was deleted meanwhile.
+var errNoLongerChangeable = echo.NewHTTPError(http.StatusForbidden,
+	"A comment can be changed for 10 minutes after it is posted; this one can no longer be changed.")
 
 // findOwnComment loads the :id comment of the article for its author: it
 // must be theirs, visible and within the edit window.
@@ -491,7 +497,7 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "Only the person who wrote a comment can change it, from the browser they wrote it in.")
 	}
 	if cm.Status != db.CommentVisible || time.Since(cm.CreatedAt) > editWindow {
-		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "A comment can be changed for 10 minutes after it is posted; this one can no longer be changed.")
+		return nil, cm, errNoLongerChangeable
 	}
 	return a, cm, nil
 }
@@ -550,7 +556,10 @@ func (h *Handler) saveComment(c echo.Context) error {
 		}
 		return h.renderEditPage(c, http.StatusUnprocessableEntity, a, e)
 	}
-	if err := db.EditComment(c.Request().Context(), h.db, &cm, e.Body, bodyHTML); err != nil {
+	switch err := db.EditComment(c.Request().Context(), h.db, &cm, e.Body, bodyHTML); {
+	case errors.Is(err, sql.ErrNoRows): // deleted meanwhile, in another tab
+		return errNoLongerChangeable
+	case err != nil:
 		return err
 	}
 	h.articles.invalidate()
@@ -583,7 +592,10 @@ func (h *Handler) deleteComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := db.DeleteComment(c.Request().Context(), h.db, &cm); err != nil {
+	switch err := db.DeleteComment(c.Request().Context(), h.db, &cm); {
+	case errors.Is(err, sql.ErrNoRows): // deleted meanwhile, in another tab
+		return errNoLongerChangeable
+	case err != nil:
 		return err
 	}
 	h.articles.invalidate()

@@ -31,7 +31,7 @@ func benchCommenter(b *testing.B, s *testServer, slug string) func() {
 			csrf = c.Value
 		}
 	}
-	stamp := s.h.stampForm(ctx, time.Now().Add(-time.Minute))
+	stamp := s.h.stampForm(ctx, time.Now().Add(-time.Minute), csrf)
 	n := 0
 	return func() {
 		n++

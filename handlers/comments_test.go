@@ -39,7 +39,7 @@ func (cm *commenter) form(t *testing.T, fields ...string) url.Values {
 	t.Helper()
 	f := url.Values{
 		csrfField:    {cm.csrfToken()},
-		startedField: {cm.s.h.stampForm(context.Background(), time.Now().Add(-time.Minute))},
+		startedField: {cm.s.h.stampForm(context.Background(), time.Now().Add(-time.Minute), cm.csrfToken())},
 	}
 	for _, kv := range fields {
 		k, v, _ := strings.Cut(kv, "=")
@@ -190,12 +190,15 @@ func TestCommentSpamChecks(t *testing.T) {
 		notice string
 	}{
 		{"honeypot filled", func(f url.Values) { f.Set(honeypotField, "http://spam.example") }, "Leave this empty"},
-		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now())) }, "quicker than anyone"},
+		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now(), cm.csrfToken())) }, "quicker than anyone"},
 		{"forged stamp", func(f url.Values) {
 			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
 		}, "quicker than anyone"},
 		{"no stamp", func(f url.Values) { f.Del(startedField) }, "quicker than anyone"},
-		{"a day old", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour))) }, "open for a day"},
+		{"another visitor's stamp", func(f url.Values) {
+			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-time.Minute), "someone-elses-csrf-token"))
+		}, "quicker than anyone"},
+		{"a day old", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), cm.csrfToken())) }, "open for a day"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,7 +362,7 @@ func TestEditAndDeleteOwnComment(t *testing.T) {
 
 	// A reply keeps the thread when its parent is deleted.
 	other.do(t, postForm("/blog/"+p.Slug+"/comments", url.Values{
-		csrfField: {other.csrfToken()}, startedField: {s.h.stampForm(context.Background(), time.Now().Add(-time.Minute))},
+		csrfField: {other.csrfToken()}, startedField: {s.h.stampForm(context.Background(), time.Now().Add(-time.Minute), other.csrfToken())},
 		"name": {"Bob"}, "body": {"Reply"}, "parent_id": {strconv.FormatInt(c.ID, 10)},
 	}))
 	if res := cm.do(t, postForm(base+"/delete", url.Values{csrfField: {cm.csrfToken()}})); res.StatusCode != http.StatusSeeOther {

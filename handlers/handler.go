@@ -44,6 +44,7 @@ type Handler struct {
 	// Live comments: events from every instance, through PostgreSQL.
 	hub           *live.Hub
 	commentLimits *commentLimits
+	streams       streamCounts // open live streams by client address
 	// Booking: the rules and hours (cached), and a limit on holds and
 	// bookings per client address.
 	rulesCache   *cached[bookingRules]

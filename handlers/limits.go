@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -82,4 +83,19 @@ func (l *commentLimits) allow(ip, session string) time.Duration {
 		return wait
 	}
 	return l.perIP.take(ip, now)
+}
+
+// limitKey is the key a client address is limited by: the address itself,
+// or for IPv6 its /64, which one household or phone usually has whole (so
+// that walking through its addresses does not escape the limits).
+func limitKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

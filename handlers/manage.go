@@ -58,7 +58,7 @@ func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageDa
 	cutoff := b.StartsAt.Add(-time.Duration(cutoffHours) * time.Hour)
 	d.Cutoff = cutoff.In(views.London).Format(dateTimeFmt)
 	d.Upcoming = b.Status == db.BookingConfirmed && time.Now().Before(b.StartsAt)
-	d.CanCancel = d.Upcoming && time.Now().Before(cutoff)
+	d.CanCancel = d.Upcoming && time.Now().Before(cutoff) && !b.LateMoved
 	d.CanMove = d.Upcoming && (d.CanCancel || b.LateMoveAllowed)
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	return d
@@ -80,7 +80,9 @@ func (h *Handler) renderManage(c echo.Context, status int, d manageData) error {
 	}
 	p.NoIndex = true
 	p.Canonical = ""
-	c.Response().Header().Set("Referrer-Policy", "no-referrer") // the token is in the address
+	hd := c.Response().Header()
+	hd.Set("Referrer-Policy", "no-referrer") // the token is in the address
+	p.NoStore = true                         // a client's name and address: not on a shared computer's disk
 	return h.render(c, status, "booking", "", p)
 }
 
@@ -166,20 +168,14 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	}
 	svc := db.Service{ID: b.ServiceID, DurationMin: b.DurationMin}
 	ok := false
-	if perr == nil {
+	if perr == nil && bookable(start, time.Now(), r) { // nothing outside notice and horizon reaches the database
 		week := mondayOf(start)
-		req, err := h.slotRequest(ctx, r, svc, b.Place, week, week.AddDate(0, 0, 7), nil, time.Now())
+		// The booking's own blocked time does not stand in its way.
+		req, err := h.slotRequest(ctx, r, svc, b.Place, week, week.AddDate(0, 0, 7), nil, time.Now(),
+			&db.Span{From: b.BlockedFrom, To: b.BlockedTo})
 		if err != nil {
 			return err
 		}
-		// The booking's own blocked time does not stand in its way.
-		busy := req.Busy[:0]
-		for _, s := range req.Busy {
-			if !(s.Start.Equal(b.BlockedFrom) && s.End.Equal(b.BlockedTo)) {
-				busy = append(busy, s)
-			}
-		}
-		req.Busy = busy
 		ok = schedule.Fits(req, start) && !start.Equal(b.StartsAt)
 	}
 	if !ok {
@@ -191,7 +187,7 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	dur := time.Duration(b.DurationMin) * time.Minute
 	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
 	switch err := retryDeadlock(func() error {
-		return db.MoveBooking(ctx, h.db, b.ID, start, start.Add(dur), blocked.Start, blocked.End)
+		return db.MoveBooking(ctx, h.db, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel)
 	}); {
 	case errors.Is(err, db.ErrSlotTaken):
 		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {

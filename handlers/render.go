@@ -58,6 +58,9 @@ func (h *Handler) render(c echo.Context, status int, name, fragment string, p vi
 	hd := c.Response().Header()
 	hd.Add("Vary", "HX-Request")
 	hd.Set("Cache-Control", "private, no-cache")
+	if p.NoStore {
+		hd.Set("Cache-Control", "private, no-store")
+	}
 	if fragment != "" && isFragment(c) {
 		name += "#" + fragment
 	}

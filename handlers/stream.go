@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -41,12 +42,18 @@ type commentEvent struct {
 // it once per batch for the whole instance. It also drops this instance's
 // cached articles, so that the next page view shows the change.
 func (h *Handler) commentEvents(ctx context.Context, ids []int64) ([]live.Event, error) {
+	evs, err := h.renderCommentEvents(ctx, ids)
+	if err == nil && len(evs) > 0 {
+		h.articles.invalidate()
+	}
+	return evs, err
+}
+
+// renderCommentEvents renders comment events as the stream sends them.
+func (h *Handler) renderCommentEvents(ctx context.Context, ids []int64) ([]live.Event, error) {
 	evs, err := db.CommentEvents(ctx, h.db, ids)
 	if err != nil {
 		return nil, err
-	}
-	if len(evs) > 0 {
-		h.articles.invalidate()
 	}
 	slugs := map[int64]string{}
 	out := make([]live.Event, 0, len(evs))
@@ -89,6 +96,11 @@ func (h *Handler) commentStream(c echo.Context) error {
 	if a.moved {
 		return c.Redirect(http.StatusMovedPermanently, "/blog/"+a.post.Slug+"/comments/stream?"+c.QueryString())
 	}
+	ip := limitKey(c.RealIP())
+	if !h.streams.open(ip) {
+		return echo.NewHTTPError(http.StatusTooManyRequests, "Too many live pages are open from your connection. Close some and reload this one.")
+	}
+	defer h.streams.close(ip)
 	after := eventID(c.Request().Header.Get("Last-Event-ID"))
 	if after < 0 {
 		after = eventID(c.QueryParam("after"))
@@ -108,7 +120,7 @@ func (h *Handler) commentStream(c echo.Context) error {
 	}
 	var missed []live.Event
 	if len(ids) > 0 {
-		if missed, err = h.commentEvents(ctx, ids); err != nil {
+		if missed, err = h.renderCommentEvents(ctx, ids); err != nil {
 			return err
 		}
 	}
@@ -160,6 +172,37 @@ func writeEvent(w *echo.Response, e live.Event) {
 		fmt.Fprintf(w, "data: %s\n", strings.TrimSuffix(line, "\r"))
 	}
 	fmt.Fprint(w, "\n")
+}
+
+// maxStreamsPerIP bounds the live streams one client address may hold open
+// on an instance (a household with several tabs, not a script).
+const maxStreamsPerIP = 8
+
+// streamCounts counts open streams by client address.
+type streamCounts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (s *streamCounts) open(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n == nil {
+		s.n = map[string]int{}
+	}
+	if s.n[key] >= maxStreamsPerIP {
+		return false
+	}
+	s.n[key]++
+	return true
+}
+
+func (s *streamCounts) close(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n[key]--; s.n[key] <= 0 {
+		delete(s.n, key)
+	}
 }
 
 // eventID reads an event id; -1 when there is none or it is not one.

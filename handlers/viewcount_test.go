@@ -167,3 +167,39 @@ func TestSeenCookieIsForgiving(t *testing.T) {
 		t.Errorf("the seen cookie holds %d ids after %d articles, want the last %d", n, maxSeen+10, maxSeen)
 	}
 }
+
+// Limits count an IPv6 client by its /64, so that one client cannot walk
+// through its own addresses to escape them.
+func TestLimitKey(t *testing.T) {
+	for ip, want := range map[string]string{
+		"192.0.2.7":            "192.0.2.7",
+		"2001:db8:1:2:aaaa::1": "2001:db8:1:2::/64",
+		"2001:db8:1:2:bbbb::9": "2001:db8:1:2::/64",
+		"::ffff:192.0.2.7":     "::ffff:192.0.2.7",
+		"not an address":       "not an address",
+	} {
+		if got := limitKey(ip); got != want {
+			t.Errorf("limitKey(%q) = %q, want %q", ip, got, want)
+		}
+	}
+}
+
+// One address holds a bounded number of live streams open.
+func TestStreamsPerAddressAreBounded(t *testing.T) {
+	var s streamCounts
+	for i := range maxStreamsPerIP {
+		if !s.open("a") {
+			t.Fatalf("stream %d refused", i+1)
+		}
+	}
+	if s.open("a") {
+		t.Error("one stream too many was allowed")
+	}
+	if !s.open("b") {
+		t.Error("another address was refused")
+	}
+	s.close("a")
+	if !s.open("a") {
+		t.Error("a closed stream's place was not freed")
+	}
+}

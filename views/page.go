@@ -12,6 +12,7 @@ type Page struct {
 	CSRF        string   // token for forms and htmx requests
 	OGType      string   // OpenGraph type: "website" unless set ("article")
 	NoIndex     bool     // ask search engines not to index (search results)
+	NoStore     bool     // personal data: browsers must not keep a copy
 	JSONLD      any      // structured data, written as application/ld+json
 	Scripts     []string // extra scripts the page needs (asset names), after htmx
 	Business    db.Business
