@@ -198,7 +198,9 @@ func TestCommentSpamChecks(t *testing.T) {
 		{"another visitor's stamp", func(f url.Values) {
 			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-time.Minute), "someone-elses-csrf-token"))
 		}, "quicker than anyone"},
-		{"a day old", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), cm.csrfToken())) }, "open for a day"},
+		{"a day old", func(f url.Values) {
+			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), cm.csrfToken()))
+		}, "open for a day"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
