@@ -310,6 +310,11 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 	if n := eval[int](author, copiesOf(reply)); n != 1 {
 		t.Errorf("the reply is on the author's page %d times, want once", n)
 	}
+	// The keyboard stays where the reader was: on the new reply, not at the
+	// top of the page.
+	if got := eval[string](author, `(() => { const a = document.activeElement; return a && a.matches('article.comment') ? a.textContent : (a ? a.tagName : ''); })()`); !strings.Contains(got, reply) {
+		t.Errorf("after posting the reply the focus is on %q, want the new reply", got)
+	}
 	if err := waitWithin(other, liveWithin, "the reply reaches the other reader", inReplies(reply)+` === 1`); err != nil {
 		t.Error(err)
 	}
@@ -319,6 +324,9 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 	editBody := "#edit-" + num + "-body"
 	waitFor(author, "the edit form replaces the comment", fmt.Sprintf(`!!document.querySelector('form#%s %s')`, id, editBody))
 	settled(author)
+	if got := eval[string](author, `document.activeElement ? document.activeElement.id : ''`); got != strings.TrimPrefix(editBody, "#") {
+		t.Errorf("the edit form opened with the focus on %q, want its text box", got)
+	}
 	edited := uniqueText("Update: after two sessions my hamstrings are much better,")
 	author.do("changing the text and saving",
 		chromedp.Clear(chromedp.CSS(editBody)),
@@ -326,6 +334,10 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form#`+id+` button[type=submit]`)),
 	)
 	waitFor(author, "the comment shows the new text", fmt.Sprintf(`!!document.querySelector('article#%s') && `, id)+copiesOf(edited)+` === 1`)
+	settled(author)
+	if got := eval[string](author, `document.activeElement ? document.activeElement.id : ''`); got != id {
+		t.Errorf("after saving the focus is on %q, want the comment %s", got, id)
+	}
 	showsEdit := func(tb *tab) bool {
 		return eval[bool](tb, fmt.Sprintf(`(() => {
 			const a = document.querySelector('article#%s');

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -50,6 +52,9 @@ type pickerSlot struct {
 
 // showBook is GET /book: choose a service and a place, then a time.
 func (h *Handler) showBook(c echo.Context) error {
+	if err := h.releaseIfChoiceChanged(c); err != nil {
+		return err
+	}
 	d, err := h.picker(c, "")
 	if err != nil {
 		return err
@@ -69,12 +74,36 @@ func (h *Handler) showSlots(c echo.Context) error {
 	if !isFragment(c) {
 		return h.showBook(c)
 	}
+	if err := h.releaseIfChoiceChanged(c); err != nil {
+		return err
+	}
 	d, err := h.picker(c, "")
 	if err != nil {
 		return err
 	}
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	return h.renderFragment(c, http.StatusOK, "book#picker", d)
+}
+
+// releaseIfChoiceChanged gives up the visitor's hold at once when they
+// choose another service or place: that time is not what they want now.
+func (h *Handler) releaseIfChoiceChanged(c echo.Context) error {
+	owner := h.holdOwner(c)
+	svc, place := c.QueryParam("service"), c.QueryParam("location")
+	if owner == nil || (svc == "" && place == "") {
+		return nil
+	}
+	held, err := db.HeldBy(c.Request().Context(), h.db, owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if strconv.FormatInt(held.ServiceID, 10) != svc || held.Place != place {
+		return db.ReleaseHold(c.Request().Context(), h.db, owner)
+	}
+	return nil
 }
 
 // picker reads ?service=, ?location= and ?week= (or ?date=) and computes the

@@ -1902,3 +1902,26 @@ func TestBookingRateLimit(t *testing.T) {
 	other := s.client(t)
 	other.book(t, svc.ID, db.PlaceStudio, free[len(free)-1])
 }
+
+// Choosing another service or place gives up the time held at once; moving
+// between weeks of the same choice keeps it.
+func TestChangingTheChoiceReleasesTheHold(t *testing.T) {
+	s := newTestServer(t, nil)
+	svcs := bookingServices(t)
+	cl := s.client(t)
+	week := weekAfter(3)
+	cl.hold(t, svcs[0].ID, db.PlaceStudio, cl.firstFree(t, svcs[0].ID, db.PlaceStudio, week))
+	if n := len(cl.holds(t)); n != 1 {
+		t.Fatalf("%d holds, want 1", n)
+	}
+	same := fmt.Sprintf("/book/slots?service=%d&location=studio&week=%s", svcs[0].ID, week)
+	cl.get(t, same, "HX-Request: true")
+	if n := len(cl.holds(t)); n != 1 {
+		t.Errorf("another week of the same choice released the hold (%d holds)", n)
+	}
+	other := fmt.Sprintf("/book/slots?service=%d&location=studio", svcs[1].ID)
+	cl.get(t, other, "HX-Request: true")
+	if n := len(cl.holds(t)); n != 0 {
+		t.Errorf("choosing another service kept %d holds, want none", n)
+	}
+}

@@ -114,4 +114,32 @@
       actions.replaceWith(mine.closest('.comment-actions').cloneNode(true));
     }
   });
+
+  // Keep the keyboard where the reader was: after saving or deleting their
+  // comment, and after posting a reply (whose form goes away), focus moves to
+  // that comment instead of falling back to the top of the page.
+  var focusComment = null;
+  document.addEventListener('htmx:beforeSwap', function (e) {
+    var t = e.detail.target;
+    if (t && /^comment-\d+$/.test(t.id)) { focusComment = t.id; }
+  });
+  document.addEventListener('htmx:oobAfterSwap', function (e) {
+    var t = e.detail.target;
+    if (t && /^replies-\d+$/.test(t.id)) {
+      var a = t.querySelector('li:last-child article.comment');
+      if (a) { focusComment = a.id; }
+    }
+  });
+  document.addEventListener('htmx:beforeRequest', function () { focusComment = null; });
+  document.addEventListener('htmx:afterSettle', function () {
+    // One answer can settle in several steps (its out-of-band parts first):
+    // act once the focus has actually been lost.
+    if (!focusComment || (document.activeElement && document.activeElement !== document.body)) { return; }
+    var el = document.getElementById(focusComment);
+    focusComment = null;
+    if (el && el.matches('article.comment')) {
+      el.setAttribute('tabindex', '-1');
+      el.focus();
+    }
+  });
 })();
