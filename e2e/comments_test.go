@@ -312,8 +312,9 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 	}
 	// The keyboard stays where the reader was: on the new reply, not at the
 	// top of the page.
-	if got := eval[string](author, `(() => { const a = document.activeElement; return a && a.matches('article.comment') ? a.textContent : (a ? a.tagName : ''); })()`); !strings.Contains(got, reply) {
-		t.Errorf("after posting the reply the focus is on %q, want the new reply", got)
+	focusOnReply := fmt.Sprintf(`(() => { const a = document.activeElement; return !!a && a.matches('article.comment') && a.textContent.includes(%q); })()`, reply)
+	if err := waitWithin(author, time.Second, "the focus moves to the new reply", focusOnReply); err != nil {
+		t.Errorf("%v; the focus is on %s", err, eval[string](author, `document.activeElement ? document.activeElement.tagName + '#' + document.activeElement.id : ''`))
 	}
 	if err := waitWithin(other, liveWithin, "the reply reaches the other reader", inReplies(reply)+` === 1`); err != nil {
 		t.Error(err)
@@ -334,9 +335,8 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form#`+id+` button[type=submit]`)),
 	)
 	waitFor(author, "the comment shows the new text", fmt.Sprintf(`!!document.querySelector('article#%s') && `, id)+copiesOf(edited)+` === 1`)
-	settled(author)
-	if got := eval[string](author, `document.activeElement ? document.activeElement.id : ''`); got != id {
-		t.Errorf("after saving the focus is on %q, want the comment %s", got, id)
+	if err := waitWithin(author, time.Second, "the focus returns to the saved comment", fmt.Sprintf(`!!document.activeElement && document.activeElement.id === %q`, id)); err != nil {
+		t.Error(err)
 	}
 	showsEdit := func(tb *tab) bool {
 		return eval[bool](tb, fmt.Sprintf(`(() => {

@@ -127,13 +127,18 @@
     var t = e.detail.target;
     if (t && /^replies-\d+$/.test(t.id)) {
       var a = t.querySelector('li:last-child article.comment');
-      if (a) { focusComment = a.id; }
+      if (a) {
+        focusComment = a.id;
+        // The reply form goes away after this part is placed: look again
+        // once the whole answer is in.
+        setTimeout(focusLostComment, 50);
+      }
     }
   });
   document.addEventListener('htmx:beforeRequest', function () { focusComment = null; });
-  document.addEventListener('htmx:afterSettle', function () {
-    // One answer can settle in several steps (its out-of-band parts first):
-    // act once the focus has actually been lost.
+  // One answer can settle in several steps (its out-of-band parts first):
+  // act once the focus has actually been lost.
+  function focusLostComment() {
     if (!focusComment || (document.activeElement && document.activeElement !== document.body)) { return; }
     var el = document.getElementById(focusComment);
     focusComment = null;
@@ -141,5 +146,6 @@
       el.setAttribute('tabindex', '-1');
       el.focus();
     }
-  });
+  }
+  document.addEventListener('htmx:afterSettle', focusLostComment);
 })();
