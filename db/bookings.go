@@ -29,6 +29,13 @@ const (
 // first: PostgreSQL's exclusion constraint said no (SQLSTATE 23P01).
 var ErrSlotTaken = errors.New("that time was just taken")
 
+// MaxHoldsPerAddress is how many times one client address may hold at once.
+const MaxHoldsPerAddress = 3
+
+// ErrTooManyHolds is returned by HoldSlot when the hold's address already
+// holds MaxHoldsPerAddress times.
+var ErrTooManyHolds = errors.New("too many times held from one address")
+
 // ErrHoldGone is returned when a visitor's hold is no longer there (it
 // expired and the time was taken, or they released it).
 var ErrHoldGone = errors.New("the hold on that time has ended")
@@ -142,6 +149,7 @@ type Booking struct {
 	BlockedTo         time.Time      `bun:"blocked_to"`
 	Status            string         `bun:"status"`
 	HoldOwner         []byte         `bun:"hold_owner"`
+	HoldIP            []byte         `bun:"hold_ip"` // keyed hash of the address the hold came from
 	HoldExpiresAt     *time.Time     `bun:"hold_expires_at"`
 	ClientName        string         `bun:"client_name"`
 	ClientEmail       string         `bun:"client_email"`
@@ -201,7 +209,8 @@ func releaseExpiredHolds(ctx context.Context, tx bun.Tx) error {
 // HoldSlot holds b's time for its owner until b.HoldExpiresAt: expired holds
 // are released and the owner's other hold is given up in the same
 // transaction (one hold per visitor). A time someone else holds or booked
-// is ErrSlotTaken.
+// is ErrSlotTaken; an address (b.HoldIP) that already holds
+// MaxHoldsPerAddress times gets ErrTooManyHolds.
 func HoldSlot(ctx context.Context, idb bun.IDB, b *Booking) error {
 	b.Status = BookingHeld
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -210,6 +219,15 @@ func HoldSlot(ctx context.Context, idb bun.IDB, b *Booking) error {
 		}
 		if _, err := tx.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_owner = ?", b.HoldOwner).Exec(ctx); err != nil {
 			return err
+		}
+		if b.HoldIP != nil {
+			var n int
+			if err := tx.NewRaw("SELECT count(*) FROM bookings WHERE status = 'held' AND hold_ip = ?", b.HoldIP).Scan(ctx, &n); err != nil {
+				return err
+			}
+			if n >= MaxHoldsPerAddress {
+				return ErrTooManyHolds
+			}
 		}
 		_, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
 		return slotTaken(err)

@@ -272,3 +272,35 @@ func TestScheduleSeeded(t *testing.T) {
 		t.Errorf("open on weekdays %v, want Monday to Saturday", days)
 	}
 }
+
+// One address holds only a few times at once, whatever its sessions.
+func TestHoldsPerAddress(t *testing.T) {
+	emptyBookings(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	svc := serviceID(t)
+	ip := owner("203.0.113.9")
+	for i := range db.MaxHoldsPerAddress {
+		h := hold(svc, bookingTime(9+2*i, 0), "session-"+strconv.Itoa(i), soon())
+		h.HoldIP = ip
+		if err := db.HoldSlot(ctx, bdb, h); err != nil {
+			t.Fatalf("hold %d: %v", i+1, err)
+		}
+	}
+	extra := hold(svc, bookingTime(17, 0), "yet-another-session", soon())
+	extra.HoldIP = ip
+	if err := db.HoldSlot(ctx, bdb, extra); !errors.Is(err, db.ErrTooManyHolds) {
+		t.Errorf("one hold too many: %v, want ErrTooManyHolds", err)
+	}
+	// A session that already holds may change its time.
+	again := hold(svc, bookingTime(17, 0), "session-0", soon())
+	again.HoldIP = ip
+	if err := db.HoldSlot(ctx, bdb, again); err != nil {
+		t.Errorf("moving one's own hold: %v", err)
+	}
+	other := hold(svc, bookingTime(19, 30), "elsewhere", soon())
+	other.HoldIP = owner("198.51.100.1")
+	if err := db.HoldSlot(ctx, bdb, other); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+}

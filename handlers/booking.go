@@ -255,9 +255,18 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	b := h.newBooking(svc, place, start, r)
 	expires := time.Now().Add(time.Duration(r.Schedule.HoldMin) * time.Minute)
 	b.HoldOwner, b.HoldExpiresAt = owner, &expires
+	// Holds count per address too, so that dropping cookies cannot fill
+	// the diary with holds.
+	if b.HoldIP, err = h.ipHash(c.Request().Context(), limitKey(c.RealIP())); err != nil {
+		return err
+	}
 	switch err := retryDeadlock(func() error { return db.HoldSlot(c.Request().Context(), h.db, b) }); {
 	case errors.Is(err, db.ErrSlotTaken):
 		return h.pickerAgain(c, http.StatusConflict, "Someone else has just chosen that time. Here are the free times now.")
+	case errors.Is(err, db.ErrTooManyHolds):
+		return h.pickerAgain(c, http.StatusTooManyRequests, fmt.Sprintf(
+			"Several times are already being held from your connection. Please finish or cancel one of those bookings, or wait up to %d minutes, and try again.",
+			r.Schedule.HoldMin))
 	case err != nil:
 		return err
 	}

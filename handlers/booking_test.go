@@ -1925,3 +1925,27 @@ func TestChangingTheChoiceReleasesTheHold(t *testing.T) {
 		t.Errorf("choosing another service kept %d holds, want none", n)
 	}
 }
+
+// One address holds at most a few times at once, however many sessions it
+// uses (dropping cookies does not get round it).
+func TestHoldsPerAddressAreCapped(t *testing.T) {
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	week := weekAfter(4)
+	times := s.client(t).freeTimes(t, svc.ID, db.PlaceStudio, week)
+	if len(times) < db.MaxHoldsPerAddress+1 {
+		t.Fatalf("only %d free times in the week of %s", len(times), week)
+	}
+	ip := fmt.Sprintf("203.0.113.%d", clientSeq.Add(1)%250+1)
+	for i := range db.MaxHoldsPerAddress {
+		cl := s.client(t)
+		cl.ip = ip
+		cl.hold(t, svc.ID, db.PlaceStudio, times[i*4%len(times)])
+	}
+	cl := s.client(t)
+	cl.ip = ip
+	res := cl.post(t, "/book/hold", holdForm(svc.ID, db.PlaceStudio, times[len(times)-1]), "HX-Request: true")
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(res.body, "Several times are already being held") {
+		t.Errorf("one hold too many from one address: %d\n%.1500s", res.StatusCode, res.body)
+	}
+}
