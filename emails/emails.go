@@ -520,3 +520,12 @@ func validAddress(e string) bool {
 	a, err := netmail.ParseAddress(e)
 	return err == nil && a.Name == "" && a.Address == e && !strings.ContainsAny(e, "\r\n")
 }
+
+// ClientEvent is the booking as the client's calendar event: the same one
+// the invitations carry, for the "Add to calendar" download (cancelled when
+// the booking is).
+func ClientEvent(p Practice, b db.Booking, manageURL string) ical.Event {
+	e := p.clientEvent(clean(b), manageURL)
+	e.Cancelled = b.Status == db.BookingCancelled
+	return e
+}

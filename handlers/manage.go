@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"dynamicmotion/db"
+	"dynamicmotion/emails"
 	"dynamicmotion/ical"
 	"dynamicmotion/schedule"
 	"dynamicmotion/views"
@@ -218,28 +220,20 @@ func (h *Handler) bookingCalendar(c echo.Context) error {
 	return c.Blob(http.StatusOK, ical.ContentType(ical.Publish), out)
 }
 
-// calendarEvent is a booking as a calendar event.
+// calendarEvent is a booking as the client's calendar event, exactly as
+// the e-mailed invitations carry it.
 func (h *Handler) calendarEvent(b db.Booking, biz db.Business, token string) ical.Event {
-	where := biz.Name + ", " + biz.Locality
-	if b.Place == db.PlaceStudio && biz.StreetAddress != "" && !biz.IsExample {
-		where = biz.Name + ", " + biz.StreetAddress + ", " + biz.Locality + " " + biz.Postcode
+	return emails.ClientEvent(h.practice(biz), b, h.cfg.BaseURL.String()+bookingsPath+token)
+}
+
+// practice is what e-mails and calendar files say about the practice.
+func (h *Handler) practice(biz db.Business) emails.Practice {
+	addr := biz.Locality
+	if biz.StreetAddress != "" && !biz.IsExample {
+		addr = strings.Join([]string{biz.StreetAddress, biz.Locality, biz.Postcode}, ", ")
 	}
-	if b.Place == db.PlaceMobile {
-		where = b.Address + ", " + b.Postcode
-	}
-	return ical.Event{
-		UID:         fmt.Sprintf("booking-%d@%s", b.ID, h.cfg.BaseURL.Hostname()),
-		Sequence:    b.Sequence,
-		Stamp:       time.Now(),
-		Start:       b.StartsAt,
-		End:         b.EndsAt,
-		Summary:     b.ServiceName + " — " + biz.Name,
-		Description: "Your booking with " + biz.Name + ". To move or cancel it: " + h.cfg.BaseURL.String() + bookingsPath + token,
-		Location:    where,
-		URL:         h.cfg.BaseURL.String() + bookingsPath + token,
-		Organizer:   ical.Person{Name: biz.Name, Email: biz.Email},
-		Attendee:    ical.Person{Name: b.ClientName, Email: b.ClientEmail},
-		Alarm:       2 * time.Hour,
-		Cancelled:   b.Status == db.BookingCancelled,
+	return emails.Practice{
+		Name: biz.Name, Phone: biz.Phone, Email: biz.Email, Address: addr,
+		SiteURL: h.cfg.BaseURL.String(), Host: h.cfg.BaseURL.Hostname(),
 	}
 }
