@@ -194,14 +194,13 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span) 
 // openingWeek is the Monday of the week of the first free time of svc at
 // place, or of this week when nothing is free up to the horizon.
 func (h *Handler) openingWeek(ctx context.Context, r bookingRules, svc db.Service, place string, owner []byte, now time.Time) (time.Time, error) {
-	last := now.Add(r.Settings.Horizon)
-	for week, i := mondayOf(now), 0; i < 60 && !week.After(last); i, week = i+1, week.AddDate(0, 0, 7) {
-		slots, err := h.freeSlots(ctx, r, svc, place, week, week.AddDate(0, 0, 7), owner, now)
-		if err != nil || len(slots) > 0 {
-			return week, err
-		}
+	// One look over the whole horizon rather than a week at a time: one set
+	// of queries, however far off the first free time is.
+	slots, err := h.freeSlots(ctx, r, svc, place, mondayOf(now), now.Add(r.Settings.Horizon).Add(time.Minute), owner, now)
+	if err != nil || len(slots) == 0 {
+		return mondayOf(now), err
 	}
-	return mondayOf(now), nil
+	return mondayOf(slots[0]), nil
 }
 
 // pickerParam is a choice of the picker: from the address, or, after a form

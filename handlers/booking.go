@@ -73,22 +73,9 @@ type healthAnswer struct {
 }
 
 // holdOwner is the hash of this visitor's hold key (nil if they have none).
-func (h *Handler) holdOwner(c echo.Context) []byte {
-	key := h.sessions.GetString(c.Request().Context(), holdKey)
-	if key == "" {
-		return nil
-	}
-	sum := sha256.Sum256([]byte(key))
-	return sum[:]
-}
+func (h *Handler) holdOwner(c echo.Context) []byte { return h.sessionKeyHash(c, holdKey) }
 
-func (h *Handler) ensureHoldOwner(c echo.Context) []byte {
-	if o := h.holdOwner(c); o != nil {
-		return o
-	}
-	h.sessions.Put(c.Request().Context(), holdKey, randomToken())
-	return h.holdOwner(c)
-}
+func (h *Handler) ensureHoldOwner(c echo.Context) []byte { return h.ensureSessionKey(c, holdKey) }
 
 func randomToken() string {
 	var b [tokenBytes]byte

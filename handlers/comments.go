@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -253,20 +252,9 @@ func (h *Handler) postComment(c echo.Context) error {
 	} else if utf8.RuneCountInString(f.Name) > maxNameLen {
 		f.Errors["name"] = fmt.Sprintf("Please shorten your name to %d characters or fewer.", maxNameLen)
 	}
-	var bodyHTML string
-	if f.Body == "" {
-		f.Errors["body"] = "Please write your comment."
-	} else if n := utf8.RuneCountInString(f.Body); n > maxBodyLen {
-		f.Errors["body"] = fmt.Sprintf("Your comment is %d characters long; please shorten it to %d.", n, maxBodyLen)
-	} else {
-		var links int
-		bodyHTML, links = markdown.Comment(f.Body)
-		switch {
-		case blankHTML(bodyHTML):
-			f.Errors["body"] = "Please write your comment in words."
-		case links > maxLinks:
-			f.Errors["body"] = fmt.Sprintf("Please include at most %d links.", maxLinks)
-		}
+	bodyHTML, problem := renderCommentBody(f.Body, "Please write your comment.")
+	if problem != "" {
+		f.Errors["body"] = problem
 	}
 	if len(f.Errors) > 0 {
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
@@ -276,10 +264,7 @@ func (h *Handler) postComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	author, err := h.ensureAuthor(c)
-	if err != nil {
-		return err
-	}
+	author := h.ensureAuthor(c)
 	if wait := h.commentLimits.allow(string(ipHash), string(author)); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Notice = fmt.Sprintf("You have sent several comments in a short time. Please wait %s and send this one again; it is still here.", roundWait(wait))
@@ -389,26 +374,11 @@ func (h *Handler) isAdmin(c echo.Context) bool {
 
 // authorHash is the hash of this visitor's commenter key, or nil if they
 // have never commented in this session.
-func (h *Handler) authorHash(c echo.Context) []byte {
-	key := h.sessions.GetString(c.Request().Context(), commenterKey)
-	if key == "" {
-		return nil
-	}
-	sum := sha256.Sum256([]byte(key))
-	return sum[:]
-}
+func (h *Handler) authorHash(c echo.Context) []byte { return h.sessionKeyHash(c, commenterKey) }
 
 // ensureAuthor gives the session a commenter key if it has none and
 // returns its hash.
-func (h *Handler) ensureAuthor(c echo.Context) ([]byte, error) {
-	if hash := h.authorHash(c); hash != nil {
-		return hash, nil
-	}
-	var b [32]byte
-	rand.Read(b[:])
-	h.sessions.Put(c.Request().Context(), commenterKey, base64.RawURLEncoding.EncodeToString(b[:]))
-	return h.authorHash(c), nil
-}
+func (h *Handler) ensureAuthor(c echo.Context) []byte { return h.ensureSessionKey(c, commenterKey) }
 
 // siteKey returns one of the site's own secret keys, made once and shared
 // by every instance through the database.
@@ -536,19 +506,9 @@ func (h *Handler) saveComment(c echo.Context) error {
 	csrf, _ := c.Get(csrfKey).(string)
 	e := commentEdit{Comment: viewOf(cm, a.post.Slug), CSRF: csrf, Errors: map[string]string{},
 		Body: strings.TrimSpace(strings.ToValidUTF8(c.FormValue("body"), ""))}
-	var bodyHTML string
-	if e.Body == "" {
-		e.Errors["body"] = "Please write your comment, or delete it instead."
-	} else if n := utf8.RuneCountInString(e.Body); n > maxBodyLen {
-		e.Errors["body"] = fmt.Sprintf("Your comment is %d characters long; please shorten it to %d.", n, maxBodyLen)
-	} else {
-		var links int
-		bodyHTML, links = markdown.Comment(e.Body)
-		if blankHTML(bodyHTML) {
-			e.Errors["body"] = "Please write your comment in words."
-		} else if links > maxLinks {
-			e.Errors["body"] = fmt.Sprintf("Please include at most %d links.", maxLinks)
-		}
+	bodyHTML, problem := renderCommentBody(e.Body, "Please write your comment, or delete it instead.")
+	if problem != "" {
+		e.Errors["body"] = problem
 	}
 	if len(e.Errors) > 0 {
 		if isFragment(c) {
@@ -563,12 +523,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 		return err
 	}
 	h.articles.invalidate()
-	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
-	}
-	v := viewOf(cm, a.post.Slug)
-	v.Own, v.CSRF = true, csrf
-	return h.renderFragment(c, http.StatusOK, "article#comment", v)
+	return h.ownComment(c, a, cm)
 }
 
 // showComment puts one's comment back after "Cancel" on the edit form.
@@ -577,12 +532,18 @@ func (h *Handler) showComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return h.ownComment(c, a, cm)
+}
+
+// ownComment answers with the author's own comment, its Edit and Delete
+// included: in place for htmx, else back to it on the article.
+func (h *Handler) ownComment(c echo.Context, a *article, cm db.Comment) error {
 	if !isFragment(c) {
 		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
 	}
-	csrf, _ := c.Get(csrfKey).(string)
 	v := viewOf(cm, a.post.Slug)
-	v.Own, v.CSRF = true, csrf
+	v.Own = true
+	v.CSRF, _ = c.Get(csrfKey).(string)
 	return h.renderFragment(c, http.StatusOK, "article#comment", v)
 }
 
@@ -634,6 +595,25 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	f := h.newCommentForm(c.Request().Context(), a.post.Slug, csrf)
 	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
 	return h.renderFragment(c, http.StatusOK, "article#comment-form", f)
+}
+
+// renderCommentBody renders a comment's Markdown, or says what is wrong
+// with it (empty says ifEmpty).
+func renderCommentBody(body, ifEmpty string) (html, problem string) {
+	if body == "" {
+		return "", ifEmpty
+	}
+	if n := utf8.RuneCountInString(body); n > maxBodyLen {
+		return "", fmt.Sprintf("Your comment is %d characters long; please shorten it to %d.", n, maxBodyLen)
+	}
+	html, links := markdown.Comment(body)
+	switch {
+	case blankHTML(html):
+		return "", "Please write your comment in words."
+	case links > maxLinks:
+		return "", fmt.Sprintf("Please include at most %d links.", maxLinks)
+	}
+	return html, ""
 }
 
 // tagPattern matches an HTML tag, for blankHTML.

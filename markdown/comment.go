@@ -69,21 +69,7 @@ var comments = goldmark.New(
 	goldmark.WithExtensions(
 		extension.NewLinkify(extension.WithLinkifyAllowedProtocols([]string{"http:", "https:"})),
 		extension.Strikethrough,
-		extension.NewTypographer(
-			// As for articles: real characters, no «» from << >>.
-			extension.WithTypographicSubstitutions(map[extension.TypographicPunctuation][]byte{
-				extension.LeftSingleQuote:  []byte("‘"),
-				extension.RightSingleQuote: []byte("’"),
-				extension.LeftDoubleQuote:  []byte("“"),
-				extension.RightDoubleQuote: []byte("”"),
-				extension.EnDash:           []byte("–"),
-				extension.EmDash:           []byte("—"),
-				extension.Ellipsis:         []byte("…"),
-				extension.Apostrophe:       []byte("’"),
-				extension.LeftAngleQuote:   nil,
-				extension.RightAngleQuote:  nil,
-			}),
-		),
+		extension.NewTypographer(extension.WithTypographicSubstitutions(typography)), // as for articles
 	),
 	goldmark.WithRendererOptions(
 		gmhtml.WithHardWraps(),

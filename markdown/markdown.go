@@ -45,27 +45,28 @@ type Options struct {
 // through the parser.Context, so that one goldmark instance serves every call.
 var optionsKey = parser.NewContextKey()
 
+// typography is the typographer's output for articles and comments: real
+// characters instead of the default entities, so that plain text and meta
+// descriptions get them too; «» from << >> is off.
+var typography = map[extension.TypographicPunctuation][]byte{
+	extension.LeftSingleQuote:  []byte("‘"),
+	extension.RightSingleQuote: []byte("’"),
+	extension.LeftDoubleQuote:  []byte("“"),
+	extension.RightDoubleQuote: []byte("”"),
+	extension.EnDash:           []byte("–"),
+	extension.EmDash:           []byte("—"),
+	extension.Ellipsis:         []byte("…"),
+	extension.Apostrophe:       []byte("’"),
+	extension.LeftAngleQuote:   nil,
+	extension.RightAngleQuote:  nil,
+}
+
 // articles is the one goldmark instance for articles. A goldmark.Markdown is
 // safe for concurrent Convert calls; per-call settings travel in the context.
 var articles = goldmark.New(
 	goldmark.WithExtensions(
 		extension.GFM, // tables, strikethrough, autolinks (linkify), task lists
-		extension.NewTypographer(
-			// Real characters instead of the default entities, so that Plain
-			// text and meta descriptions get them too; «» from << >> is off.
-			extension.WithTypographicSubstitutions(map[extension.TypographicPunctuation][]byte{
-				extension.LeftSingleQuote:  []byte("‘"),
-				extension.RightSingleQuote: []byte("’"),
-				extension.LeftDoubleQuote:  []byte("“"),
-				extension.RightDoubleQuote: []byte("”"),
-				extension.EnDash:           []byte("–"),
-				extension.EmDash:           []byte("—"),
-				extension.Ellipsis:         []byte("…"),
-				extension.Apostrophe:       []byte("’"),
-				extension.LeftAngleQuote:   nil,
-				extension.RightAngleQuote:  nil,
-			}),
-		),
+		extension.NewTypographer(extension.WithTypographicSubstitutions(typography)),
 	),
 	goldmark.WithParserOptions(
 		// Heading ids come from transformer (not parser.WithAutoHeadingID,
