@@ -35,7 +35,10 @@ import (
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/devpg"
+	"dynamicmotion/emails"
 	"dynamicmotion/handlers"
+	"dynamicmotion/jobs"
+	"dynamicmotion/mail"
 	"dynamicmotion/password"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
@@ -70,16 +73,16 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stderr io.W
 	case "serve":
 		err = serve(ctx, stop, cfg, log)
 	case "migrate":
-		err = withDatabase(ctx, cfg, log, func(_, direct *bun.DB) error { return migrate(ctx, direct, log) })
+		err = withDatabase(ctx, cfg, log, func(_, direct *bun.DB, _ string) error { return migrate(ctx, direct, log) })
 	case "seed":
-		err = withDatabase(ctx, cfg, log, func(app, direct *bun.DB) error {
+		err = withDatabase(ctx, cfg, log, func(app, direct *bun.DB, _ string) error {
 			if err := migrate(ctx, direct, log); err != nil {
 				return err
 			}
 			return db.Seed(ctx, app)
 		})
 	case "admin-password":
-		err = withDatabase(ctx, cfg, log, func(app, _ *bun.DB) error { return setAdminPassword(ctx, cfg, app, stdin, stderr) })
+		err = withDatabase(ctx, cfg, log, func(app, _ *bun.DB, _ string) error { return setAdminPassword(ctx, cfg, app, stdin, stderr) })
 	case "help", "-h", "--help":
 		fmt.Fprintln(stderr, usage)
 		return 0
@@ -102,10 +105,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// withDatabase opens the pooled and the direct connection (starting the
+// withDatabase opens the pooled and the direct connection (passing fn the
+// direct URL too) (starting the
 // private development server when DATABASE_URL is unset), runs fn, and
 // closes everything.
-func withDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(app, direct *bun.DB) error) error {
+func withDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(app, direct *bun.DB, directURL string) error) error {
 	appURL, directURL := cfg.DatabaseURL, cfg.DirectDatabaseURL
 	if appURL == "" {
 		dev, err := devpg.Start(ctx, "data", "dynamicmotion", log)
@@ -131,7 +135,7 @@ func withDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, fn f
 		return err
 	}
 	defer direct.Close()
-	return fn(app, direct)
+	return fn(app, direct, directURL)
 }
 
 func migrate(ctx context.Context, direct *bun.DB, log *slog.Logger) error {
@@ -149,7 +153,7 @@ func migrate(ctx context.Context, direct *bun.DB, log *slog.Logger) error {
 // the pool closes. stopSignals restores the default signal handling once the
 // drain starts, so a second Ctrl-C ends the process at once.
 func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog.Logger) error {
-	return withDatabase(ctx, cfg, log, func(app, direct *bun.DB) error {
+	return withDatabase(ctx, cfg, log, func(app, direct *bun.DB, directURL string) error {
 		if cfg.DatabaseURL == "" { // development: make the private database ready to browse
 			if err := migrate(ctx, direct, log); err != nil {
 				return err
@@ -176,10 +180,27 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		// drain's grace is over.
 		base, cancelBase := context.WithCancel(context.Background())
 		defer cancelBase()
+		queue, err := newQueue(ctx, cfg, app, directURL, log)
+		if err != nil {
+			return err
+		}
 		h := handlers.New(handlers.Deps{
 			Config: cfg, DB: app, Views: renderer, Assets: assets,
-			Sessions: sessions, Log: log, Done: done, DirectDB: direct,
+			Sessions: sessions, Log: log, Done: done, DirectDB: direct, Jobs: queue,
 		})
+		// Background work (e-mail, reminders) runs until the drain is over;
+		// jobs cut short are retried by whichever instance runs next.
+		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
+			queue.Close()
+			return fmt.Errorf("starting the job queue: %w", err)
+		}
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			if err := queue.Stop(stopCtx); err != nil {
+				log.Warn("job queue stopped with jobs running; they will be retried", slog.Any("err", err))
+			}
+		}()
 		// Live comments: hear every instance's comment events until the
 		// drain is over.
 		hubCtx, stopHub := context.WithCancel(context.Background())
@@ -236,6 +257,24 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		}
 		log.Info("stopped")
 		return nil
+	})
+}
+
+// newQueue builds the job queue: mail goes to SMTP_URL, or stays in the
+// outbox when it is unset.
+func newQueue(ctx context.Context, cfg config.Config, app *bun.DB, dsn string, log *slog.Logger) (*jobs.Queue, error) {
+	var sender mail.Sender
+	if cfg.SMTPURL != nil {
+		sender = mail.NewSMTP(cfg.SMTP)
+	} else {
+		log.Info("SMTP_URL is not set: e-mail is kept in the outbox (/admin/outbox)")
+	}
+	return jobs.New(ctx, jobs.Config{
+		DB: app, DSN: dsn, Sender: sender, Log: log,
+		Practice: func(ctx context.Context) (emails.Practice, error) {
+			biz, err := db.GetBusiness(ctx, app)
+			return emails.PracticeFor(biz, cfg.BaseURL), err
+		},
 	})
 }
 

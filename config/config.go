@@ -7,11 +7,14 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"dynamicmotion/mail"
 )
 
 // Config is the validated configuration of one process.
@@ -28,6 +31,12 @@ type Config struct {
 	BaseURL *url.URL
 	// SMTPURL is the mail server; nil keeps mail in the outbox.
 	SMTPURL *url.URL
+	// SMTP is SMTPURL parsed for sending, with MailFrom as the sender.
+	SMTP mail.Config
+	// MailFrom is the sender of the site's e-mail (MAIL_FROM, e.g.
+	// "Dynamic Motion <bookings@dynamicmotion.example>"); by default
+	// bookings@ the host of BASE_URL. Replies go to the practice's address.
+	MailFrom mail.Address
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// DBDebug logs every SQL query (BUNDEBUG=1).
@@ -88,12 +97,24 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 
+	c.MailFrom = mail.Address{Name: "Dynamic Motion Sports Therapy", Email: "bookings@" + c.BaseURL.Hostname()}
+	if v := strings.TrimSpace(getenv("MAIL_FROM")); v != "" {
+		a, err := netmail.ParseAddress(v)
+		if err != nil {
+			return c, &Error{"MAIL_FROM", fmt.Sprintf("%q is not an address such as \"Dynamic Motion <bookings@example.com>\"", v)}
+		}
+		c.MailFrom = mail.Address{Name: a.Name, Email: a.Address}
+	}
 	if v := getenv("SMTP_URL"); v != "" {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
 			return c, &Error{"SMTP_URL", "must look like smtp://user:pass@host:587 or smtps://host:465"}
 		}
-		c.SMTPURL = u
+		sc, err := mail.ParseURL(v, c.MailFrom)
+		if err != nil {
+			return c, &Error{"SMTP_URL", strings.TrimPrefix(err.Error(), "SMTP_URL ")}
+		}
+		c.SMTPURL, c.SMTP = u, sc
 	}
 
 	c.LogLevel = slog.LevelInfo

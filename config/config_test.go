@@ -143,6 +143,8 @@ func TestFromEnvNamesTheMalformedVariable(t *testing.T) {
 		{"BASE_URL that is not a URL", map[string]string{"BASE_URL": "notaurl"}, "BASE_URL"},
 		{"SMTP_URL with another scheme", map[string]string{"SMTP_URL": "http://x"}, "SMTP_URL"},
 		{"SMTP_URL without a host", map[string]string{"SMTP_URL": "smtp://"}, "SMTP_URL"},
+		{"MAIL_FROM not an address", map[string]string{"MAIL_FROM": "bookings at example"}, "MAIL_FROM"},
+		{"SMTP_URL with a password but no user", map[string]string{"SMTP_URL": "smtp://:pw@mail.example.com"}, "SMTP_URL"},
 		{"LOG_LEVEL unknown", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"ADMIN_EMAIL without @", map[string]string{"ADMIN_EMAIL": "nope"}, "ADMIN_EMAIL"},
 	}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"time"
@@ -286,10 +287,34 @@ func Confirm(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b *Bo
 	})
 }
 
-// BookingByToken returns the booking whose manage token has tokenHash.
+// BookingByToken returns the booking whose manage token has tokenHash: the
+// token made when it was booked, or a later link (AddBookingLink).
 func BookingByToken(ctx context.Context, idb bun.IDB, tokenHash []byte) (Booking, error) {
 	var b Booking
 	err := idb.NewSelect().Model(&b).Where("b.manage_token_hash = ?", tokenHash).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = idb.NewSelect().Model(&b).
+			Where("b.id = (SELECT booking_id FROM booking_links WHERE token_hash = ?)", tokenHash).Scan(ctx)
+	}
+	return b, err
+}
+
+// HashToken is how a manage link's token is stored: its SHA-256.
+func HashToken(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+// AddBookingLink stores the hash of another manage link to booking id.
+func AddBookingLink(ctx context.Context, idb bun.IDB, id int64, tokenHash []byte) error {
+	_, err := idb.NewRaw("INSERT INTO booking_links (token_hash, booking_id) VALUES (?, ?)", tokenHash, id).Exec(ctx)
+	return err
+}
+
+// BookingByID returns one booking, or sql.ErrNoRows.
+func BookingByID(ctx context.Context, idb bun.IDB, id int64) (Booking, error) {
+	var b Booking
+	err := idb.NewSelect().Model(&b).Where("b.id = ?", id).Scan(ctx)
 	return b, err
 }
 

@@ -3,7 +3,10 @@ package db
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 
@@ -58,8 +61,24 @@ func Migrate(ctx context.Context, bdb *bun.DB) ([]string, error) {
 		}
 		return names, fmt.Errorf("migrating: %w", err)
 	}
+	// The job queue's own tables (package jobs), at the version the River
+	// library in go.mod expects, under the same lock.
+	rm, err := rivermigrate.New(riverdatabasesql.New(bdb.DB), &rivermigrate.Config{Logger: quietLogger})
+	if err != nil {
+		return names, err
+	}
+	res, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return names, fmt.Errorf("migrating the job queue: %w", err)
+	}
+	for _, v := range res.Versions {
+		names = append(names, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
+	}
 	return names, nil
 }
+
+// quietLogger drops River's migration chatter; Migrate reports what it applied.
+var quietLogger = slog.New(slog.DiscardHandler)
 
 // PendingMigrations returns the names of embedded migrations that the
 // database has not applied yet; an empty result means the schema is current.
@@ -86,6 +105,18 @@ func PendingMigrations(ctx context.Context, bdb *bun.DB) ([]string, error) {
 	var names []string
 	for _, mg := range all.Unapplied() {
 		names = append(names, mg.Name)
+	}
+	// The job queue's tables.
+	rm, err := rivermigrate.New(riverdatabasesql.New(bdb.DB), &rivermigrate.Config{Logger: quietLogger})
+	if err != nil {
+		return nil, err
+	}
+	res, err := rm.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range res.Versions {
+		names = append(names, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
 	}
 	return names, nil
 }

@@ -37,6 +37,19 @@ type Practice struct {
 	Host                        string // for calendar UIDs, e.g. dynamicmotion.fly.dev
 }
 
+// PracticeFor is what messages say about the practice, from its business settings and the site's address. The
+// demo seed's example street address is left out (only the town is given).
+func PracticeFor(biz db.Business, site *url.URL) Practice {
+	addr := biz.Locality
+	if biz.StreetAddress != "" && !biz.IsExample {
+		addr = strings.Join([]string{biz.StreetAddress, biz.Locality, biz.Postcode}, ", ")
+	}
+	return Practice{
+		Name: biz.Name, Phone: biz.Phone, Email: biz.Email, Address: addr,
+		SiteURL: site.String(), Host: site.Hostname(),
+	}
+}
+
 // alarmBefore is when the calendar invitations remind the client.
 const alarmBefore = 24 * time.Hour
 

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dynamicmotion/db"
@@ -112,9 +113,11 @@ func (h *Handler) derivedToken(ctx context.Context, key string) (token string, b
 	return token, b, true, nil
 }
 
-func tokenHash(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
+func tokenHash(token string) []byte { return db.HashToken(token) }
+
+// manageURL is the address of a booking's manage page with token.
+func (h *Handler) manageURL(token string) string {
+	return h.cfg.BaseURL.String() + bookingsPath + token
 }
 
 // slotState is what the server makes of a chosen time.
@@ -542,7 +545,17 @@ func (h *Handler) book(c echo.Context) error {
 		Notes: f.Notes, Health: health, ConsentAt: &now, ManageTokenHash: tokenHash(token),
 		PolicyCutoffHours: &cutoff, PolicyText: r.Schedule.CancellationPolicy, LateMoveAllowed: r.Schedule.LateMoveAllowed,
 	}
-	switch err := retryDeadlock(func() error { return db.Confirm(ctx, h.db, owner, held.ID, booking) }); {
+	// The booking and its e-mail (confirmation, the practice's notice, the
+	// reminder) are one transaction: both happen, or neither.
+	confirm := func() error {
+		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := db.Confirm(ctx, tx, owner, held.ID, booking); err != nil {
+				return err
+			}
+			return h.jobs.BookingConfirmed(ctx, tx, *booking, h.manageURL(token))
+		})
+	}
+	switch err := retryDeadlock(confirm); {
 	case errors.Is(err, db.ErrSlotTaken), errors.Is(err, db.ErrHoldGone):
 		return taken()
 	case err != nil:

@@ -1450,6 +1450,16 @@ func TestBookConcurrently(t *testing.T) {
 	if err != nil || overlapping != 1 {
 		t.Errorf("%d held or confirmed rows overlap %s (%v), want 1", overlapping, start, err)
 	}
+	// One booking, one confirmation: the 49 that lost enqueued nothing.
+	if len(got) == 1 {
+		if kinds, _ := outboxOf(t, got[0].ID); !slices.Equal(kinds, []string{"booking_confirmed", "practice_new_booking"}) {
+			t.Errorf("outbox for the booking: %v", kinds)
+		}
+	}
+	var orphans int
+	if err := seededDB(t).NewRaw("SELECT count(*) FROM outbox WHERE booking_id IS NULL").Scan(context.Background(), &orphans); err != nil || orphans != 0 {
+		t.Errorf("%d messages about no booking (%v)", orphans, err)
+	}
 }
 
 // deadlockCount is how many deadlocks PostgreSQL has broken in the

@@ -16,6 +16,7 @@ import (
 
 	"dynamicmotion/config"
 	"dynamicmotion/db"
+	"dynamicmotion/jobs"
 	"dynamicmotion/live"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
@@ -30,6 +31,8 @@ type Handler struct {
 	assets   *static.Assets
 	sessions *scs.SessionManager
 	log      *slog.Logger
+	// jobs enqueues e-mail and reminders in the transactions that cause them.
+	jobs *jobs.Queue
 	// Facts that change rarely, reused for cacheTTL.
 	businessCache *cached[db.Business]
 	servicesCache *cached[[]db.Service]
@@ -66,6 +69,8 @@ type Deps struct {
 	Sessions *scs.SessionManager
 	Log      *slog.Logger
 	Done     <-chan struct{}
+	// Jobs is the job queue (package jobs); the caller starts and stops it.
+	Jobs *jobs.Queue
 	// DirectDB reaches PostgreSQL without a transaction pooler, for
 	// LISTEN; DB when not set.
 	DirectDB *bun.DB
@@ -76,7 +81,7 @@ type Deps struct {
 func New(d Deps) *Handler {
 	h := &Handler{
 		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
-		sessions: d.Sessions, log: d.Log, done: d.Done,
+		sessions: d.Sessions, log: d.Log, done: d.Done, jobs: d.Jobs,
 	}
 	h.sessions.ErrorFunc = h.sessionError
 	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {

@@ -32,6 +32,8 @@ import (
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
+	"dynamicmotion/emails"
+	"dynamicmotion/jobs"
 	"dynamicmotion/markdown"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
@@ -123,7 +125,21 @@ func newTestServerDB(t testing.TB, bdb *bun.DB, override func(*config.Config)) *
 	done := make(chan struct{})
 	t.Cleanup(func() { close(done) })
 
-	h := New(Deps{Config: cfg, DB: bdb, Views: renderer, Assets: assets, Sessions: sessions, Log: log, Done: done})
+	// The job queue is not started: tests see what was enqueued in the
+	// outbox and River's table (package jobs has the tests that send).
+	queue, err := jobs.New(context.Background(), jobs.Config{
+		DB: bdb, DSN: dbtest.DSN(t), Log: log,
+		Practice: func(ctx context.Context) (emails.Practice, error) {
+			biz, err := db.GetBusiness(ctx, bdb)
+			return emails.PracticeFor(biz, cfg.BaseURL), err
+		},
+	})
+	if err != nil {
+		t.Fatalf("jobs.New: %v", err)
+	}
+	t.Cleanup(func() { queue.Close() })
+
+	h := New(Deps{Config: cfg, DB: bdb, Views: renderer, Assets: assets, Sessions: sessions, Log: log, Done: done, Jobs: queue})
 	e := h.Echo()
 	// Echo's Recover middleware logs panics through e.Logger, not slog:
 	// keep them in the test's log buffer rather than on stdout.

@@ -1,14 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
@@ -94,12 +95,26 @@ func (h *Handler) cancelBooking(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if b.Status == db.BookingCancelled { // a second click: it is done
+		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+	}
 	d := h.manageFor(c, b, token)
 	if !d.CanCancel {
 		d.Notice = "This booking can no longer be cancelled online. " + b.PolicyText
 		return h.renderManage(c, http.StatusConflict, d)
 	}
-	if err := db.CancelBooking(c.Request().Context(), h.db, b.ID, "cancelled by the client"); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	// The cancellation and its e-mail are one transaction.
+	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client"); err != nil {
+			return err
+		}
+		cancelled, err := db.BookingByID(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		return h.jobs.BookingCancelled(ctx, tx, cancelled, "")
+	})
+	if err != nil && !errors.Is(err, sql.ErrNoRows) { // ErrNoRows: cancelled already (a second click)
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
@@ -188,9 +203,19 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	}
 	dur := time.Duration(b.DurationMin) * time.Minute
 	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
-	switch err := retryDeadlock(func() error {
-		return db.MoveBooking(ctx, h.db, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel)
-	}); {
+	move := func() error { // the move and its e-mail are one transaction
+		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := db.MoveBooking(ctx, tx, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel); err != nil {
+				return err
+			}
+			moved, err := db.BookingByID(ctx, tx, b.ID)
+			if err != nil {
+				return err
+			}
+			return h.jobs.BookingMoved(ctx, tx, moved, b.StartsAt, h.manageURL(token))
+		})
+	}
+	switch err := retryDeadlock(move); {
 	case errors.Is(err, db.ErrSlotTaken):
 		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {
 			return err
@@ -223,17 +248,10 @@ func (h *Handler) bookingCalendar(c echo.Context) error {
 // calendarEvent is a booking as the client's calendar event, exactly as
 // the e-mailed invitations carry it.
 func (h *Handler) calendarEvent(b db.Booking, biz db.Business, token string) ical.Event {
-	return emails.ClientEvent(h.practice(biz), b, h.cfg.BaseURL.String()+bookingsPath+token)
+	return emails.ClientEvent(h.practice(biz), b, h.manageURL(token))
 }
 
 // practice is what e-mails and calendar files say about the practice.
 func (h *Handler) practice(biz db.Business) emails.Practice {
-	addr := biz.Locality
-	if biz.StreetAddress != "" && !biz.IsExample {
-		addr = strings.Join([]string{biz.StreetAddress, biz.Locality, biz.Postcode}, ", ")
-	}
-	return emails.Practice{
-		Name: biz.Name, Phone: biz.Phone, Email: biz.Email, Address: addr,
-		SiteURL: h.cfg.BaseURL.String(), Host: h.cfg.BaseURL.Hostname(),
-	}
+	return emails.PracticeFor(biz, h.cfg.BaseURL)
 }

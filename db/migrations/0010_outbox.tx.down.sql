@@ -1,0 +1,2 @@
+DROP TABLE booking_links;
+DROP TABLE outbox;

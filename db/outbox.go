@@ -1,0 +1,117 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/mail"
+)
+
+// Outbox statuses.
+const (
+	OutboxQueued = "queued" // waiting for its job (or for the mail server to come back)
+	OutboxSent   = "sent"   // the mail server accepted it
+	OutboxKept   = "kept"   // no mail server is configured (development): kept here to read
+	OutboxFailed = "failed" // given up: the address was refused or every retry failed
+)
+
+// OutboxMessage is one e-mail in the outbox.
+type OutboxMessage struct {
+	bun.BaseModel `bun:"table:outbox,alias:o"`
+
+	ID        int64        `bun:"id,pk,autoincrement"`
+	Kind      string       `bun:"kind"`
+	Recipient string       `bun:"recipient"`
+	Subject   string       `bun:"subject"`
+	Message   mail.Message `bun:"message,type:jsonb"`
+	BookingID *int64       `bun:"booking_id"`
+	Status    string       `bun:"status"`
+	Attempts  int          `bun:"attempts"`
+	LastError string       `bun:"last_error"`
+	CreatedAt time.Time    `bun:"created_at,nullzero,default:now()"`
+	SentAt    *time.Time   `bun:"sent_at"`
+}
+
+// AddToOutbox stores m as queued; call it in the transaction of the change
+// that causes the message. It sets m.ID.
+func AddToOutbox(ctx context.Context, idb bun.IDB, m *OutboxMessage) error {
+	m.Status = OutboxQueued
+	m.Recipient, m.Subject = m.Message.To.Email, m.Message.Subject
+	_, err := idb.NewInsert().Model(m).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+	return err
+}
+
+// OutboxByID returns one message, or sql.ErrNoRows.
+func OutboxByID(ctx context.Context, idb bun.IDB, id int64) (OutboxMessage, error) {
+	var m OutboxMessage
+	err := idb.NewSelect().Model(&m).Where("o.id = ?", id).Scan(ctx)
+	return m, err
+}
+
+// ListOutbox returns the newest messages first, at most limit, before the
+// message with id before (0: from the newest).
+func ListOutbox(ctx context.Context, idb bun.IDB, before int64, limit int) ([]OutboxMessage, error) {
+	var ms []OutboxMessage
+	q := idb.NewSelect().Model(&ms).ExcludeColumn("message").OrderExpr("o.id DESC").Limit(limit)
+	if before > 0 {
+		q.Where("o.id < ?", before)
+	}
+	err := q.Scan(ctx)
+	return ms, err
+}
+
+// ListFailedMail returns the messages that could not be sent, newest first.
+func ListFailedMail(ctx context.Context, idb bun.IDB, limit int) ([]OutboxMessage, error) {
+	var ms []OutboxMessage
+	err := idb.NewSelect().Model(&ms).ExcludeColumn("message").
+		Where("o.status = ?", OutboxFailed).OrderExpr("o.id DESC").Limit(limit).Scan(ctx)
+	return ms, err
+}
+
+// ErrNotQueued is returned by SettleOutbox for a message that is no longer
+// queued (another worker settled it first).
+var ErrNotQueued = errors.New("the message is no longer queued")
+
+// SettleOutbox records the outcome of one attempt to send message id:
+// status is OutboxSent, OutboxKept or OutboxFailed, or OutboxQueued with
+// lastError for an attempt that will be retried.
+func SettleOutbox(ctx context.Context, idb bun.IDB, id int64, status, lastError string) error {
+	res, err := idb.NewRaw(`UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,
+		sent_at = CASE WHEN ? IN ('sent', 'kept') THEN now() END
+		WHERE id = ? AND status = 'queued'`, status, lastError, status, id).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotQueued
+	}
+	return nil
+}
+
+// RequeueOutbox puts a failed message back in the queue (the therapist's
+// "try again"), keeping its attempts and last error.
+func RequeueOutbox(ctx context.Context, idb bun.IDB, id int64) error {
+	res, err := idb.NewRaw(`UPDATE outbox SET status = 'queued' WHERE id = ? AND status = 'failed'`, id).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}
+
+// PruneOutbox deletes messages that were sent or kept more than age ago:
+// the outbox is a record of delivery, not an archive of clients' mail.
+func PruneOutbox(ctx context.Context, idb bun.IDB, age time.Duration) (int64, error) {
+	res, err := idb.NewRaw(`DELETE FROM outbox WHERE status IN ('sent', 'kept') AND sent_at < ?`,
+		time.Now().Add(-age)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,137 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/db"
+	"dynamicmotion/emails"
+)
+
+// reminderBefore is when the client's reminder goes out.
+const reminderBefore = 24 * time.Hour
+
+// ManagePath is where a booking's manage page lives, followed by its token.
+const ManagePath = "/bookings/"
+
+// BookingConfirmed enqueues, in tx, the client's confirmation (with the calendar invitation and manageURL), the
+// practice's notice of the new booking, and the client's reminder a day before.
+func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, manageURL string) error {
+	p, err := q.cfg.Practice(ctx)
+	if err != nil {
+		return err
+	}
+	if err := q.Mail(ctx, tx, "booking_confirmed", b.ID, emails.BookingConfirmed(p, b, manageURL)); err != nil {
+		return err
+	}
+	if p.Email != "" {
+		if err := q.Mail(ctx, tx, "practice_new_booking", b.ID, emails.TherapistNewBooking(p, b)); err != nil {
+			return err
+		}
+	}
+	return q.scheduleReminder(ctx, tx, b)
+}
+
+// BookingMoved enqueues, in tx, the client's and the practice's news of a move (b as it is after the move, its
+// Sequence raised) and a reminder for the new time; the reminder for the old time will find the booking changed
+// and send nothing.
+func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldStart time.Time, manageURL string) error {
+	p, err := q.cfg.Practice(ctx)
+	if err != nil {
+		return err
+	}
+	if err := q.Mail(ctx, tx, "booking_moved", b.ID, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
+		return err
+	}
+	if p.Email != "" {
+		if err := q.Mail(ctx, tx, "practice_booking_moved", b.ID, emails.TherapistMoved(p, b, oldStart)); err != nil {
+			return err
+		}
+	}
+	return q.scheduleReminder(ctx, tx, b)
+}
+
+// BookingCancelled enqueues, in tx, the client's cancellation (which removes the event from their calendar)
+// and the practice's notice. The reminder, if one was scheduled, will find the booking cancelled.
+func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, reason string) error {
+	p, err := q.cfg.Practice(ctx)
+	if err != nil {
+		return err
+	}
+	if err := q.Mail(ctx, tx, "booking_cancelled", b.ID, emails.BookingCancelled(p, b, reason)); err != nil {
+		return err
+	}
+	if p.Email != "" {
+		return q.Mail(ctx, tx, "practice_booking_cancelled", b.ID, emails.TherapistCancelled(p, b, reason))
+	}
+	return nil
+}
+
+// ReminderArgs is the client's reminder of booking BookingID as it stood when the reminder was scheduled
+// (Sequence counts its moves).
+type ReminderArgs struct {
+	BookingID int64 `json:"booking_id"`
+	Sequence  int   `json:"sequence"`
+}
+
+// Kind names the job in River's table.
+func (ReminderArgs) Kind() string { return "booking_reminder" }
+
+// scheduleReminder schedules b's reminder reminderBefore its start; a booking that starts sooner than that
+// has just had its confirmation, which serves as the reminder.
+func (q *Queue) scheduleReminder(ctx context.Context, tx bun.Tx, b db.Booking) error {
+	at := b.StartsAt.Add(-reminderBefore)
+	if !at.After(time.Now()) {
+		return nil
+	}
+	return q.insert(ctx, tx, ReminderArgs{BookingID: b.ID, Sequence: b.Sequence},
+		&river.InsertOpts{ScheduledAt: at, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+}
+
+type reminderWorker struct {
+	river.WorkerDefaults[ReminderArgs]
+	q *Queue
+}
+
+// Work writes the reminder, unless the booking was cancelled, moved (a later reminder has its new time) or
+// erased meanwhile. The reminder carries a manage link of its own, made now, so that no raw link is ever kept.
+func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs]) error {
+	q := w.q
+	return q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		b, err := db.BookingByID(ctx, tx, job.Args.BookingID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if b.Status != db.BookingConfirmed || b.Sequence != job.Args.Sequence || !b.StartsAt.After(time.Now()) {
+			q.log.Debug("reminder not needed", slog.Int64("booking_id", b.ID), slog.String("status", b.Status))
+			return nil
+		}
+		token := newToken()
+		if err := db.AddBookingLink(ctx, tx, b.ID, db.HashToken(token)); err != nil {
+			return err
+		}
+		p, err := q.cfg.Practice(ctx)
+		if err != nil {
+			return err
+		}
+		return q.Mail(ctx, tx, "booking_reminder", b.ID, emails.BookingReminder(p, b, p.SiteURL+ManagePath+token))
+	})
+}
+
+// newToken is a manage link's token: 192 random bits.
+func newToken() string {
+	var b [24]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,157 @@
+// Package jobs is the site's background work: sending e-mail, reminding clients of their appointments, offering
+// freed times to the waitlist. It runs on River (github.com/riverqueue/river), a job queue whose jobs are rows in
+// the site's own PostgreSQL.
+//
+// Work is enqueued inside the transaction of the change that causes it (a booking, a move, a cancellation), so a
+// change that rolls back leaves no job behind, and a change that commits always has its job. Every e-mail is
+// first written to the outbox table (db.OutboxMessage) in that same transaction, then sent by a job with retries
+// and backoff; the outbox records the outcome for the therapist, and keeps the messages to read in development,
+// where no mail server is configured.
+//
+// River gets its own small pool of connections (pgx through database/sql, on the direct database URL): its leader
+// election, which schedules retries and future jobs, does not work through bun's pgdriver. Jobs are inserted
+// through bun's own transaction (*sql.Tx), which River's database/sql driver accepts.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for River's own pool
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/emails"
+	"dynamicmotion/mail"
+)
+
+// Config is what a Queue is built from.
+type Config struct {
+	// DB is the site's pool, for the site's own tables.
+	DB *bun.DB
+	// DSN is where River's own connections go: the direct database URL.
+	DSN string
+	// Sender sends mail; nil keeps every message in the outbox (development).
+	Sender mail.Sender
+	// Practice says what messages say about the practice (name, contact details, site address), read when a
+	// message is written.
+	Practice func(context.Context) (emails.Practice, error)
+	Log      *slog.Logger
+
+	// Tests shorten these; zero values are the production defaults.
+	PollInterval time.Duration           // how often idle workers look for new jobs (1 s)
+	RetryPolicy  river.ClientRetryPolicy // River's default: attempt⁴ seconds, with jitter
+	MaxAttempts  int                     // 20: about four days of retries before a message counts as failed
+}
+
+// Queue enqueues and works the site's jobs. Create it with New; it is safe for concurrent use.
+type Queue struct {
+	cfg    Config
+	db     *bun.DB
+	pool   *sql.DB
+	client *river.Client[*sql.Tx]
+	log    *slog.Logger
+}
+
+// New opens River's pool and builds the client; nothing runs until Start, but jobs can be enqueued at once.
+func New(ctx context.Context, cfg Config) (*Queue, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = 20
+	}
+	pool, err := sql.Open("pgx", cfg.DSN)
+	if err != nil {
+		return nil, errors.New("job queue: database URL is malformed")
+	}
+	pool.SetMaxOpenConns(4)
+	pool.SetMaxIdleConns(2)
+	pool.SetConnMaxLifetime(10 * time.Minute)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("job queue: connecting to PostgreSQL: %w", err)
+	}
+	q := &Queue{cfg: cfg, db: cfg.DB, pool: pool, log: cfg.Log}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &mailWorker{q: q})
+	river.AddWorker(workers, &reminderWorker{q: q})
+	river.AddWorker(workers, &pruneWorker{q: q})
+	q.client, err = river.NewClient(riverdatabasesql.New(pool), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:           workers,
+		PollOnly:          true, // database/sql has no LISTEN; idle workers poll instead
+		FetchPollInterval: cfg.PollInterval,
+		FetchCooldown:     min(cfg.PollInterval, 100*time.Millisecond),
+		RetryPolicy:       cfg.RetryPolicy,
+		MaxAttempts:       cfg.MaxAttempts,
+		JobTimeout:        time.Minute,
+		// River's own chatter at info level is noise in the site's log.
+		Logger: slog.New(levelAtLeast{cfg.Log.Handler(), slog.LevelWarn}),
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return q, nil
+}
+
+// Start starts working jobs in the background until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop stops taking new jobs and waits for running ones until ctx ends, then cancels them (they are retried
+// later: a message whose sending was cut short is still queued), and closes River's pool.
+func (q *Queue) Stop(ctx context.Context) error {
+	err := q.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		err = q.client.StopAndCancel(hard)
+	}
+	q.pool.Close()
+	return err
+}
+
+// Close closes River's pool of a Queue that was never started.
+func (q *Queue) Close() error { return q.pool.Close() }
+
+// insert enqueues args in tx.
+func (q *Queue) insert(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	_, err := q.client.InsertTx(ctx, tx.Tx, args, opts)
+	return err
+}
+
+// levelAtLeast passes on records at min or above.
+type levelAtLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelAtLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelAtLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelAtLeast{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h levelAtLeast) WithGroup(name string) slog.Handler {
+	return levelAtLeast{h.Handler.WithGroup(name), h.min}
+}
