@@ -15,6 +15,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -161,6 +165,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 			if err := db.Seed(ctx, app); err != nil {
 				return fmt.Errorf("seeding: %w", err)
 			}
+			if err := devAdmin(ctx, &cfg, app, log); err != nil {
+				return err
+			}
 		}
 		assets, err := static.Load()
 		if err != nil {
@@ -276,6 +283,40 @@ func newQueue(ctx context.Context, cfg config.Config, app *bun.DB, dsn string, l
 			return emails.PracticeFor(biz, cfg.BaseURL), err
 		},
 	})
+}
+
+// devAdminEmail is the development login when ADMIN_EMAIL is unset.
+const devAdminEmail = "therapist@dynamicmotion.test"
+
+// devAdmin makes sure the private development database has a login: on
+// first start it sets a random password, writes it to data/dev-admin.txt
+// and logs where to find it.
+func devAdmin(ctx context.Context, cfg *config.Config, app *bun.DB, log *slog.Logger) error {
+	if cfg.AdminEmail == "" {
+		cfg.AdminEmail = devAdminEmail
+	}
+	file := filepath.Join("data", "dev-admin.txt")
+	if _, err := db.AdminPasswordHash(ctx, app, cfg.AdminEmail); err == nil {
+		log.Info("development login at /admin/login", slog.String("email", cfg.AdminEmail), slog.String("password in", file))
+		return nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var b [12]byte
+	rand.Read(b[:])
+	pw := base64.RawURLEncoding.EncodeToString(b[:])
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	if err := db.SetAdminPassword(ctx, app, cfg.AdminEmail, hash); err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, []byte("email: "+cfg.AdminEmail+"\npassword: "+pw+"\n"), 0o600); err != nil {
+		return err
+	}
+	log.Info("development login created at /admin/login", slog.String("email", cfg.AdminEmail), slog.String("password in", file))
+	return nil
 }
 
 // setAdminPassword reads a password (see password.Read) and stores its

@@ -50,6 +50,24 @@ func (r *rateLimit) take(key string, now time.Time) time.Duration {
 	return 0
 }
 
+// blocked returns how long key must wait before acting again (0: it may),
+// without counting anything: for limits that count only failures.
+func (r *rateLimit) blocked(key string, now time.Time) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.seen[key]; w != nil && now.Sub(w.start) < r.window && w.n >= r.max {
+		return w.start.Add(r.window).Sub(now)
+	}
+	return 0
+}
+
+// forget clears key's count (a successful login clears its failures).
+func (r *rateLimit) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.seen, key)
+}
+
 // prune forgets windows that have ended (or, if none have, all of them).
 func (r *rateLimit) prune(now time.Time) {
 	for k, w := range r.seen {
@@ -83,6 +101,34 @@ func (l *commentLimits) allow(ip, session string) time.Duration {
 		return wait
 	}
 	return l.perIP.take(ip, now)
+}
+
+// loginLimits count failed logins per client address and per account: a
+// guesser is slowed whether they try many passwords on the one account or
+// spread them over addresses. Only failures count, so the therapist logging
+// in many times a day is never stopped.
+type loginLimits struct {
+	perIP, perAccount *rateLimit
+}
+
+func newLoginLimits() *loginLimits {
+	return &loginLimits{
+		perIP:      newRateLimit(10, 15*time.Minute),
+		perAccount: newRateLimit(5, 15*time.Minute),
+	}
+}
+
+// wait is how long until ip may try account again (0: now).
+func (l *loginLimits) wait(ip, account string) time.Duration {
+	now := time.Now()
+	return max(l.perIP.blocked(ip, now), l.perAccount.blocked(account, now))
+}
+
+// failed counts one failed login.
+func (l *loginLimits) failed(ip, account string) {
+	now := time.Now()
+	l.perIP.take(ip, now)
+	l.perAccount.take(account, now)
 }
 
 // limitKey is the key a client address is limited by: the address itself,

@@ -178,6 +178,12 @@ func addTestRoutes(e *echo.Echo, h *Handler) {
 		h.sessions.Put(c.Request().Context(), sessionKey, c.FormValue("v"))
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Please check the form.")
 	})
+	// Ages the admin login by the given hours, as if she had gone away.
+	g.POST("/admin-idle", func(c echo.Context) error {
+		hours, _ := strconv.Atoi(c.FormValue("hours"))
+		h.sessions.Put(c.Request().Context(), adminSeenKey, time.Now().Add(-time.Duration(hours)*time.Hour).Unix())
+		return c.NoContent(http.StatusNoContent)
+	})
 	g.GET("/boom", func(c echo.Context) error { return errors.New("boom") })
 	g.GET("/panic", func(c echo.Context) error { panic("kaboom") })
 	g.GET("/ip", func(c echo.Context) error { return c.String(http.StatusOK, c.RealIP()) })

@@ -61,6 +61,18 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/blog/:slug/comments/:id/edit", h.showEditComment, site...)
 	e.POST("/blog/:slug/comments/:id/delete", h.deleteComment, site...)
 	get(e, "/blog/:slug/comments/:id/reply", h.showReplyForm, site...)
+	// The therapist's area: every route behind requireAdmin (a test walks
+	// this list to make sure none is left open).
+	get(e, loginPath, h.showLogin, site...)
+	e.POST(loginPath, h.login, site...)
+	admin := append(site[:len(site):len(site)], h.requireAdmin)
+	e.POST(adminPath+"/logout", h.logout, admin...)
+	get(e, adminPath, h.showDashboard, admin...)
+	get(e, adminPath+"/outbox", h.showOutbox, admin...)
+	get(e, adminPath+"/outbox/:id", h.showOutboxMessage, admin...)
+	get(e, adminPath+"/outbox/:id/html", h.outboxMessageHTML, admin...)
+	get(e, adminPath+"/outbox/:id/message.eml", h.outboxMessageRaw, admin...)
+	e.POST(adminPath+"/outbox/:id/retry", h.retryMail, admin...)
 	// The live stream: no gzip (it would hold events back), no session.
 	e.GET("/blog/:slug/comments/stream", h.commentStream)
 

@@ -27,7 +27,9 @@ var baseFuncs = template.FuncMap{
 	"isoDate":    func(t time.Time) string { return t.In(London).Format("2006-01-02") },
 	"isoTime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"dateTime":   func(t time.Time) string { return t.In(London).Format("2 January 2006 at 15:04") },
+	"clock":      func(t time.Time) string { return t.In(London).Format("15:04") },
 	"navItem":    newNavItem,
+	"navExact":   newExactNavItem,
 	"field":      newField,
 	"tel":        Tel,
 }
@@ -52,6 +54,12 @@ type NavItem struct {
 
 func newNavItem(current, href, label string) NavItem {
 	return NavItem{Href: href, Label: label, Current: current == href || strings.HasPrefix(current, href+"/")}
+}
+
+// newExactNavItem is current only on href itself (a section's home page,
+// whose sub-pages have their own items).
+func newExactNavItem(current, href, label string) NavItem {
+	return NavItem{Href: href, Label: label, Current: current == href}
 }
 
 // Pounds formats pence as a price: 3000 → "£30", 3550 → "£35.50".

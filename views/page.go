@@ -15,6 +15,7 @@ type Page struct {
 	NoStore     bool     // personal data: browsers must not keep a copy
 	JSONLD      any      // structured data, written as application/ld+json
 	Scripts     []string // extra scripts the page needs (asset names), after htmx
+	Admin       *Admin   // set on the therapist's pages: her header instead of the site's
 	Business    db.Business
 	Data        any
 }
@@ -24,4 +25,9 @@ type Error struct {
 	Status  int
 	Heading string
 	Message string
+}
+
+// Admin is what the therapist's pages share: who is logged in.
+type Admin struct {
+	Email string
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html"
 
 	"dynamicmotion/db"
+	"dynamicmotion/mail"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
 )
@@ -213,6 +214,46 @@ func sampleManage() any {
 
 // samplePage is what the handlers pass to each page; pages not listed here
 // take no data of their own.
+// sampleAdmin is the data of the therapist's pages.
+func sampleAdmin(name string) any {
+	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	sent := start.Add(-time.Hour)
+	failed := db.OutboxMessage{ID: 7, Kind: "booking_confirmed", Recipient: "ann@example.com", Subject: "Booking confirmed",
+		Status: db.OutboxFailed, Attempts: 3, LastError: "550 no such user", CreatedAt: sent,
+		Message: mail.Message{To: mail.Address{Name: "Ann", Email: "ann@example.com"}, Subject: "Booking confirmed",
+			Text: "Hello <Ann>", HTML: "<p>Hello</p>", Attachments: []mail.Attachment{{Filename: "booking.ics", ContentType: "text/calendar"}}}}
+	switch name {
+	case "admin-dashboard":
+		type day struct {
+			Label, Date string
+			Bookings    []db.Booking
+		}
+		return struct {
+			Days       []day
+			Booked     int
+			Held       int
+			HeldShown  []db.HeldComment
+			FailedMail []db.OutboxMessage
+			CSRF       string
+		}{
+			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
+				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
+				{Label: "Tomorrow", Date: "2026-11-27"}},
+			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
+			FailedMail: []db.OutboxMessage{failed}, CSRF: "csrf-token-abc",
+		}
+	case "admin-outbox":
+		return struct {
+			Messages   []db.OutboxMessage
+			Before     int64
+			Kept       bool
+			CSRF       string
+			FailedMail []db.OutboxMessage
+		}{Messages: []db.OutboxMessage{failed, {ID: 6, Subject: "Sent", Status: db.OutboxSent, SentAt: &sent}}, Before: 6, Kept: true}
+	}
+	return failed
+}
+
 func samplePage(name string) views.Page {
 	p := views.Page{
 		Title:       "A page",
@@ -248,6 +289,15 @@ func samplePage(name string) views.Page {
 		}
 	case "comment-edit":
 		p.Data = sampleCommentEdit()
+	case "admin-login":
+		p.Data = struct {
+			Email, Next, Notice, CSRF string
+			Errors                    map[string]string
+		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
+			Errors: map[string]string{"password": "Please enter your password."}}
+	case "admin-dashboard", "admin-outbox", "admin-outbox-message":
+		p.Admin = &views.Admin{Email: "clare@example.com"}
+		p.Data = sampleAdmin(name)
 	case "book":
 		p.Data = samplePicker()
 	case "book-details":

@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"dynamicmotion/views"
+)
+
+const (
+	adminSeenKey = "admin_seen" // session: when the therapist last did something (Unix seconds)
+	// adminIdle is how long a logged-in session lasts without use.
+	adminIdle = 2 * time.Hour
+	// adminPath is the therapist's area.
+	adminPath = "/admin"
+	loginPath = adminPath + "/login"
+)
+
+// requireAdmin lets the request through only for the logged-in therapist.
+// Anyone else is sent to the login page (an htmx request with HX-Redirect,
+// which htmx follows as a full page load), and comes back afterwards. A
+// session unused for adminIdle is logged out. Every answer from the
+// therapist's area is kept out of caches.
+func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		noStore(c)
+		ctx := c.Request().Context()
+		seen := time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)
+		if h.isAdmin(c) && time.Since(seen) < adminIdle {
+			if time.Since(seen) > time.Minute { // no session write on every click
+				h.sessions.Put(ctx, adminSeenKey, time.Now().Unix())
+			}
+			return next(c)
+		}
+		expired := h.isAdmin(c)
+		if expired {
+			h.sessions.Remove(ctx, adminKey)
+			h.sessions.Remove(ctx, adminSeenKey)
+		}
+		to := loginPath
+		if c.Request().Method == http.MethodGet {
+			to += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+		}
+		if expired {
+			sep := "?"
+			if strings.Contains(to, "?") {
+				sep = "&"
+			}
+			to += sep + "expired=1"
+		}
+		if c.Request().Header.Get("HX-Request") == "true" {
+			c.Response().Header().Set("HX-Redirect", to)
+			return c.NoContent(http.StatusNoContent)
+		}
+		return c.Redirect(http.StatusSeeOther, to)
+	}
+}
+
+// noStore keeps an answer out of every cache: the therapist's pages hold
+// clients' personal data.
+func noStore(c echo.Context) {
+	hd := c.Response().Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Robots-Tag", "noindex, nofollow")
+}
+
+// adminPage fills the data every page of the therapist's area needs.
+func (h *Handler) adminPage(c echo.Context, title string, data any) (views.Page, error) {
+	p, err := h.page(c, title, "", data)
+	if err != nil {
+		return p, err
+	}
+	p.NoIndex, p.NoStore, p.Canonical = true, true, ""
+	p.Admin = &views.Admin{Email: h.sessions.GetString(c.Request().Context(), adminKey)}
+	return p, nil
+}
+
+// safeNext is where to go after logging in: a path inside the therapist's
+// area, never another site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) ||
+		(u.Path != adminPath && !strings.HasPrefix(u.Path, adminPath+"/")) || u.Path == loginPath {
+		return adminPath
+	}
+	return u.RequestURI()
+}
