@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -16,4 +17,53 @@ func Diary(ctx context.Context, idb bun.IDB, from, to time.Time) ([]Booking, err
 		Where("b.starts_at >= ? AND b.starts_at < ?", from, to).
 		OrderExpr("b.starts_at").Scan(ctx)
 	return bs, err
+}
+
+// DiaryAll returns every booking that starts in [from, to) whatever its
+// status except live holds, in time order: the diary's week, cancelled
+// ones included, and the CSV export.
+func DiaryAll(ctx context.Context, idb bun.IDB, from, to time.Time) ([]Booking, error) {
+	var bs []Booking
+	err := idb.NewSelect().Model(&bs).
+		Where("b.status <> ?", BookingHeld).
+		Where("b.starts_at >= ? AND b.starts_at < ?", from, to).
+		OrderExpr("b.starts_at, b.id").Scan(ctx)
+	return bs, err
+}
+
+// BookByHand inserts a confirmed booking that the therapist took (by phone,
+// in person). It takes the time the way online bookings do: under the
+// booking lock, expired holds released first, and the exclusion constraint
+// refusing any overlap (ErrSlotTaken).
+func BookByHand(ctx context.Context, idb bun.IDB, b *Booking) error {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := releaseExpiredHolds(ctx, tx); err != nil {
+			return err
+		}
+		now := time.Now()
+		b.Status, b.ConfirmedAt, b.HoldOwner, b.HoldExpiresAt = BookingConfirmed, &now, nil, nil
+		_, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+		return slotTaken(err)
+	})
+}
+
+// ErrWrongStatus is returned when a booking is not in a state that allows
+// the change asked for.
+var ErrWrongStatus = errors.New("the booking's status does not allow that")
+
+// MarkAttendance records how a confirmed appointment went, once its time has
+// come: completed or no-show (or back to confirmed, to undo a slip).
+func MarkAttendance(ctx context.Context, idb bun.IDB, id int64, status string) error {
+	if status != BookingCompleted && status != BookingNoShow && status != BookingConfirmed {
+		return ErrWrongStatus
+	}
+	res, err := idb.NewRaw(`UPDATE bookings SET status = ?
+		WHERE id = ? AND status IN ('confirmed', 'completed', 'no_show') AND starts_at <= now()`, status, id).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrWrongStatus
+	}
+	return nil
 }

@@ -115,3 +115,10 @@ func PruneOutbox(ctx context.Context, idb bun.IDB, age time.Duration) (int64, er
 	}
 	return res.RowsAffected()
 }
+
+// OutboxForBooking returns the messages about booking id, oldest first.
+func OutboxForBooking(ctx context.Context, idb bun.IDB, id int64) ([]OutboxMessage, error) {
+	var ms []OutboxMessage
+	err := idb.NewSelect().Model(&ms).ExcludeColumn("message").Where("o.booking_id = ?", id).OrderExpr("o.id").Scan(ctx)
+	return ms, err
+}

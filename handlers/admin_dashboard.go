@@ -62,9 +62,10 @@ func startOfDay(t time.Time) time.Time {
 // groupByDay puts bookings (in time order) under each of n days from first.
 func groupByDay(bs []db.Booking, first time.Time, n int) []diaryDay {
 	days := make([]diaryDay, n)
+	today := startOfDay(time.Now())
 	for i := range days {
 		day := first.AddDate(0, 0, i)
-		days[i] = diaryDay{Label: dayLabel(day, first), Date: day.Format(time.DateOnly)}
+		days[i] = diaryDay{Label: dayLabel(day, today), Date: day.Format(time.DateOnly)}
 	}
 	for _, b := range bs {
 		i := 0

@@ -242,6 +242,44 @@ func sampleAdmin(name string) any {
 			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
 			FailedMail: []db.OutboxMessage{failed}, CSRF: "csrf-token-abc",
 		}
+	case "admin-diary":
+		type day struct {
+			Label, Date string
+			Bookings    []db.Booking
+		}
+		return struct {
+			Week, Prev, Next, Title string
+			Days                    []day
+			Booked                  int
+			CSRF                    string
+		}{Week: "2026-11-23", Prev: "2026-11-16", Next: "2026-11-30", Title: "23 – 29 November 2026", Booked: 1,
+			Days: []day{{Label: "Monday 23 November", Date: "2026-11-23", Bookings: []db.Booking{{ID: 1, StartsAt: start,
+				EndsAt: start.Add(time.Hour), ServiceName: "Sports massage", ClientName: "Ann", Status: db.BookingCancelled}}}}}
+	case "admin-booking":
+		type answer struct{ Key, Question, Answer, Details string }
+		return struct {
+			Booking            db.Booking
+			When               string
+			Health             []answer
+			Mail               []db.OutboxMessage
+			CanMark, CanCancel bool
+			Notice, Reason     string
+			Errors             map[string]string
+			CSRF               string
+		}{Booking: db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ClientName: "Ann", ClientEmail: "ann@example.com",
+			ClientPhone: "07700 900123", Place: db.PlaceMobile, Address: "1 High St", Postcode: "PE27 5AA", Status: db.BookingConfirmed, Sequence: 1},
+			When: "Thursday", Health: []answer{{"injury", "Any injury?", "yes", "Calf"}}, Mail: []db.OutboxMessage{failed},
+			CanMark: true, CanCancel: true, Errors: map[string]string{"reason": "Please give a reason."}}
+	case "admin-booking-new":
+		return struct {
+			Services                              []db.Service
+			ServiceID                             int64
+			Place, Date, Time                     string
+			Name, Email, Phone, Address, Postcode string
+			Notes, Notice, CSRF                   string
+			Errors                                map[string]string
+		}{Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
+			Errors: map[string]string{"time": "Please give the date."}}
 	case "admin-outbox":
 		return struct {
 			Messages   []db.OutboxMessage
@@ -295,7 +333,7 @@ func samplePage(name string) views.Page {
 			Errors                    map[string]string
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
-	case "admin-dashboard", "admin-outbox", "admin-outbox-message":
+	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
 	case "book":

@@ -1,0 +1,170 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	netmail "net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/db"
+	"dynamicmotion/schedule"
+	"dynamicmotion/views"
+)
+
+// handBookingForm is the therapist's form for a booking taken by phone.
+type handBookingForm struct {
+	Services                              []db.Service
+	ServiceID                             int64
+	Place                                 string
+	Date, Time                            string // 2006-01-02, 15:04 (London)
+	Name, Email, Phone, Address, Postcode string
+	Notes                                 string
+	Errors                                map[string]string
+	Notice                                string
+	CSRF                                  string
+}
+
+// showNewBooking is GET /admin/bookings/new (?date= to start on a day).
+func (h *Handler) showNewBooking(c echo.Context) error {
+	f := handBookingForm{Place: db.PlaceStudio, Date: c.QueryParam("date")}
+	return h.renderNewBooking(c, http.StatusOK, f)
+}
+
+func (h *Handler) renderNewBooking(c echo.Context, status int, f handBookingForm) error {
+	svcs, err := h.activeServices(c)
+	if err != nil {
+		return err
+	}
+	f.Services = svcs
+	f.CSRF, _ = c.Get(csrfKey).(string)
+	p, err := h.adminPage(c, "Add a booking", f)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "admin-booking-new", "", p)
+}
+
+// addBooking is POST /admin/bookings: a booking taken by phone or in
+// person. The time must be on the schedule and free, checked like an online
+// booking (hours, time off, buffers, travel, the exclusion constraint) —
+// except the minimum notice and how far ahead, which are rules for clients.
+// If an email address is given the client gets the usual confirmation.
+func (h *Handler) addBooking(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, svc, start, err := h.readHandBooking(c)
+	if err != nil {
+		return err
+	}
+	if len(f.Errors) > 0 {
+		return h.renderNewBooking(c, http.StatusUnprocessableEntity, f)
+	}
+	r, err := h.bookingRules(ctx)
+	if err != nil {
+		return err
+	}
+	r.Settings.Notice, r.Settings.Horizon = 0, 2*365*24*time.Hour
+	week := mondayOf(start)
+	req, err := h.slotRequest(ctx, r, svc, f.Place, week, week.AddDate(0, 0, 7), nil, time.Now())
+	if err != nil {
+		return err
+	}
+	if !start.After(time.Now()) || !schedule.Fits(req, start) {
+		f.Notice = "That time is not free for this service: it is outside the hours or time off, or it clashes with another appointment (with its buffer and travel time)."
+		return h.renderNewBooking(c, http.StatusConflict, f)
+	}
+	b := h.newBooking(svc, f.Place, start, r)
+	token := randomToken()
+	b.ClientName, b.ClientEmail, b.ClientPhone = f.Name, f.Email, f.Phone
+	b.Address, b.Postcode, b.Notes, b.ManageTokenHash = f.Address, f.Postcode, f.Notes, tokenHash(token)
+	cutoff := r.Schedule.CancelCutoffHours
+	b.PolicyCutoffHours, b.PolicyText, b.LateMoveAllowed = &cutoff, r.Schedule.CancellationPolicy, r.Schedule.LateMoveAllowed
+	err = retryDeadlock(func() error {
+		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := db.BookByHand(ctx, tx, b); err != nil {
+				return err
+			}
+			if b.ClientEmail == "" {
+				return nil
+			}
+			return h.jobs.BookingConfirmed(ctx, tx, *b, h.manageURL(token))
+		})
+	})
+	switch {
+	case errors.Is(err, db.ErrSlotTaken):
+		f.Notice = "Someone has just booked that time online. Please choose another."
+		return h.renderNewBooking(c, http.StatusConflict, f)
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, adminPath+"/bookings/"+strconv.FormatInt(b.ID, 10))
+}
+
+// readHandBooking reads and checks the form; mistakes go in f.Errors.
+func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Service, start time.Time, err error) {
+	val := func(name string, max int) string {
+		v := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
+		if utf8.RuneCountInString(v) > max {
+			f.Errors[name] = "Please keep this shorter."
+		}
+		return v
+	}
+	f = handBookingForm{Errors: map[string]string{}}
+	f.ServiceID, _ = strconv.ParseInt(c.FormValue("service"), 10, 64)
+	f.Place, f.Date, f.Time = c.FormValue("location"), val("date", 10), val("time", 5)
+	f.Name, f.Email, f.Phone = val("name", maxFieldLen), val("email", maxFieldLen), val("phone", 40)
+	f.Address, f.Postcode, f.Notes = val("address", maxFieldLen), val("postcode", 12), val("notes", maxNotesLen)
+
+	svcs, err := h.activeServices(c)
+	if err != nil {
+		return f, svc, start, err
+	}
+	found := false
+	for _, s := range svcs {
+		if s.ID == f.ServiceID {
+			svc, found = s, true
+		}
+	}
+	switch {
+	case !found:
+		f.Errors["service"] = "Please choose a service."
+	case f.Place != db.PlaceStudio && f.Place != db.PlaceMobile:
+		f.Errors["location"] = "Please choose the studio or a mobile visit."
+	case f.Place == db.PlaceStudio && !svc.AtStudio, f.Place == db.PlaceMobile && !svc.Mobile:
+		f.Errors["location"] = "This service is not offered there."
+	}
+	start, terr := time.ParseInLocation("2006-01-02 15:04", f.Date+" "+f.Time, views.London)
+	if terr != nil {
+		f.Errors["time"] = "Please give the date and the start time."
+	} else if start.In(views.London).Format("15:04") != f.Time { // a time the clocks skip
+		f.Errors["time"] = "That time does not exist on that day (the clocks go forward)."
+	}
+	if f.Name == "" {
+		f.Errors["name"] = "Please enter the client's name."
+	}
+	if f.Email != "" {
+		if a, err := netmail.ParseAddress(f.Email); err != nil || a.Address != f.Email {
+			f.Errors["email"] = "This does not look like an email address. Leave it empty if the client has none."
+		}
+	}
+	if f.Email == "" && f.Phone == "" {
+		f.Errors["phone"] = "Please give a phone number or an email address, to reach the client."
+	}
+	if f.Place == db.PlaceMobile {
+		if f.Address == "" {
+			f.Errors["address"] = "Please enter the address to visit."
+		}
+		if district, normal := postcodeDistrict(f.Postcode); district == "" {
+			f.Errors["postcode"] = "Please enter the full postcode, such as PE27 5AB."
+		} else {
+			f.Postcode = normal
+		}
+	}
+	return f, svc, start, nil
+}
