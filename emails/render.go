@@ -48,6 +48,7 @@ func (p Practice) view(heading, greeting string) view {
 
 func (v *view) para(lead, text string) { v.Blocks = append(v.Blocks, block{Lead: lead, Para: text}) }
 func (v *view) facts(fs ...fact)       { v.Blocks = append(v.Blocks, block{Facts: fs}) }
+
 // quote adds text someone wrote (a contact message), its line breaks kept; it does nothing if text is blank.
 func (v *view) quote(lead, text string) {
 	if strings.TrimSpace(text) != "" {
