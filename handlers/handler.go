@@ -46,7 +46,8 @@ type Handler struct {
 
 	// Live comments: events from every instance, through PostgreSQL.
 	hub           *live.Hub
-	commentLimits *commentLimits
+	commentLimits *formLimits
+	contactLimits *formLimits
 	streams       streamCounts // open live streams by client address
 	// Booking: the rules and hours (cached), and a limit on holds and
 	// bookings per client address.
@@ -104,6 +105,7 @@ func New(d Deps) *Handler {
 	h.rulesCache = newCached(cacheTTL, h.loadBookingRules)
 	h.bookingLimit = newRateLimit(30, 10*time.Minute)
 	h.commentLimits = newCommentLimits()
+	h.contactLimits = newContactLimits()
 	direct := d.DirectDB
 	if direct == nil {
 		direct = d.DB
