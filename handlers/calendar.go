@@ -55,7 +55,11 @@ func (h *Handler) calendarFeed(c echo.Context) error {
 	hd := c.Response().Header()
 	hd.Set("Cache-Control", "private, max-age=300")
 	hd.Set("X-Robots-Tag", "noindex, nofollow")
-	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8",
+	hd.Set(echo.HeaderContentType, "text/calendar; charset=utf-8")
+	if c.Request().Method == http.MethodHead {
+		return c.NoContent(http.StatusOK)
+	}
+	return c.Blob(http.StatusOK, hd.Get(echo.HeaderContentType),
 		ical.Calendar("-//"+biz.Name+"//Appointments//EN", ical.Publish, events...))
 }
 
