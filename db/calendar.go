@@ -109,7 +109,7 @@ const maxFeedBookings = 2000
 func CalendarBookings(ctx context.Context, idb bun.IDB, since time.Time) ([]Booking, error) {
 	var bs []Booking
 	err := idb.NewSelect().Model(&bs).
-		Where("b.status IN (?)", bun.In([]string{BookingConfirmed, BookingCompleted, BookingNoShow})).
+		Where("b.status IN (?)", bun.List([]string{BookingConfirmed, BookingCompleted, BookingNoShow})).
 		Where("b.ends_at >= ?", since).
 		OrderExpr("b.starts_at, b.id").Limit(maxFeedBookings).Scan(ctx)
 	return bs, err
