@@ -27,11 +27,13 @@ type view struct {
 	Why      string // why the recipient gets this mail (client messages)
 }
 
-// block is one of: a paragraph (Para, with an optional bold Lead), a table of facts, or a link.
+// block is one of: a paragraph (Para, with an optional bold Lead), a table of facts, a link, or text someone
+// wrote, quoted line by line as they wrote it (Quote, with an optional Lead).
 type block struct {
 	Lead, Para string
 	Facts      []fact
 	Link       *link
+	Quote      []string
 }
 
 type fact struct{ Label, Value string }
@@ -46,6 +48,14 @@ func (p Practice) view(heading, greeting string) view {
 
 func (v *view) para(lead, text string) { v.Blocks = append(v.Blocks, block{Lead: lead, Para: text}) }
 func (v *view) facts(fs ...fact)       { v.Blocks = append(v.Blocks, block{Facts: fs}) }
+
+// quote adds text someone wrote (a contact message), its line breaks kept; it does nothing if text is blank.
+func (v *view) quote(lead, text string) {
+	if strings.TrimSpace(text) != "" {
+		v.Blocks = append(v.Blocks, block{Lead: lead, Quote: strings.Split(text, "\n")})
+	}
+}
+
 func (v *view) link(text, url string) {
 	if url = strings.TrimSpace(url); url != "" {
 		v.Blocks = append(v.Blocks, block{Link: &link{Text: text, URL: url}})
@@ -84,6 +94,11 @@ func (v view) text() string {
 			b.WriteString("\n")
 		case bl.Link != nil:
 			b.WriteString(bl.Link.Text + ":\n" + bl.Link.URL + "\n\n")
+		case len(bl.Quote) > 0:
+			if bl.Lead != "" {
+				b.WriteString(bl.Lead + ":\n")
+			}
+			b.WriteString(strings.Join(bl.Quote, "\n") + "\n\n")
 		}
 	}
 	p := v.Practice

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -393,18 +392,10 @@ func (h *Handler) readBookingForm(c echo.Context, f *bookingForm, r bookingRules
 	if f.Name == "" {
 		f.Errors["name"] = "Please enter your name."
 	}
-	if a, err := mail.ParseAddress(f.Email); f.Email == "" || err != nil || a.Address != f.Email || !strings.Contains(f.Email, ".") {
+	if !validEmail(f.Email) {
 		f.Errors["email"] = "Please enter your email address, like name@example.com: your confirmation goes there."
 	}
-	digits := 0
-	for _, r := range f.Phone {
-		if r >= '0' && r <= '9' {
-			digits++
-		} else if !strings.ContainsRune(" +()-", r) {
-			digits = -100
-		}
-	}
-	if digits < 10 || digits > 15 {
+	if !validPhone(f.Phone) {
 		f.Errors["phone"] = "Please enter a phone number we can reach you on, such as 07700 900123."
 	}
 	if f.Place == db.PlaceMobile {

@@ -46,7 +46,8 @@ type Handler struct {
 
 	// Live comments: events from every instance, through PostgreSQL.
 	hub           *live.Hub
-	commentLimits *commentLimits
+	commentLimits *formLimits
+	contactLimits *formLimits
 	loginLimits   *loginLimits
 	streams       streamCounts // open live streams by client address
 	// Booking: the rules and hours (cached), and a limit on holds and
@@ -105,6 +106,7 @@ func New(d Deps) *Handler {
 	h.rulesCache = newCached(cacheTTL, h.loadBookingRules)
 	h.bookingLimit = newRateLimit(30, 10*time.Minute)
 	h.commentLimits = newCommentLimits()
+	h.contactLimits = newContactLimits()
 	h.loginLimits = newLoginLimits()
 	direct := d.DirectDB
 	if direct == nil {

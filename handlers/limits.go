@@ -80,22 +80,27 @@ func (r *rateLimit) prune(now time.Time) {
 	}
 }
 
-// commentLimits are the limits on new comments: per client address (shared
-// by a household or an office, so generous) and per session.
-type commentLimits struct {
+// formLimits are the limits on a public form (comments, contact
+// messages): per client address (shared by a household or an office, so
+// generous) and per session.
+type formLimits struct {
 	perIP, perSession *rateLimit
 }
 
-func newCommentLimits() *commentLimits {
-	return &commentLimits{
-		perIP:      newRateLimit(20, 10*time.Minute),
-		perSession: newRateLimit(6, 10*time.Minute),
-	}
+func newFormLimits(perIP, perSession int, per time.Duration) *formLimits {
+	return &formLimits{perIP: newRateLimit(perIP, per), perSession: newRateLimit(perSession, per)}
 }
 
-// allow counts a comment from ip and session and returns 0, or how long to
-// wait when either has had its share.
-func (l *commentLimits) allow(ip, session string) time.Duration {
+// newCommentLimits are the limits on new comments.
+func newCommentLimits() *formLimits { return newFormLimits(20, 6, 10*time.Minute) }
+
+// newContactLimits are the limits on contact messages: a person writes one,
+// perhaps a second with what they forgot; more is a script.
+func newContactLimits() *formLimits { return newFormLimits(10, 3, time.Hour) }
+
+// allow counts a form sent from ip and session and returns 0, or how long
+// to wait when either has had its share.
+func (l *formLimits) allow(ip, session string) time.Duration {
 	now := time.Now()
 	if wait := l.perSession.take(session, now); wait > 0 {
 		return wait

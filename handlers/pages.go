@@ -69,10 +69,6 @@ func (h *Handler) showAbout(c echo.Context) error {
 	return h.simplePage(c, "about", "About", "Who we are and how a sports massage session works.")
 }
 
-func (h *Handler) showContact(c echo.Context) error {
-	return h.simplePage(c, "contact", "Contact", "Phone, email, studio address and opening hours.")
-}
-
 func (h *Handler) showPrivacy(c echo.Context) error {
 	return h.simplePage(c, "privacy", "Privacy", "What personal information this site collects and why.")
 }

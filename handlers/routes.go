@@ -40,6 +40,7 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/services", h.showServices, site...)
 	get(e, "/about", h.showAbout, site...)
 	get(e, "/contact", h.showContact, site...)
+	e.POST("/contact", h.postContact, site...)
 	get(e, "/privacy", h.showPrivacy, site...)
 	get(e, "/book", h.showBook, site...)
 	get(e, "/book/slots", h.showSlots, site...)
@@ -89,6 +90,9 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/feed.xml", h.feed, gzip)
 	get(e, "/sitemap.xml", h.sitemap, gzip)
 	get(e, "/robots.txt", h.robots)
+	// The therapist's calendar feed, polled by her phone: the secret in the
+	// address is the key, so no session, no cookie.
+	get(e, calendarPath+":file", h.calendarFeed, gzip)
 	if h.cfg.BenchCeiling {
 		get(e, "/_bench/ceiling", h.ceiling(e), site...)
 	}

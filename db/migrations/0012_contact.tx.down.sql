@@ -1,0 +1,2 @@
+DROP TABLE calendar_feed;
+DROP TABLE contact_messages;
