@@ -25,11 +25,16 @@ type view struct {
 	SiteURL  string // the site's address without a trailing slash, or ""
 	SiteHost string
 	Why      string // why the recipient gets this mail (client messages)
+	// Unsubscribe is the one-click unsubscribe page of a message someone
+	// asked for (reply notifications), or "".
+	Unsubscribe string
 }
 
-// block is one of: a paragraph (Para, with an optional bold Lead), a table of facts, or a link.
+// block is one of: a paragraph (Para, with an optional bold Lead), a quotation of someone's words as they
+// wrote them (Quote: plain text, its line breaks kept), a table of facts, or a link.
 type block struct {
 	Lead, Para string
+	Quote      string
 	Facts      []fact
 	Link       *link
 }
@@ -45,6 +50,7 @@ func (p Practice) view(heading, greeting string) view {
 }
 
 func (v *view) para(lead, text string) { v.Blocks = append(v.Blocks, block{Lead: lead, Para: text}) }
+func (v *view) quote(text string)      { v.Blocks = append(v.Blocks, block{Quote: text}) }
 func (v *view) facts(fs ...fact)       { v.Blocks = append(v.Blocks, block{Facts: fs}) }
 func (v *view) link(text, url string) {
 	if url = strings.TrimSpace(url); url != "" {
@@ -77,6 +83,11 @@ func (v view) text() string {
 				b.WriteString(bl.Lead + ": ")
 			}
 			b.WriteString(bl.Para + "\n\n")
+		case bl.Quote != "":
+			for _, l := range strings.Split(bl.Quote, "\n") {
+				b.WriteString(strings.TrimRight("> "+l, " ") + "\n")
+			}
+			b.WriteString("\n")
 		case len(bl.Facts) > 0:
 			for _, f := range bl.Facts {
 				b.WriteString(f.Label + ": " + f.Value + "\n")
@@ -95,6 +106,9 @@ func (v view) text() string {
 	}
 	if v.Why != "" {
 		b.WriteString("\n" + v.Why + "\n")
+	}
+	if v.Unsubscribe != "" {
+		b.WriteString("\nTo stop these e-mails, unsubscribe (one click):\n" + v.Unsubscribe + "\n")
 	}
 	return b.String()
 }
