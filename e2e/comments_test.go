@@ -550,10 +550,12 @@ func TestCommentFormKeyboardOnly(t *testing.T) {
 	tb.do("typing the name", chromedp.KeyEvent(name))
 	tabTo("comment-form-body", false, 1)
 	tb.do("typing the comment", chromedp.KeyEvent(text))
+	tabTo("comment-form-notify", false, 1) // "Email me replies", left unticked: its address field stays out of the way
 	tabTo("comment-form-submit", false, 1)
-	// Back and forth once: Shift+Tab returns to the comment, past nothing hidden.
+	// Back and forth once: Shift+Tab returns past the box to the comment, past nothing hidden.
+	tabTo("comment-form-notify", true, 1)
 	tabTo("comment-form-body", true, 1)
-	tabTo("comment-form-submit", false, 1)
+	tabTo("comment-form-submit", false, 2)
 	if v := eval[[]string](tb, `[document.querySelector('#comment-form-name').value, document.querySelector('#comment-form-body').value]`); v[0] != name || v[1] != text {
 		t.Fatalf("the keys typed ended up as name %q and comment %q", v[0], v[1])
 	}
@@ -578,9 +580,9 @@ func TestCommentFormKeyboardOnly(t *testing.T) {
 		t.Errorf("after posting, the focused %s shows no focus indicator (outline %s %s, :focus-visible %v)", f, f.OutlineStyle, f.OutlineWidth, f.FocusVisible)
 	}
 	// The keyboard user can go on from there: Shift+Tab leads back to the
-	// comment field, not into the honeypot.
+	// comment field (past the "Email me replies" box), not into the honeypot.
 	if f.ID == "comment-form-submit" {
-		tabTo("comment-form-body", true, 1)
+		tabTo("comment-form-body", true, 2)
 	}
 	tb.assertClean("the article after a comment posted by keyboard")
 }

@@ -43,8 +43,8 @@ func TestContactMessage(t *testing.T) {
 		"Phone: 07700 900456", "Sent: Thursday 26 November 2026 at 14:05 UK time",
 		"Do you treat hamstring strains?", "the reply goes to ann@example.com",
 		"Dynamic Motion Sports Therapy", "01480 496000", "contact form at dynamicmotion.fly.dev")
-	// Line breaks are kept: in the text part as they were typed (without \r), in the HTML as <br>.
-	if !strings.Contains(strings.ReplaceAll(got.text, "\r\n", "\n"), "Message:\nHello,\n\nDo you treat hamstring strains?\nThanks, Ann\n") {
+	// Line breaks are kept: in the text part as they were typed (without \r), quoted with "> ", in the HTML as <br>.
+	if !strings.Contains(strings.ReplaceAll(got.text, "\r\n", "\n"), "Message:\n> Hello,\n>\n> Do you treat hamstring strains?\n> Thanks, Ann\n") {
 		t.Errorf("the text part does not keep the message's lines:\n%s", got.text)
 	}
 	if !strings.Contains(got.html, "Hello,<br><br>Do you treat hamstring strains?<br>Thanks, Ann</blockquote>") {

@@ -25,15 +25,18 @@ type view struct {
 	SiteURL  string // the site's address without a trailing slash, or ""
 	SiteHost string
 	Why      string // why the recipient gets this mail (client messages)
+	// Unsubscribe is the one-click unsubscribe page of a message someone
+	// asked for (reply notifications), or "".
+	Unsubscribe string
 }
 
-// block is one of: a paragraph (Para, with an optional bold Lead), a table of facts, a link, or text someone
-// wrote, quoted line by line as they wrote it (Quote, with an optional Lead).
+// block is one of: a paragraph (Para, with an optional bold Lead), a quotation of someone's words as they
+// wrote them (Quote: plain text, line by line, with an optional Lead), a table of facts, or a link.
 type block struct {
 	Lead, Para string
+	Quote      []string
 	Facts      []fact
 	Link       *link
-	Quote      []string
 }
 
 type fact struct{ Label, Value string }
@@ -49,7 +52,8 @@ func (p Practice) view(heading, greeting string) view {
 func (v *view) para(lead, text string) { v.Blocks = append(v.Blocks, block{Lead: lead, Para: text}) }
 func (v *view) facts(fs ...fact)       { v.Blocks = append(v.Blocks, block{Facts: fs}) }
 
-// quote adds text someone wrote (a contact message), its line breaks kept; it does nothing if text is blank.
+// quote adds text someone wrote (a contact message, a reply), its line breaks kept; it does nothing if text is
+// blank.
 func (v *view) quote(lead, text string) {
 	if strings.TrimSpace(text) != "" {
 		v.Blocks = append(v.Blocks, block{Lead: lead, Quote: strings.Split(text, "\n")})
@@ -87,6 +91,14 @@ func (v view) text() string {
 				b.WriteString(bl.Lead + ": ")
 			}
 			b.WriteString(bl.Para + "\n\n")
+		case len(bl.Quote) > 0:
+			if bl.Lead != "" {
+				b.WriteString(bl.Lead + ":\n")
+			}
+			for _, l := range bl.Quote {
+				b.WriteString(strings.TrimRight("> "+l, " ") + "\n")
+			}
+			b.WriteString("\n")
 		case len(bl.Facts) > 0:
 			for _, f := range bl.Facts {
 				b.WriteString(f.Label + ": " + f.Value + "\n")
@@ -94,11 +106,6 @@ func (v view) text() string {
 			b.WriteString("\n")
 		case bl.Link != nil:
 			b.WriteString(bl.Link.Text + ":\n" + bl.Link.URL + "\n\n")
-		case len(bl.Quote) > 0:
-			if bl.Lead != "" {
-				b.WriteString(bl.Lead + ":\n")
-			}
-			b.WriteString(strings.Join(bl.Quote, "\n") + "\n\n")
 		}
 	}
 	p := v.Practice
@@ -110,6 +117,9 @@ func (v view) text() string {
 	}
 	if v.Why != "" {
 		b.WriteString("\n" + v.Why + "\n")
+	}
+	if v.Unsubscribe != "" {
+		b.WriteString("\nTo stop these e-mails, unsubscribe (one click):\n" + v.Unsubscribe + "\n")
 	}
 	return b.String()
 }

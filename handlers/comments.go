@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 	"dynamicmotion/markdown"
@@ -76,6 +78,8 @@ type commentForm struct {
 	ParentName string
 	Name       string
 	Body       string
+	Notify     bool   // "Email me replies" is ticked
+	Email      string // where replies go, when Notify
 	Errors     map[string]string
 	Notice     string // a message about the whole form (too fast, too many, expired)
 	Started    string
@@ -223,6 +227,8 @@ func (h *Handler) postComment(c echo.Context) error {
 		Slug: a.post.Slug, FormID: "comment-form", CSRF: csrf,
 		Name:    strings.TrimSpace(strings.ToValidUTF8(c.FormValue("name"), "")),
 		Body:    strings.TrimSpace(strings.ToValidUTF8(c.FormValue("body"), "")),
+		Notify:  c.FormValue("notify") != "",
+		Email:   strings.TrimSpace(strings.ToValidUTF8(c.FormValue("email"), "")),
 		Started: c.FormValue(startedField),
 		Errors:  map[string]string{},
 	}
@@ -256,6 +262,9 @@ func (h *Handler) postComment(c echo.Context) error {
 	if problem != "" {
 		f.Errors["body"] = problem
 	}
+	if f.Notify && !plausibleEmail(f.Email) {
+		f.Errors["email"] = "Please enter your email address, like name@example.com, or untick “Email me replies”."
+	}
 	if len(f.Errors) > 0 {
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
@@ -283,7 +292,17 @@ func (h *Handler) postComment(c echo.Context) error {
 	} else if held {
 		cm.Status = db.CommentHeld
 	}
-	switch err := db.AddComment(ctx, h.db, cm); {
+	email := ""
+	if f.Notify {
+		email = f.Email
+	}
+	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.AddComment(ctx, tx, cm); err != nil {
+			return err
+		}
+		return h.jobs.CommentAdded(ctx, tx, *cm, email)
+	})
+	switch {
 	case errors.Is(err, db.ErrNoParent):
 		f.ParentID, f.FormID = 0, "comment-form"
 		f.Notice = "The comment you replied to is no longer there. Your comment is below: you can send it as a new comment."
@@ -310,6 +329,17 @@ func (h *Handler) postComment(c echo.Context) error {
 	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{
 		Form: fresh, Comment: v, Count: count, Reply: cm.ParentID != nil,
 	})
+}
+
+// plausibleEmail reports whether s looks like a bare e-mail address that
+// mail can be sent to.
+func plausibleEmail(s string) bool {
+	if s == "" || len(s) > 254 {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	_, domain, _ := strings.Cut(s, "@")
+	return err == nil && a.Address == s && strings.Contains(domain, ".")
 }
 
 // commentPosted is the htmx answer to a new comment.

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"dynamicmotion/jobs"
 	"dynamicmotion/static"
 )
 
@@ -62,6 +63,16 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/blog/:slug/comments/:id/edit", h.showEditComment, site...)
 	e.POST("/blog/:slug/comments/:id/delete", h.deleteComment, site...)
 	get(e, "/blog/:slug/comments/:id/reply", h.showReplyForm, site...)
+	// Reply notifications by e-mail: the links in the messages. The
+	// one-click address is POSTed by mail programs (RFC 8058), which have no
+	// session or CSRF token: it gets no session and no CSRF check, and does
+	// nothing but unsubscribe the token's subscription.
+	get(e, jobs.ConfirmRepliesPath+":token", h.showConfirmReplies, site...)
+	e.POST(jobs.ConfirmRepliesPath+":token", h.confirmReplies, site...)
+	get(e, jobs.UnsubscribePath+":token", h.showUnsubscribe, site...)
+	e.POST(jobs.UnsubscribePath+":token", h.unsubscribe, site...)
+	get(e, jobs.UnsubscribePath+":token"+jobs.OneClickSuffix, h.showUnsubscribe, site...)
+	e.POST(jobs.UnsubscribePath+":token"+jobs.OneClickSuffix, h.unsubscribeOneClick, middleware.BodyLimit("1K"))
 	// The therapist's area: every route behind requireAdmin (a test walks
 	// this list to make sure none is left open).
 	get(e, loginPath, h.showLogin, site...)

@@ -98,7 +98,8 @@ type sampleForm struct {
 	Slug, FormID          string
 	ParentID              int64
 	ParentName            string
-	Name, Body            string
+	Name, Body, Email     string
+	Notify                bool
 	Errors                map[string]string
 	Notice, Started, CSRF string
 }
@@ -327,6 +328,9 @@ func samplePage(name string) views.Page {
 		}
 	case "comment-edit":
 		p.Data = sampleCommentEdit()
+	case "subscription":
+		p.Data = struct{ State, Action, PostTitle, PostURL, CSRF string }{"unsubscribe",
+			"/comments/subscriptions/unsubscribe/tok", "Lower back <pain>", "/blog/x#comments", "csrf-token-abc"}
 	case "admin-login":
 		p.Data = struct {
 			Email, Next, Notice, CSRF string
@@ -522,6 +526,7 @@ func TestPagesShowTheirData(t *testing.T) {
 		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>"}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},
+		{"subscription", []string{"<h1>Unsubscribe</h1>", `action="/comments/subscriptions/unsubscribe/tok"`, "Lower back &lt;pain&gt;", `name="_csrf" value="csrf-token-abc"`}},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

@@ -1,0 +1,2 @@
+DROP TABLE comment_subscription_links;
+DROP TABLE comment_subscriptions;
