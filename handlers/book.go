@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -38,9 +39,10 @@ type pickerData struct {
 }
 
 type pickerDay struct {
-	Date  time.Time
-	Label string // "Thursday 26 November 2026"
-	Slots []pickerSlot
+	Date        time.Time
+	Label       string // "Thursday 26 November 2026"
+	Slots       []pickerSlot
+	WaitlistURL string // where to join the waitlist for the day, if one can
 }
 
 type pickerSlot struct {
@@ -188,7 +190,29 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span) 
 	}
 	d.Days = daysOf(week, slots, chosen)
 	d.Free = len(slots)
+	if except == nil { // booking, not moving: a day with nothing that suits can be waited for
+		for i, day := range d.Days {
+			if waitable(rules, day.Date, d.Place, now) {
+				d.Days[i].WaitlistURL = fmt.Sprintf("/book/waitlist?service=%d&location=%s&date=%s",
+					d.Service.ID, d.Place, day.Date.Format(time.DateOnly))
+			}
+		}
+	}
 	return d, nil
+}
+
+// waitable reports whether one can join the waitlist for day (local
+// midnight) at place: a working day there, from today up to the horizon.
+func waitable(r bookingRules, day time.Time, place string, now time.Time) bool {
+	if day.AddDate(0, 0, 1).Before(now) || day.After(now.Add(r.Settings.Horizon)) {
+		return false
+	}
+	for _, wh := range r.Hours {
+		if wh.Weekday == day.Weekday() && string(wh.Place) == place {
+			return true
+		}
+	}
+	return false
 }
 
 // openingWeek is the Monday of the week of the first free time of svc at
