@@ -82,7 +82,7 @@ const entryQuery = `SELECT w.*, s.name AS service_name, s.duration_min, s.price_
 // service is not added twice (added is false, e untouched).
 func AddToWaitlist(ctx context.Context, idb bun.IDB, e *WaitlistEntry) (added bool, err error) {
 	e.Status = WaitlistWaiting
-	res, err := idb.NewInsert().Model(e).ExcludeColumn("id", "created_at", "service_name", "duration_min", "price_pence").
+	res, err := idb.NewInsert().Model(e).ExcludeColumn("id", "created_at").
 		On("CONFLICT (lower(email), day, place, service_id) WHERE status IN ('waiting', 'offered') DO NOTHING").
 		Returning("id, created_at").Exec(ctx)
 	if err != nil {
