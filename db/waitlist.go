@@ -73,7 +73,7 @@ type WaitlistOffer struct {
 // up: after it, tx sees the diary as it is and nobody else changes it.
 func LockDiary(ctx context.Context, tx bun.Tx) error { return releaseExpiredHolds(ctx, tx) }
 
-// entryColumns reads an entry with its service.
+// entryQuery reads entries with their service.
 const entryQuery = `SELECT w.*, s.name AS service_name, s.duration_min, s.price_pence
 	FROM waitlist AS w JOIN services AS s ON s.id = w.service_id `
 
