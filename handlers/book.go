@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -38,9 +39,10 @@ type pickerData struct {
 }
 
 type pickerDay struct {
-	Date  time.Time
-	Label string // "Thursday 26 November 2026"
-	Slots []pickerSlot
+	Date        time.Time
+	Label       string // "Thursday 26 November 2026"
+	Slots       []pickerSlot
+	WaitlistURL string // where to join the waitlist for the day, if one can
 }
 
 type pickerSlot struct {
@@ -188,7 +190,29 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span) 
 	}
 	d.Days = daysOf(week, slots, chosen)
 	d.Free = len(slots)
+	if except == nil { // booking, not moving: a day with nothing that suits can be waited for
+		for i, day := range d.Days {
+			if waitable(rules, day.Date, d.Place, now) {
+				d.Days[i].WaitlistURL = fmt.Sprintf("/book/waitlist?service=%d&location=%s&date=%s",
+					d.Service.ID, d.Place, day.Date.Format(time.DateOnly))
+			}
+		}
+	}
 	return d, nil
+}
+
+// waitable reports whether one can join the waitlist for day (local
+// midnight) at place: a working day there, from today up to the horizon.
+func waitable(r bookingRules, day time.Time, place string, now time.Time) bool {
+	if day.AddDate(0, 0, 1).Before(now) || day.After(now.Add(r.Settings.Horizon)) {
+		return false
+	}
+	for _, wh := range r.Hours {
+		if wh.Weekday == day.Weekday() && string(wh.Place) == place {
+			return true
+		}
+	}
+	return false
 }
 
 // openingWeek is the Monday of the week of the first free time of svc at
@@ -225,43 +249,12 @@ func (h *Handler) freeSlots(ctx context.Context, r bookingRules, svc db.Service,
 // slotRequest gathers what the slot engine needs for [from, to).
 // Spans in except (a booking being moved) are left out of the busy ones.
 func (h *Handler) slotRequest(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time, except ...*db.Span) (schedule.Request, error) {
-	// Busy and time off reach a little beyond the window: an appointment
-	// near its edge is blocked by what lies just outside it.
-	margin := 24 * time.Hour
-	busy, err := db.BusySpans(ctx, h.db, from.Add(-margin), to.Add(margin), owner)
-	if err != nil {
-		return schedule.Request{}, err
-	}
-	off, err := db.ListTimeOff(ctx, h.db, from.Add(-margin), to.Add(margin))
-	if err != nil {
-		return schedule.Request{}, err
-	}
-	req := schedule.Request{
-		Settings: r.Settings, Hours: r.Hours, Duration: time.Duration(svc.DurationMin) * time.Minute,
-		Place: schedule.Place(place), Now: now, From: from, To: to,
-	}
-busy:
-	for _, b := range busy {
-		for _, e := range except {
-			if e != nil && b.From.Equal(e.From) && b.To.Equal(e.To) {
-				continue busy
-			}
-		}
-		req.Busy = append(req.Busy, schedule.Range{Start: b.From, End: b.To})
-	}
-	for _, t := range off {
-		req.TimeOff = append(req.TimeOff, schedule.Range{Start: t.StartsAt, End: t.EndsAt})
-	}
-	return req, nil
+	return db.SlotRequest(ctx, h.db, r, time.Duration(svc.DurationMin)*time.Minute, place, from, to, owner, now, except...)
 }
 
 // bookingRules are the schedule settings and weekly hours, as the slot
 // engine takes them, with the practice's own settings.
-type bookingRules struct {
-	Settings schedule.Settings
-	Hours    []schedule.Hours
-	Schedule db.Schedule
-}
+type bookingRules = db.Rules
 
 // bookingRules reads the rules (cached like the practice's details).
 func (h *Handler) bookingRules(ctx context.Context) (bookingRules, error) {
@@ -269,29 +262,9 @@ func (h *Handler) bookingRules(ctx context.Context) (bookingRules, error) {
 }
 
 func (h *Handler) loadBookingRules(ctx context.Context) (bookingRules, error) {
-	s, err := db.GetSchedule(ctx, h.db)
-	if err != nil {
-		return bookingRules{}, err
-	}
-	hours, err := db.ListWorkingHours(ctx, h.db)
-	if err != nil {
-		return bookingRules{}, err
-	}
-	r := bookingRules{Schedule: s, Settings: schedule.Settings{
-		Location: views.London,
-		Step:     time.Duration(s.StepMin) * time.Minute,
-		Buffer:   time.Duration(s.BufferMin) * time.Minute,
-		Travel:   time.Duration(s.TravelMin) * time.Minute,
-		Notice:   time.Duration(s.NoticeHours) * time.Hour,
-		Horizon:  time.Duration(s.HorizonWeeks) * 7 * 24 * time.Hour,
-	}}
-	for _, wh := range hours {
-		r.Hours = append(r.Hours, schedule.Hours{
-			Weekday: time.Weekday(wh.Weekday), Place: schedule.Place(wh.Place),
-			From: schedule.Clock(wh.FromMin), To: schedule.Clock(wh.UntilMin),
-		})
-	}
-	return r, nil
+	r, err := db.LoadRules(ctx, h.db)
+	r.Settings.Location = views.London
+	return r, err
 }
 
 // daysOf lays a week's slots out by day, Monday to Sunday.

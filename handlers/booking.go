@@ -305,6 +305,9 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 	f.CSRF, _ = c.Get(csrfKey).(string)
 	if b.HoldExpiresAt != nil {
 		f.HeldUntil = b.HoldExpiresAt.In(views.London).Format("15:04")
+		if time.Until(*b.HoldExpiresAt) > time.Duration(r.Schedule.HoldMin+1)*time.Minute {
+			f.HoldMin = 0 // a longer hold (a time offered from the waitlist): the time it ends says it all
+		}
 	}
 	if services, err := h.activeServices(c); err == nil {
 		for _, s := range services {
@@ -333,7 +336,15 @@ func (h *Handler) showDetails(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.renderDetails(c, http.StatusOK, h.formFor(c, &held, r))
+	f := h.formFor(c, &held, r)
+	// A time offered from the waitlist: they told us who they are then.
+	switch _, e, err := db.OfferForHold(c.Request().Context(), h.db, held.ID); {
+	case err == nil:
+		f.Name, f.Email, f.Postcode = e.Name, e.Email, e.Postcode
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	return h.renderDetails(c, http.StatusOK, f)
 }
 
 func (h *Handler) renderDetails(c echo.Context, status int, f bookingForm) error {
@@ -541,6 +552,9 @@ func (h *Handler) book(c echo.Context) error {
 	confirm := func() error {
 		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			if err := db.Confirm(ctx, tx, owner, held.ID, booking); err != nil {
+				return err
+			}
+			if err := db.OfferTaken(ctx, tx, held.ID, booking.ID); err != nil { // a time offered from the waitlist
 				return err
 			}
 			return h.jobs.BookingConfirmed(ctx, tx, *booking, h.manageURL(token))

@@ -41,8 +41,8 @@ func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, m
 }
 
 // BookingMoved enqueues, in tx, the client's and the practice's news of a move (b as it is after the move, its
-// Sequence raised) and a reminder for the new time; the reminder for the old time will find the booking changed
-// and send nothing.
+// Sequence raised), a reminder for the new time, and the offer of the old time to the waitlist; the reminder for
+// the old time will find the booking changed and send nothing.
 func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldStart time.Time, manageURL string) error {
 	p, err := q.cfg.Practice(ctx)
 	if err != nil {
@@ -56,11 +56,15 @@ func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldSt
 			return err
 		}
 	}
-	return q.scheduleReminder(ctx, tx, b)
+	if err := q.scheduleReminder(ctx, tx, b); err != nil {
+		return err
+	}
+	return q.OfferFreedTimes(ctx, tx, oldStart) // the old time is free for the waitlist
 }
 
 // BookingCancelled enqueues, in tx, the client's cancellation (which removes the event from their calendar)
-// and the practice's notice. The reminder, if one was scheduled, will find the booking cancelled.
+// and the practice's notice, and the offer of the freed time to the waitlist. The reminder, if one was
+// scheduled, will find the booking cancelled.
 func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, reason string) error {
 	p, err := q.cfg.Practice(ctx)
 	if err != nil {
@@ -70,9 +74,11 @@ func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, r
 		return err
 	}
 	if p.Email != "" {
-		return q.Mail(ctx, tx, "practice_booking_cancelled", b.ID, emails.TherapistCancelled(p, b, reason))
+		if err := q.Mail(ctx, tx, "practice_booking_cancelled", b.ID, emails.TherapistCancelled(p, b, reason)); err != nil {
+			return err
+		}
 	}
-	return nil
+	return q.OfferFreedTimes(ctx, tx, b.BlockedFrom, b.BlockedTo.Add(-time.Nanosecond))
 }
 
 // ReminderArgs is the client's reminder of booking BookingID as it stood when the reminder was scheduled

@@ -47,6 +47,10 @@ type Config struct {
 	PollInterval time.Duration           // how often idle workers look for new jobs (1 s)
 	RetryPolicy  river.ClientRetryPolicy // River's default: attempt⁴ seconds, with jitter
 	MaxAttempts  int                     // 20: about four days of retries before a message counts as failed
+
+	// OfferHold is how long a time freed for the waitlist is held for the person it is offered to
+	// (DefaultOfferHold when 0).
+	OfferHold time.Duration
 }
 
 // Queue enqueues and works the site's jobs. Create it with New; it is safe for concurrent use.
@@ -68,6 +72,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 20
+	}
+	if cfg.OfferHold == 0 {
+		cfg.OfferHold = DefaultOfferHold
 	}
 	pool, err := sql.Open("pgx", cfg.DSN)
 	if err != nil {
@@ -91,6 +98,8 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &pruneWorker{q: q})
 	river.AddWorker(workers, &replyWorker{q: q})
 	river.AddWorker(workers, &digestWorker{q: q})
+	river.AddWorker(workers, &waitlistOfferWorker{q: q})
+	river.AddWorker(workers, &waitlistExpireWorker{q: q})
 	q.client, err = river.NewClient(riverdatabasesql.New(pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:           workers,
@@ -106,6 +115,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
+			// Times freed without a cancellation (a lapsed hold, new hours) reach the waitlist too.
+			river.NewPeriodicJob(river.PeriodicInterval(sweepEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return WaitlistOfferArgs{}, nil }, nil),
 		},
 	})
 	if err != nil {

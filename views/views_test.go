@@ -139,9 +139,10 @@ type sampleSlot struct {
 }
 
 type sampleDay struct {
-	Date  time.Time
-	Label string
-	Slots []sampleSlot
+	Date        time.Time
+	Label       string
+	Slots       []sampleSlot
+	WaitlistURL string
 }
 
 type samplePickerData struct {
@@ -163,11 +164,30 @@ func samplePicker() samplePickerData {
 		d := week.AddDate(0, 0, i)
 		days[i] = sampleDay{Date: d, Label: d.Format("Monday 2 January 2006")}
 	}
+	days[2].WaitlistURL = "/book/waitlist?service=1&location=studio&date=2026-12-02"
 	days[3].Slots = []sampleSlot{{Value: "2026-12-03T09:00:00Z", Time: "09:00", Name: "Thursday 3 December 2026, 09:00"}}
 	return samplePickerData{
 		Services: sampleServices, Service: sampleServices[0], Place: "studio", Offered: true, Week: week,
 		WeekLabel: "Week of Monday 30 November 2026", NextWeek: "2026-12-07", Days: days, Free: 1, CSRF: "csrf-token-abc",
 	}
+}
+
+type sampleWaitlist struct {
+	View                                    string
+	Service                                 db.Service
+	Place, PlaceText, Day, DayLabel         string
+	Times                                   []string
+	Earliest, Latest, Name, Email, Postcode string
+	Errors                                  map[string]string
+	Notice                                  string
+	FreeNow                                 bool
+	BookURL, CSRF                           string
+	Window, Offered, Ended, Status, Token   string
+	Waiting                                 bool
+}
+
+func (d sampleWaitlist) TimeFields() []views.Field {
+	return []views.Field{{Name: "earliest", Label: "Earliest start", Value: d.Earliest}, {Name: "latest", Label: "Latest start", Value: d.Latest}}
 }
 
 type sampleHealth struct{ Key, Question, Answer, Details string }
@@ -344,6 +364,12 @@ func samplePage(name string) views.Page {
 		p.Data = samplePicker()
 	case "book-details":
 		p.Data = sampleBookingForm()
+	case "waitlist":
+		p.Data = sampleWaitlist{
+			View: "join", Service: sampleServices[0], Place: "mobile", PlaceText: "as a mobile visit", Day: "2026-12-02",
+			DayLabel: "Wednesday 2 December 2026", Times: []string{"09:00", "09:15"}, Earliest: "09:00", Latest: "09:15",
+			Errors: map[string]string{"email": "Please enter your email address."}, BookURL: "/book", CSRF: "csrf-token-abc",
+		}
 	case "booking":
 		p.Data = sampleManage()
 	case "article":

@@ -1,0 +1,2 @@
+DROP TABLE waitlist_offers;
+DROP TABLE waitlist;
