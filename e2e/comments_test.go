@@ -37,19 +37,26 @@ document.addEventListener('htmx:sseOpen', function () { window.__sseOpen = true;
 // database as TestMain's, as a second Fly machine would, and returns its
 // origin. It is stopped (with the same graceful-shutdown check) when the test
 // ends.
-func startSecondInstance(t *testing.T) string {
+func startSecondInstance(t *testing.T) string { return startInstance(t, nil) }
+
+// startInstance is startSecondInstance with more settings (SMTP_URL, …).
+func startInstance(t *testing.T, extra map[string]string) string {
 	t.Helper()
 	port, err := freePort()
 	if err != nil {
 		t.Fatalf("finding a free port: %v", err)
 	}
 	origin := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := siteEnv(map[string]string{
+	set := map[string]string{
 		"DATABASE_URL": databaseURL,
 		"PORT":         strconv.Itoa(port),
 		"BASE_URL":     origin,
 		"LOG_LEVEL":    "info",
-	})
+	}
+	for k, v := range extra {
+		set[k] = v
+	}
+	env := siteEnv(set)
 	srv, err := startServer(binPath, "", env, origin, readyTimeout)
 	if err != nil {
 		t.Fatalf("starting a second instance: %v", err)

@@ -178,7 +178,7 @@ func freePort() (int, error) {
 // settings (so a developer's shell cannot change what is tested), plus set.
 func siteEnv(set map[string]string) []string {
 	own := []string{"DATABASE_URL", "DIRECT_DATABASE_URL", "PORT", "BASE_URL", "LOG_LEVEL",
-		"SMTP_URL", "ADMIN_EMAIL", "BUNDEBUG", "FLY_APP_NAME"}
+		"SMTP_URL", "MAIL_FROM", "ADMIN_EMAIL", "BUNDEBUG", "FLY_APP_NAME"}
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")

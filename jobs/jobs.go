@@ -19,6 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"path"
+	"strings"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for River's own pool
@@ -76,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.OfferHold == 0 {
 		cfg.OfferHold = DefaultOfferHold
 	}
-	pool, err := sql.Open("pgx", cfg.DSN)
+	pool, err := sql.Open("pgx", pgxDSN(cfg.DSN))
 	if err != nil {
 		return nil, errors.New("job queue: database URL is malformed")
 	}
@@ -125,6 +128,27 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	return q, nil
+}
+
+// pgxDSN adapts a database URL written for pgdriver to pgx: a Unix socket
+// given as the socket file (host=/dir/.s.PGSQL.5432, as the development
+// database's URL has it) becomes its directory and port, which is what pgx
+// (like libpq) expects.
+func pgxDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	host := q.Get("host")
+	port, isSocket := strings.CutPrefix(path.Base(host), ".s.PGSQL.")
+	if !strings.HasPrefix(host, "/") || !isSocket {
+		return dsn
+	}
+	q.Set("host", path.Dir(host))
+	q.Set("port", port)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Start starts working jobs in the background until Stop.
