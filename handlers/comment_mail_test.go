@@ -184,4 +184,3 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 		t.Errorf("unsubscribe button: %d, want 303", res.StatusCode)
 	}
 }
-

@@ -9,7 +9,7 @@ func TestPgxDSN(t *testing.T) {
 		// Everything else is left alone.
 		"postgres://postgres@127.0.0.1:5432/db?sslmode=disable": "postgres://postgres@127.0.0.1:5432/db?sslmode=disable",
 		"postgres://postgres@/db?host=/var/run/postgresql":      "postgres://postgres@/db?host=/var/run/postgresql",
-		"not a url %":                                           "not a url %",
+		"not a url %": "not a url %",
 	} {
 		if got := pgxDSN(in); got != want {
 			t.Errorf("pgxDSN(%q) = %q, want %q", in, got, want)
