@@ -52,7 +52,7 @@ func rowCounts(t *testing.T, bdb *bun.DB) map[string]int {
 	counts := map[string]int{}
 	for _, table := range personalTables {
 		var n int
-		if err := bdb.NewRaw("SELECT count(*) FROM " + table).Scan(context.Background(), &n); err != nil {
+		if err := bdb.NewRaw("SELECT count(*) FROM "+table).Scan(context.Background(), &n); err != nil {
 			t.Fatalf("counting %s: %v", table, err)
 		}
 		counts[table] = n
