@@ -30,12 +30,11 @@ type privacyData struct {
 	Email    string // the address looked up, as typed
 	Searched bool
 	Client   db.ClientData
-	Upcoming []db.Booking  // appointments still to come: erasure waits for them
-	Erased   *db.Erasure   // set after an erasure
-	Confirm  string        // the address typed again, kept on a mistake
-	Keep     string        // the retention setting in months, as typed
-	Saved    bool          // the retention setting was just saved
-	Now      time.Time     // for marking appointments past or to come
+	Upcoming []db.Booking // appointments still to come: erasure waits for them
+	Erased   *db.Erasure  // set after an erasure
+	Confirm  string       // the address typed again, kept on a mistake
+	Keep     string       // the retention setting in months, as typed
+	Saved    bool         // the retention setting was just saved
 	Errors   map[string]string
 	Notice   string
 	CSRF     string
@@ -58,7 +57,6 @@ func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
 	}
-	d.Now = time.Now()
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Privacy", d)
 	if err != nil {

@@ -321,12 +321,11 @@ func sampleAdmin(name string) any {
 			Confirm  string
 			Keep     string
 			Saved    bool
-			Now      time.Time
 			Errors   map[string]string
 			Notice   string
 			CSRF     string
 		}{
-			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true, Now: start,
+			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true,
 			Client: db.ClientData{
 				Email: "ann@example.com",
 				Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ServiceName: "Sports massage",
