@@ -47,7 +47,7 @@ func (h *Handler) showPrivacyTools(c echo.Context) error {
 }
 
 func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error {
-	if d.Keep == "" {
+	if d.Keep == "" && d.Errors["keep_months"] == "" { // the saved setting, unless she is correcting it
 		p, err := db.GetPrivacy(c.Request().Context(), h.db)
 		if err != nil {
 			return err
