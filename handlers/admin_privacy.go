@@ -112,7 +112,7 @@ func (h *Handler) exportClient(c echo.Context) error {
 	hd := c.Response().Header()
 	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="personal-data-%s.json"`, time.Now().In(views.London).Format(time.DateOnly)))
 	hd.Set("X-Content-Type-Options", "nosniff")
-	return c.Blob(http.StatusOK, echo.MIMEApplicationJSONCharsetUTF8, body)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
 // eraseClient is POST /admin/privacy/erase: erases what is held about an
