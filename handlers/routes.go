@@ -98,6 +98,11 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, adminPath+"/outbox/:id/html", h.outboxMessageHTML, admin...)
 	get(e, adminPath+"/outbox/:id/message.eml", h.outboxMessageRaw, admin...)
 	e.POST(adminPath+"/outbox/:id/retry", h.retryMail, admin...)
+	get(e, adminPath+"/privacy", h.showPrivacyTools, admin...)
+	e.POST(adminPath+"/privacy", h.findClient, admin...)
+	e.POST(adminPath+"/privacy/export", h.exportClient, admin...)
+	e.POST(adminPath+"/privacy/erase", h.eraseClient, admin...)
+	e.POST(adminPath+"/privacy/retention", h.saveRetention, admin...)
 	// The live stream: no gzip (it would hold events back), no session.
 	e.GET("/blog/:slug/comments/stream", h.commentStream)
 

@@ -99,6 +99,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &mailWorker{q: q})
 	river.AddWorker(workers, &reminderWorker{q: q})
 	river.AddWorker(workers, &pruneWorker{q: q})
+	river.AddWorker(workers, &healthRetentionWorker{q: q})
 	river.AddWorker(workers, &replyWorker{q: q})
 	river.AddWorker(workers, &digestWorker{q: q})
 	river.AddWorker(workers, &waitlistOfferWorker{q: q})
@@ -117,6 +118,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
 				func() (river.JobArgs, *river.InsertOpts) { return PruneArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return HealthRetentionArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 			// Times freed without a cancellation (a lapsed hold, new hours) reach the waitlist too.
 			river.NewPeriodicJob(river.PeriodicInterval(sweepEvery),

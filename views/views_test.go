@@ -309,6 +309,41 @@ func sampleAdmin(name string) any {
 			CSRF       string
 			FailedMail []db.OutboxMessage
 		}{Messages: []db.OutboxMessage{failed, {ID: 6, Subject: "Sent", Status: db.OutboxSent, SentAt: &sent}}, Before: 6, Kept: true}
+	case "admin-privacy":
+		// Everything at once: a search with results of every kind, an
+		// appointment still to come, an erasure's summary, mistakes.
+		return struct {
+			Email    string
+			Searched bool
+			Client   db.ClientData
+			Upcoming []db.Booking
+			Erased   *db.Erasure
+			Confirm  string
+			Keep     string
+			Saved    bool
+			Errors   map[string]string
+			Notice   string
+			CSRF     string
+		}{
+			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true,
+			Client: db.ClientData{
+				Email: "ann@example.com",
+				Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ServiceName: "Sports massage",
+					ClientName: "<Ann>", ClientPhone: "07700 900123", Status: db.BookingConfirmed, Notes: "Knee",
+					Health: map[string]any{"injury": map[string]any{"answer": "yes"}}}},
+				Waitlist:      []db.WaitlistEntry{{ID: 2, Day: start, ServiceName: "Sports massage", Status: db.WaitlistWaiting}},
+				Messages:      []db.ContactMessage{{ID: 3, Name: "Ann", Email: "ann@example.com", Message: "Hello <b>", CreatedAt: start}},
+				Subscriptions: []db.CommentSubscription{{ID: 4, Email: "ann@example.com", CommentID: 5}},
+				Comments: []db.CommentInPost{{Comment: db.Comment{ID: 5, Name: "Ann", BodyMD: "Great", CreatedAt: start},
+					PostSlug: "a-post", PostTitle: "A post"}},
+				Mail: []db.OutboxMessage{failed},
+			},
+			Upcoming: []db.Booking{{ID: 1, StartsAt: start, ServiceName: "Sports massage"}},
+			Erased:   &db.Erasure{Bookings: 1, BookingLinks: 2, Comments: 1, Mail: 3},
+			Errors:   map[string]string{"email": "Please enter the client's email address.", "confirm": "Type it again.", "keep_months": "0 to 240"},
+			Notice:   "Nothing was erased.",
+			CSRF:     "csrf-token-abc",
+		}
 	}
 	return failed
 }
@@ -357,7 +392,8 @@ func samplePage(name string) views.Page {
 			Errors                    map[string]string
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
-	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new":
+	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new",
+		"admin-privacy":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
 	case "book":

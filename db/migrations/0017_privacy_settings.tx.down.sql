@@ -1,0 +1,2 @@
+DROP INDEX bookings_health_ends_idx;
+DROP TABLE privacy_settings;
