@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -84,6 +85,7 @@ func (h *Handler) adminPage(c echo.Context, title string, data any) (views.Page,
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) ||
+		path.Clean(u.Path) != u.Path || // "/admin/../blog" is not in the admin area
 		(u.Path != adminPath && !strings.HasPrefix(u.Path, adminPath+"/")) || u.Path == loginPath {
 		return adminPath
 	}

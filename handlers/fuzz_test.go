@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"dynamicmotion/views"
+)
+
+// Fuzz tests of the parsers of what visitors type. `make fuzz` runs each for
+// a bounded time; `go test` runs their seeds.
+
+var normalPostcode = regexp.MustCompile(`^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$`)
+
+// A postcode is either refused, or normalised to "AREA INWARD" with the
+// district as its first half.
+func FuzzPostcodeDistrict(f *testing.F) {
+	for _, s := range []string{"pe27 5ab", "PE275AB", " cb24  6aa ", "SW1A 1AA", "", "PE27", "ZZ99 9ZZ9", "pe27\x005ab", "ＰＥ27 5AB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		district, normal := postcodeDistrict(s)
+		if district == "" {
+			if normal != "" {
+				t.Fatalf("postcodeDistrict(%q) = %q, %q: a normal form without a district", s, district, normal)
+			}
+			return
+		}
+		if !normalPostcode.MatchString(normal) || !strings.HasPrefix(normal, district+" ") {
+			t.Fatalf("postcodeDistrict(%q) = %q, %q", s, district, normal)
+		}
+		// Normalising is idempotent.
+		if d2, n2 := postcodeDistrict(normal); d2 != district || n2 != normal {
+			t.Fatalf("normalising %q again gives %q, %q", normal, d2, n2)
+		}
+	})
+}
+
+// A week or date parameter is either ignored or a Monday at midnight in
+// London, whatever the clocks do.
+func FuzzWeekParam(f *testing.F) {
+	for _, s := range []string{"2026-11-25", "2026-03-29", "2026-10-25", "0000-01-01", "9999-12-31", "2026-02-30", "", "2026-11-25T00:00:00Z"} {
+		f.Add(s, "")
+		f.Add("", s)
+	}
+	f.Fuzz(func(t *testing.T, week, date string) {
+		m := weekParam(week, date)
+		if m.IsZero() {
+			return
+		}
+		l := m.In(views.London)
+		if l.Weekday() != time.Monday || l.Hour() != 0 || l.Minute() != 0 {
+			t.Fatalf("weekParam(%q, %q) = %v, not a Monday midnight in London", week, date, l)
+		}
+	})
+}
+
+// A safe "next" after logging in stays inside the admin area.
+func FuzzSafeNext(f *testing.F) {
+	for _, s := range []string{"/admin", "/admin/outbox?x=1", "//evil.example", "https://evil.example", "/\\evil", "/admin/../blog", "/admin%2F..%2Fblog", "\x00/admin"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := safeNext(next)
+		u, err := url.Parse(got)
+		if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(got, "//") ||
+			(u.Path != adminPath && !strings.HasPrefix(u.Path, adminPath+"/")) || path.Clean(u.Path) != u.Path {
+			t.Fatalf("safeNext(%q) = %q leaves the admin area", next, got)
+		}
+	})
+}
+
+// Whatever body a form is posted with, the site answers without a 5xx:
+// the booking, comment, contact and waitlist forms decode arbitrary bytes.
+func FuzzFormPosts(f *testing.F) {
+	for _, s := range []string{
+		"name=Ann&email=ann%40example.com&body=Hello",
+		"service=1&location=studio&start=2026-12-01T09%3A00%3A00Z",
+		"name=%ff%fe&body=%00",
+		"a=1&a=2&a=3;b=4",
+		"%zz=%",
+		"name=" + strings.Repeat("x", 3000),
+		"parent_id=-1&started=1.2.3",
+		"earliest=25%3A99&latest=-1%3A00&date=2026-02-30",
+	} {
+		f.Add(s)
+	}
+	s := newTestServer(f, nil)
+	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
+	s.h.commentLimits = newCommentLimits()
+	targets := []string{"/book", "/book/hold", "/blog/sports-massage-for-lower-back-pain/comments", "/contact", "/book/waitlist"}
+	f.Fuzz(func(t *testing.T, body string) {
+		if !utf8.ValidString(body) && len(body) > 4096 {
+			return
+		}
+		for _, target := range targets {
+			v := s.visitor()
+			v.get(t, "/book")
+			req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body+"&"+csrfField+"="+v.csrfToken()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res := v.do(t, req)
+			if res.StatusCode >= 500 {
+				t.Fatalf("POST %s with %q: %d\n%.300s", target, body, res.StatusCode, res.body)
+			}
+		}
+	})
+}
