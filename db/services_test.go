@@ -61,7 +61,7 @@ func TestServicesListAndOrder(t *testing.T) {
 	}{
 		{c.ID, true, []int64{a.ID, c.ID, b.ID}},
 		{c.ID, true, []int64{c.ID, a.ID, b.ID}},
-		{c.ID, true, []int64{c.ID, a.ID, b.ID}}, // already first
+		{c.ID, true, []int64{c.ID, a.ID, b.ID}},  // already first
 		{b.ID, false, []int64{c.ID, a.ID, b.ID}}, // already last
 		{c.ID, false, []int64{a.ID, c.ID, b.ID}},
 	} {

@@ -155,7 +155,7 @@ func (h *Handler) saveHours(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.rulesCache.invalidate()
+	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=hours")
 }
 
@@ -168,7 +168,7 @@ func (h *Handler) saveScheduleSettings(c echo.Context) error {
 	if err := db.SaveSchedule(c.Request().Context(), h.db, s); err != nil {
 		return err
 	}
-	h.rulesCache.invalidate()
+	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=settings")
 }
 
@@ -182,7 +182,7 @@ func (h *Handler) addTimeOff(c echo.Context) error {
 	if err := db.AddTimeOff(c.Request().Context(), h.db, &off); err != nil {
 		return err
 	}
-	h.rulesCache.invalidate()
+	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=off")
 }
 
@@ -207,7 +207,7 @@ func (h *Handler) deleteTimeOff(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.rulesCache.invalidate()
+	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=deleted")
 }
 

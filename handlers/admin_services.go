@@ -85,7 +85,7 @@ func (h *Handler) addService(c echo.Context) error {
 	if err := db.CreateService(c.Request().Context(), h.db, &s); err != nil {
 		return err
 	}
-	h.servicesCache.invalidate()
+	h.servicesCache.drop()
 	return c.Redirect(http.StatusSeeOther, servicesPath+"?saved=added")
 }
 
@@ -135,7 +135,7 @@ func (h *Handler) saveService(c echo.Context) error {
 	if err := db.UpdateService(c.Request().Context(), h.db, s); err != nil {
 		return err
 	}
-	h.servicesCache.invalidate()
+	h.servicesCache.drop()
 	return c.Redirect(http.StatusSeeOther, servicesPath+"?saved=saved")
 }
 
@@ -152,7 +152,7 @@ func (h *Handler) moveService(c echo.Context) error {
 	if err := db.MoveService(c.Request().Context(), h.db, s.ID, dir == "up"); err != nil {
 		return err
 	}
-	h.servicesCache.invalidate()
+	h.servicesCache.drop()
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?saved=order#service-%d", servicesPath, s.ID))
 }
 
@@ -168,7 +168,7 @@ func (h *Handler) setServiceActive(c echo.Context) error {
 	if err := db.SetServiceActive(c.Request().Context(), h.db, s.ID, on); err != nil {
 		return err
 	}
-	h.servicesCache.invalidate()
+	h.servicesCache.drop()
 	saved := "off"
 	if on {
 		saved = "on"
