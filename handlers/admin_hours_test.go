@@ -210,9 +210,25 @@ func TestHoursListBookingsOutsideThem(t *testing.T) {
 		t.Errorf("the booking is %s after the change, want it still confirmed", got.Status)
 	}
 
-	// A mobile-only change on that day does not bring it back; studio hours do.
+	// Studio hours that day again bring it back, and the day's newly
+	// open time is offered to whoever waits for it, in the same transaction.
+	local := b.StartsAt.In(views.London)
+	entry := &db.WaitlistEntry{ServiceID: svc.ID, Place: db.PlaceStudio, Day: time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC),
+		EarliestMin: 7 * 60, LatestMin: 19 * 60, Name: "Wanda", Email: "wanda.hours@example.com", LeaveTokenHash: tokenHash(randomToken())}
+	if _, err := db.AddToWaitlist(context.Background(), seededDB(t), entry); err != nil {
+		t.Fatal(err)
+	}
+	jobs := offerJobs(t, entry.Day)
 	wantStatus(t, admin.post(t, availabilityPath+"/hours", hoursForm(t, map[string]string{fmt.Sprintf("studio-%d", wd): "07:00-20:00"})), http.StatusSeeOther)
 	checkHTML(t, admin.get(t, availabilityPath).body, notIn(link))
+	if got := offerJobs(t, entry.Day); got != jobs+1 {
+		t.Errorf("waitlist offers queued for %s after adding hours: %d, want %d", entry.Day.Format(time.DateOnly), got, jobs+1)
+	}
+	// Taking hours away offers nothing.
+	wantStatus(t, admin.post(t, availabilityPath+"/hours", hoursForm(t, map[string]string{fmt.Sprintf("studio-%d", wd): "08:00-20:00"})), http.StatusSeeOther)
+	if got := offerJobs(t, entry.Day); got != jobs+1 {
+		t.Errorf("waitlist offers queued after taking hours away: %d, want still %d", got, jobs+1)
+	}
 	noServerErrors(t, s)
 }
 
@@ -425,4 +441,37 @@ func TestScheduleSettings(t *testing.T) {
 	checkHTML(t, res.body, in("#f-postcode-error", hasText("PE27, CB4")))
 	booker.post(t, "/book/release", nil)
 	noServerErrors(t, s)
+}
+
+// A weekday gains time when a new range covers a minute no old range of
+// that place covered; moving or shortening ranges inside the old ones does not.
+func TestHoursGainedWeekdays(t *testing.T) {
+	h := func(wd int, place string, from, to int) db.WorkingHours {
+		return db.WorkingHours{Weekday: wd, Place: place, FromMin: from, UntilMin: to}
+	}
+	was := []db.WorkingHours{h(1, db.PlaceStudio, 540, 1080), h(2, db.PlaceMobile, 600, 960)}
+	tests := []struct {
+		name string
+		now  []db.WorkingHours
+		want []time.Weekday
+	}{
+		{"the same", was, nil},
+		{"shorter and split", []db.WorkingHours{h(1, db.PlaceStudio, 540, 720), h(1, db.PlaceStudio, 780, 1080)}, nil},
+		{"a minute earlier", []db.WorkingHours{h(1, db.PlaceStudio, 539, 1080)}, []time.Weekday{time.Monday}},
+		{"a new day", append(slices.Clone(was), h(0, db.PlaceStudio, 600, 700)), []time.Weekday{time.Sunday}},
+		{"the other place", []db.WorkingHours{h(1, db.PlaceMobile, 600, 700), h(2, db.PlaceStudio, 600, 960)},
+			[]time.Weekday{time.Monday, time.Tuesday}},
+	}
+	for _, tc := range tests {
+		got := gainedWeekdays(was, tc.now)
+		var days []time.Weekday
+		for wd := time.Sunday; wd <= time.Saturday; wd++ {
+			if got[wd] {
+				days = append(days, wd)
+			}
+		}
+		if !slices.Equal(days, tc.want) {
+			t.Errorf("%s: gained %v, want %v", tc.name, days, tc.want)
+		}
+	}
 }
