@@ -102,6 +102,7 @@ func runSuite(m *testing.M) (code int) {
 		"PORT":         strconv.Itoa(port),
 		"BASE_URL":     baseURL,
 		"LOG_LEVEL":    "info",
+		"ADMIN_EMAIL":  adminEmail,
 	})
 
 	// An empty database must become a browsable site with the two
@@ -113,6 +114,13 @@ func runSuite(m *testing.M) (code int) {
 		if err != nil {
 			return fail("`dynamicmotion %s` on an empty database must exit 0: %v\n%s", sub, err, out)
 		}
+	}
+	// The therapist's login, set the way she sets it: admin-password reads
+	// it from stdin.
+	setPassword := exec.Command(bin, "admin-password")
+	setPassword.Env, setPassword.Stdin = env, strings.NewReader(adminPassword+"\n")
+	if out, err := setPassword.CombinedOutput(); err != nil {
+		return fail("`dynamicmotion admin-password` must exit 0: %v\n%s", err, out)
 	}
 
 	if err := addFillerPosts(ctx, dsn); err != nil {

@@ -40,36 +40,39 @@ func newCached[T any](ttl time.Duration, load func(context.Context) (T, error)) 
 
 // get returns the cached value, reading it when it is missing or stale.
 func (c *cached[T]) get(ctx context.Context) (T, error) {
-	c.mu.Lock()
-	if c.has && time.Since(c.loaded) < c.ttl {
-		v := c.val
+	for {
+		c.mu.Lock()
+		if c.has && time.Since(c.loaded) < c.ttl {
+			v := c.val
+			c.mu.Unlock()
+			return v, nil
+		}
+		if c.reading == nil {
+			c.reading = make(chan struct{})
+			go c.read(c.reading, c.gen)
+		}
+		if c.has { // stale: serve it while the read runs
+			v := c.val
+			c.mu.Unlock()
+			return v, nil
+		}
+		reading := c.reading
 		c.mu.Unlock()
-		return v, nil
-	}
-	if c.reading == nil {
-		c.reading = make(chan struct{})
-		go c.read(c.reading, c.gen)
-	}
-	if c.has { // stale: serve it while the read runs
-		v := c.val
-		c.mu.Unlock()
-		return v, nil
-	}
-	reading := c.reading
-	c.mu.Unlock()
 
-	select {
-	case <-reading:
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
+		select {
+		case <-reading:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		c.mu.Lock()
+		v, has, err := c.val, c.has, c.lastErr
+		c.mu.Unlock()
+		if has || err != nil {
+			return v, err
+		}
+		// The read began before a drop and was not kept: read again.
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.has {
-		return c.val, nil
-	}
-	return c.val, c.lastErr
 }
 
 func (c *cached[T]) read(done chan struct{}, gen uint64) {
@@ -99,6 +102,17 @@ func (c *cached[T]) hasValue() bool {
 func (c *cached[T]) invalidate() {
 	c.mu.Lock()
 	c.loaded = time.Time{}
+	c.gen++
+	c.mu.Unlock()
+}
+
+// drop forgets the value: the next get reads the database and waits for
+// that read, so the request right after an edit on this instance sees it
+// (invalidate may still serve the previous value once).
+func (c *cached[T]) drop() {
+	c.mu.Lock()
+	var zero T
+	c.val, c.has, c.loaded = zero, false, time.Time{}
 	c.gen++
 	c.mu.Unlock()
 }

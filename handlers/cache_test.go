@@ -128,3 +128,35 @@ func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
 		t.Errorf("another visitor got %q, %v; want the read to have carried on", v, err)
 	}
 }
+
+// After drop, the very next get waits for a new read: never the old value,
+// even when a read begun before the drop is still running.
+func TestCachedDropShowsAnEditOnTheNextRequest(t *testing.T) {
+	var n atomic.Int64
+	c := newCached(time.Hour, counter(&n))
+	c.get(context.Background())
+	c.drop()
+	if v, err := c.get(context.Background()); v != 2 || err != nil {
+		t.Errorf("get after drop = %d, %v; want the new read's 2", v, err)
+	}
+
+	release := make(chan struct{})
+	var reads atomic.Int64
+	slow := newCached(time.Millisecond, func(context.Context) (int64, error) {
+		if reads.Add(1) == 2 {
+			<-release // the read begun before the drop
+		}
+		return reads.Load(), nil
+	})
+	slow.get(context.Background())
+	time.Sleep(3 * time.Millisecond)
+	slow.get(context.Background()) // stale: starts read 2 and serves 1
+	slow.drop()
+	got := make(chan int64)
+	go func() { v, _ := slow.get(context.Background()); got <- v }()
+	time.Sleep(5 * time.Millisecond)
+	close(release)
+	if v := <-got; v != 3 {
+		t.Errorf("get after drop during a read = %d, want 3 (a read begun after the drop)", v)
+	}
+}

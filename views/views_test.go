@@ -233,6 +233,15 @@ func sampleManage() any {
 	}
 }
 
+// sampleServiceForm is the therapist's form for a service.
+type sampleServiceForm struct {
+	ID                             int64
+	Name, Summary, Duration, Price string
+	AtStudio, Mobile, Active       bool
+	Errors                         map[string]string
+	CSRF                           string
+}
+
 // samplePage is what the handlers pass to each page; pages not listed here
 // take no data of their own.
 // sampleAdmin is the data of the therapist's pages.
@@ -301,6 +310,59 @@ func sampleAdmin(name string) any {
 			Errors                                map[string]string
 		}{Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
 			Errors: map[string]string{"time": "Please give the date."}}
+	case "admin-availability":
+		type day struct {
+			Weekday        int
+			Name           string
+			Studio, Mobile string
+		}
+		type off struct {
+			ID         int64
+			When, Note string
+		}
+		type affected struct {
+			Booking   db.Booking
+			When, Why string
+		}
+		return struct {
+			Days                                   []day
+			HoursErrors, OffErrors, SettingsErrors map[string]string
+			TimeOff                                []off
+			Off                                    struct{ FromDate, FromTime, ToDate, ToTime, Note string }
+			Settings                               struct {
+				Step, Buffer, Travel, Notice, Horizon, Hold, Cutoff string
+				LateMove                                            bool
+				Policy, Districts                                   string
+			}
+			Affected    []affected
+			Saved, CSRF string
+		}{
+			Days:        []day{{1, "Monday", "09:00-13:00, 14:00-18:00", "10:00-16:00"}, {0, "Sunday", "", ""}},
+			HoursErrors: map[string]string{"studio-0": "\"9-5\" is not a range of times."},
+			OffErrors:   map[string]string{"to": "The time off must end after it starts."},
+			SettingsErrors: map[string]string{"step": "Please enter a whole number.", "policy": "Please write the policy.",
+				"districts": "\"P\" is not a postcode district."},
+			TimeOff: []off{{ID: 3, When: "Thursday 24 December 2026, all day", Note: "<Christmas>"}},
+			Affected: []affected{{Booking: db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ClientName: "Ann",
+				ServiceName: "Sports massage", Place: db.PlaceMobile}, When: "Thursday 26 November 2026, 09:00 to 10:00", Why: "during time off"}},
+			Saved: "The weekly hours are saved.", CSRF: "csrf-token-abc",
+		}
+	case "admin-services":
+		type row struct {
+			db.Service
+			First, Last bool
+		}
+		return struct {
+			Services    []row
+			Form        sampleServiceForm
+			Errors      map[string]string
+			Saved, CSRF string
+		}{Services: []row{{Service: sampleServices[0], First: true}, {Service: db.Service{ID: 9, Name: "Old", DurationMin: 45, Mobile: true}, Last: true}},
+			Form:  sampleServiceForm{Name: "New <one>", Errors: map[string]string{"price": "Please give the price.", "places": "Please choose."}},
+			Saved: "The order is saved.", CSRF: "csrf-token-abc"}
+	case "admin-service":
+		return sampleServiceForm{ID: 9, Name: "Old", Duration: "45", Price: "40.50", Mobile: true, CSRF: "csrf-token-abc",
+			Errors: map[string]string{"name": "Please keep the name to 80 characters."}}
 	case "admin-outbox":
 		return struct {
 			Messages   []db.OutboxMessage
@@ -393,7 +455,7 @@ func samplePage(name string) views.Page {
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
 	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new",
-		"admin-privacy":
+		"admin-privacy", "admin-availability", "admin-services", "admin-service":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
 	case "book":

@@ -1,0 +1,109 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"dynamicmotion/views"
+)
+
+// The therapist's login on the site under test (ADMIN_EMAIL, and the
+// password TestMain sets with the admin-password subcommand).
+const (
+	adminEmail    = "therapist@dynamicmotion.example"
+	adminPassword = "e2e password for the therapist"
+)
+
+// logIn logs the tab in to the therapist's area through the login form.
+func logIn(tb *tab) {
+	tb.t.Helper()
+	tb.open("/admin/login")
+	tb.do("filling in the login form",
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), adminEmail),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), adminPassword))
+	loadBy(tb, "logging in", chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)))
+	if path := eval[string](tb, `location.pathname`); path != "/admin" {
+		tb.t.Fatalf("after logging in the page is %s, want /admin", path)
+	}
+	tb.assertClean("the dashboard")
+}
+
+// TestTimeOffRemovesTimesFromThePicker: the therapist logs in, adds a day
+// off on her availability page, and the public picker no longer offers
+// that day's times, while the other days keep theirs; removing the time off
+// brings them back. It works six weeks on, which no booking test uses.
+func TestTimeOffRemovesTimesFromThePicker(t *testing.T) {
+	b := newBrowser(t)
+	visitor, admin := b.newTab(t), b.newTab(t)
+
+	// The visitor's picker for a week six weeks from now.
+	visitor.open("/book")
+	service := serviceValue(visitor, "60 minutes")
+	now := time.Now().In(views.London)
+	monday := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, views.London)
+	monday = monday.AddDate(0, 0, -(int(monday.Weekday())+6)%7+42)
+	picker := fmt.Sprintf("/book?service=%s&location=studio&week=%s", service, monday.Format(time.DateOnly))
+	visitor.open(picker)
+	visitor.assertClean("the booking page")
+	slots := slotsIn(visitor, "#picker")
+	if len(slots) == 0 {
+		t.Fatalf("%s offers no free time", pickerHeading(visitor))
+	}
+	day := slots[0].Legend // "Monday 9 February 2027"
+	onDay := func(ss []slot) (n int) {
+		for _, s := range ss {
+			if s.Legend == day {
+				n++
+			}
+		}
+		return n
+	}
+	before := len(slots) - onDay(slots)
+	date, err := time.ParseInLocation("Monday 2 January 2006", day, views.London)
+	if err != nil {
+		t.Fatalf("the day's legend %q: %v", day, err)
+	}
+
+	// The therapist adds the day off.
+	logIn(admin)
+	admin.open("/admin/availability")
+	admin.assertClean("the availability page")
+	admin.do("filling in the time off",
+		chromedp.SetValue(chromedp.CSS(`#off-from-date`), date.Format(time.DateOnly)),
+		chromedp.SendKeys(chromedp.CSS(`#off-note`), "Course"))
+	loadBy(admin, "adding the time off", chromedp.Click(byText(`button`, "Add the time off")))
+	listed := eval[string](admin, `[...document.querySelectorAll('.time-off-list li')].map(li => li.textContent.replace(/\s+/g, ' ')).join('\n')`)
+	if !strings.Contains(listed, day+", all day — Course") {
+		t.Fatalf("the time off list reads %q, want %q in it", listed, day+", all day — Course")
+	}
+	if status := eval[string](admin, `(document.querySelector('[role=status]') || {}).textContent || ''`); !strings.Contains(status, "added") {
+		t.Errorf("after adding, the page says %q", status)
+	}
+	admin.assertClean("the availability page after adding time off")
+
+	// The picker no longer offers the day, and still offers the others.
+	visitor.open(picker)
+	after := slotsIn(visitor, "#picker")
+	if n := onDay(after); n != 0 {
+		t.Errorf("the picker still offers %d times on %s, a day off", n, day)
+	}
+	if len(after) != before {
+		t.Errorf("the other days offer %d times, want the %d they offered before", len(after), before)
+	}
+	visitor.assertClean("the booking page after the time off")
+
+	// Removing the time off brings the day back.
+	loadBy(admin, "removing the time off", chromedp.Click(byText(`.time-off-list button`, "Remove the time off "+day+", all day")))
+	if n := eval[int](admin, `document.querySelectorAll('.time-off-list li').length`); n != 0 {
+		t.Errorf("%d time off entries listed after removing the only one", n)
+	}
+	visitor.open(picker)
+	if n := onDay(slotsIn(visitor, "#picker")); n != onDay(slots) {
+		t.Errorf("after removing the time off %s offers %d times, want %d again", day, n, onDay(slots))
+	}
+	admin.assertClean("the availability page after removing time off")
+}
