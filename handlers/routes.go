@@ -98,6 +98,15 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, adminPath+"/outbox/:id/html", h.outboxMessageHTML, admin...)
 	get(e, adminPath+"/outbox/:id/message.eml", h.outboxMessageRaw, admin...)
 	e.POST(adminPath+"/outbox/:id/retry", h.retryMail, admin...)
+	// Articles: the editor's forms carry a whole article, more than the
+	// site's usual body limit.
+	editor := append([]echo.MiddlewareFunc{middleware.BodyLimit(articleBodyLimit)}, admin[1:]...)
+	get(e, articlesPath, h.showArticles, admin...)
+	get(e, articlesPath+"/new", h.showNewArticle, admin...)
+	e.POST(articlesPath, h.createArticle, editor...)
+	e.POST(articlesPath+"/preview", h.previewArticle, editor...)
+	get(e, articlesPath+"/:id", h.showEditArticle, admin...)
+	e.POST(articlesPath+"/:id", h.updateArticle, editor...)
 	// The live stream: no gzip (it would hold events back), no session.
 	e.GET("/blog/:slug/comments/stream", h.commentStream)
 
