@@ -49,22 +49,21 @@ type articleList struct {
 // articleForm is the article editor: what she typed, her mistakes, and the
 // preview.
 type articleForm struct {
-	ID                     int64  // 0 for a new article
-	Action                 string // where the form posts
-	Title, Slug, Summary   string
-	Tags, Body, Author     string
-	Status                 string // db.StatusDraft, db.StatusScheduled or db.StatusPublished
-	PublishAt              string // publishAtLayout, London time, for a scheduled article
-	Errors                 map[string]string
-	Saved                  string // what the last save did, shown above the form
-	CurrentSlug            string // the saved slug, where the article is (or will be) read
-	Public                 bool   // readers can see the saved article now
-	PublishedAt            time.Time
-	Preview                articlePreview
-	CSRF                   string
-	stored                 db.Post // the post as saved, for an edit
-	publishAt              time.Time
-	scheduledTimeUnchanged bool
+	ID                   int64  // 0 for a new article
+	Action               string // where the form posts
+	Title, Slug, Summary string
+	Tags, Body, Author   string
+	Status               string // db.StatusDraft, db.StatusScheduled or db.StatusPublished
+	PublishAt            string // publishAtLayout, London time, for a scheduled article
+	Errors               map[string]string
+	Saved                string // what the last save did, shown above the form
+	CurrentSlug          string // the saved slug, where the article is (or will be) read
+	Public               bool   // readers can see the saved article now
+	PublishedAt          time.Time
+	Preview              articlePreview
+	CSRF                 string
+	stored               db.Post // the post as saved, for an edit
+	publishAt            time.Time
 }
 
 // articlePreview is the preview pane: the article as the blog will show it.

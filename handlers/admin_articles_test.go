@@ -400,9 +400,9 @@ func TestAdminArticleSlugSuggestion(t *testing.T) {
 	for title, want := range map[string]string{
 		"Sports Massage for Lower Back Pain: Relief and Recovery": "sports-massage-for-lower-back-pain-relief-and-recovery",
 		"Clare’s café — après-ski recovery!":                      "clares-cafe-apres-ski-recovery",
-		"  10 stretches  ":                                        "10-stretches",
-		"Ωμέγα":                                                   "",
-		strings.Repeat("long words ", 20):                         strings.TrimSuffix(strings.Repeat("long-words-", 9), "-"),
+		"  10 stretches  ":                "10-stretches",
+		"Ωμέγα":                           "",
+		strings.Repeat("long words ", 20): strings.TrimSuffix(strings.Repeat("long-words-", 9), "-"),
 	} {
 		got := suggestSlug(title)
 		if got != want {
@@ -411,5 +411,22 @@ func TestAdminArticleSlugSuggestion(t *testing.T) {
 		if got != "" && (!slugPattern.MatchString(got) || len(got) > maxSlugChars) {
 			t.Errorf("suggestSlug(%q) = %q, not a valid slug", title, got)
 		}
+	}
+}
+
+// refresh reads the value again before it returns, so the very next get
+// serves the new value (invalidate alone may serve the old one once more).
+func TestCacheRefreshServesTheNewValueAtOnce(t *testing.T) {
+	ctx := context.Background()
+	n := 0
+	c := newCached(time.Hour, func(context.Context) (int, error) { n++; return n, nil })
+	if v, _ := c.get(ctx); v != 1 {
+		t.Fatalf("first get = %d", v)
+	}
+	if err := c.refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.get(ctx); v != 2 {
+		t.Errorf("get after refresh = %d, want the value read by refresh (2)", v)
 	}
 }
