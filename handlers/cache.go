@@ -116,3 +116,26 @@ func (c *cached[T]) drop() {
 	c.gen++
 	c.mu.Unlock()
 }
+
+// refresh reads the value again at once and keeps it, so that the next get
+// serves it: after an edit on this instance, the page that follows shows
+// the change (invalidate alone may serve the old value once more). Reads
+// begun before it are not kept. If the read fails, the cache is left
+// invalidated and the error returned.
+func (c *cached[T]) refresh(ctx context.Context) error {
+	c.mu.Lock()
+	c.loaded = time.Time{}
+	c.gen++
+	gen := c.gen
+	c.mu.Unlock()
+	v, err := c.load(ctx)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.val, c.has, c.loaded = v, true, time.Now()
+	}
+	return nil
+}

@@ -114,6 +114,15 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST(adminPath+"/privacy/export", h.exportClient, admin...)
 	e.POST(adminPath+"/privacy/erase", h.eraseClient, admin...)
 	e.POST(adminPath+"/privacy/retention", h.saveRetention, admin...)
+	// Articles: the editor's forms carry a whole article, more than the
+	// site's usual body limit.
+	editor := append([]echo.MiddlewareFunc{middleware.BodyLimit(articleBodyLimit)}, admin[1:]...)
+	get(e, articlesPath, h.showArticles, admin...)
+	get(e, articlesPath+"/new", h.showNewArticle, admin...)
+	e.POST(articlesPath, h.createArticle, editor...)
+	e.POST(articlesPath+"/preview", h.previewArticle, editor...)
+	get(e, articlesPath+"/:id", h.showEditArticle, admin...)
+	e.POST(articlesPath+"/:id", h.updateArticle, editor...)
 	// The live stream: no gzip (it would hold events back), no session.
 	e.GET("/blog/:slug/comments/stream", h.commentStream)
 

@@ -248,6 +248,7 @@ type sampleServiceForm struct {
 func sampleAdmin(name string) any {
 	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	sent := start.Add(-time.Hour)
+	later := start.AddDate(0, 0, 7)
 	failed := db.OutboxMessage{ID: 7, Kind: "booking_confirmed", Recipient: "ann@example.com", Subject: "Booking confirmed",
 		Status: db.OutboxFailed, Attempts: 3, LastError: "550 no such user", CreatedAt: sent,
 		Message: mail.Message{To: mail.Address{Name: "Ann", Email: "ann@example.com"}, Subject: "Booking confirmed",
@@ -363,6 +364,36 @@ func sampleAdmin(name string) any {
 	case "admin-service":
 		return sampleServiceForm{ID: 9, Name: "Old", Duration: "45", Price: "40.50", Mobile: true, CSRF: "csrf-token-abc",
 			Errors: map[string]string{"name": "Please keep the name to 80 characters."}}
+	case "admin-articles":
+		return struct {
+			Posts []db.AdminPost
+			Now   time.Time
+		}{Now: start, Posts: []db.AdminPost{
+			{Post: db.Post{ID: 1, Slug: "live", Title: "Live <one>", Status: db.StatusPublished, PublishedAt: &sent}, Comments: 3},
+			{Post: db.Post{ID: 2, Slug: "later", Title: "Later", Status: db.StatusScheduled, PublishedAt: &later}},
+			{Post: db.Post{ID: 3, Slug: "draft", Title: "Draft", Status: db.StatusDraft, CreatedAt: sent}},
+		}}
+	case "admin-article":
+		type preview struct {
+			Title, Slug string
+			Minutes     int
+			Body        template.HTML
+			TooLong     bool
+		}
+		return struct {
+			ID                                     int64
+			Action, Title, Slug, Summary, Tags     string
+			Body, Author, Status, PublishAt, Saved string
+			CurrentSlug, CSRF                      string
+			Public                                 bool
+			PublishedAt                            time.Time
+			Errors                                 map[string]string
+			Preview                                preview
+		}{ID: 1, Action: "/admin/articles/1", Title: "Calves <&> you", Slug: "calves", Summary: "Why.", Tags: "calves, running",
+			Body: "## Hi\n\n<script>x</script>", Author: "Clare", Status: db.StatusScheduled, PublishAt: "2026-12-01T09:00",
+			Saved: "Saved.", CurrentSlug: "calves", Public: true, PublishedAt: sent, CSRF: "csrf-token-abc",
+			Errors:  map[string]string{"slug": "Please choose another.", "publish_at": "That time has passed."},
+			Preview: preview{Title: "Calves", Slug: "calves", Minutes: 1, Body: `<h2 id="hi">Hi</h2>`}}
 	case "admin-outbox":
 		return struct {
 			Messages   []db.OutboxMessage
@@ -455,7 +486,7 @@ func samplePage(name string) views.Page {
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
 	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new",
-		"admin-privacy", "admin-availability", "admin-services", "admin-service":
+		"admin-privacy", "admin-availability", "admin-services", "admin-service", "admin-articles", "admin-article":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
 	case "book":
