@@ -26,10 +26,21 @@ var businessLimits = map[string]int{
 	"street_address": 200, "locality": 100, "region": 100, "postcode": 12, "mobile_area": 300, "hours_summary": 200,
 }
 
-// showBusiness is GET /admin/business: the practice's details as the site
-// shows them, to edit.
+// refreshBusiness reads the details just saved into this instance's cache,
+// so that the next page shows them (other instances within cacheTTL).
+func (h *Handler) refreshBusiness(c echo.Context) error {
+	b, err := db.GetBusiness(c.Request().Context(), h.db)
+	if err != nil {
+		return err
+	}
+	h.businessCache.put(b)
+	return nil
+}
+
+// showBusiness is GET /admin/business: the practice's details as saved, to
+// edit.
 func (h *Handler) showBusiness(c echo.Context) error {
-	b, err := h.business(c)
+	b, err := db.GetBusiness(c.Request().Context(), h.db)
 	if err != nil {
 		return err
 	}
@@ -48,7 +59,7 @@ func (h *Handler) renderBusiness(c echo.Context, status int, f businessForm) err
 // saveBusiness is POST /admin/business: the details are checked and saved;
 // from then on every page shows them, no longer marked as examples.
 func (h *Handler) saveBusiness(c echo.Context) error {
-	cur, err := h.business(c)
+	cur, err := db.GetBusiness(c.Request().Context(), h.db)
 	if err != nil {
 		return err
 	}
@@ -59,7 +70,9 @@ func (h *Handler) saveBusiness(c echo.Context) error {
 	if err := db.SaveBusiness(c.Request().Context(), h.db, f.Business); err != nil {
 		return err
 	}
-	h.businessCache.invalidate()
+	if err := h.refreshBusiness(c); err != nil {
+		return err
+	}
 	h.articles.invalidate()
 	return c.Redirect(http.StatusSeeOther, adminPath+"/business?saved=1")
 }

@@ -43,16 +43,16 @@ var moderationNotices = map[string]string{
 }
 
 type moderationData struct {
-	Mode    string
-	Modes   []moderationMode
-	Queue   []moderationItem
-	Held    int // all the comments waiting, when more than Queue shows
-	Recent  []moderationItem
-	Hidden  []moderationItem
-	Blocks  []db.CommentBlock
-	Notice  string
-	Errors  map[string]string
-	CSRF    string
+	Mode   string
+	Modes  []moderationMode
+	Queue  []moderationItem
+	Held   int // all the comments waiting, when more than Queue shows
+	Recent []moderationItem
+	Hidden []moderationItem
+	Blocks []db.CommentBlock
+	Notice string
+	Errors map[string]string
+	CSRF   string
 }
 
 // moderationItem is one comment in a list of the moderation page: State
@@ -103,7 +103,7 @@ func (h *Handler) showModeration(c echo.Context) error {
 
 func (h *Handler) renderModeration(c echo.Context, status int, d moderationData) error {
 	ctx := c.Request().Context()
-	b, err := h.business(c)
+	b, err := db.GetBusiness(ctx, h.db)
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,9 @@ func (h *Handler) setModerationMode(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.businessCache.invalidate()
+	if err := h.refreshBusiness(c); err != nil {
+		return err
+	}
 	return moderationRedirect(c, "mode")
 }
 
