@@ -69,3 +69,41 @@ func GetBusiness(ctx context.Context, idb bun.IDB) (Business, error) {
 	}
 	return b, err
 }
+
+// businessColumns are the details the therapist edits on the business page.
+var businessColumns = []string{"name", "tagline", "intro", "about", "phone", "email", "street_address",
+	"locality", "region", "postcode", "mobile_area", "hours_summary"}
+
+// SaveBusiness saves the practice's details as the therapist typed them:
+// they are real now, so the example flag goes. The moderation mode (and
+// any setting kept in the row but not in businessColumns) stays as it is.
+func SaveBusiness(ctx context.Context, idb bun.IDB, b Business) error {
+	b.ID, b.IsExample = 1, false
+	if b.CommentModeration == "" {
+		b.CommentModeration = ModerationOff
+	}
+	q := idb.NewInsert().Model(&b).ExcludeColumn("updated_at").On("CONFLICT (id) DO UPDATE")
+	for _, col := range businessColumns {
+		q = q.Set("? = EXCLUDED.?", bun.Ident(col), bun.Ident(col))
+	}
+	_, err := q.Set("is_example = false, updated_at = now()").Exec(ctx)
+	return err
+}
+
+// ErrUnknownModeration is returned by SetCommentModeration for a mode that
+// is not one of ModerationOff, ModerationFirst or ModerationAll.
+var ErrUnknownModeration = errors.New("unknown comment moderation mode")
+
+// SetCommentModeration sets how new comments are moderated.
+func SetCommentModeration(ctx context.Context, idb bun.IDB, mode string) error {
+	switch mode {
+	case ModerationOff, ModerationFirst, ModerationAll:
+	default:
+		return ErrUnknownModeration
+	}
+	b := KnownBusiness
+	b.CommentModeration = mode
+	_, err := idb.NewInsert().Model(&b).ExcludeColumn("updated_at").
+		On("CONFLICT (id) DO UPDATE").Set("comment_moderation = EXCLUDED.comment_moderation").Exec(ctx)
+	return err
+}

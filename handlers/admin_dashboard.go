@@ -26,6 +26,7 @@ type dashboardData struct {
 	Held       int
 	HeldShown  []db.HeldComment
 	FailedMail []db.OutboxMessage
+	Unread     int // contact messages not yet read
 	CSRF       string
 }
 
@@ -43,6 +44,9 @@ func (h *Handler) showDashboard(c echo.Context) error {
 		return err
 	}
 	if d.FailedMail, err = db.ListFailedMail(ctx, h.db, 20); err != nil {
+		return err
+	}
+	if d.Unread, err = db.CountUnreadContactMessages(ctx, h.db); err != nil {
 		return err
 	}
 	d.CSRF, _ = c.Get(csrfKey).(string)

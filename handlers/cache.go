@@ -97,6 +97,15 @@ func (c *cached[T]) hasValue() bool {
 	return c.has
 }
 
+// put stores v as just read (after an edit that read it back), so that the
+// next get on this instance returns it; a read begun before is not kept.
+func (c *cached[T]) put(v T) {
+	c.mu.Lock()
+	c.val, c.has, c.loaded = v, true, time.Now()
+	c.gen++
+	c.mu.Unlock()
+}
+
 // invalidate makes the next get read the database; until that read is done
 // the previous value may still be served.
 func (c *cached[T]) invalidate() {

@@ -378,10 +378,16 @@ func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) er
 
 // holdForApproval applies the moderation mode: nothing is held when it is
 // off (or for the therapist), everything when it is "all", and a person's
-// first comment when it is "first".
+// first comment when it is "first". A blocked commenter's comments are
+// always held, silently: they see "awaiting approval" like anyone else's,
+// so they have no reason to try from elsewhere, and the therapist can still
+// let a comment through if the block was a mistake.
 func (h *Handler) holdForApproval(c echo.Context, author, ipHash []byte) (bool, error) {
 	if h.isAdmin(c) {
 		return false, nil
+	}
+	if blocked, err := db.IsBlocked(c.Request().Context(), h.db, ipHash); err != nil || blocked {
+		return blocked, err
 	}
 	b, err := h.business(c)
 	if err != nil {

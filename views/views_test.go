@@ -265,8 +265,10 @@ func sampleAdmin(name string) any {
 			Held       int
 			HeldShown  []db.HeldComment
 			FailedMail []db.OutboxMessage
+			Unread     int
 			CSRF       string
 		}{
+			Unread: 2,
 			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
 				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
 				{Label: "Tomorrow", Date: "2026-11-27"}},
@@ -489,6 +491,9 @@ func samplePage(name string) views.Page {
 		"admin-privacy", "admin-availability", "admin-services", "admin-service", "admin-articles", "admin-article":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
+	case "admin-comments", "admin-business", "admin-calendar", "admin-messages", "admin-message":
+		p.Admin = &views.Admin{Email: "clare@example.com"}
+		p.Data = sampleModeration(name)
 	case "book":
 		p.Data = samplePicker()
 	case "book-details":

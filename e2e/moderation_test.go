@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"dynamicmotion/db"
+	"dynamicmotion/password"
+)
+
+// The therapist's account on the instance startModerationInstance runs.
+const (
+	moderatorEmail    = "clare-moderation@dynamicmotion.example"
+	moderatorPassword = "a long moderation passphrase"
+)
+
+// startModerationInstance runs another `serve` process on the suite's
+// database with an admin account (ADMIN_EMAIL and its password set first,
+// as the admin-password subcommand does) and returns its origin; it stops
+// when the test ends.
+func startModerationInstance(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	bdb, err := db.Open(ctx, databaseURL, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	hash, err := password.Hash(moderatorPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAdminPassword(ctx, bdb, moderatorEmail, hash); err != nil {
+		t.Fatal(err)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	origin := "http://127.0.0.1:" + strconv.Itoa(port)
+	env := siteEnv(map[string]string{
+		"DATABASE_URL": databaseURL,
+		"PORT":         strconv.Itoa(port),
+		"BASE_URL":     origin,
+		"LOG_LEVEL":    "info",
+		"ADMIN_EMAIL":  moderatorEmail,
+	})
+	srv, err := startServer(binPath, "", env, origin, readyTimeout)
+	if err != nil {
+		t.Fatalf("starting an instance with an admin account: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := srv.stop(shutdownTimeout); err != nil {
+			t.Errorf("admin instance: %v\n--- its log ---\n%s", err, lastLines(srv.log.String(), 40))
+		} else if t.Failed() {
+			t.Logf("--- the admin instance's log (last lines) ---\n%s", lastLines(srv.log.String(), 40))
+		}
+	})
+	return origin
+}
+
+// therapistLogsIn logs in on the instance at origin through the login form
+// and waits for the dashboard.
+func therapistLogsIn(tb *tab, origin string) {
+	tb.t.Helper()
+	if status := tb.openAt(origin, "/admin/login"); status != 200 {
+		tb.t.Fatalf("GET /admin/login answered %d", status)
+	}
+	tb.do("logging in",
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), moderatorEmail),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), moderatorPassword),
+		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)),
+		chromedp.WaitReady(chromedp.CSS(`#held-title`)),
+	)
+	if path := eval[string](tb, `location.pathname`); path != "/admin" {
+		tb.t.Fatalf("after logging in the therapist is on %s, want /admin", path)
+	}
+}
+
+// withModerationAll holds every comment for the test, off again after it.
+func withModerationAll(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	bdb, err := db.Open(ctx, databaseURL, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCommentModeration(ctx, bdb, db.ModerationAll); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := db.SetCommentModeration(ctx, bdb, db.ModerationOff); err != nil {
+			t.Error(err)
+		}
+		bdb.Close()
+	})
+}
+
+// TestTherapistApprovesHeldComment: with every comment held, a visitor's
+// comment waits (they see it as awaiting approval, another reader does not
+// see it); the therapist logs in, finds it on /admin/comments and approves
+// it in place; it appears live on the open article, without a reload, once.
+func TestTherapistApprovesHeldComment(t *testing.T) {
+	withModerationAll(t)
+	origin := startModerationInstance(t)
+	reader := openTab(t)
+	visitor := openTab(t)
+	therapist := openTab(t)
+	openArticle(reader, origin)
+
+	text := uniqueText("Is a sports massage useful before a marathon?")
+	if status := visitor.openAt(origin, "/blog/"+firstArticle); status != 200 {
+		t.Fatalf("the article answered %d", status)
+	}
+	visitor.do("writing a comment",
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), "Maya"),
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
+		chromedp.Sleep(fillTime),
+		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
+	)
+	waitFor(visitor, "the comment shows to its author as awaiting approval", fmt.Sprintf(
+		`[...document.querySelectorAll('#comments article.comment.held')].some(a => a.textContent.includes(%q) && a.textContent.includes('Awaiting approval'))`, text))
+	if n := eval[int](reader, copiesOf(text)); n != 0 {
+		t.Fatalf("a held comment is on another reader's page %d times", n)
+	}
+
+	therapistLogsIn(therapist, origin)
+	if status := therapist.openAt(origin, "/admin/comments"); status != 200 {
+		t.Fatalf("GET /admin/comments answered %d", status)
+	}
+	item := fmt.Sprintf(`[...document.querySelectorAll('#queue li.moderation-item')].find(li => li.textContent.includes(%q))`, text)
+	waitFor(therapist, "the comment is in the queue", "!!"+item)
+	eval[bool](therapist, markPage)
+	id := eval[string](therapist, item+`.id`)
+	settled(therapist)
+	therapist.do("clicking Approve", chromedp.Click(chromedp.CSS(`#`+id+` button[hx-post$="/approve"]`)))
+	waitFor(therapist, "the queue says it is approved, in place", fmt.Sprintf(
+		`!!document.querySelector('#%s.moderated') && document.querySelector('#%s').textContent.includes('Approved')`, id, id))
+	if !eval[bool](therapist, pageMarked) {
+		t.Error("approving reloaded the moderation page; it should answer in place")
+	}
+	therapist.assertClean("the moderation page")
+
+	if err := waitWithin(reader, liveWithin, "the approved comment reaches the open article", copiesOf(text)+` === 1`); err != nil {
+		t.Fatal(err)
+	}
+	if !eval[bool](reader, pageMarked) {
+		t.Error("the reader's page was reloaded; the comment should arrive live")
+	}
+	if n := eval[int](reader, copiesOf(text)); n != 1 {
+		t.Errorf("the comment is on the reader's page %d times, want once", n)
+	}
+	reader.assertClean("the article with the live comment")
+
+	// After a reload it is there for everyone, no longer awaiting approval.
+	if status := visitor.openAt(origin, "/blog/"+firstArticle); status != 200 {
+		t.Fatalf("reloading the article answered %d", status)
+	}
+	if held := eval[int](visitor, fmt.Sprintf(`[...document.querySelectorAll('#comments article.comment.held')].filter(a => a.textContent.includes(%q)).length`, text)); held != 0 {
+		t.Error("after approval the comment still shows as awaiting approval")
+	}
+	if n := eval[int](visitor, copiesOf(text)); n != 1 {
+		t.Errorf("after a reload the comment is on the page %d times, want once", n)
+	}
+}
