@@ -8,8 +8,10 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"dynamicmotion/db"
 )
@@ -186,6 +188,7 @@ func TestDeactivateServiceKeepsBookings(t *testing.T) {
 	client.hold(t, svc.ID, db.PlaceStudio, start)
 	token := client.book(t, svc.ID, db.PlaceStudio, start)
 	b := bookingOf(t, token)
+	freeBefore := client.freeTimes(t, svc.ID, db.PlaceStudio, weekAfter(7))
 
 	res := admin.post(t, servicesPath+"/"+itoa(svc.ID)+"/active", url.Values{"active": {"no"}})
 	wantStatus(t, res, http.StatusSeeOther)
@@ -206,6 +209,20 @@ func TestDeactivateServiceKeepsBookings(t *testing.T) {
 	manage := client.get(t, bookingsPath+token) // the client's own page
 	wantStatus(t, manage, http.StatusOK)
 	checkHTML(t, manage.body, in("body", hasText("Test seasonal massage")))
+	// Moving it offers times for its own service (45 minutes), not for
+	// another that is still on the list.
+	move := client.get(t, bookingsPath+token+"/move?week="+weekAfter(7))
+	wantStatus(t, move, http.StatusOK)
+	offered := values(slotInputs(t, move.body))
+	for _, v := range offered {
+		// Only times near its own (now free to it) may be new.
+		if !slices.Contains(freeBefore, v) && mustTime(t, v).Sub(b.StartsAt).Abs() > 2*time.Hour {
+			t.Errorf("the move picker offers %s, which a 45-minute appointment cannot have", v)
+		}
+	}
+	if len(offered) == 0 {
+		t.Error("the move picker offers nothing for the withdrawn service")
+	}
 
 	wantStatus(t, admin.post(t, servicesPath+"/"+itoa(svc.ID)+"/active", url.Values{"active": {"yes"}}), http.StatusSeeOther)
 	checkHTML(t, s.client(t).get(t, "/book").body, in("input[name=service][value='"+itoa(svc.ID)+"']"))

@@ -114,16 +114,21 @@ func (h *Handler) releaseIfChoiceChanged(c echo.Context) error {
 // time that could not be held) they come from the form, and the week is
 // that of the time chosen.
 func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
-	return h.pickerExcept(c, message, nil)
+	return h.pickerExcept(c, message, nil, nil)
 }
 
 // pickerExcept is picker for moving a booking: its own blocked time
-// (except) does not stand in the way of the times around it.
-func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span) (pickerData, error) {
+// (except) does not stand in the way of the times around it, and the times
+// are those of its own service (own), which may since have been taken off
+// the list of services.
+func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, own *db.Service) (pickerData, error) {
 	ctx := c.Request().Context()
 	services, err := h.activeServices(c)
 	if err != nil {
 		return pickerData{}, err
+	}
+	if own != nil {
+		services = []db.Service{*own}
 	}
 	d := pickerData{Services: services, Place: db.PlaceStudio, Message: message}
 	if len(services) == 0 {

@@ -145,7 +145,10 @@ func (h *Handler) movePicker(c echo.Context, d *manageData, message string) erro
 		q.Set("week", d.Booking.StartsAt.In(views.London).Format(time.DateOnly)) // open on the booking's week
 	}
 	c.Request().URL.RawQuery = q.Encode()
-	p, err := h.pickerExcept(c, message, &db.Span{From: d.Booking.BlockedFrom, To: d.Booking.BlockedTo})
+	b := d.Booking
+	svc := db.Service{ID: b.ServiceID, Name: b.ServiceName, DurationMin: b.DurationMin, PricePence: b.PricePence,
+		AtStudio: b.Place == db.PlaceStudio, Mobile: b.Place == db.PlaceMobile, Active: true}
+	p, err := h.pickerExcept(c, message, &db.Span{From: b.BlockedFrom, To: b.BlockedTo}, &svc)
 	if err != nil {
 		return err
 	}
