@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"html/template"
@@ -172,7 +171,7 @@ func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 	case err != nil:
 		return err
 	}
-	h.articlesChanged(ctx)
+	h.articlesChanged()
 	return c.Redirect(http.StatusSeeOther, articlesPath+"/"+strconv.FormatInt(p.ID, 10)+"?saved="+p.Status)
 }
 
@@ -185,17 +184,12 @@ func (h *Handler) previewArticle(c echo.Context) error {
 
 // articlesChanged makes the blog, the home page, the topics and the article
 // pages show a change at once (the feed and the sitemap read the database
-// every time). The lists are read again now, so the page after a save
-// already has it; if that fails they are read on their next use.
-func (h *Handler) articlesChanged(ctx context.Context) {
+// every time): the next request reads the lists again.
+func (h *Handler) articlesChanged() {
 	h.articles.invalidate()
-	for _, refresh := range []func(context.Context) error{
-		h.latestCache.refresh, h.blogCache.refresh, h.tagsCache.refresh,
-	} {
-		if err := refresh(ctx); err != nil {
-			h.log.Warn("reading the article lists again after an edit", "err", err)
-		}
-	}
+	h.latestCache.drop()
+	h.blogCache.drop()
+	h.tagsCache.drop()
 }
 
 // storedArticle is the post of the :id parameter, any status; 404 if none.

@@ -290,7 +290,7 @@ func TestAdminArticleSchedule(t *testing.T) {
 	if _, err := seededDB(t).NewRaw("UPDATE posts SET published_at = ? WHERE id = ?", past, id).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.h.articlesChanged(context.Background())
+	s.h.articlesChanged()
 	wantStatus(t, s.get(t, "/blog/"+p.Slug), http.StatusOK)
 	checkHTML(t, cl.get(t, articlesPath+"/"+itoa(id)).body, in("input[name=status][value=published][checked]"))
 	f = articleFields("title", p.Title, "slug", p.Slug, "status", db.StatusScheduled, "publish_at", past.In(views.London).Format(publishAtLayout))
@@ -414,19 +414,3 @@ func TestAdminArticleSlugSuggestion(t *testing.T) {
 	}
 }
 
-// refresh reads the value again before it returns, so the very next get
-// serves the new value (invalidate alone may serve the old one once more).
-func TestCacheRefreshServesTheNewValueAtOnce(t *testing.T) {
-	ctx := context.Background()
-	n := 0
-	c := newCached(time.Hour, func(context.Context) (int, error) { n++; return n, nil })
-	if v, _ := c.get(ctx); v != 1 {
-		t.Fatalf("first get = %d", v)
-	}
-	if err := c.refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if v, _ := c.get(ctx); v != 2 {
-		t.Errorf("get after refresh = %d, want the value read by refresh (2)", v)
-	}
-}

@@ -26,17 +26,6 @@ var businessLimits = map[string]int{
 	"street_address": 200, "locality": 100, "region": 100, "postcode": 12, "mobile_area": 300, "hours_summary": 200,
 }
 
-// refreshBusiness reads the details just saved into this instance's cache,
-// so that the next page shows them (other instances within cacheTTL).
-func (h *Handler) refreshBusiness(c echo.Context) error {
-	b, err := db.GetBusiness(c.Request().Context(), h.db)
-	if err != nil {
-		return err
-	}
-	h.businessCache.put(b)
-	return nil
-}
-
 // showBusiness is GET /admin/business: the practice's details as saved, to
 // edit.
 func (h *Handler) showBusiness(c echo.Context) error {
@@ -70,9 +59,7 @@ func (h *Handler) saveBusiness(c echo.Context) error {
 	if err := db.SaveBusiness(c.Request().Context(), h.db, f.Business); err != nil {
 		return err
 	}
-	if err := h.refreshBusiness(c); err != nil {
-		return err
-	}
+	h.businessCache.drop() // the next page reads them (other instances within cacheTTL)
 	h.articles.invalidate()
 	return c.Redirect(http.StatusSeeOther, adminPath+"/business?saved=1")
 }

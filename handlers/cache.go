@@ -97,14 +97,6 @@ func (c *cached[T]) hasValue() bool {
 	return c.has
 }
 
-// put stores v as just read (after an edit that read it back), so that the
-// next get on this instance returns it; a read begun before is not kept.
-func (c *cached[T]) put(v T) {
-	c.mu.Lock()
-	c.val, c.has, c.loaded = v, true, time.Now()
-	c.gen++
-	c.mu.Unlock()
-}
 
 // invalidate makes the next get read the database; until that read is done
 // the previous value may still be served.
@@ -126,25 +118,3 @@ func (c *cached[T]) drop() {
 	c.mu.Unlock()
 }
 
-// refresh reads the value again at once and keeps it, so that the next get
-// serves it: after an edit on this instance, the page that follows shows
-// the change (invalidate alone may serve the old value once more). Reads
-// begun before it are not kept. If the read fails, the cache is left
-// invalidated and the error returned.
-func (c *cached[T]) refresh(ctx context.Context) error {
-	c.mu.Lock()
-	c.loaded = time.Time{}
-	c.gen++
-	gen := c.gen
-	c.mu.Unlock()
-	v, err := c.load(ctx)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		c.val, c.has, c.loaded = v, true, time.Now()
-	}
-	return nil
-}
