@@ -413,4 +413,3 @@ func TestAdminArticleSlugSuggestion(t *testing.T) {
 		}
 	}
 }
-

@@ -97,7 +97,6 @@ func (c *cached[T]) hasValue() bool {
 	return c.has
 }
 
-
 // invalidate makes the next get read the database; until that read is done
 // the previous value may still be served.
 func (c *cached[T]) invalidate() {
@@ -117,4 +116,3 @@ func (c *cached[T]) drop() {
 	c.gen++
 	c.mu.Unlock()
 }
-
