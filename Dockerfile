@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build: one static binary with templates, assets and migrations embedded.
-FROM golang:1.26-bookworm AS build
+# 1.26.10 or later: it fixes the standard library vulnerabilities govulncheck lists for 1.26.8
+# (see .ci/vuln-allow.txt).
+FROM golang:1.26.10-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -2,8 +2,13 @@
 GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
+# The Go vulnerability database, from the module proxy (vuln.go.dev is not always reachable): the OSV
+# files of golang.org/x/vulndb at this version, indexed into the layout govulncheck reads.
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+VULNDB_DIR ?= $(HOME)/.cache/dynamicmotion-vulndb-$(VULNDB_VERSION)
+FUZZTIME ?= 10s
 
-.PHONY: run build test lint vuln bench load vendor ci
+.PHONY: run build test lint vuln fuzz bench load vendor ci
 
 ## run: the site on the private development database with demo content
 run:
@@ -24,9 +29,22 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-## vuln: known vulnerabilities in the code's call graph
+## vuln: known vulnerabilities in the code's call graph (fails on any called one not in .ci/vuln-allow.txt)
 vuln:
-	$(GO) run $(GOVULNCHECK) ./...
+	@if [ ! -f "$(VULNDB_DIR)/index/db.json" ]; then \
+	  src=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') && \
+	  $(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) -vulns "$$src/data/osv" -out "$(VULNDB_DIR).tmp" && \
+	  rm -rf "$(VULNDB_DIR)" && mv "$(VULNDB_DIR).tmp" "$(VULNDB_DIR)"; fi
+	$(GO) run $(GOVULNCHECK) -db "file://$(VULNDB_DIR)" -format json ./... | $(GO) run ./.ci/vulncheck .ci/vuln-allow.txt
+
+## fuzz: every fuzz test for FUZZTIME each (default 10s), after its seeds ran in `make test`
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 1x $$pkg; exit 1; }; \
+	  done; \
+	done
 
 ## bench: Go benchmarks, then a load run against the real binary on 127.0.0.1
 bench:
@@ -39,5 +57,5 @@ vendor:
 	static/vendor/fetch.sh
 
 ## ci: what .ci/run does
-ci: lint test
+ci: lint vuln test fuzz
 	VERIFY=1 static/vendor/fetch.sh
