@@ -344,6 +344,7 @@ type sseEvent struct {
 	id   int64
 	name string
 	data string
+	at   time.Time // when it was received
 }
 
 // commentID is the id of the comment an event carries (its first
@@ -410,7 +411,7 @@ func openStream(t *testing.T, v *visitor, path string, lastID int64) *stream {
 			switch {
 			case line == "":
 				if e.name != "" || len(data) > 0 {
-					e.data = strings.Join(data, "\n")
+					e.data, e.at = strings.Join(data, "\n"), time.Now()
 					s.events <- e
 				}
 				e, data = sseEvent{}, nil
