@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-.PHONY: run build test lint vuln bench load vendor ci
+.PHONY: run build test proof lint vuln bench load vendor ci
 
 ## run: the site on the private development database with demo content
 run:
@@ -17,6 +17,12 @@ build:
 test:
 	@url=$$(.ci/ensure-deps) && echo "tests use PostgreSQL at $$url" && \
 	CGO_ENABLED=1 TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -timeout 15m ./...
+
+## proof: the reliability proofs alone (part of `make test` too), with their figures: PostgreSQL
+## restarted under load, SIGINT under load, two instances on one database
+proof:
+	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
+	CGO_ENABLED=1 $(GO) test -race -count=1 -v -run '^Test(Fault|Sigint|Instances)' ./e2e
 
 ## lint: gofmt, go vet, staticcheck
 lint:

@@ -401,7 +401,8 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	if os.Getenv("E2E_FAULT_TRACE") != "" {
+	if os.Getenv("E2E_FAULT_TRACE") != "" { // every form sent, timed from the database's return
+
 		for _, c := range calls {
 			if c.what == "POST /blog/:slug/comments" || c.what == "POST /book" {
 				t.Logf("%s sent +%s done +%s: %d", c.what, c.sent.Sub(upAt).Round(time.Millisecond), c.done.Sub(upAt).Round(time.Millisecond), c.status)
@@ -543,7 +544,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 		loadEnd.Sub(loadStart).Round(time.Millisecond), downAt.Sub(loadStart).Round(time.Millisecond),
 		stopTook.Round(time.Millisecond), upAt.Sub(downFor).Round(time.Millisecond), startTook.Round(time.Millisecond))
 	if !readyAt.IsZero() {
-		t.Logf("recovery: /readyz 200 %s after the database was back (devpg.Start returned); the first booking and comment sent during the outage or later succeeded %s and %s after it (negative: while devpg.Start was still creating the database)",
+		t.Logf("recovery: /readyz 200 %s after the database was back (devpg.Start returned); the first booking and comment sent during the outage or later succeeded %s and %s after it (negative: before devpg.Start had returned)",
 			readyAt.Sub(upAt).Round(time.Millisecond), firstBookedAfter.Sub(upAt).Round(time.Millisecond), firstCommentAfter.Sub(upAt).Round(time.Millisecond))
 	}
 	t.Logf("while down: %d requests, %d answered 503 (the rest served from the instance's caches); /readyz 503 in %d probes",
