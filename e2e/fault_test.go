@@ -402,7 +402,6 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 		}
 	}
 	if os.Getenv("E2E_FAULT_TRACE") != "" { // every form sent, timed from the database's return
-
 		for _, c := range calls {
 			if c.what == "POST /blog/:slug/comments" || c.what == "POST /book" {
 				t.Logf("%s sent +%s done +%s: %d", c.what, c.sent.Sub(upAt).Round(time.Millisecond), c.done.Sub(upAt).Round(time.Millisecond), c.status)
