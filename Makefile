@@ -8,7 +8,7 @@ VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 VULNDB_DIR ?= $(HOME)/.cache/dynamicmotion-vulndb-$(VULNDB_VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: run build test lint vuln fuzz bench load vendor ci
+.PHONY: run build test proof lint vuln fuzz bench load vendor ci
 
 ## run: the site on the private development database with demo content
 run:
@@ -22,6 +22,12 @@ build:
 test:
 	@url=$$(.ci/ensure-deps) && echo "tests use PostgreSQL at $$url" && \
 	CGO_ENABLED=1 TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -timeout 15m ./...
+
+## proof: the reliability proofs alone (part of `make test` too), with their figures: PostgreSQL
+## restarted under load, SIGINT under load, two instances on one database
+proof:
+	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
+	CGO_ENABLED=1 $(GO) test -race -count=1 -v -run '^Test(Fault|Sigint|Instances)' ./e2e
 
 ## lint: gofmt, go vet, staticcheck
 lint:

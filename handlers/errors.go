@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dynamicmotion/db"
 	"dynamicmotion/views"
@@ -98,9 +100,20 @@ func (h *Handler) renderError(c echo.Context, data views.Error) error {
 }
 
 // isUnavailable reports errors that mean the database cannot be reached
-// right now, which the visitor sees as 503 rather than 500.
+// right now, which the visitor sees as 503 rather than 500. Besides a
+// connection that cannot be made or broke, that is what PostgreSQL itself
+// says while it stops or starts (a restart, a failover): SQLSTATE class 08
+// (connection exception) and 57P01–57P03 (the server is shutting down,
+// crashed, or is starting up and not accepting connections yet).
 func isUnavailable(err error) bool {
 	var ne net.Error
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) {
+		code := pgErr.Field('C')
+		if strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" {
+			return true
+		}
+	}
 	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.As(err, &ne)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,8 +131,8 @@ func newTestServerDB(t testing.TB, bdb *bun.DB, override func(*config.Config)) *
 	// outbox and River's table (package jobs has the tests that send).
 	queue, err := jobs.New(context.Background(), jobs.Config{
 		DB: bdb, DSN: dbtest.DSN(t), Log: log,
-		Practice: func(ctx context.Context) (emails.Practice, error) {
-			biz, err := db.GetBusiness(ctx, bdb)
+		Practice: func(ctx context.Context, idb bun.IDB) (emails.Practice, error) {
+			biz, err := db.GetBusiness(ctx, idb)
 			return emails.PracticeFor(biz, cfg.BaseURL), err
 		},
 	})
@@ -189,14 +191,19 @@ func addTestRoutes(e *echo.Echo, h *Handler) {
 	g.GET("/ip", func(c echo.Context) error { return c.String(http.StatusOK, c.RealIP()) })
 }
 
-// countingStore is the Postgres session store, counting Commit calls.
+// countingStore is the Postgres session store, counting Commit calls; with
+// failCommits set, saving fails as it does when the database goes away.
 type countingStore struct {
 	*postgresstore.PostgresStore
-	commits atomic.Int64
+	commits     atomic.Int64
+	failCommits atomic.Bool
 }
 
 func (s *countingStore) Commit(token string, b []byte, expiry time.Time) error {
 	s.commits.Add(1)
+	if s.failCommits.Load() {
+		return &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
 	return s.PostgresStore.Commit(token, b, expiry)
 }
 

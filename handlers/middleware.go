@@ -130,7 +130,10 @@ type echoContextKey struct{}
 // When the session store fails (the database is down), scs calls
 // sessionError, which answers through the site's error handler.
 func (h *Handler) withSession(next echo.HandlerFunc) echo.HandlerFunc {
-	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(next)
+	wrapped := echo.WrapMiddleware(h.sessions.LoadAndSave)(func(c echo.Context) error {
+		c.Set(sessionLoadedKey, true)
+		return next(c)
+	})
 	return func(c echo.Context) error {
 		r := c.Request()
 		c.SetRequest(r.WithContext(context.WithValue(r.Context(), echoContextKey{}, c)))
@@ -138,12 +141,31 @@ func (h *Handler) withSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// sessionLoadedKey is set on the echo.Context once the session is loaded and
+// the handler runs: a store failure after that is one of saving.
+const sessionLoadedKey = "session_loaded"
+
 // sessionError is scs's ErrorFunc: a friendly page (503 when the database
 // is unreachable) instead of scs's plain-text 500.
+//
+// That is only for a session that could not be loaded, before the handler
+// ran. A session that could not be saved fails as the handler's answer
+// starts (scs saves it then), and that answer is written right after this
+// returns: writing an error page here too would send two pages in one
+// body, and turn what the handler did (a comment or a booking saved) into a
+// 503 that asks the visitor to send it again, which would save it twice. So
+// the handler's answer goes out as it is, without the session cookie, and
+// the failure is logged.
 func (h *Handler) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	c, ok := r.Context().Value(echoContextKey{}).(echo.Context)
 	if !ok {
 		http.Error(w, "The site is briefly unavailable. Please try again in a minute.", http.StatusServiceUnavailable)
+		return
+	}
+	if loaded, _ := c.Get(sessionLoadedKey).(bool); loaded {
+		h.log.Warn("session not saved; the answer goes out without it",
+			slog.String("id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("route", c.Path()), slog.Any("err", err))
 		return
 	}
 	c.SetRequest(r)

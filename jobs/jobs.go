@@ -42,8 +42,10 @@ type Config struct {
 	// Sender sends mail; nil keeps every message in the outbox (development).
 	Sender mail.Sender
 	// Practice says what messages say about the practice (name, contact details, site address), read when a
-	// message is written.
-	Practice func(context.Context) (emails.Practice, error)
+	// message is written, through idb: the transaction the message is written in. Reading it through the pool
+	// instead would take a second connection while the transaction holds one (and perhaps locks that other
+	// requests wait on): with every connection so held, the site stalls until the read timeout.
+	Practice func(ctx context.Context, idb bun.IDB) (emails.Practice, error)
 	Log      *slog.Logger
 
 	// Tests shorten these; zero values are the production defaults.
