@@ -31,13 +31,13 @@ func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		noStore(c)
 		ctx := c.Request().Context()
 		seen := time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)
-		if h.isAdmin(c) && time.Since(seen) < adminIdle {
+		if h.isAdmin(c) {
 			if time.Since(seen) > time.Minute { // no session write on every click
 				h.sessions.Put(ctx, adminSeenKey, time.Now().Unix())
 			}
 			return next(c)
 		}
-		expired := h.isAdmin(c)
+		expired := h.sessions.GetString(ctx, adminKey) != "" // logged in, but away too long
 		if expired {
 			h.sessions.Remove(ctx, adminKey)
 			h.sessions.Remove(ctx, adminSeenKey)

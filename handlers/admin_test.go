@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -330,3 +331,36 @@ func TestOutboxPages(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The therapist's comments, posted while she is logged in, are marked as the
+// practice's answer; once her login has lapsed, they are not.
+func TestPracticeAnswerIsMarked(t *testing.T) {
+	s := adminServer(t)
+	const slug = "sports-massage-for-lower-back-pain"
+	cl := s.client(t)
+	cl.logIn(t)
+	cm := &commenter{visitor: cl.visitor, slug: slug, ip: cl.ip}
+	cl.get(t, "/blog/"+slug)
+	answer := "From the practice: gentle walking helps " + strconv.FormatInt(time.Now().UnixNano(), 36)
+	wantStatus(t, cm.post(t, cm.form(t, "name=Clare", "body="+answer)), http.StatusSeeOther)
+	page := s.get(t, "/blog/"+slug)
+	found := false
+	for _, a := range selectAll(parseHTML(t, page.body), "article.comment.practice") {
+		if t := text(a); strings.Contains(t, answer) && strings.Contains(t, "The practice’s answer") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("the therapist's comment is not on the page marked as the practice's answer")
+	}
+
+	// Away for three hours: no longer the practice.
+	wantStatus(t, cl.post(t, "/_test/admin-idle", url.Values{"hours": {"3"}}), http.StatusNoContent)
+	cl.get(t, "/blog/"+slug)
+	later := "Not marked " + strconv.FormatInt(time.Now().UnixNano(), 36)
+	wantStatus(t, cm.post(t, cm.form(t, "name=Clare", "body="+later)), http.StatusSeeOther)
+	var byPractice bool
+	if err := seededDB(t).NewRaw("SELECT by_practice FROM comments WHERE body_md = ?", later).Scan(context.Background(), &byPractice); err != nil || byPractice {
+		t.Errorf("a comment after the login lapsed: by_practice %v (%v), want false", byPractice, err)
+	}
+}

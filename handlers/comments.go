@@ -403,9 +403,12 @@ func (h *Handler) holdForApproval(c echo.Context, author, ipHash []byte) (bool, 
 	return false, nil
 }
 
-// isAdmin reports whether the therapist is logged in on this session.
+// isAdmin reports whether the therapist is logged in on this session (and
+// has not been away longer than adminIdle).
 func (h *Handler) isAdmin(c echo.Context) bool {
-	return h.sessions.GetString(c.Request().Context(), adminKey) != ""
+	ctx := c.Request().Context()
+	return h.sessions.GetString(ctx, adminKey) != "" &&
+		time.Since(time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)) < adminIdle
 }
 
 // authorHash is the hash of this visitor's commenter key, or nil if they
