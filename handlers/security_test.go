@@ -149,6 +149,49 @@ func checkHeadersOf(t *testing.T, path string, res response) {
 		return
 	}
 	checkSecurityHeaders(t, res.Header, false)
+	checkCookies(t, path, res, false)
+}
+
+// checkCookies: every cookie the site sets is HttpOnly and SameSite (scripts
+// cannot read it, other sites' forms cannot send it), and on an HTTPS site
+// Secure and __Host- prefixed.
+func checkCookies(t *testing.T, path string, res response, secureSite bool) {
+	t.Helper()
+	for _, c := range res.Cookies() {
+		if !c.HttpOnly || (c.SameSite != http.SameSiteLaxMode && c.SameSite != http.SameSiteStrictMode) {
+			t.Errorf("%s sets cookie %s without HttpOnly and SameSite: %+v", path, c.Name, c)
+		}
+		if secureSite && (!c.Secure || !strings.HasPrefix(c.Name, "__Host-")) {
+			t.Errorf("%s sets cookie %s over HTTPS without Secure and the __Host- prefix", path, c.Name)
+		}
+	}
+}
+
+// Over HTTPS every page sends HSTS and only Secure, __Host- cookies.
+func TestEveryPageOverHTTPS(t *testing.T) {
+	s := newTestServer(t, secure)
+	sawSession := false
+	for _, r := range walkableRoutes(s.e, "/") {
+		if r.Method != http.MethodGet {
+			continue
+		}
+		v := s.visitor()
+		res := v.get(t, withParams(r.Path, "1"))
+		if res.StatusCode >= 500 {
+			t.Errorf("GET %s over HTTPS: %d", r.Path, res.StatusCode)
+		}
+		checkSecurityHeaders(t, res.Header, true)
+		checkCookies(t, r.Path, res, true)
+		// And with a session, as after a first form.
+		set := v.do(t, postForm("/_test/session", url.Values{"v": {"x"}, csrfField: {v.csrfToken()}}))
+		checkCookies(t, "/_test/session", set, true)
+		sawSession = sawSession || set.cookie("__Host-session") != nil
+		res = v.get(t, withParams(r.Path, "1"))
+		checkCookies(t, r.Path, res, true)
+	}
+	if !sawSession {
+		t.Error("no session cookie was ever set: the cookie checks saw nothing")
+	}
 }
 
 // Every public route, sent hostile values in every field and parameter,
