@@ -49,18 +49,11 @@ var slotNamePattern = regexp.MustCompile(`^(Monday|Tuesday|Wednesday|Thursday|Fr
 // manageLink is the address of a client's own booking page.
 var manageLink = regexp.MustCompile(`^/bookings/[A-Za-z0-9_-]{20,64}$`)
 
-// clickTab opens a tab for a test that clicks around: it asks for reduced
-// motion, so that the site's smooth scrolling is off and a click lands where
-// chromedp scrolled the element to (a person waits for the page to stop).
+// clickTab opens a tab for a test that clicks around (every tab asks for
+// reduced motion; see newTab).
 func clickTab(t *testing.T) *tab {
 	t.Helper()
-	tb := openTab(t)
-	if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
-	}); err != nil {
-		t.Fatalf("asking for reduced motion: %v", err)
-	}
-	return tb
+	return openTab(t)
 }
 
 // slot is one free time the picker offers, as the page shows it.

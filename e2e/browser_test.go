@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -113,6 +114,14 @@ func (b *browser) newTab(t *testing.T) *tab {
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: cspRecorder}); err != nil {
 		t.Fatalf("installing the CSP violation recorder: %v", err)
+	}
+	// Reduced motion: the site's smooth scrolling is off, so a click lands
+	// where chromedp scrolled the element to even on a busy machine (a
+	// person waits for the page to stop moving; chromedp does not).
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+	}); err != nil {
+		t.Fatalf("asking for reduced motion: %v", err)
 	}
 	return tb
 }
