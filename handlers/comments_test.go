@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"dynamicmotion/config"
 	"dynamicmotion/db"
 )
 
@@ -218,6 +219,20 @@ func TestCommentSpamChecks(t *testing.T) {
 	}
 	if n := len(commentsOf(t, p.ID)); n != 0 {
 		t.Errorf("%d comments stored, want 0", n)
+	}
+}
+
+// With the load run's switch (BENCH_NO_LIMITS, which config allows only
+// with BENCH_CEILING on loopback), one session may post past the limit: the
+// load script posts thousands of comments from one address.
+func TestCommentRateLimitLiftedForALoadRun(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.BenchCeiling, c.BenchNoLimits = true, true })
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	for i := range 8 {
+		if res := cm.post(t, cm.form(t, "name=Load", "body=Comment "+strconv.Itoa(i)), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("comment %d with the limits lifted: status %d, want 200", i+1, res.StatusCode)
+		}
 	}
 }
 
