@@ -29,6 +29,7 @@ vuln:
 	$(GO) run $(GOVULNCHECK) ./...
 
 ## bench: Go benchmarks, then a load run against the real binary on 127.0.0.1
+## (.ci/load drives it with the Go load generator in .ci/loadgen)
 bench:
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
