@@ -32,6 +32,7 @@ import (
 //	TestBookingWithoutJavaScript       2 weeks later
 //	TestHoldBlocksSecondVisitor        3 weeks later
 //	TestCancelAndMoveFromManagePage    4 weeks later (more than 24 h ahead)
+//	TestAxeBookingFlow (axe_test.go)   5 weeks later
 //
 // The demo schedule books 8 weeks ahead, so every one of those weeks exists.
 // They choose and book fewer than ten times in all from 127.0.0.1, well
