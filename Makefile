@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK ?= golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-.PHONY: run build test lint vuln bench load vendor ci
+.PHONY: run build test lint vuln bench lighthouse load vendor ci
 
 ## run: the site on the private development database with demo content
 run:
@@ -34,6 +34,11 @@ bench:
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" .ci/load
+
+## lighthouse: Lighthouse (npm, pinned; installed outside the work tree) with
+## Debian's Chromium on the home page, an article with 50 comments and /book
+lighthouse:
+	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" .ci/lighthouse
 
 ## vendor: re-fetch htmx from the npm registry and verify its pinned checksum
 vendor:

@@ -43,6 +43,7 @@ var (
 	conns    = flag.Int("conns", 32, "concurrent connections (one request at a time each)")
 	only     = flag.String("only", "", "comma-separated scenario names to run (default: all)")
 	comments = flag.Int("comments", 50, "visible comments the measured article must have")
+	seedOnly = flag.Bool("seed-only", false, "only post the article's comments, print its path and exit (for .ci/lighthouse)")
 )
 
 func main() {
@@ -104,6 +105,10 @@ func run() error {
 	}
 	if err := seedComments(origin, article, *comments); err != nil {
 		return err
+	}
+	if *seedOnly {
+		fmt.Println(article)
+		return nil
 	}
 	svc, err := firstService(origin)
 	if err != nil {
