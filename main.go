@@ -278,8 +278,8 @@ func newQueue(ctx context.Context, cfg config.Config, app *bun.DB, dsn string, l
 	}
 	return jobs.New(ctx, jobs.Config{
 		DB: app, DSN: dsn, Sender: sender, Log: log,
-		Practice: func(ctx context.Context) (emails.Practice, error) {
-			biz, err := db.GetBusiness(ctx, app)
+		Practice: func(ctx context.Context, idb bun.IDB) (emails.Practice, error) {
+			biz, err := db.GetBusiness(ctx, idb)
 			return emails.PracticeFor(biz, cfg.BaseURL), err
 		},
 	})

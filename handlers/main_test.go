@@ -129,8 +129,8 @@ func newTestServerDB(t testing.TB, bdb *bun.DB, override func(*config.Config)) *
 	// outbox and River's table (package jobs has the tests that send).
 	queue, err := jobs.New(context.Background(), jobs.Config{
 		DB: bdb, DSN: dbtest.DSN(t), Log: log,
-		Practice: func(ctx context.Context) (emails.Practice, error) {
-			biz, err := db.GetBusiness(ctx, bdb)
+		Practice: func(ctx context.Context, idb bun.IDB) (emails.Practice, error) {
+			biz, err := db.GetBusiness(ctx, idb)
 			return emails.PracticeFor(biz, cfg.BaseURL), err
 		},
 	})

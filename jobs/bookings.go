@@ -25,7 +25,7 @@ const ManagePath = "/bookings/"
 // BookingConfirmed enqueues, in tx, the client's confirmation (with the calendar invitation and manageURL), the
 // practice's notice of the new booking, and the client's reminder a day before.
 func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, manageURL string) error {
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, m
 // Sequence raised), a reminder for the new time, and the offer of the old time to the waitlist; the reminder for
 // the old time will find the booking changed and send nothing.
 func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldStart time.Time, manageURL string) error {
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldSt
 // and the practice's notice, and the offer of the freed time to the waitlist. The reminder, if one was
 // scheduled, will find the booking cancelled.
 func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, reason string) error {
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		if err := db.AddBookingLink(ctx, tx, b.ID, db.HashToken(token)); err != nil {
 			return err
 		}
-		p, err := q.cfg.Practice(ctx)
+		p, err := q.cfg.Practice(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -88,7 +88,7 @@ func (q *Queue) confirmSubscription(ctx context.Context, tx bun.Tx, s db.Comment
 	if err != nil {
 		return err
 	}
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (w *replyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error
 		if err != nil || len(subs) == 0 {
 			return err
 		}
-		p, err := q.cfg.Practice(ctx)
+		p, err := q.cfg.Practice(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -202,7 +202,7 @@ type digestWorker struct {
 // or the practice has no address).
 func (w *digestWorker) Work(ctx context.Context, _ *river.Job[ModerationDigestArgs]) error {
 	q := w.q
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, q.db)
 	if err != nil || p.Email == "" {
 		return err
 	}

@@ -42,8 +42,10 @@ type Config struct {
 	// Sender sends mail; nil keeps every message in the outbox (development).
 	Sender mail.Sender
 	// Practice says what messages say about the practice (name, contact details, site address), read when a
-	// message is written.
-	Practice func(context.Context) (emails.Practice, error)
+	// message is written, through idb: the transaction the message is written in, when there is one. (Reading
+	// through the pool while holding a transaction's connection starves the pool: with as many bookings at once
+	// as the pool has connections, each waited for a second connection until its request timed out.)
+	Practice func(ctx context.Context, idb bun.IDB) (emails.Practice, error)
 	Log      *slog.Logger
 
 	// Tests shorten these; zero values are the production defaults.

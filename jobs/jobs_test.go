@@ -30,7 +30,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
 const practiceEmail = "clare@dynamicmotion.example"
 
-func practice(context.Context) (emails.Practice, error) {
+func practice(context.Context, bun.IDB) (emails.Practice, error) {
 	return emails.Practice{
 		Name: "Dynamic Motion Sports Therapy", Phone: "01480 000000", Email: practiceEmail,
 		Address: "1 Bridge Street, St Ives, PE27 5AA", SiteURL: "https://dm.example", Host: "dm.example",

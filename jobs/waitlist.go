@@ -76,7 +76,7 @@ func (q *Queue) OfferFreedTimes(ctx context.Context, tx bun.Tx, at ...time.Time)
 
 // WaitlistJoined enqueues, in tx, the confirmation that entry e is on the waitlist, with its leave link.
 func (q *Queue) WaitlistJoined(ctx context.Context, tx bun.Tx, e db.WaitlistEntry, leaveToken string) error {
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (q *Queue) offer(ctx context.Context, tx bun.Tx, r db.Rules, e db.WaitlistE
 	if err := db.CreateOffer(ctx, tx, hold, o); err != nil {
 		return err
 	}
-	p, err := q.cfg.Practice(ctx)
+	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
