@@ -76,15 +76,13 @@ type scenario struct {
 
 // result is one scenario's figures.
 type result struct {
-	label      string
-	n, errs    int
-	firstErr   string
-	elapsed    time.Duration
-	p50, p90   time.Duration
-	p99        time.Duration
-	bytes      int
-	ratioKnown bool
-	ratio      float64
+	label    string
+	n, errs  int
+	firstErr string
+	elapsed  time.Duration
+	p50, p90 time.Duration
+	p99      time.Duration
+	bytes    int
 }
 
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
