@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -175,6 +176,27 @@ func checkAxe(tb *tab, what string) {
 			tb.t.Log(b.String())
 		}
 	}
+}
+
+// checkAxeWithoutJS is checkAxe for a tab with scripting turned off: axe
+// needs timers and promises, so scripting is turned on for the check alone,
+// after the page has loaded without it (its own scripts stay unrun: the DOM
+// checked is the one a visitor without JavaScript gets), and off again.
+func checkAxeWithoutJS(tb *tab, what string) {
+	tb.t.Helper()
+	setScripting := func(on bool) {
+		tb.t.Helper()
+		if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+			emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+			tb.t.Fatalf("turning JavaScript %v for axe: %v", map[bool]string{true: "on", false: "off"}[on], err)
+		}
+	}
+	setScripting(true)
+	defer setScripting(false)
+	if eval[bool](tb, `typeof window.htmx !== 'undefined'`) {
+		tb.t.Fatalf("%s: htmx ran, so this is not the page without JavaScript", what)
+	}
+	checkAxe(tb, what)
 }
 
 // runAxe injects axe-core into the tab's current page (the page's CSP does
