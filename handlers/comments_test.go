@@ -590,3 +590,35 @@ func TestCommentStreamAcrossInstances(t *testing.T) {
 	// Instance A's page shows it too (its cache was told).
 	checkHTML(t, a.visitor().get(t, "/blog/"+p.Slug).body, in("#comment-list .comment-body", hasText("From instance B")))
 }
+
+// The comment list rendered once per cached article for visitors with no
+// comment of their own is the list they would get rendered for them: a new
+// comment shows at once, and its author still gets their Edit and Delete
+// controls while nobody else does.
+func TestSharedCommentListStaysCurrent(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	reader := s.visitor()
+	if res := reader.get(t, "/blog/"+p.Slug); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET the article: %d", res.StatusCode)
+	}
+	cm := s.commenter(t, p.Slug)
+	for i, text := range []string{"First shared comment", "Second shared comment"} {
+		if res := cm.post(t, cm.form(t, "name=Ann", "body="+text), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("comment %d: status %d", i+1, res.StatusCode)
+		}
+		for range 2 { // the second view reads the list rendered by the first
+			res := reader.get(t, "/blog/"+p.Slug)
+			if !strings.Contains(res.body, text) {
+				t.Fatalf("after comment %d a reader's page does not show %q", i+1, text)
+			}
+			if strings.Contains(res.body, "/delete\"") || strings.Contains(res.body, ">Edit<") {
+				t.Errorf("a reader's page offers Edit or Delete on someone else's comment")
+			}
+		}
+		own := cm.get(t, "/blog/"+p.Slug)
+		if !strings.Contains(own.body, text) || !strings.Contains(own.body, ">Edit<") {
+			t.Errorf("after comment %d its author's page lacks the comment or its Edit link", i+1)
+		}
+	}
+}
