@@ -8,7 +8,7 @@ VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 VULNDB_DIR ?= $(HOME)/.cache/dynamicmotion-vulndb-$(VULNDB_VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: run build test proof lint vuln fuzz bench load vendor ci
+.PHONY: run build test proof lint vuln fuzz bench lighthouse load vendor ci
 
 ## run: the site on the private development database with demo content
 run:
@@ -32,8 +32,8 @@ proof:
 ## lint: gofmt, go vet, staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) run $(STATICCHECK) ./...
+	$(GO) vet ./... ./.ci/loadgen
+	$(GO) run $(STATICCHECK) ./... ./.ci/loadgen
 
 ## vuln: known vulnerabilities in the code's call graph (fails on any called one not in .ci/vuln-allow.txt)
 vuln:
@@ -53,10 +53,16 @@ fuzz:
 	done
 
 ## bench: Go benchmarks, then a load run against the real binary on 127.0.0.1
+## (.ci/load drives it with the Go load generator in .ci/loadgen)
 bench:
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" .ci/load
+
+## lighthouse: Lighthouse (npm, pinned; installed outside the work tree) with
+## Debian's Chromium on the home page, an article with 50 comments and /book
+lighthouse:
+	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" .ci/lighthouse
 
 ## vendor: re-fetch htmx from the npm registry and verify its pinned checksum
 vendor:

@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	netmail "net/mail"
 	"net/url"
 	"strconv"
@@ -49,6 +50,12 @@ type Config struct {
 	// BenchCeiling (BENCH_CEILING=1) adds /_bench/ceiling, an article page
 	// served from memory, which the load script measures pages against.
 	BenchCeiling bool
+	// BenchNoLimits (BENCH_NO_LIMITS=1) lifts the per-address and
+	// per-session limits on comments and bookings, so that a load run can
+	// post thousands from one address. It is for the load script only: it
+	// is refused unless BENCH_CEILING=1 is set too, BASE_URL is a loopback
+	// address and the process is not on Fly.io.
+	BenchNoLimits bool
 }
 
 // Secure reports whether the site is served over HTTPS, which decides
@@ -127,6 +134,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.DBDebug = getenv("BUNDEBUG") != "" && getenv("BUNDEBUG") != "0"
 	c.OnFly = getenv("FLY_APP_NAME") != ""
 	c.BenchCeiling = getenv("BENCH_CEILING") == "1"
+	if getenv("BENCH_NO_LIMITS") != "" && getenv("BENCH_NO_LIMITS") != "0" {
+		switch {
+		case !c.BenchCeiling:
+			return c, &Error{"BENCH_NO_LIMITS", "lifts the rate limits for a load run and is only allowed together with BENCH_CEILING=1"}
+		case c.OnFly || !loopback(c.BaseURL):
+			return c, &Error{"BENCH_NO_LIMITS", "lifts the rate limits for a load run and is only allowed on a loopback BASE_URL (http://127.0.0.1:PORT), never on Fly.io"}
+		}
+		c.BenchNoLimits = true
+	}
 	if c.OnFly && c.DatabaseURL == "" {
 		// The private development database cannot run in the container.
 		return c, &Error{"DATABASE_URL", "is required on Fly.io: attach a PostgreSQL (fly postgres attach) or set the secret"}
@@ -145,6 +161,16 @@ func parseBaseURL(v string) (*url.URL, error) {
 		return nil, &Error{"BASE_URL", fmt.Sprintf("%q must be an origin such as https://dynamicmotion.fly.dev", v)}
 	}
 	return u, nil
+}
+
+// loopback reports whether u names this machine by a loopback address.
+func loopback(u *url.URL) bool {
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // databaseURL checks a PostgreSQL URL well enough that pgdriver, which

@@ -147,6 +147,11 @@ func TestFromEnvNamesTheMalformedVariable(t *testing.T) {
 		{"SMTP_URL with a password but no user", map[string]string{"SMTP_URL": "smtp://:pw@mail.example.com"}, "SMTP_URL"},
 		{"LOG_LEVEL unknown", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{"ADMIN_EMAIL without @", map[string]string{"ADMIN_EMAIL": "nope"}, "ADMIN_EMAIL"},
+		// The load run's switch that lifts the rate limits is refused
+		// anywhere it could reach a real site.
+		{"BENCH_NO_LIMITS without BENCH_CEILING", map[string]string{"BENCH_NO_LIMITS": "1", "BASE_URL": "http://127.0.0.1:8080"}, "BENCH_NO_LIMITS"},
+		{"BENCH_NO_LIMITS on a public BASE_URL", map[string]string{"BENCH_NO_LIMITS": "1", "BENCH_CEILING": "1", "BASE_URL": "https://dynamicmotion.fly.dev"}, "BENCH_NO_LIMITS"},
+		{"BENCH_NO_LIMITS on Fly.io", map[string]string{"BENCH_NO_LIMITS": "1", "BENCH_CEILING": "1", "BASE_URL": "http://127.0.0.1:8080", "FLY_APP_NAME": "dynamicmotion", "DATABASE_URL": good}, "BENCH_NO_LIMITS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -192,6 +197,20 @@ func TestFromEnvKeepsDatabasePasswordsOutOfErrors(t *testing.T) {
 				t.Errorf("%s=%q: error %q reveals the password", name, bad, err)
 			}
 		}
+	}
+}
+
+// TestBenchNoLimitsOnlyForALoopbackLoadRun: the switch that lifts the rate
+// limits takes effect with BENCH_CEILING=1 on a loopback BASE_URL, and is
+// off unless asked for.
+func TestBenchNoLimitsOnlyForALoopbackLoadRun(t *testing.T) {
+	c, err := config.FromEnv(env(map[string]string{"BENCH_NO_LIMITS": "1", "BENCH_CEILING": "1", "BASE_URL": "http://127.0.0.1:8080"}))
+	if err != nil || !c.BenchNoLimits {
+		t.Errorf("BENCH_NO_LIMITS=1 BENCH_CEILING=1 on 127.0.0.1: BenchNoLimits = %v, err %v; want true, nil", c.BenchNoLimits, err)
+	}
+	c, err = config.FromEnv(env(map[string]string{"BENCH_CEILING": "1"}))
+	if err != nil || c.BenchNoLimits {
+		t.Errorf("BENCH_CEILING=1 alone: BenchNoLimits = %v, err %v; want false, nil", c.BenchNoLimits, err)
 	}
 }
 

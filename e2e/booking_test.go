@@ -32,6 +32,7 @@ import (
 //	TestBookingWithoutJavaScript       2 weeks later
 //	TestHoldBlocksSecondVisitor        3 weeks later
 //	TestCancelAndMoveFromManagePage    4 weeks later (more than 24 h ahead)
+//	TestAxeBookingFlow (axe_test.go)   5 weeks later
 //
 // The demo schedule books 8 weeks ahead, so every one of those weeks exists.
 // They choose and book fewer than ten times in all from 127.0.0.1, well
@@ -650,7 +651,7 @@ func TestBookingByKeyboardOnly(t *testing.T) {
 // details page), a mistake in the email comes back as a 422 page with the
 // message by the field and everything else kept, and the corrected form
 // books (POST → 303 → the booking's page). No page scrolls sideways at
-// 375px.
+// 375px, and axe-core finds no serious or critical problem on any of them.
 func TestBookingWithoutJavaScript(t *testing.T) {
 	tb := clickTab(t)
 	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
@@ -665,6 +666,7 @@ func TestBookingWithoutJavaScript(t *testing.T) {
 		t.Fatal("htmx ran although JavaScript is off: the test would not show the plain forms")
 	}
 	tb.assertClean("the booking page without JavaScript")
+	checkAxeWithoutJS(tb, "the booking page without JavaScript")
 	pageFits(t, tb, "the booking page")
 
 	// The service, with the <noscript> button.
@@ -693,6 +695,7 @@ func TestBookingWithoutJavaScript(t *testing.T) {
 		}
 	}
 	tb.assertClean("a later week without JavaScript")
+	checkAxeWithoutJS(tb, "a later week without JavaScript")
 	pageFits(t, tb, "the picker")
 	slots := checkSlotNames(t, tb, "#picker")
 
@@ -709,6 +712,7 @@ func TestBookingWithoutJavaScript(t *testing.T) {
 		t.Errorf("the details page says %q, want %s", got, chosen.name())
 	}
 	tb.assertClean("the details page without JavaScript")
+	checkAxeWithoutJS(tb, "the details page without JavaScript")
 	pageFits(t, tb, "the details page")
 
 	// A mistake: 422, the message by the email field, the rest kept.
@@ -754,6 +758,7 @@ func TestBookingWithoutJavaScript(t *testing.T) {
 		t.Errorf("after the error the form holds %+v; everything typed must be kept (and the time %s)", state, chosen.Value)
 	}
 	tb.assertClean("the details page with a mistake, without JavaScript")
+	checkAxeWithoutJS(tb, "the details page with a mistake, without JavaScript")
 	pageFits(t, tb, "the details page with a mistake")
 
 	// Corrected: POST /book → 303 → /bookings/<token>.
@@ -770,6 +775,7 @@ func TestBookingWithoutJavaScript(t *testing.T) {
 		t.Errorf("the booking's page shows %+v; want %s's 90-minute booking at %s", b, name, chosen.name())
 	}
 	tb.assertClean("the booking's page without JavaScript")
+	checkAxeWithoutJS(tb, "the booking's page without JavaScript")
 	pageFits(t, tb, "the booking's page")
 }
 

@@ -402,7 +402,8 @@ type navigation struct {
 // TestCommentsWithoutJavaScript: with scripting off the comment form is a
 // plain form: POST, 303 to the article at the new comment, which is on the
 // page; a comment left blank comes back as a 422 page with the message next
-// to the field and the name kept.
+// to the field and the name kept. axe-core finds no serious or critical
+// problem on either page.
 func TestCommentsWithoutJavaScript(t *testing.T) {
 	tb := openTab(t)
 	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
@@ -478,6 +479,7 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 		t.Errorf("the comment is signed %q, want %q", by, name)
 	}
 	tb.assertClean("the article after posting a comment without JavaScript")
+	checkAxeWithoutJS(tb, "the article after posting a comment without JavaScript")
 
 	// A blank comment (only spaces: the browser's own check lets them
 	// through) comes back with the message by the field and the name kept.
@@ -518,6 +520,7 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 		t.Errorf("the error page shows the earlier comment %d times, want once", n)
 	}
 	tb.assertClean("the article re-rendered with an error, without JavaScript")
+	checkAxeWithoutJS(tb, "the article re-rendered with an error, without JavaScript")
 }
 
 // TestCommentFormKeyboardOnly: someone who uses only the keyboard reaches

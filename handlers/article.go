@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -119,6 +120,14 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	}
 	if edit != nil {
 		edit(&comments)
+	} else if comments.shared {
+		if comments.Rendered, err = a.sharedThreads(func() (template.HTML, error) {
+			var buf bytes.Buffer
+			err := h.views.Render(&buf, "article#comment-threads", comments.Threads)
+			return template.HTML(buf.String()), err
+		}); err != nil {
+			return err
+		}
 	}
 	page.OGType = "article"
 	page.JSONLD = blogPosting(p, page.Description, comments.Count, page.Business, page.Canonical, h.cfg.BaseURL.String())

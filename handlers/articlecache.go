@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"html/template"
 	"sync"
 	"sync/atomic"
 
@@ -27,6 +28,20 @@ type article struct {
 
 	views atomic.Int64 // the post's views, as loaded plus counted since
 	likes atomic.Int64 // the post's likes, as loaded or last written
+
+	// The comment list as every visitor without comments of their own sees
+	// it, rendered by the first such view of this copy.
+	threadsOnce sync.Once
+	threadsHTML template.HTML
+	threadsErr  error
+}
+
+// sharedThreads returns the shared comment list, rendering it with render
+// the first time. A new comment or edit replaces the whole article copy, and
+// with it this list.
+func (a *article) sharedThreads(render func() (template.HTML, error)) (template.HTML, error) {
+	a.threadsOnce.Do(func() { a.threadsHTML, a.threadsErr = render() })
+	return a.threadsHTML, a.threadsErr
 }
 
 // articleCache keeps articles by slug. Unknown slugs are not kept.

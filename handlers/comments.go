@@ -62,9 +62,15 @@ type commentView struct {
 
 // commentsData is the comment section of an article.
 type commentsData struct {
-	Slug      string
-	Count     int
-	Threads   []commentView
+	Slug    string
+	Count   int
+	Threads []commentView
+	// Rendered is Threads already rendered, the same for every visitor with
+	// no comment of their own on the page and no reply form open (most
+	// readers): made once per cached article, it saves rendering every
+	// comment on every view. Empty: the page renders Threads.
+	Rendered  template.HTML
+	shared    bool // Threads are those every such visitor sees
 	Form      commentForm
 	LastEvent int64 // the live stream starts after this event
 }
@@ -158,9 +164,10 @@ func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (comments
 			cs = mergeByID(cs, held)
 		}
 	}
+	reply, _ := strconv.ParseInt(c.QueryParam("reply"), 10, 64)
 	d := commentsData{
 		Slug: a.post.Slug, Count: countVisible(a.comments), Threads: threads(cs, a.post.Slug),
-		LastEvent: a.lastEvent,
+		LastEvent: a.lastEvent, shared: author == nil && reply == 0,
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {
@@ -169,7 +176,6 @@ func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (comments
 			owned[cm.ID] = true
 		}
 	}
-	reply, _ := strconv.ParseInt(c.QueryParam("reply"), 10, 64)
 	mark := func(v *commentView) {
 		v.Own, v.CSRF = owned[v.ID], csrf
 		if reply != 0 && v.ID == reply && !v.Deleted && !v.Held {

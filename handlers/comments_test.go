@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"dynamicmotion/config"
 	"dynamicmotion/db"
 )
 
@@ -218,6 +219,20 @@ func TestCommentSpamChecks(t *testing.T) {
 	}
 	if n := len(commentsOf(t, p.ID)); n != 0 {
 		t.Errorf("%d comments stored, want 0", n)
+	}
+}
+
+// With the load run's switch (BENCH_NO_LIMITS, which config allows only
+// with BENCH_CEILING on loopback), one session may post past the limit: the
+// load script posts thousands of comments from one address.
+func TestCommentRateLimitLiftedForALoadRun(t *testing.T) {
+	s := newTestServer(t, func(c *config.Config) { c.BenchCeiling, c.BenchNoLimits = true, true })
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	for i := range 8 {
+		if res := cm.post(t, cm.form(t, "name=Load", "body=Comment "+strconv.Itoa(i)), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("comment %d with the limits lifted: status %d, want 200", i+1, res.StatusCode)
+		}
 	}
 }
 
@@ -574,4 +589,36 @@ func TestCommentStreamAcrossInstances(t *testing.T) {
 	t.Logf("comment crossed instances in %v", time.Since(start))
 	// Instance A's page shows it too (its cache was told).
 	checkHTML(t, a.visitor().get(t, "/blog/"+p.Slug).body, in("#comment-list .comment-body", hasText("From instance B")))
+}
+
+// The comment list rendered once per cached article for visitors with no
+// comment of their own is the list they would get rendered for them: a new
+// comment shows at once, and its author still gets their Edit and Delete
+// controls while nobody else does.
+func TestSharedCommentListStaysCurrent(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	reader := s.visitor()
+	if res := reader.get(t, "/blog/"+p.Slug); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET the article: %d", res.StatusCode)
+	}
+	cm := s.commenter(t, p.Slug)
+	for i, text := range []string{"First shared comment", "Second shared comment"} {
+		if res := cm.post(t, cm.form(t, "name=Ann", "body="+text), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("comment %d: status %d", i+1, res.StatusCode)
+		}
+		for range 2 { // the second view reads the list rendered by the first
+			res := reader.get(t, "/blog/"+p.Slug)
+			if !strings.Contains(res.body, text) {
+				t.Fatalf("after comment %d a reader's page does not show %q", i+1, text)
+			}
+			if strings.Contains(res.body, "/delete\"") || strings.Contains(res.body, ">Edit<") {
+				t.Errorf("a reader's page offers Edit or Delete on someone else's comment")
+			}
+		}
+		own := cm.get(t, "/blog/"+p.Slug)
+		if !strings.Contains(own.body, text) || !strings.Contains(own.body, ">Edit<") {
+			t.Errorf("after comment %d its author's page lacks the comment or its Edit link", i+1)
+		}
+	}
 }

@@ -8,6 +8,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -108,6 +109,14 @@ func New(d Deps) *Handler {
 	h.commentLimits = newCommentLimits()
 	h.contactLimits = newContactLimits()
 	h.loginLimits = newLoginLimits()
+	if h.cfg.BenchNoLimits {
+		// A load run (BENCH_CEILING=1 BENCH_NO_LIMITS=1, loopback only:
+		// see config) posts thousands of comments and bookings from one
+		// address and one session.
+		h.log.Warn("BENCH_NO_LIMITS: comment and booking rate limits are lifted for a load run")
+		h.bookingLimit = newRateLimit(math.MaxInt, time.Second)
+		h.commentLimits = newFormLimits(math.MaxInt, math.MaxInt, time.Second)
+	}
 	direct := d.DirectDB
 	if direct == nil {
 		direct = d.DB

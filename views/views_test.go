@@ -110,6 +110,7 @@ func sampleComments() any {
 		Slug      string
 		Count     int
 		Threads   []sampleComment
+		Rendered  template.HTML // empty: the threads are rendered here
 		Form      sampleForm
 		LastEvent int64
 	}{

@@ -1,0 +1,328 @@
+package e2e
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// axe-core, the accessibility engine, comes from the npm registry at a
+// pinned version whose tarball must match a pinned checksum. It is fetched
+// with `npm pack` the first time the tests need it and kept in the user's
+// cache directory (or $AXE_CACHE_DIR), so that the repository carries no
+// 550 KB third-party file and a new version is a reviewed two-line change.
+// .ci/ensure-deps installs npm when it is missing.
+const (
+	axeVersion = "4.14.1"
+	// axeTarballSHA256 is the sha256 of axe-core-4.14.1.tgz as the registry
+	// serves it (its sha512 integrity is
+	// FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==).
+	axeTarballSHA256 = "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745"
+)
+
+var (
+	axeOnce   sync.Once
+	axeSource string
+	axeErr    error
+)
+
+// axeScript returns the source of axe.min.js, fetching it once per run.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	axeOnce.Do(func() { axeSource, axeErr = loadAxe() })
+	if axeErr != nil {
+		t.Fatalf("axe-core %s: %v", axeVersion, axeErr)
+	}
+	return axeSource
+}
+
+// loadAxe reads axe.min.js from the cached tarball, packing it from the
+// registry first when it is missing or does not match the checksum.
+func loadAxe() (string, error) {
+	dir := os.Getenv("AXE_CACHE_DIR")
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = os.TempDir()
+		}
+		dir = filepath.Join(cache, "dynamicmotion")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tgz := filepath.Join(dir, "axe-core-"+axeVersion+".tgz")
+	data, err := os.ReadFile(tgz)
+	if err != nil || sha256Hex(data) != axeTarballSHA256 {
+		if data, err = packAxe(dir); err != nil {
+			return "", err
+		}
+		if got := sha256Hex(data); got != axeTarballSHA256 {
+			return "", fmt.Errorf("the registry's axe-core-%s.tgz has sha256 %s, want %s: not using it", axeVersion, got, axeTarballSHA256)
+		}
+		if err := os.WriteFile(tgz, data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return fileInTarball(data, "package/axe.min.js")
+}
+
+// packAxe downloads the pinned tarball with `npm pack` into a new folder
+// under dir and returns its bytes.
+func packAxe(dir string) ([]byte, error) {
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return nil, errors.New("npm not found: run `make test` (.ci/ensure-deps installs it) or apt-get install npm")
+	}
+	tmp, err := os.MkdirTemp(dir, "axe-pack-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command(npm, "pack", "--silent", "axe-core@"+axeVersion)
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("npm pack axe-core@%s: %v\n%s", axeVersion, err, out)
+	}
+	return os.ReadFile(filepath.Join(tmp, "axe-core-"+axeVersion+".tgz"))
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// fileInTarball returns one file of a .tgz.
+func fileInTarball(tgz []byte, name string) (string, error) {
+	zr, err := gzip.NewReader(strings.NewReader(string(tgz)))
+	if err != nil {
+		return "", err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return "", fmt.Errorf("no %s in the tarball", name)
+		}
+		if err != nil {
+			return "", err
+		}
+		if h.Name == name {
+			b, err := io.ReadAll(tr)
+			return string(b), err
+		}
+	}
+}
+
+// axeViolation is one rule that failed on a page, with the first few
+// elements that fail it.
+type axeViolation struct {
+	ID      string    `json:"id"`
+	Impact  string    `json:"impact"`
+	Help    string    `json:"help"`
+	HelpURL string    `json:"helpUrl"`
+	Count   int       `json:"count"`
+	Nodes   []axeNode `json:"nodes"`
+}
+
+type axeNode struct {
+	Target  string `json:"target"`
+	HTML    string `json:"html"`
+	Summary string `json:"summary"`
+}
+
+// axeRunJS runs axe on the whole document against WCAG 2.2 A and AA and
+// axe's best practices, and returns the violations.
+const axeRunJS = `(async () => {
+	const r = await axe.run(document, {
+		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
+		resultTypes: ['violations'],
+	});
+	return r.violations.map(v => ({
+		id: v.id, impact: v.impact || '', help: v.help, helpUrl: v.helpUrl, count: v.nodes.length,
+		nodes: v.nodes.slice(0, 4).map(n => ({
+			target: n.target.join(' '), html: n.html.slice(0, 160),
+			summary: (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 300),
+		})),
+	}));
+})()`
+
+// checkAxe runs axe-core on the tab's current page and fails the test for
+// every serious or critical violation; moderate and minor ones are logged.
+// what names the page or state in the messages.
+func checkAxe(tb *tab, what string) {
+	tb.t.Helper()
+	for _, v := range runAxe(tb, what) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s: axe %s (%s): %s — %d element(s), see %s", what, v.ID, v.Impact, v.Help, v.Count, v.HelpURL)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&b, "\n    %s\n      %s\n      %s", n.Target, n.HTML, n.Summary)
+		}
+		if v.Impact == "serious" || v.Impact == "critical" {
+			tb.t.Error(b.String())
+		} else {
+			tb.t.Log(b.String())
+		}
+	}
+}
+
+// checkAxeWithoutJS is checkAxe for a tab with scripting turned off: axe
+// needs timers and promises, so scripting is turned on for the check alone,
+// after the page has loaded without it (its own scripts stay unrun: the DOM
+// checked is the one a visitor without JavaScript gets), and off again.
+func checkAxeWithoutJS(tb *tab, what string) {
+	tb.t.Helper()
+	setScripting := func(on bool) {
+		tb.t.Helper()
+		if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+			emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+			tb.t.Fatalf("turning JavaScript %v for axe: %v", map[bool]string{true: "on", false: "off"}[on], err)
+		}
+	}
+	setScripting(true)
+	defer setScripting(false)
+	if eval[bool](tb, `typeof window.htmx !== 'undefined'`) {
+		tb.t.Fatalf("%s: htmx ran, so this is not the page without JavaScript", what)
+	}
+	checkAxe(tb, what)
+}
+
+// runAxe injects axe-core into the tab's current page (the page's CSP does
+// not apply to what DevTools evaluates) and returns its violations.
+func runAxe(tb *tab, what string) []axeViolation {
+	tb.t.Helper()
+	script := axeScript(tb.t)
+	if !eval[bool](tb, `typeof axe === 'object'`) {
+		tb.do("injecting axe-core "+axeVersion, chromedp.Evaluate[chromedp.Void](script))
+	}
+	vs, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]axeViolation](axeRunJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		tb.t.Fatalf("%s: running axe-core: %v", what, err)
+	}
+	return vs
+}
+
+// TestAxeFindsKnownProblems checks the check itself: on a page with an
+// image without alt text, an unlabelled input and grey-on-white text, axe
+// reports each as serious or critical, so that TestAxe* cannot pass by
+// running nothing.
+func TestAxeFindsKnownProblems(t *testing.T) {
+	tb := openTab(t)
+	const page = `<html lang="en"><head><title>Faults</title></head><body><main><h1>Faults</h1>
+<img src="/x.png"><input type="text" name="q">
+<p style="color:#bbb;background:#fff">grey on white</p></main></body></html>`
+	tb.do("writing the test page", chromedp.Navigate("about:blank"),
+		chromedp.Evaluate[chromedp.Void](`document.open(); document.write(`+strconvQuote(page)+`); document.close()`))
+	found := map[string]string{}
+	for _, v := range runAxe(tb, "the test page") {
+		found[v.ID] = v.Impact
+	}
+	for _, id := range []string{"image-alt", "label", "color-contrast"} {
+		if impact := found[id]; impact != "serious" && impact != "critical" {
+			t.Errorf("axe reported %s as %q, want serious or critical (all found: %v)", id, impact, found)
+		}
+	}
+}
+
+// TestAxePublicPages: axe-core finds no serious or critical accessibility
+// problem on any public page (home, services, about, contact, privacy, the
+// booking page with its picker, the blog, a search, an article, the 404 page),
+// on a phone's width as well as a desktop's.
+func TestAxePublicPages(t *testing.T) {
+	for _, pg := range publicPages {
+		t.Run(pg.name, func(t *testing.T) {
+			b := newBrowser(t)
+			for _, vp := range []struct {
+				name          string
+				width, height int64
+			}{{"desktop", 1280, 800}, {"phone", 375, 740}} {
+				tb := b.newTab(t)
+				if pg.status != 200 {
+					tb.expectStatus(pg.path, pg.status)
+				}
+				tb.do("setting a "+vp.name+" viewport", chromedp.EmulateViewport(vp.width, vp.height))
+				if status := tb.open(pg.path); status != pg.status {
+					t.Fatalf("GET %s answered %d, want %d", pg.path, status, pg.status)
+				}
+				checkAxe(tb, pg.path+" ("+vp.name+")")
+			}
+		})
+	}
+}
+
+// TestAxeCommentsSection: an article with comments, before and after a
+// reader posts one with htmx (the new comment, the emptied form and the
+// live region), has no serious or critical axe violation; nor has the form
+// showing a mistake next to its field.
+func TestAxeCommentsSection(t *testing.T) {
+	tb := openTab(t)
+	openArticle(tb, baseURL)
+	tb.do("writing a comment",
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), "Axe reader"),
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), uniqueText("Checked with axe-core,")),
+		chromedp.Sleep(fillTime),
+		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
+	)
+	waitFor(tb, "the comment appears", `document.querySelectorAll('#comments article.comment').length > 0 && document.querySelector('#comment-form-body').value === ''`)
+	settled(tb)
+	checkAxe(tb, "an article with comments, after posting one")
+
+	// A comment without a name: the message appears next to the field.
+	tb.do("sending a comment without a name",
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), "No name given"),
+		chromedp.Sleep(fillTime),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#comment-form').noValidate = true`),
+		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
+	)
+	waitFor(tb, "the form shows what is missing", `!!document.querySelector('#comment-form .field-error, #comment-form [aria-invalid="true"]')`)
+	settled(tb)
+	checkAxe(tb, "the comment form showing a mistake")
+}
+
+// TestAxeBookingFlow: every step of booking has no serious or critical axe
+// violation: the picker on another week (swapped in by htmx), the details
+// form, the details form showing mistakes, the booking's own page, the page
+// that moves it, and the waitlist form. It books in the fifth week after the
+// one the picker opens on (see the list at the top of booking_test.go).
+func TestAxeBookingFlow(t *testing.T) {
+	tb := clickTab(t)
+	openWeek(tb, "30 minutes", 5)
+	checkAxe(tb, "the picker, five weeks on (htmx)")
+
+	waitlist := eval[string](tb, `(document.querySelector('#picker .waitlist-link a') || {}).href || ''`)
+
+	holdFirstFreeTime(tb)
+	checkAxe(tb, "the details form (htmx)")
+
+	tb.expectStatus("/book", 422)
+	loadBy(tb, `clicking "Book" with nothing filled in`, chromedp.Click(byText(`#picker form button`, "Book")))
+	if n := eval[int](tb, `document.querySelectorAll('main .field-error').length`); n == 0 {
+		t.Fatal("the empty details form came back without messages next to its fields")
+	}
+	checkAxe(tb, "the details form showing mistakes")
+
+	fillDetails(tb, "Axe Client", "axe.client@example.com")
+	manage := book(tb)
+	checkAxe(tb, "the booking's own page")
+
+	tb.open(manage + "/move")
+	checkAxe(tb, "the page that moves a booking")
+
+	if waitlist == "" {
+		t.Fatal("the picker offers no day to join the waitlist for")
+	}
+	tb.open(strings.TrimPrefix(waitlist, baseURL))
+	checkAxe(tb, "the waitlist form")
+}
