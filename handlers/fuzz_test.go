@@ -112,3 +112,39 @@ func FuzzFormPosts(f *testing.F) {
 		}
 	})
 }
+
+// A slug suggested from any title is empty or a valid slug, never too long.
+func FuzzSuggestSlug(f *testing.F) {
+	for _, s := range []string{"Sports massage for lower back pain", "Ça va? Épaule & cou!", "", "---", "日本語", strings.Repeat("long words ", 30), "a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, title string) {
+		got := suggestSlug(title)
+		if got != "" && (!slugPattern.MatchString(got) || len(got) > maxSlugChars) {
+			t.Fatalf("suggestSlug(%q) = %q, not a valid slug", title, got)
+		}
+	})
+}
+
+// Working hours as the therapist types them are refused with a message, or
+// become ranges inside the day, each ending after it starts, in order and
+// not overlapping.
+func FuzzParseRanges(f *testing.F) {
+	for _, s := range []string{"09:00-13:00, 14:00-18:00", "9.00 to 17.30", "22:00-24:00", "13:00-09:00", "09:00-12:00,11:00-14:00", "", "25:00-26:00", "09:00-13:00;;", "0:00-0:01"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ranges, msg := parseRanges(s)
+		if msg != "" {
+			if ranges != nil {
+				t.Fatalf("parseRanges(%q) gave ranges and the message %q", s, msg)
+			}
+			return
+		}
+		for i, r := range ranges {
+			if r[0] < 0 || r[1] > 24*60 || r[1] <= r[0] || (i > 0 && r[0] < ranges[i-1][1]) {
+				t.Fatalf("parseRanges(%q) = %v", s, ranges)
+			}
+		}
+	})
+}
