@@ -60,7 +60,7 @@ func MarkAttendance(ctx context.Context, idb bun.IDB, id int64, status string) e
 	res, err := idb.NewRaw(`UPDATE bookings SET status = ?
 		WHERE id = ? AND status IN ('confirmed', 'completed', 'no_show') AND starts_at <= now()`, status, id).Exec(ctx)
 	if err != nil {
-		return err
+		return slotTaken(err) // undoing a no-show whose time was booked again
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrWrongStatus

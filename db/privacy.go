@@ -239,9 +239,9 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string) (Erasure, error
 			args  []any
 		}{
 			{&e.Mail, `DELETE FROM outbox WHERE lower(recipient) = ? OR booking_id = ANY(?)
-				OR position(? IN lower(message::text)) > 0
+				OR lower(message::text) ~ ?
 				OR (kind = 'comment_reply' AND message::text ~ ANY(?))`,
-				[]any{email, pgdialect.Array(bookingIDs), email, pgdialect.Array(commentPatterns(commentIDs))}},
+				[]any{email, pgdialect.Array(bookingIDs), wholeAddress(email), pgdialect.Array(commentPatterns(commentIDs))}},
 			{&e.BookingLinks, `DELETE FROM booking_links WHERE booking_id = ANY(?)`, []any{pgdialect.Array(bookingIDs)}},
 			{&e.Bookings, `UPDATE bookings SET client_name = ?, client_email = '', client_phone = '', address = '',
 				notes = '', health = NULL, cancel_reason = '',
@@ -257,7 +257,8 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string) (Erasure, error
 			{&e.Subscriptions, `DELETE FROM comment_subscriptions WHERE lower(email) = ?`, []any{email}},
 			{&e.Comments, `UPDATE comments SET name = ?, author_hash = '\x'::bytea, ip_hash = '\x'::bytea WHERE id = ANY(?)`,
 				[]any{ErasedCommenter, pgdialect.Array(commentIDs)}},
-			{&e.Sessions, `DELETE FROM sessions WHERE position(? IN lower(encode(data, 'escape'))) > 0`, []any{email}},
+			{nil, `UPDATE comment_blocks SET name = ? WHERE comment_id = ANY(?)`, []any{ErasedCommenter, pgdialect.Array(commentIDs)}},
+			{&e.Sessions, `DELETE FROM sessions WHERE lower(encode(data, 'escape')) ~ ?`, []any{wholeAddress(email)}},
 		}
 		for _, s := range steps {
 			res, err := tx.NewRaw(s.query, s.args...).Exec(ctx)
@@ -305,4 +306,20 @@ func commentsChanged(ctx context.Context, tx bun.Tx, ids []int64) error {
 		}
 	}
 	return nil
+}
+
+// wholeAddress is a PostgreSQL regular expression that finds email as a
+// whole address in text, not inside a longer one (erasing jo@gmail.com must
+// not touch banjo@gmail.com's mail).
+func wholeAddress(email string) string {
+	var b strings.Builder
+	for _, r := range email {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		} else {
+			b.WriteString(`\`)
+			b.WriteRune(r)
+		}
+	}
+	return `(^|[^a-z0-9._%+-])` + b.String() + `($|[^a-z0-9.-]|\.($|[^a-z0-9-]))`
 }

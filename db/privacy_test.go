@@ -279,3 +279,30 @@ func TestEraseOldHealthAnswers(t *testing.T) {
 		t.Errorf("2 months: %v, want a check violation", err)
 	}
 }
+
+// Erasing one address leaves other people's mail and sessions alone, even
+// when their address contains it (banjo@… contains jo@…).
+func TestEraseMatchesWholeAddressesOnly(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	for _, tc := range []struct {
+		text  string
+		match bool
+	}{
+		{`{"To":{"Email":"jo@gmail.com"}}`, true},
+		{`Reply to Jo <jo@gmail.com>.`, true},
+		{`write to jo@gmail.com.`, true},
+		{`{"To":{"Email":"banjo@gmail.com"}}`, false},
+		{`jo@gmail.com.evil.example`, false},
+		{`jo@gmail.community`, false},
+		{`mojo@gmail.com`, false},
+	} {
+		var got bool
+		if err := bdb.NewRaw("SELECT lower(?) ~ ?", tc.text, db.WholeAddress("jo@gmail.com")).Scan(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.match {
+			t.Errorf("%q matches jo@gmail.com: %v, want %v", tc.text, got, tc.match)
+		}
+	}
+}

@@ -31,17 +31,24 @@ func SaveSchedule(ctx context.Context, idb bun.IDB, s Schedule) error {
 // the end of the day. Call it in a transaction with whatever else the change
 // causes.
 func ReplaceWorkingHours(ctx context.Context, idb bun.IDB, hs []WorkingHours) error {
-	if _, err := idb.NewRaw("DELETE FROM working_hours").Exec(ctx); err != nil {
-		return err
-	}
-	for _, h := range hs {
-		_, err := idb.NewRaw("INSERT INTO working_hours (weekday, place, starts, ends) VALUES (?, ?, ?::time, ?::time)",
-			h.Weekday, h.Place, clockText(h.FromMin), clockText(h.UntilMin)).Exec(ctx)
-		if err != nil {
+	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Two saves at once take turns: without the lock each deletes only
+		// the rows it can see and both sets of ranges survive.
+		if _, err := tx.NewRaw("LOCK TABLE working_hours IN EXCLUSIVE MODE").Exec(ctx); err != nil {
 			return err
 		}
-	}
-	return nil
+		if _, err := tx.NewRaw("DELETE FROM working_hours").Exec(ctx); err != nil {
+			return err
+		}
+		for _, h := range hs {
+			_, err := tx.NewRaw("INSERT INTO working_hours (weekday, place, starts, ends) VALUES (?, ?, ?::time, ?::time)",
+				h.Weekday, h.Place, clockText(h.FromMin), clockText(h.UntilMin)).Exec(ctx)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // clockText is minutes after midnight as PostgreSQL's time reads it; 1440

@@ -70,12 +70,16 @@ func (h *Handler) addBooking(c echo.Context) error {
 		return err
 	}
 	r.Settings.Notice, r.Settings.Horizon = 0, 2*365*24*time.Hour
+	if !start.After(time.Now()) || start.After(time.Now().Add(r.Settings.Horizon)) {
+		f.Notice = "That time has passed, or is more than two years away. Please choose another."
+		return h.renderNewBooking(c, http.StatusConflict, f)
+	}
 	week := mondayOf(start)
 	req, err := h.slotRequest(ctx, r, svc, f.Place, week, week.AddDate(0, 0, 7), nil, time.Now())
 	if err != nil {
 		return err
 	}
-	if !start.After(time.Now()) || !schedule.Fits(req, start) {
+	if !schedule.Fits(req, start) {
 		f.Notice = "That time is not free for this service: it is outside the hours or time off, or it clashes with another appointment (with its buffer and travel time)."
 		return h.renderNewBooking(c, http.StatusConflict, f)
 	}
@@ -140,7 +144,7 @@ func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Ser
 		f.Errors["location"] = "This service is not offered there."
 	}
 	start, terr := time.ParseInLocation("2006-01-02 15:04", f.Date+" "+f.Time, views.London)
-	if terr != nil {
+	if terr != nil || start.Year() < 2000 || start.Year() > 2999 {
 		f.Errors["time"] = "Please give the date and the start time."
 	} else if start.In(views.London).Format("15:04") != f.Time { // a time the clocks skip
 		f.Errors["time"] = "That time does not exist on that day (the clocks go forward)."

@@ -33,7 +33,7 @@ func (h *Handler) showDiary(c echo.Context) error {
 	week := mondayOf(time.Now())
 	if v := c.QueryParam("week"); v != "" {
 		d, err := time.ParseInLocation(time.DateOnly, v, views.London)
-		if err != nil {
+		if err != nil || d.Year() < 2000 || d.Year() > 2999 {
 			return echo.NewHTTPError(http.StatusBadRequest, "That is not a date. Use the diary's own links to move between weeks.")
 		}
 		week = mondayOf(d)
@@ -69,7 +69,7 @@ func (h *Handler) exportDiary(c echo.Context) error {
 	for name, t := range map[string]*time.Time{"from": &from, "to": &to} {
 		if v := c.QueryParam(name); v != "" {
 			d, err := time.ParseInLocation(time.DateOnly, v, views.London)
-			if err != nil {
+			if err != nil || d.Year() < 2000 || d.Year() > 2999 {
 				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%q is not a date such as 2026-11-30.", v))
 			}
 			*t = d
@@ -194,6 +194,9 @@ func (h *Handler) cancelAdminBooking(c echo.Context) error {
 	case b.Status != db.BookingConfirmed:
 		d.Notice = "This booking is " + b.Status + ", so it cannot be cancelled."
 		return h.renderAdminBooking(c, http.StatusConflict, d)
+	case !b.EndsAt.After(time.Now()):
+		d.Notice = "This appointment is over: mark it completed or not attended instead."
+		return h.renderAdminBooking(c, http.StatusConflict, d)
 	case reason == "":
 		d.Errors["reason"] = "Please give a reason: the client is told it."
 	case len([]rune(reason)) > 500:
@@ -226,7 +229,10 @@ func (h *Handler) markAttendance(c echo.Context) error {
 		return err
 	}
 	switch err := db.MarkAttendance(c.Request().Context(), h.db, b.ID, c.FormValue("status")); {
-	case errors.Is(err, db.ErrWrongStatus), errors.Is(err, db.ErrSlotTaken):
+	case errors.Is(err, db.ErrSlotTaken):
+		return h.renderAdminBooking(c, http.StatusConflict, adminBookingData{Booking: b,
+			Notice: "That time has been booked again since, so this booking cannot be put back."})
+	case errors.Is(err, db.ErrWrongStatus):
 		return h.renderAdminBooking(c, http.StatusConflict, adminBookingData{Booking: b,
 			Notice: "That cannot be recorded for this booking (its time has not come, or it was cancelled)."})
 	case err != nil:

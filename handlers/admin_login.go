@@ -71,16 +71,28 @@ func (h *Handler) login(c echo.Context) error {
 		f.Notice = fmt.Sprintf("Too many failed attempts to log in. Please wait %s and try again.", roundWait(wait))
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
+	// The attempt counts before the password is checked, so that a burst
+	// of parallel guesses meets the limit too; a success takes it back.
+	h.loginLimits.failed(ip, account)
+	// Each check takes 19 MiB for a moment (argon2id): a few at a time, so
+	// that a burst cannot exhaust the machine's memory.
+	select {
+	case passwordChecks <- struct{}{}:
+		defer func() { <-passwordChecks }()
+	case <-time.After(3 * time.Second):
+		f.Notice = "Many people are logging in at once. Please try again in a moment."
+		return h.renderLogin(c, http.StatusTooManyRequests, f)
+	}
 	ok, err := h.checkAdminPassword(c, f.Email, pw)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		h.loginLimits.failed(ip, account)
 		f.Notice = "That email address and password do not match. Please try again."
 		return h.renderLogin(c, http.StatusUnprocessableEntity, f)
 	}
 	h.loginLimits.perAccount.forget(account)
+	h.loginLimits.perIP.forget(ip)
 	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -103,6 +115,9 @@ func (h *Handler) logout(c echo.Context) error {
 	h.sessions.Remove(ctx, adminSeenKey)
 	return c.Redirect(http.StatusSeeOther, loginPath+"?out=1")
 }
+
+// passwordChecks bounds the argon2id checks running at once.
+var passwordChecks = make(chan struct{}, 2)
 
 // dummyHash is verified against when the account does not exist, so that
 // the answer takes as long as for a wrong password and does not reveal

@@ -31,6 +31,7 @@ var hostileValues = []string{
 	"-1",
 	"99999999999999999999999",
 	"2026-13-45T99:99:99Z",
+	"0000-01-03",
 	"../../../../etc/passwd",
 	strings.Repeat("long ", 2000),
 }

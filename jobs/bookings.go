@@ -48,8 +48,10 @@ func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldSt
 	if err != nil {
 		return err
 	}
-	if err := q.Mail(ctx, tx, "booking_moved", b.ID, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
-		return err
+	if b.ClientEmail != "" {
+		if err := q.Mail(ctx, tx, "booking_moved", b.ID, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
+			return err
+		}
 	}
 	if p.Email != "" {
 		if err := q.Mail(ctx, tx, "practice_booking_moved", b.ID, emails.TherapistMoved(p, b, oldStart)); err != nil {
@@ -70,8 +72,10 @@ func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, r
 	if err != nil {
 		return err
 	}
-	if err := q.Mail(ctx, tx, "booking_cancelled", b.ID, emails.BookingCancelled(p, b, reason)); err != nil {
-		return err
+	if b.ClientEmail != "" { // a booking taken by phone may have no address: the therapist phones
+		if err := q.Mail(ctx, tx, "booking_cancelled", b.ID, emails.BookingCancelled(p, b, reason)); err != nil {
+			return err
+		}
 	}
 	if p.Email != "" {
 		if err := q.Mail(ctx, tx, "practice_booking_cancelled", b.ID, emails.TherapistCancelled(p, b, reason)); err != nil {
@@ -95,7 +99,7 @@ func (ReminderArgs) Kind() string { return "booking_reminder" }
 // has just had its confirmation, which serves as the reminder.
 func (q *Queue) scheduleReminder(ctx context.Context, tx bun.Tx, b db.Booking) error {
 	at := b.StartsAt.Add(-reminderBefore)
-	if !at.After(time.Now()) {
+	if !at.After(time.Now()) || b.ClientEmail == "" {
 		return nil
 	}
 	return q.insert(ctx, tx, ReminderArgs{BookingID: b.ID, Sequence: b.Sequence},
