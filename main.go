@@ -29,6 +29,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // Europe/London on any base image
@@ -201,13 +202,20 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 			queue.Close()
 			return fmt.Errorf("starting the job queue: %w", err)
 		}
-		defer func() {
-			stopCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			if err := queue.Stop(stopCtx); err != nil {
-				log.Warn("job queue stopped with jobs running; they will be retried", slog.Any("err", err))
-			}
-		}()
+		// The queue stops taking jobs as soon as the drain starts, beside it,
+		// and gets the drain's grace to finish what runs.
+		queueStopped := make(chan struct{})
+		stopQueue := sync.OnceFunc(func() {
+			go func() {
+				defer close(queueStopped)
+				stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+				defer cancel()
+				if err := queue.Stop(stopCtx); err != nil {
+					log.Warn("job queue stopped with jobs running; they will be retried", slog.Any("err", err))
+				}
+			}()
+		})
+		defer func() { stopQueue(); <-queueStopped }()
 		// Live comments: hear every instance's comment events until the
 		// drain is over.
 		hubCtx, stopHub := context.WithCancel(context.Background())
@@ -247,6 +255,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 
 		log.Info("shutting down: draining requests", slog.Duration("grace", shutdownGrace))
 		close(done) // ends event streams so that they do not hold the drain
+		stopQueue()
 		drainCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
 		if err := srv.Shutdown(drainCtx); err != nil {

@@ -76,13 +76,19 @@ func ListFailedMail(ctx context.Context, idb bun.IDB, limit int) ([]OutboxMessag
 // queued (another worker settled it first).
 var ErrNotQueued = errors.New("the message is no longer queued")
 
-// SettleOutbox records the outcome of one attempt to send message id:
+// SettleOutbox records the outcome of one attempt to send message id (a
+// sent message keeps only its recipient and subject):
 // status is OutboxSent, OutboxKept or OutboxFailed, or OutboxQueued with
 // lastError for an attempt that will be retried.
 func SettleOutbox(ctx context.Context, idb bun.IDB, id int64, status, lastError string) error {
+	// Once sent, only the envelope is kept: the text held the recipient's
+	// private links (manage, offer, unsubscribe), whose tokens are stored
+	// nowhere else in the clear.
 	res, err := idb.NewRaw(`UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?,
-		sent_at = CASE WHEN ? IN ('sent', 'kept') THEN now() END
-		WHERE id = ? AND status = 'queued'`, status, lastError, status, id).Exec(ctx)
+		sent_at = CASE WHEN ? IN ('sent', 'kept') THEN now() END,
+		message = CASE WHEN ? = 'sent' THEN jsonb_build_object('To', message->'To', 'Subject', message->'Subject')
+			ELSE message END
+		WHERE id = ? AND status = 'queued'`, status, lastError, status, status, id).Exec(ctx)
 	if err != nil {
 		return err
 	}
@@ -121,4 +127,24 @@ func OutboxForBooking(ctx context.Context, idb bun.IDB, id int64) ([]OutboxMessa
 	var ms []OutboxMessage
 	err := idb.NewSelect().Model(&ms).ExcludeColumn("message").Where("o.booking_id = ?", id).OrderExpr("o.id").Scan(ctx)
 	return ms, err
+}
+
+// ReminderOutdated reports whether m is a booking reminder whose booking was
+// cancelled or moved after it was written (a reminder that waited for the
+// mail server must not name a time that is no longer booked).
+func ReminderOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (bool, error) {
+	if m.Kind != "booking_reminder" || m.BookingID == nil {
+		return false, nil
+	}
+	var outdated bool
+	err := idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed')
+		OR EXISTS (SELECT 1 FROM outbox WHERE booking_id = ? AND id > ? AND kind IN ('booking_cancelled', 'booking_moved'))`,
+		*m.BookingID, *m.BookingID, m.ID).Scan(ctx, &outdated)
+	return outdated, err
+}
+
+// DeleteOutbox deletes one message.
+func DeleteOutbox(ctx context.Context, idb bun.IDB, id int64) error {
+	_, err := idb.NewRaw("DELETE FROM outbox WHERE id = ?", id).Exec(ctx)
+	return err
 }

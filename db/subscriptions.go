@@ -37,7 +37,9 @@ func (s CommentSubscription) Active() bool { return s.ConfirmedAt != nil && s.Un
 
 // SubscribeToReplies records that the author of c (just saved) wants replies
 // in c's thread mailed to email. An address already subscribed to the thread
-// (pending or confirmed) keeps its one subscription, now tied to c.
+// (pending or confirmed) keeps its one subscription; a pending one is now
+// tied to c, a confirmed one stays with its comment (so that anyone typing
+// the address on a comment that is then held or hidden cannot silence it).
 func SubscribeToReplies(ctx context.Context, idb bun.IDB, c Comment, email string) (CommentSubscription, error) {
 	thread := c.ID
 	if c.ParentID != nil {
@@ -47,7 +49,7 @@ func SubscribeToReplies(ctx context.Context, idb bun.IDB, c Comment, email strin
 	err := idb.NewRaw(`
 		INSERT INTO comment_subscriptions AS s (post_id, thread_id, comment_id, email) VALUES (?, ?, ?, ?)
 		ON CONFLICT (thread_id, lower(email)) WHERE unsubscribed_at IS NULL
-		DO UPDATE SET comment_id = EXCLUDED.comment_id
+		DO UPDATE SET comment_id = CASE WHEN s.confirmed_at IS NULL THEN EXCLUDED.comment_id ELSE s.comment_id END
 		RETURNING s.*`, c.PostID, thread, c.ID, email).Scan(ctx, &s)
 	return s, err
 }

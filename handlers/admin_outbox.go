@@ -78,6 +78,9 @@ func (h *Handler) outboxMessageHTML(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.Message.HTML == "" { // sent: only the envelope is kept
+		return echo.ErrNotFound
+	}
 	c.Response().Header().Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	return c.HTML(http.StatusOK, m.Message.HTML)
 }
@@ -88,6 +91,9 @@ func (h *Handler) outboxMessageRaw(c echo.Context) error {
 	m, err := h.outboxMessage(c)
 	if err != nil {
 		return err
+	}
+	if m.Message.Text == "" { // sent: only the envelope is kept
+		return echo.ErrNotFound
 	}
 	from := h.cfg.MailFrom
 	if from.Email == "" {

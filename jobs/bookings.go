@@ -135,7 +135,10 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		if err != nil {
 			return err
 		}
-		return q.Mail(ctx, tx, "booking_reminder", b.ID, emails.BookingReminder(p, b, p.SiteURL+ManagePath+token))
+		if err := q.Mail(ctx, tx, "booking_reminder", b.ID, emails.BookingReminder(p, b, p.SiteURL+ManagePath+token)); err != nil {
+			return err
+		}
+		return completeIn(ctx, tx, job)
 	})
 }
 

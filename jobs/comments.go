@@ -163,7 +163,7 @@ func (w *replyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error
 				return err
 			}
 		}
-		return nil
+		return completeIn(ctx, tx, job)
 	})
 }
 
@@ -200,7 +200,7 @@ type digestWorker struct {
 
 // Work mails the therapist the comments awaiting approval now (nothing if every one was dealt with meanwhile,
 // or the practice has no address).
-func (w *digestWorker) Work(ctx context.Context, _ *river.Job[ModerationDigestArgs]) error {
+func (w *digestWorker) Work(ctx context.Context, job *river.Job[ModerationDigestArgs]) error {
 	q := w.q
 	p, err := q.cfg.Practice(ctx, q.db)
 	if err != nil || p.Email == "" {
@@ -216,7 +216,10 @@ func (w *digestWorker) Work(ctx context.Context, _ *river.Job[ModerationDigestAr
 			items[i] = emails.HeldComment{Name: c.Name, PostTitle: c.PostTitle, Text: c.BodyMD,
 				URL: p.SiteURL + "/blog/" + c.PostSlug, At: c.CreatedAt}
 		}
-		return q.Mail(ctx, tx, "practice_comments_held", 0,
-			emails.CommentsAwaitingModeration(p, items, total, p.SiteURL+ModerationPath))
+		if err := q.Mail(ctx, tx, "practice_comments_held", 0,
+			emails.CommentsAwaitingModeration(p, items, total, p.SiteURL+ModerationPath)); err != nil {
+			return err
+		}
+		return completeIn(ctx, tx, job)
 	})
 }

@@ -115,6 +115,9 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		RetryPolicy:       cfg.RetryPolicy,
 		MaxAttempts:       cfg.MaxAttempts,
 		JobTimeout:        time.Minute,
+		// A job cut short by a shutdown or a crash is run again after this
+		// (River's default is an hour), longer than JobTimeout.
+		RescueStuckJobsAfter: 3 * time.Minute,
 		// River's own chatter at info level is noise in the site's log.
 		Logger: slog.New(levelAtLeast{cfg.Log.Handler(), slog.LevelWarn}),
 		PeriodicJobs: []*river.PeriodicJob{
@@ -179,6 +182,15 @@ func (q *Queue) Close() error { return q.pool.Close() }
 // insert enqueues args in tx.
 func (q *Queue) insert(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {
 	_, err := q.client.InsertTx(ctx, tx.Tx, args, opts)
+	return err
+}
+
+// completeIn marks job completed inside tx, so that what the job wrote (its
+// messages) and its completion commit together: a job whose completion was
+// lost (the process killed just after the commit) is not run again to send
+// the same messages twice.
+func completeIn[T river.JobArgs](ctx context.Context, tx bun.Tx, job *river.Job[T]) error {
+	_, err := river.JobCompleteTx[*riverdatabasesql.Driver](ctx, tx.Tx, job)
 	return err
 }
 

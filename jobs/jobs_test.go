@@ -577,3 +577,70 @@ func TestWithoutAMailServerMessagesAreKept(t *testing.T) {
 }
 
 var _ river.JobArgs = jobs.SendMailArgs{}
+
+// A reminder that waited for the mail server is dropped if the booking was
+// cancelled meanwhile: the client never gets a reminder of a cancelled time.
+func TestReminderWaitingForTheServerIsDroppedWhenCancelled(t *testing.T) {
+	e := start(t, false)
+	b := e.book(t, inDays(11), "ida@example.com")
+	e.smtp.Wait(t, 2, 10*time.Second)
+	e.smtp.Stop()
+	e.dueNow(t, "booking_reminder")
+	waitFor(t, "the reminder to be written and tried", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "booking_reminder" && m.Attempts >= 1 {
+				return true
+			}
+		}
+		return false
+	})
+	ctx := context.Background()
+	err := e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client"); err != nil {
+			return err
+		}
+		c, err := db.BookingByID(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		return e.q.BookingCancelled(ctx, tx, c, "")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.smtp.Restart(t)
+	waitFor(t, "the cancellation", func() bool { return len(e.smtp.To("ida@example.com")) == 2 })
+	waitFor(t, "the reminder to be dropped", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "booking_reminder" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, r := range e.smtp.To("ida@example.com") {
+		if p := mailtest.MustParse(t, r.Data); strings.HasPrefix(p.Subject, "Reminder") {
+			t.Errorf("the client got a reminder of a cancelled booking")
+		}
+	}
+}
+
+// Once sent, a message keeps only its recipient and subject: its text held
+// the client's private manage link.
+func TestSentMessagesKeepOnlyTheirEnvelope(t *testing.T) {
+	e := start(t, false)
+	e.book(t, inDays(12), "jon@example.com")
+	e.smtp.Wait(t, 2, 10*time.Second)
+	waitFor(t, "both messages sent", func() bool {
+		ms := e.outbox(t)
+		return len(ms) == 2 && ms[0].Status == db.OutboxSent && ms[1].Status == db.OutboxSent
+	})
+	for _, m := range e.outbox(t) {
+		if m.Message.Text != "" || m.Message.HTML != "" || len(m.Message.Attachments) != 0 {
+			t.Errorf("sent message %d still holds its text", m.ID)
+		}
+		if m.Message.Subject == "" || m.Message.To.Email == "" || m.Recipient == "" {
+			t.Errorf("sent message %d lost its envelope: %+v", m.ID, m.Message)
+		}
+	}
+}

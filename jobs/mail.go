@@ -72,6 +72,12 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[SendMailArgs]) err
 		return nil
 	}
 	log := q.log.With(slog.Int64("outbox_id", m.ID), slog.String("kind", m.Kind), slog.Int("attempt", job.Attempt))
+	if stale, err := db.ReminderOutdated(ctx, q.db, m); err != nil {
+		return err
+	} else if stale { // cancelled or moved while the mail server was away
+		log.Info("reminder dropped: the booking changed before it could be sent")
+		return db.DeleteOutbox(ctx, q.db, m.ID)
+	}
 	if q.cfg.Sender == nil {
 		log.Info("mail kept in the outbox (SMTP_URL is not set)")
 		return settle(ctx, q.db, m.ID, db.OutboxKept, "")

@@ -174,8 +174,11 @@ func (q *Queue) firstFree(ctx context.Context, tx bun.Tx, r db.Rules, e db.Waitl
 	if err != nil {
 		return time.Time{}, false, err
 	}
+	// Nothing that overlaps a time they let go already: the same gap again a
+	// quarter of an hour later is the same offer, and the next person waits.
+	dur := time.Duration(e.DurationMin) * time.Minute
 	for _, s := range schedule.Slots(req) {
-		if !slices.ContainsFunc(before, s.Equal) {
+		if !slices.ContainsFunc(before, func(b time.Time) bool { return s.Before(b.Add(dur)) && b.Before(s.Add(dur)) }) {
 			return s, true, nil
 		}
 	}

@@ -233,3 +233,29 @@ var london = func() *time.Location {
 }()
 
 func dbtestTruncateWaitlist(t *testing.T) { dbtest.Truncate(t, "waitlist") }
+
+// Someone who let an offer go is not offered the same gap again a quarter of
+// an hour later: the next person waiting gets it.
+func TestWaitlistLetGoMeansTheNextPersonsTurn(t *testing.T) {
+	e := start(t, false)
+	dbtestTruncateWaitlist(t)
+	day := waitDay(5)
+	b := e.book(t, localAt(day, 10, 0), "booked2@example.com")
+	e.smtp.Wait(t, 2, 10*time.Second)
+	ctx := context.Background()
+	first, second := e.wait(t, day, "first2@example.com"), e.wait(t, day, "second2@example.com")
+	// Both would take 10:00 or 10:15.
+	if _, err := e.bdb.NewRaw("UPDATE waitlist SET latest_min = 615 WHERE id IN (?, ?)", first.ID, second.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.cancel(t, b)
+	waitFor(t, "the first offer", func() bool { return len(e.offers(t)) == 1 })
+	if o := e.offers(t)[0]; o.EntryID != first.ID {
+		t.Fatalf("the first offer went to entry %d, want the first person's %d", o.EntryID, first.ID)
+	}
+	e.dueNow(t, "waitlist_offer_expire")
+	waitFor(t, "the second offer", func() bool { return len(e.offers(t)) == 2 })
+	if o := e.offers(t)[1]; o.EntryID != second.ID {
+		t.Errorf("after the first person let 10:00 go, entry %d was offered %v; want the second person", o.EntryID, o.StartsAt.In(london))
+	}
+}
