@@ -21,7 +21,23 @@ const (
 // logIn logs the tab in to the therapist's area through the login form.
 func logIn(tb *tab) {
 	tb.t.Helper()
-	tb.open("/admin/login")
+	logInAt(tb, baseURL)
+}
+
+// adminInstance runs another instance of the site on the suite's database
+// for a test whose settings must not be cached by the main one (it stops
+// when the test ends); the therapist's account is the suite's.
+func adminInstance(t *testing.T) string {
+	t.Helper()
+	return startInstance(t, map[string]string{"ADMIN_EMAIL": adminEmail})
+}
+
+// logInAt logs the tab in on the instance at origin through the login form.
+func logInAt(tb *tab, origin string) {
+	tb.t.Helper()
+	if status := tb.openAt(origin, "/admin/login"); status != 200 {
+		tb.t.Fatalf("GET /admin/login answered %d", status)
+	}
 	tb.do("filling in the login form",
 		chromedp.SendKeys(chromedp.CSS(`#f-email`), adminEmail),
 		chromedp.SendKeys(chromedp.CSS(`#f-password`), adminPassword))

@@ -3,83 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"dynamicmotion/db"
-	"dynamicmotion/password"
 )
-
-// The therapist's account on the instance startModerationInstance runs.
-const (
-	moderatorEmail    = "clare-moderation@dynamicmotion.example"
-	moderatorPassword = "a long moderation passphrase"
-)
-
-// startModerationInstance runs another `serve` process on the suite's
-// database with an admin account (ADMIN_EMAIL and its password set first,
-// as the admin-password subcommand does) and returns its origin; it stops
-// when the test ends.
-func startModerationInstance(t *testing.T) string {
-	t.Helper()
-	ctx := context.Background()
-	bdb, err := db.Open(ctx, databaseURL, db.Options{MaxOpenConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bdb.Close()
-	hash, err := password.Hash(moderatorPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.SetAdminPassword(ctx, bdb, moderatorEmail, hash); err != nil {
-		t.Fatal(err)
-	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	origin := "http://127.0.0.1:" + strconv.Itoa(port)
-	env := siteEnv(map[string]string{
-		"DATABASE_URL": databaseURL,
-		"PORT":         strconv.Itoa(port),
-		"BASE_URL":     origin,
-		"LOG_LEVEL":    "info",
-		"ADMIN_EMAIL":  moderatorEmail,
-	})
-	srv, err := startServer(binPath, "", env, origin, readyTimeout)
-	if err != nil {
-		t.Fatalf("starting an instance with an admin account: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.stop(shutdownTimeout); err != nil {
-			t.Errorf("admin instance: %v\n--- its log ---\n%s", err, lastLines(srv.log.String(), 40))
-		} else if t.Failed() {
-			t.Logf("--- the admin instance's log (last lines) ---\n%s", lastLines(srv.log.String(), 40))
-		}
-	})
-	return origin
-}
-
-// therapistLogsIn logs in on the instance at origin through the login form
-// and waits for the dashboard.
-func therapistLogsIn(tb *tab, origin string) {
-	tb.t.Helper()
-	if status := tb.openAt(origin, "/admin/login"); status != 200 {
-		tb.t.Fatalf("GET /admin/login answered %d", status)
-	}
-	tb.do("logging in",
-		chromedp.SendKeys(chromedp.CSS(`#f-email`), moderatorEmail),
-		chromedp.SendKeys(chromedp.CSS(`#f-password`), moderatorPassword),
-		chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)),
-		chromedp.WaitReady(chromedp.CSS(`#held-title`)),
-	)
-	if path := eval[string](tb, `location.pathname`); path != "/admin" {
-		tb.t.Fatalf("after logging in the therapist is on %s, want /admin", path)
-	}
-}
 
 // withModerationAll holds every comment for the test, off again after it.
 func withModerationAll(t *testing.T) {
@@ -106,7 +35,7 @@ func withModerationAll(t *testing.T) {
 // it in place; it appears live on the open article, without a reload, once.
 func TestTherapistApprovesHeldComment(t *testing.T) {
 	withModerationAll(t)
-	origin := startModerationInstance(t)
+	origin := adminInstance(t)
 	reader := openTab(t)
 	visitor := openTab(t)
 	therapist := openTab(t)
@@ -128,7 +57,7 @@ func TestTherapistApprovesHeldComment(t *testing.T) {
 		t.Fatalf("a held comment is on another reader's page %d times", n)
 	}
 
-	therapistLogsIn(therapist, origin)
+	logInAt(therapist, origin)
 	if status := therapist.openAt(origin, "/admin/comments"); status != 200 {
 		t.Fatalf("GET /admin/comments answered %d", status)
 	}
