@@ -178,20 +178,22 @@ func TestCommentValidation(t *testing.T) {
 	}
 }
 
-// Spam checks: the honeypot, a form sent faster than a person types, a
-// forged or day-old stamp. Each says what to do and keeps the text.
-func TestCommentSpamChecks(t *testing.T) {
-	s := newTestServer(t, nil)
-	p := savePost(t, db.Post{})
-	cm := s.commenter(t, p.Slug)
+// spamCase is a way a form can look sent by a script, and what the answer
+// says about it.
+type spamCase struct {
+	name   string
+	change func(url.Values)
+	notice string
+}
+
+// spamCases are the anti-spam checks every visitor's form has (comments,
+// contact): the honeypot, a form sent faster than a person types, a forged,
+// borrowed or day-old stamp. csrf is the sending visitor's token.
+func spamCases(s *testServer, csrf string) []spamCase {
 	ctx := context.Background()
-	tests := []struct {
-		name   string
-		change func(url.Values)
-		notice string
-	}{
+	return []spamCase{
 		{"honeypot filled", func(f url.Values) { f.Set(honeypotField, "http://spam.example") }, "Leave this empty"},
-		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now(), cm.csrfToken())) }, "quicker than anyone"},
+		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now(), csrf)) }, "quicker than anyone"},
 		{"forged stamp", func(f url.Values) {
 			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
 		}, "quicker than anyone"},
@@ -200,9 +202,18 @@ func TestCommentSpamChecks(t *testing.T) {
 			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-time.Minute), "someone-elses-csrf-token"))
 		}, "quicker than anyone"},
 		{"a day old", func(f url.Values) {
-			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), cm.csrfToken()))
+			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), csrf))
 		}, "open for a day"},
 	}
+}
+
+// Spam checks: the honeypot, a form sent faster than a person types, a
+// forged or day-old stamp. Each says what to do and keeps the text.
+func TestCommentSpamChecks(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	tests := spamCases(s, cm.csrfToken())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := cm.form(t, "name=Sam", "body=Buy things")

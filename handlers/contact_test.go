@@ -214,25 +214,7 @@ func TestContactValidation(t *testing.T) {
 func TestContactSpamChecks(t *testing.T) {
 	s := newTestServer(t, nil)
 	cl := s.client(t)
-	ctx := context.Background()
-	tests := []struct {
-		name   string
-		change func(url.Values)
-		notice string
-	}{
-		{"honeypot filled", func(f url.Values) { f.Set(honeypotField, "http://spam.example") }, "Leave this empty"},
-		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now(), cl.csrfToken())) }, "quicker than anyone"},
-		{"forged stamp", func(f url.Values) {
-			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
-		}, "quicker than anyone"},
-		{"no stamp", func(f url.Values) { f.Del(startedField) }, "quicker than anyone"},
-		{"another visitor's stamp", func(f url.Values) {
-			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-time.Minute), "someone-elses-csrf-token"))
-		}, "quicker than anyone"},
-		{"a day old", func(f url.Values) {
-			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), cl.csrfToken()))
-		}, "open for a day"},
-	}
+	tests := spamCases(s, cl.csrfToken())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := cl.contactForm(t, "email=spam@example.com", "message=Buy things")
