@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	netmail "net/mail"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
@@ -112,14 +109,8 @@ func (h *Handler) addBooking(c echo.Context) error {
 
 // readHandBooking reads and checks the form; mistakes go in f.Errors.
 func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Service, start time.Time, err error) {
-	val := func(name string, max int) string {
-		v := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
-		if utf8.RuneCountInString(v) > max {
-			f.Errors[name] = "Please keep this shorter."
-		}
-		return v
-	}
 	f = handBookingForm{Errors: map[string]string{}}
+	val := func(name string, max int) string { return formText(c, f.Errors, name, max) }
 	f.ServiceID, _ = strconv.ParseInt(c.FormValue("service"), 10, 64)
 	f.Place, f.Date, f.Time = c.FormValue("location"), val("date", 10), val("time", 5)
 	f.Name, f.Email, f.Phone = val("name", maxFieldLen), val("email", maxFieldLen), val("phone", 40)
@@ -153,7 +144,7 @@ func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Ser
 		f.Errors["name"] = "Please enter the client's name."
 	}
 	if f.Email != "" {
-		if a, err := netmail.ParseAddress(f.Email); err != nil || a.Address != f.Email {
+		if !validEmail(f.Email) {
 			f.Errors["email"] = "This does not look like an email address. Leave it empty if the client has none."
 		}
 	}

@@ -3,7 +3,6 @@ package handlers
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -69,7 +68,7 @@ func (h *Handler) saveBusiness(c echo.Context) error {
 func readBusiness(c echo.Context, cur db.Business) businessForm {
 	f := businessForm{Business: cur, Errors: map[string]string{}}
 	val := func(name string) string {
-		v := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
+		v := formValue(c, name)
 		if n := utf8.RuneCountInString(v); n > businessLimits[name] {
 			f.Errors[name] = fmt.Sprintf("Please shorten this to %d characters or fewer (it has %d).", businessLimits[name], n)
 		}

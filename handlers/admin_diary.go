@@ -188,7 +188,7 @@ func (h *Handler) cancelAdminBooking(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reason := strings.TrimSpace(strings.ToValidUTF8(c.FormValue("reason"), ""))
+	reason := formValue(c, "reason")
 	d := adminBookingData{Booking: b, Reason: reason, Errors: map[string]string{}}
 	switch {
 	case b.Status != db.BookingConfirmed:

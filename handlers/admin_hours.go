@@ -287,7 +287,7 @@ func readHours(c echo.Context) ([]hoursDay, []db.WorkingHours, map[string]string
 		d := hoursDay{Weekday: int(wd), Name: wd.String()}
 		for _, place := range []string{db.PlaceStudio, db.PlaceMobile} {
 			name := fmt.Sprintf("%s-%d", place, wd)
-			text := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
+			text := formValue(c, name)
 			if place == db.PlaceStudio {
 				d.Studio = text
 			} else {
@@ -369,7 +369,7 @@ var districtPattern = regexp.MustCompile(`^[A-Z]{1,2}[0-9][A-Z0-9]?$`)
 // that makes sense for it (the same as the table's own checks).
 func readSettings(c echo.Context) (settingsForm, db.Schedule, map[string]string) {
 	errs := map[string]string{}
-	val := func(name string) string { return strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), "")) }
+	val := func(name string) string { return formValue(c, name) }
 	f := settingsForm{
 		Step: val("step"), Buffer: val("buffer"), Travel: val("travel"), Notice: val("notice"), Horizon: val("horizon"),
 		Hold: val("hold"), Cutoff: val("cutoff"), LateMove: c.FormValue("late_move") == "yes",
@@ -415,7 +415,7 @@ func readSettings(c echo.Context) (settingsForm, db.Schedule, map[string]string)
 // the first when not given).
 func readTimeOff(c echo.Context, now time.Time) (timeOffForm, db.TimeOff, map[string]string) {
 	errs := map[string]string{}
-	val := func(name string) string { return strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), "")) }
+	val := func(name string) string { return formValue(c, name) }
 	f := timeOffForm{FromDate: val("from_date"), FromTime: val("from_time"), ToDate: val("to_date"), ToTime: val("to_time"), Note: val("note")}
 	off := db.TimeOff{Note: f.Note}
 	if utf8.RuneCountInString(f.Note) > 200 {

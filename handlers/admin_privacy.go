@@ -69,7 +69,7 @@ func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error
 // mistake in the address is answered with the form (422), and answered is
 // true.
 func (h *Handler) lookUpClient(c echo.Context) (d privacyData, answered bool, err error) {
-	d = privacyData{Email: formText(c, "email"), Errors: map[string]string{}}
+	d = privacyData{Email: formValue(c, "email"), Errors: map[string]string{}}
 	switch {
 	case d.Email == "":
 		d.Errors["email"] = "Please enter the client's email address."
@@ -123,7 +123,7 @@ func (h *Handler) eraseClient(c echo.Context) error {
 	if answered || err != nil {
 		return err
 	}
-	d.Confirm = formText(c, "confirm")
+	d.Confirm = formValue(c, "confirm")
 	switch {
 	case !d.Client.Found():
 		d.Notice = "Nothing is held about this address, so there is nothing to erase."
@@ -148,7 +148,7 @@ func (h *Handler) eraseClient(c echo.Context) error {
 // appointment its health answers are erased (0: kept). A shorter period
 // applies at once.
 func (h *Handler) saveRetention(c echo.Context) error {
-	d := privacyData{Keep: formText(c, "keep_months"), Errors: map[string]string{}}
+	d := privacyData{Keep: formValue(c, "keep_months"), Errors: map[string]string{}}
 	months, err := strconv.Atoi(d.Keep)
 	if err != nil || months < 0 || months > db.MaxHealthKeepMonths || (months > 0 && months < db.MinHealthKeepMonths) {
 		d.Errors["keep_months"] = fmt.Sprintf("Please enter a number of months from %d to %d, or 0 to keep health answers.",

@@ -211,7 +211,7 @@ func parsePrice(s string) (int, bool) {
 
 // readService reads and checks the service form; mistakes go in f.Errors.
 func readService(c echo.Context) (serviceForm, db.Service) {
-	val := func(name string) string { return strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), "")) }
+	val := func(name string) string { return formValue(c, name) }
 	f := serviceForm{
 		Name: val("name"), Summary: val("summary"), Duration: val("duration"), Price: val("price"),
 		AtStudio: c.FormValue("at_studio") == "yes", Mobile: c.FormValue("mobile") == "yes", Active: c.FormValue("active") == "yes",

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
@@ -390,13 +389,7 @@ func postcodeDistrict(s string) (district, normal string) {
 
 // readBookingForm reads and checks the details form.
 func (h *Handler) readBookingForm(c echo.Context, f *bookingForm, r bookingRules) {
-	val := func(name string, max int) string {
-		v := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
-		if utf8.RuneCountInString(v) > max {
-			f.Errors[name] = fmt.Sprintf("Please keep this to %d characters.", max)
-		}
-		return v
-	}
+	val := func(name string, max int) string { return formText(c, f.Errors, name, max) }
 	f.Name, f.Email, f.Phone = val("name", maxFieldLen), val("email", maxFieldLen), val("phone", 40)
 	f.Address, f.Postcode, f.Notes = val("address", maxFieldLen), val("postcode", 12), val("notes", maxNotesLen)
 	f.ConsentPolicy, f.ConsentHealth = c.FormValue("consent_policy") == "yes", c.FormValue("consent_health") == "yes"

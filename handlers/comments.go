@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -231,10 +230,10 @@ func (h *Handler) postComment(c echo.Context) error {
 	csrf, _ := c.Get(csrfKey).(string)
 	f := commentForm{
 		Slug: a.post.Slug, FormID: "comment-form", CSRF: csrf,
-		Name:    strings.TrimSpace(strings.ToValidUTF8(c.FormValue("name"), "")),
-		Body:    strings.TrimSpace(strings.ToValidUTF8(c.FormValue("body"), "")),
+		Name:    formValue(c, "name"),
+		Body:    formValue(c, "body"),
 		Notify:  c.FormValue("notify") != "",
-		Email:   strings.TrimSpace(strings.ToValidUTF8(c.FormValue("email"), "")),
+		Email:   formValue(c, "email"),
 		Started: c.FormValue(startedField),
 		Errors:  map[string]string{},
 	}
@@ -268,7 +267,7 @@ func (h *Handler) postComment(c echo.Context) error {
 	if problem != "" {
 		f.Errors["body"] = problem
 	}
-	if f.Notify && !plausibleEmail(f.Email) {
+	if f.Notify && !validEmail(f.Email) {
 		f.Errors["email"] = "Please enter your email address, like name@example.com, or untick “Email me replies”."
 	}
 	if len(f.Errors) > 0 {
@@ -335,17 +334,6 @@ func (h *Handler) postComment(c echo.Context) error {
 	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{
 		Form: fresh, Comment: v, Count: count, Reply: cm.ParentID != nil,
 	})
-}
-
-// plausibleEmail reports whether s looks like a bare e-mail address that
-// mail can be sent to.
-func plausibleEmail(s string) bool {
-	if s == "" || len(s) > 254 {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	_, domain, _ := strings.Cut(s, "@")
-	return err == nil && a.Address == s && strings.Contains(domain, ".")
 }
 
 // commentPosted is the htmx answer to a new comment.
@@ -550,7 +538,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 	}
 	csrf, _ := c.Get(csrfKey).(string)
 	e := commentEdit{Comment: viewOf(cm, a.post.Slug), CSRF: csrf, Errors: map[string]string{},
-		Body: strings.TrimSpace(strings.ToValidUTF8(c.FormValue("body"), ""))}
+		Body: formValue(c, "body")}
 	bodyHTML, problem := renderCommentBody(e.Body, "Please write your comment, or delete it instead.")
 	if problem != "" {
 		e.Errors["body"] = problem

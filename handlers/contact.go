@@ -84,7 +84,7 @@ func (h *Handler) postContact(c echo.Context) error {
 	ctx := c.Request().Context()
 	csrf, _ := c.Get(csrfKey).(string)
 	f := contactForm{
-		Name: formText(c, "name"), Email: formText(c, "email"), Phone: formText(c, "phone"),
+		Name: formValue(c, "name"), Email: formValue(c, "email"), Phone: formValue(c, "phone"),
 		Message: strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(c.FormValue("message"), ""), "\r\n", "\n")),
 		Started: c.FormValue(startedField), CSRF: csrf, Errors: map[string]string{},
 	}
@@ -142,11 +142,6 @@ func (h *Handler) postContact(c echo.Context) error {
 	}
 	return h.renderFragment(c, http.StatusOK, "contact#contact-sent",
 		contactSent{Name: f.Name, Email: f.Email, Practice: b.Name, Phone: b.Phone})
-}
-
-// formText is a one-line form field as typed, trimmed.
-func formText(c echo.Context, name string) string {
-	return strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
 }
 
 // checkContactForm puts a message next to each field that is wrong.

@@ -1,15 +1,39 @@
 package handlers
 
 import (
+	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
 )
 
 // validEmail reports whether s is a plain e-mail address that mail can go
-// to: no display name or angle brackets, and a dot in it somewhere.
+// to: no display name or angle brackets, at most 254 characters, and a dot
+// in its domain.
 func validEmail(s string) bool {
+	if s == "" || len(s) > 254 {
+		return false
+	}
 	a, err := mail.ParseAddress(s)
-	return s != "" && err == nil && a.Address == s && strings.Contains(s, ".")
+	_, domain, _ := strings.Cut(s, "@")
+	return err == nil && a.Address == s && strings.Contains(domain, ".")
+}
+
+// formValue is the form field name, trimmed and made valid UTF-8.
+func formValue(c echo.Context, name string) string {
+	return strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
+}
+
+// formText is formValue; a value longer than max characters also gets an
+// error under its name in errs.
+func formText(c echo.Context, errs map[string]string, name string, max int) string {
+	v := formValue(c, name)
+	if utf8.RuneCountInString(v) > max {
+		errs[name] = fmt.Sprintf("Please keep this to %d characters.", max)
+	}
+	return v
 }
 
 // validPhone reports whether s looks like a phone number: 10 to 15 digits,

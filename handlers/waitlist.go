@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
@@ -170,19 +168,13 @@ func (h *Handler) renderWaitlist(c echo.Context, status int, title string, d wai
 // start times (on the day's grid, latest not before earliest), the name,
 // the e-mail address and, for a mobile visit, a postcode in the area.
 func (h *Handler) readWaitlistForm(c echo.Context, d *waitlistPage, r bookingRules) {
-	val := func(name string, max int) string {
-		v := strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
-		if utf8.RuneCountInString(v) > max {
-			d.Errors[name] = fmt.Sprintf("Please keep this to %d characters.", max)
-		}
-		return v
-	}
+	val := func(name string, max int) string { return formText(c, d.Errors, name, max) }
 	d.Name, d.Email, d.Postcode = val("name", maxFieldLen), val("email", maxFieldLen), val("postcode", 12)
 	d.Earliest, d.Latest = c.FormValue("earliest"), c.FormValue("latest")
 	if d.Name == "" {
 		d.Errors["name"] = "Please enter your name."
 	}
-	if a, err := mail.ParseAddress(d.Email); d.Email == "" || err != nil || a.Address != d.Email || !strings.Contains(d.Email, ".") {
+	if !validEmail(d.Email) {
 		d.Errors["email"] = "Please enter your email address, like name@example.com: the offer of a time goes there."
 	}
 	if !slices.Contains(d.Times, d.Earliest) {
