@@ -425,20 +425,7 @@ func TestCancelledBookingGetsNoReminder(t *testing.T) {
 	e := start(t, false)
 	b := e.book(t, inDays(7), "eve@example.com")
 	e.smtp.Wait(t, 2, 10*time.Second)
-	ctx := context.Background()
-	err := e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client"); err != nil {
-			return err
-		}
-		b, err := db.BookingByID(ctx, tx, b.ID)
-		if err != nil {
-			return err
-		}
-		return e.q.BookingCancelled(ctx, tx, b, "")
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.cancel(t, b)
 	e.smtp.Wait(t, 4, 10*time.Second)
 	c := mailtest.MustParse(t, e.smtp.To("eve@example.com")[1].Data)
 	ev := calendarOf(t, c, "CANCEL")
@@ -594,20 +581,7 @@ func TestReminderWaitingForTheServerIsDroppedWhenCancelled(t *testing.T) {
 		}
 		return false
 	})
-	ctx := context.Background()
-	err := e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client"); err != nil {
-			return err
-		}
-		c, err := db.BookingByID(ctx, tx, b.ID)
-		if err != nil {
-			return err
-		}
-		return e.q.BookingCancelled(ctx, tx, c, "")
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.cancel(t, b)
 	e.smtp.Restart(t)
 	waitFor(t, "the cancellation", func() bool { return len(e.smtp.To("ida@example.com")) == 2 })
 	waitFor(t, "the reminder to be dropped", func() bool {
