@@ -15,6 +15,10 @@ import (
 // has the slug, or had it before (its old links lead there).
 var ErrSlugTaken = errors.New("another post has or had this slug")
 
+// ErrPostChanged is returned by UpdatePost when the post was saved with
+// other content since the editor saw it.
+var ErrPostChanged = errors.New("the post was saved elsewhere meanwhile")
+
 // AdminPost is a post as the therapist's list of articles shows it: any
 // status, no body, with its number of visible comments.
 type AdminPost struct {
@@ -72,16 +76,34 @@ func CreatePost(ctx context.Context, idb bun.IDB, p *Post) error {
 // before that, the post simply moves. A slug that another post has or had
 // gives ErrSlugTaken; an unknown id sql.ErrNoRows. The update time only
 // moves when something changed.
-func UpdatePost(ctx context.Context, idb bun.IDB, p *Post) error {
+//
+// seen is the update time of the post the edit was made on (zero: not
+// known). If the post was saved with other content since, nothing is saved
+// and the answer is ErrPostChanged; if it was saved with this very content
+// (the same save sent twice), that is success.
+func UpdatePost(ctx context.Context, idb bun.IDB, p *Post, seen time.Time) error {
 	if p.Tags == nil {
 		p.Tags = []string{}
 	}
 	return slugTaken(idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var old string
-		var public bool
-		if err := tx.NewRaw("SELECT slug, status <> 'draft' AND published_at <= now() FROM posts WHERE id = ? FOR UPDATE",
-			p.ID).Scan(ctx, &old, &public); err != nil {
+		var public, same bool
+		var updated time.Time
+		if err := tx.NewRaw(`
+			SELECT slug, status <> 'draft' AND published_at <= now(), updated_at,
+				(slug, title, summary, body_md, author, tags, status) IS NOT DISTINCT FROM (?, ?, ?, ?, ?, ?::text[], ?)
+				AND (status <> 'scheduled' OR published_at IS NOT DISTINCT FROM ?::timestamptz)
+			FROM posts WHERE id = ? FOR UPDATE`,
+			p.Slug, p.Title, p.Summary, p.BodyMD, p.Author, pgdialect.Array(p.Tags), p.Status, p.PublishedAt,
+			p.ID).Scan(ctx, &old, &public, &updated, &same); err != nil {
 			return err
+		}
+		if !seen.IsZero() && !updated.Equal(seen) {
+			if same {
+				p.UpdatedAt = updated
+				return nil
+			}
+			return ErrPostChanged
 		}
 		if err := checkOldSlug(ctx, tx, p.Slug, p.ID); err != nil {
 			return err

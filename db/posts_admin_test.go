@@ -106,7 +106,7 @@ func TestUpdatePost(t *testing.T) {
 
 	before, _ := db.PostByID(ctx, bdb, pub.ID)
 	same := before
-	if err := db.UpdatePost(ctx, bdb, &same); err != nil {
+	if err := db.UpdatePost(ctx, bdb, &same, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if !same.UpdatedAt.Equal(before.UpdatedAt) {
@@ -114,7 +114,7 @@ func TestUpdatePost(t *testing.T) {
 	}
 
 	pub.Slug, pub.Title = "public-post-renamed", "Public, renamed"
-	if err := db.UpdatePost(ctx, bdb, &pub); err != nil {
+	if err := db.UpdatePost(ctx, bdb, &pub, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.PostBySlug(ctx, bdb, "public-post")
@@ -127,11 +127,11 @@ func TestUpdatePost(t *testing.T) {
 	}
 
 	draft.Slug = "draft-post-renamed"
-	if err := db.UpdatePost(ctx, bdb, &draft); err != nil {
+	if err := db.UpdatePost(ctx, bdb, &draft, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	draft.Slug = "draft-post" // and back: its own former slug is free for it
-	if err := db.UpdatePost(ctx, bdb, &draft); err != nil {
+	if err := db.UpdatePost(ctx, bdb, &draft, time.Time{}); err != nil {
 		t.Fatalf("taking a draft's own earlier slug back: %v", err)
 	}
 	n := article("draft-post-renamed", "New", "Body.", nil)
@@ -142,13 +142,52 @@ func TestUpdatePost(t *testing.T) {
 
 	for _, slug := range []string{"public-post-renamed", "public-post"} {
 		other.Slug = slug
-		if err := db.UpdatePost(ctx, bdb, &other); !errors.Is(err, db.ErrSlugTaken) {
+		if err := db.UpdatePost(ctx, bdb, &other, time.Time{}); !errors.Is(err, db.ErrSlugTaken) {
 			t.Errorf("UpdatePost to %s = %v, want ErrSlugTaken", slug, err)
 		}
 	}
 	missing := article("missing-post", "Missing", "Body.", at(3))
 	missing.ID = pub.ID + 1000
-	if err := db.UpdatePost(ctx, bdb, &missing); !errors.Is(err, sql.ErrNoRows) {
+	if err := db.UpdatePost(ctx, bdb, &missing, time.Time{}); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("UpdatePost(unknown id) = %v, want sql.ErrNoRows", err)
+	}
+}
+
+// An edit made on an older save of the post is refused when the post was
+// saved with other content since (another tab), and goes through when the
+// newer save has this very content (the same save sent twice).
+func TestUpdatePostSeesSavesFromElsewhere(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	opened, err := db.PostByID(ctx, bdb, save(t, article("two-tabs", "Two tabs", "First version.", at(1))).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tabA := opened
+	tabA.BodyMD = "Tab A's version."
+	if err := db.UpdatePost(ctx, bdb, &tabA, opened.UpdatedAt); err != nil {
+		t.Fatalf("the first save from the opened version: %v", err)
+	}
+	twin := opened
+	twin.BodyMD = "Tab A's version."
+	if err := db.UpdatePost(ctx, bdb, &twin, opened.UpdatedAt); err != nil {
+		t.Errorf("the same save sent again = %v, want success", err)
+	}
+	tabB := opened
+	tabB.BodyMD = "Tab B's version."
+	if err := db.UpdatePost(ctx, bdb, &tabB, opened.UpdatedAt); !errors.Is(err, db.ErrPostChanged) {
+		t.Errorf("a save made on the version before tab A's = %v, want ErrPostChanged", err)
+	}
+	if got, _ := db.PostByID(ctx, bdb, opened.ID); got.BodyMD != "Tab A's version." {
+		t.Errorf("after the refused save the body is %q, want tab A's", got.BodyMD)
+	}
+	latest, _ := db.PostByID(ctx, bdb, opened.ID)
+	if err := db.UpdatePost(ctx, bdb, &tabB, latest.UpdatedAt); err != nil {
+		t.Fatalf("saving again on the latest version: %v", err)
+	}
+	if got, _ := db.PostByID(ctx, bdb, opened.ID); got.BodyMD != "Tab B's version." {
+		t.Errorf("after saving on the latest version the body is %q, want tab B's", got.BodyMD)
 	}
 }

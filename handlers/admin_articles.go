@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 	"golang.org/x/text/unicode/norm"
 
 	"dynamicmotion/db"
@@ -61,7 +63,11 @@ type articleForm struct {
 	PublishedAt          time.Time
 	Preview              articlePreview
 	CSRF                 string
-	stored               db.Post // the post as saved, for an edit
+	Submission           string    // a new article's submission token
+	Revision             string    // revisionOf the post the editor was opened on
+	Conflict             string    // the post was saved elsewhere meanwhile: what happened
+	stored               db.Post   // the post as saved, for an edit
+	seen                 time.Time // the update time of the post the editor was opened on; zero: not known
 	publishAt            time.Time
 }
 
@@ -98,7 +104,7 @@ func (h *Handler) showArticles(c echo.Context) error {
 // showNewArticle is GET /admin/articles/new: an empty draft, by the author
 // of her latest article.
 func (h *Handler) showNewArticle(c echo.Context) error {
-	f := articleForm{Status: db.StatusDraft}
+	f := articleForm{Status: db.StatusDraft, Submission: newSubmission()}
 	posts, err := db.AllPosts(c.Request().Context(), h.db)
 	if err != nil {
 		return err
@@ -155,13 +161,20 @@ func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	page := func() string { return articlesPath + "/" + strconv.FormatInt(p.ID, 10) + "?saved=" + p.Status }
 	if p.ID == 0 {
-		err = db.CreatePost(ctx, h.db, &p)
+		var created string
+		created, err = h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+			err := db.CreatePost(ctx, tx, &p)
+			return page(), err
+		})
+		page = func() string { return created }
 	} else {
-		err = db.UpdatePost(ctx, h.db, &p)
+		err = db.UpdatePost(c.Request().Context(), h.db, &p, f.seen)
 	}
 	switch {
+	case errors.Is(err, db.ErrPostChanged):
+		return h.articleChanged(c, f)
 	case errors.Is(err, db.ErrSlugTaken):
 		f.Errors["slug"] = "Another article has this address, or had it (its old links lead there). Please choose another."
 		f.Preview = h.preview(f)
@@ -172,7 +185,35 @@ func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 		return err
 	}
 	h.articlesChanged()
-	return c.Redirect(http.StatusSeeOther, articlesPath+"/"+strconv.FormatInt(p.ID, 10)+"?saved="+p.Status)
+	return c.Redirect(http.StatusSeeOther, page())
+}
+
+// articleChanged answers a save of an article that was saved from
+// elsewhere (another tab, another device) after this editor was opened:
+// nothing is saved, her text is shown again with what happened, and saving
+// once more replaces the other version.
+func (h *Handler) articleChanged(c echo.Context, f articleForm) error {
+	stored, err := h.storedArticle(c)
+	if err != nil {
+		return err
+	}
+	f.stored, f.seen, f.Revision = stored, stored.UpdatedAt, revisionOf(stored)
+	f.CurrentSlug, f.Public, f.PublishedAt = stored.Slug, stored.Public(time.Now()), stored.Published()
+	f.Conflict = "This article was saved somewhere else (another tab or device) at " +
+		stored.UpdatedAt.In(views.London).Format("15:04 on 2 January") +
+		", after you opened it here. Nothing from this page was saved: your version is below. " +
+		"Save again to replace the other version with yours, or open the article afresh to keep the other one."
+	f.Preview = h.preview(f)
+	return h.renderArticleForm(c, http.StatusConflict, f)
+}
+
+// revisionOf is the hidden field that remembers which save of p the editor
+// was opened on.
+func revisionOf(p db.Post) string {
+	if p.ID == 0 {
+		return ""
+	}
+	return strconv.FormatInt(p.UpdatedAt.UnixMicro(), 10)
 }
 
 // previewArticle is POST /admin/articles/preview: the preview pane for the
@@ -227,6 +268,7 @@ func formOf(p db.Post) articleForm {
 		ID: p.ID, Title: p.Title, Slug: p.Slug, Summary: p.Summary, Tags: strings.Join(p.Tags, ", "),
 		Body: p.BodyMD, Author: p.Author, Status: p.Status, Errors: map[string]string{},
 		CurrentSlug: p.Slug, Public: p.Public(now), PublishedAt: p.Published(), stored: p,
+		Revision: revisionOf(p), seen: p.UpdatedAt,
 	}
 	if p.Status == db.StatusScheduled {
 		if f.Public {
@@ -257,6 +299,13 @@ func savedMessage(status string, p db.Post) string {
 func readArticleForm(c echo.Context, stored db.Post) articleForm {
 	f := formOf(stored)
 	f.Errors = map[string]string{}
+	f.Submission = postedSubmission(c)
+	// The save the editor was opened on; without one (an old page, a
+	// script) the save goes in as it would have before.
+	f.Revision, f.seen = "", time.Time{}
+	if us, err := strconv.ParseInt(c.FormValue("revision"), 10, 64); err == nil && stored.ID != 0 {
+		f.Revision, f.seen = strconv.FormatInt(us, 10), time.UnixMicro(us)
+	}
 	val := func(name string, max int, tooLong string) string {
 		v := strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(c.FormValue(name), "\r\n", "\n"), ""))
 		if utf8.RuneCountInString(v) > max {

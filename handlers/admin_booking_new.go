@@ -26,11 +26,12 @@ type handBookingForm struct {
 	Errors                                map[string]string
 	Notice                                string
 	CSRF                                  string
+	Submission                            string
 }
 
 // showNewBooking is GET /admin/bookings/new (?date= to start on a day).
 func (h *Handler) showNewBooking(c echo.Context) error {
-	f := handBookingForm{Place: db.PlaceStudio, Date: c.QueryParam("date")}
+	f := handBookingForm{Place: db.PlaceStudio, Date: c.QueryParam("date"), Submission: newSubmission()}
 	return h.renderNewBooking(c, http.StatusOK, f)
 }
 
@@ -77,6 +78,9 @@ func (h *Handler) addBooking(c echo.Context) error {
 		return err
 	}
 	if !schedule.Fits(req, start) {
+		if done, err := h.sentBefore(c); done || err != nil {
+			return err
+		}
 		f.Notice = "That time is not free for this service: it is outside the hours or time off, or it clashes with another appointment (with its buffer and travel time)."
 		return h.renderNewBooking(c, http.StatusConflict, f)
 	}
@@ -86,30 +90,36 @@ func (h *Handler) addBooking(c echo.Context) error {
 	b.Address, b.Postcode, b.Notes, b.ManageTokenHash = f.Address, f.Postcode, f.Notes, tokenHash(token)
 	cutoff := r.Schedule.CancelCutoffHours
 	b.PolicyCutoffHours, b.PolicyText, b.LateMoveAllowed = &cutoff, r.Schedule.CancellationPolicy, r.Schedule.LateMoveAllowed
-	err = retryDeadlock(func() error {
-		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	var page string
+	err = retryDeadlock(func() (err error) {
+		page, err = h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
 			if err := db.BookByHand(ctx, tx, b); err != nil {
-				return err
+				return "", err
 			}
+			page := adminPath + "/bookings/" + strconv.FormatInt(b.ID, 10)
 			if b.ClientEmail == "" {
-				return nil
+				return page, nil
 			}
-			return h.jobs.BookingConfirmed(ctx, tx, *b, h.manageURL(token))
+			return page, h.jobs.BookingConfirmed(ctx, tx, *b, h.manageURL(token))
 		})
+		return err
 	})
 	switch {
 	case errors.Is(err, db.ErrSlotTaken):
+		if done, err := h.sentBefore(c); done || err != nil {
+			return err
+		}
 		f.Notice = "Someone has just booked that time online. Please choose another."
 		return h.renderNewBooking(c, http.StatusConflict, f)
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, adminPath+"/bookings/"+strconv.FormatInt(b.ID, 10))
+	return c.Redirect(http.StatusSeeOther, page)
 }
 
 // readHandBooking reads and checks the form; mistakes go in f.Errors.
 func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Service, start time.Time, err error) {
-	f = handBookingForm{Errors: map[string]string{}}
+	f = handBookingForm{Errors: map[string]string{}, Submission: postedSubmission(c)}
 	val := func(name string, max int) string { return formText(c, f.Errors, name, max) }
 	f.ServiceID, _ = strconv.ParseInt(c.FormValue("service"), 10, 64)
 	f.Place, f.Date, f.Time = c.FormValue("location"), val("date", 10), val("time", 5)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 )
@@ -43,6 +45,7 @@ type serviceForm struct {
 	AtStudio, Mobile, Active       bool
 	Errors                         map[string]string
 	CSRF                           string
+	Submission                     string // a new service's submission token
 }
 
 var servicesSaved = map[string]string{
@@ -55,7 +58,7 @@ var servicesSaved = map[string]string{
 
 // showAdminServices is GET /admin/services.
 func (h *Handler) showAdminServices(c echo.Context) error {
-	f := serviceForm{AtStudio: true, Mobile: true, Active: true}
+	f := serviceForm{AtStudio: true, Mobile: true, Active: true, Submission: newSubmission()}
 	return h.renderAdminServices(c, http.StatusOK, f, servicesSaved[c.QueryParam("saved")])
 }
 
@@ -82,11 +85,14 @@ func (h *Handler) addService(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.renderAdminServices(c, http.StatusUnprocessableEntity, f, "")
 	}
-	if err := db.CreateService(c.Request().Context(), h.db, &s); err != nil {
+	page, err := h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+		return servicesPath + "?saved=added", db.CreateService(ctx, tx, &s)
+	})
+	if err != nil {
 		return err
 	}
 	h.servicesCache.drop()
-	return c.Redirect(http.StatusSeeOther, servicesPath+"?saved=added")
+	return c.Redirect(http.StatusSeeOther, page)
 }
 
 // adminService reads service :id, active or not, or the site's 404.
@@ -215,7 +221,7 @@ func readService(c echo.Context) (serviceForm, db.Service) {
 	f := serviceForm{
 		Name: val("name"), Summary: val("summary"), Duration: val("duration"), Price: val("price"),
 		AtStudio: c.FormValue("at_studio") == "yes", Mobile: c.FormValue("mobile") == "yes", Active: c.FormValue("active") == "yes",
-		Errors: map[string]string{},
+		Errors: map[string]string{}, Submission: postedSubmission(c),
 	}
 	s := db.Service{Name: f.Name, Summary: strings.ReplaceAll(f.Summary, "\r\n", "\n"), AtStudio: f.AtStudio, Mobile: f.Mobile, Active: f.Active}
 	switch n := utf8.RuneCountInString(f.Name); {

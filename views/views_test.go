@@ -240,7 +240,7 @@ type sampleServiceForm struct {
 	Name, Summary, Duration, Price string
 	AtStudio, Mobile, Active       bool
 	Errors                         map[string]string
-	CSRF                           string
+	CSRF, Submission               string
 }
 
 // samplePage is what the handlers pass to each page; pages not listed here
@@ -310,7 +310,7 @@ func sampleAdmin(name string) any {
 			ServiceID                             int64
 			Place, Date, Time                     string
 			Name, Email, Phone, Address, Postcode string
-			Notes, Notice, CSRF                   string
+			Notes, Notice, CSRF, Submission       string
 			Errors                                map[string]string
 		}{Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
 			Errors: map[string]string{"time": "Please give the date."}}
@@ -388,6 +388,7 @@ func sampleAdmin(name string) any {
 			Action, Title, Slug, Summary, Tags     string
 			Body, Author, Status, PublishAt, Saved string
 			CurrentSlug, CSRF                      string
+			Submission, Revision, Conflict         string
 			Public                                 bool
 			PublishedAt                            time.Time
 			Errors                                 map[string]string
@@ -395,6 +396,7 @@ func sampleAdmin(name string) any {
 		}{ID: 1, Action: "/admin/articles/1", Title: "Calves <&> you", Slug: "calves", Summary: "Why.", Tags: "calves, running",
 			Body: "## Hi\n\n<script>x</script>", Author: "Clare", Status: db.StatusScheduled, PublishAt: "2026-12-01T09:00",
 			Saved: "Saved.", CurrentSlug: "calves", Public: true, PublishedAt: sent, CSRF: "csrf-token-abc",
+			Revision: "1764000000000000", Conflict: "This article was saved somewhere else.",
 			Errors:  map[string]string{"slug": "Please choose another.", "publish_at": "That time has passed."},
 			Preview: preview{Title: "Calves", Slug: "calves", Minutes: 1, Body: `<h2 id="hi">Hi</h2>`}}
 	case "admin-outbox":

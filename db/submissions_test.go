@@ -1,0 +1,78 @@
+package db_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/db"
+	"dynamicmotion/db/dbtest"
+)
+
+// A form's submission is claimed once: a twin sent at the same moment
+// waits for the first and learns where it went; a first sending that
+// rolls back leaves the token free for the corrected form.
+func TestClaimSubmissionOnce(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	key := db.HashToken("submission|" + t.Name())
+
+	claimAndFinish := func(result string, fail error) (string, bool, error) {
+		var got string
+		var claimed bool
+		err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if got, claimed, err = db.ClaimSubmission(ctx, tx, key); err != nil || !claimed {
+				return err
+			}
+			time.Sleep(50 * time.Millisecond) // the twin arrives meanwhile
+			if fail != nil {
+				return fail
+			}
+			return db.FinishSubmission(ctx, tx, key, result)
+		})
+		return got, claimed, err
+	}
+
+	if _, claimed, err := claimAndFinish("", context.Canceled); claimed != true || err != context.Canceled {
+		t.Fatalf("a first sending that fails: claimed %v, %v", claimed, err)
+	}
+	if _, found, err := db.SubmissionResult(ctx, bdb, key); found || err != nil {
+		t.Fatalf("after a rollback the submission is recorded (%v, %v)", found, err)
+	}
+
+	type answer struct {
+		result  string
+		claimed bool
+		err     error
+	}
+	answers := make([]answer, 2)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() {
+			r, c, err := claimAndFinish("/admin/things/7", nil)
+			answers[i] = answer{r, c, err}
+		})
+	}
+	wg.Wait()
+	claims := 0
+	for _, a := range answers {
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		if a.claimed {
+			claims++
+		} else if a.result != "/admin/things/7" {
+			t.Errorf("the twin was told %q, want the first one's page", a.result)
+		}
+	}
+	if claims != 1 {
+		t.Errorf("%d of two twin sendings claimed the submission, want 1", claims)
+	}
+	if page, found, err := db.SubmissionResult(ctx, bdb, key); !found || err != nil || page != "/admin/things/7" {
+		t.Errorf("SubmissionResult = %q, %v, %v", page, found, err)
+	}
+}

@@ -1,0 +1,86 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+
+	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
+
+	"dynamicmotion/db"
+)
+
+// submissionField is the hidden field of a form that creates something (a
+// service, an article, a booking taken by phone): a random token made when
+// the empty form is shown and kept when it comes back with mistakes.
+const submissionField = "submission"
+
+// submissionPattern is what a token from randomToken looks like.
+var submissionPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{22,64}$`)
+
+// newSubmission is the token of a freshly shown create form.
+func newSubmission() string { return randomToken() }
+
+// postedSubmission is the token the form came back with, or a new one if
+// it has none (so that the re-shown form has one).
+func postedSubmission(c echo.Context) string {
+	if s := c.FormValue(submissionField); submissionPattern.MatchString(s) {
+		return s
+	}
+	return newSubmission()
+}
+
+// once runs create, which makes what the form asks for in tx and returns
+// the page to show it on, so that the form's sending makes one thing
+// however often it arrives: a twin sent by a double click, or sent again
+// after a slow answer, waits for the first and gets the first one's page.
+// A form without a token (a page from before tokens, a script) is simply
+// created. create's error rolls everything back, leaving the token free
+// for the corrected form.
+func (h *Handler) once(c echo.Context, create func(ctx context.Context, tx bun.Tx) (string, error)) (string, error) {
+	key := submissionKey(c)
+	var page string
+	err := h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if key != nil {
+			done, claimed, err := db.ClaimSubmission(ctx, tx, key)
+			if err != nil || !claimed {
+				page = done
+				return err
+			}
+		}
+		p, err := create(ctx, tx)
+		if err != nil {
+			return err
+		}
+		page = p
+		if key == nil {
+			return nil
+		}
+		return db.FinishSubmission(ctx, tx, key, p)
+	})
+	return page, err
+}
+
+// submissionKey is the stored hash of the form's token, nil if it has none.
+func submissionKey(c echo.Context) []byte {
+	if s := c.FormValue(submissionField); submissionPattern.MatchString(s) {
+		return db.HashToken("submission|" + s)
+	}
+	return nil
+}
+
+// sentBefore answers a form whose checks failed because its own first
+// sending already went through (a twin of a booking finds its time taken
+// by itself): it redirects to the first one's page and reports true.
+func (h *Handler) sentBefore(c echo.Context) (bool, error) {
+	key := submissionKey(c)
+	if key == nil {
+		return false, nil
+	}
+	page, found, err := db.SubmissionResult(c.Request().Context(), h.db, key)
+	if err != nil || !found {
+		return false, err
+	}
+	return true, c.Redirect(http.StatusSeeOther, page)
+}
