@@ -334,21 +334,20 @@ func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string) er
 // MoveBooking moves a confirmed booking to new times in one statement: the
 // client has the new time, or (ErrSlotTaken) still the old one. late marks
 // a move inside the cancellation cut-off, after which the booking cannot be
-// cancelled online.
-func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time, late bool) error {
-	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+// cancelled online. It returns the time the booking had just before this
+// move, read under the row's lock: with two moves at once (two tabs), each
+// knows the time it really moved the booking from.
+func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time, late bool) (from time.Time, err error) {
+	err = idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := releaseExpiredHolds(ctx, tx); err != nil {
 			return err
 		}
-		res, err := tx.NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
-			sequence = sequence + 1, late_moved = late_moved OR ?
-			WHERE id = ? AND status = 'confirmed'`, starts, ends, blockedFrom, blockedTo, late, id).Exec(ctx)
-		if err != nil {
-			return slotTaken(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return sql.ErrNoRows
-		}
-		return nil
+		err := tx.NewRaw(`WITH old AS (SELECT id, starts_at FROM bookings WHERE id = ? AND status = 'confirmed' FOR UPDATE)
+			UPDATE bookings AS b SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
+			sequence = b.sequence + 1, late_moved = b.late_moved OR ?
+			FROM old WHERE b.id = old.id AND b.status = 'confirmed'
+			RETURNING old.starts_at`, id, starts, ends, blockedFrom, blockedTo, late).Scan(ctx, &from)
+		return slotTaken(err)
 	})
+	return from, err
 }

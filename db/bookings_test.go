@@ -230,10 +230,12 @@ func TestMoveBooking(t *testing.T) {
 	db.HoldSlot(ctx, bdb, hold(svc, bookingTime(13, 0), "bob", soon()))
 
 	// Moving by 30 minutes overlaps its own old range: fine, it is one row.
-	if err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false); err != nil {
+	if from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false); err != nil {
 		t.Errorf("moving within its own time: %v", err)
+	} else if !from.Equal(bookingTime(9, 0)) {
+		t.Errorf("the move says it was from %v, want 9:00", from)
 	}
-	if err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15), false); !errors.Is(err, db.ErrSlotTaken) {
+	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15), false); !errors.Is(err, db.ErrSlotTaken) {
 		t.Errorf("moving onto bob's hold: %v, want ErrSlotTaken", err)
 	}
 	got, _ := db.BookingByToken(ctx, bdb, b.ManageTokenHash)
@@ -245,6 +247,53 @@ func TestMoveBooking(t *testing.T) {
 	}
 	if err := db.CancelBooking(ctx, bdb, b.ID, "client"); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("cancelling twice: %v", err)
+	}
+	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(15, 0), bookingTime(16, 0), bookingTime(15, 0), bookingTime(16, 15), false); !errors.Is(err, sql.ErrNoRows) {
+		t.Errorf("moving a cancelled booking: %v, want sql.ErrNoRows", err)
+	}
+}
+
+// Two moves of one booking at once (the client has it open in two tabs):
+// the second waits for the first, and knows the time it really moved the
+// booking from, the first one's new time, for its e-mail.
+func TestMoveBookingTwiceAtOnce(t *testing.T) {
+	emptyBookings(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	h := hold(serviceID(t), bookingTime(9, 0), "ann", soon())
+	db.HoldSlot(ctx, bdb, h)
+	b := confirmed("ann")
+	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b); err != nil {
+		t.Fatal(err)
+	}
+	first, err := bdb.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback()
+	if from, err := db.MoveBooking(ctx, first, b.ID, bookingTime(11, 0), bookingTime(12, 0), bookingTime(11, 0), bookingTime(12, 15), false); err != nil || !from.Equal(bookingTime(9, 0)) {
+		t.Fatalf("the first move: from %v, %v; want from 9:00", from, err)
+	}
+	type result struct {
+		from time.Time
+		err  error
+	}
+	second := make(chan result)
+	go func() {
+		from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(14, 0), bookingTime(15, 0), bookingTime(14, 0), bookingTime(15, 15), false)
+		second <- result{from, err}
+	}()
+	time.Sleep(100 * time.Millisecond) // the second is waiting on the row
+	if err := first.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-second
+	if r.err != nil || !r.from.Equal(bookingTime(11, 0)) {
+		t.Errorf("the second move: from %v, %v; want from 11:00, the first move's time", r.from, r.err)
+	}
+	got, _ := db.BookingByToken(ctx, bdb, b.ManageTokenHash)
+	if !got.StartsAt.Equal(bookingTime(14, 0)) || got.Sequence != 2 {
+		t.Errorf("after both moves: starts %v, sequence %d; want 14:00, 2", got.StartsAt, got.Sequence)
 	}
 }
 

@@ -208,14 +208,15 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
 	move := func() error { // the move and its e-mail are one transaction
 		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			if err := db.MoveBooking(ctx, tx, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel); err != nil {
+			from, err := db.MoveBooking(ctx, tx, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel)
+			if err != nil {
 				return err
 			}
 			moved, err := db.BookingByID(ctx, tx, b.ID)
 			if err != nil {
 				return err
 			}
-			return h.jobs.BookingMoved(ctx, tx, moved, b.StartsAt, h.manageURL(token))
+			return h.jobs.BookingMoved(ctx, tx, moved, from, h.manageURL(token))
 		})
 	}
 	switch err := retryDeadlock(move); {

@@ -452,7 +452,7 @@ func TestMovedBookingUpdatesTheInvitationAndTheReminder(t *testing.T) {
 	ctx := context.Background()
 	newStart := b.StartsAt.Add(3 * time.Hour)
 	err := e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.MoveBooking(ctx, tx, b.ID, newStart, newStart.Add(time.Hour), newStart, newStart.Add(75*time.Minute), false); err != nil {
+		if _, err := db.MoveBooking(ctx, tx, b.ID, newStart, newStart.Add(time.Hour), newStart, newStart.Add(75*time.Minute), false); err != nil {
 			return err
 		}
 		moved, err := db.BookingByID(ctx, tx, b.ID)
