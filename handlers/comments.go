@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,12 +302,22 @@ func (h *Handler) postComment(c echo.Context) error {
 	if f.Notify {
 		email = f.Email
 	}
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	// A form sent twice (a double click, or again after a slow answer)
+	// carries the same stamp, token and words: it is saved once, and the
+	// twin's answer is the first one's.
+	sent := db.HashToken(strings.Join([]string{"comment", csrf, f.Started, strconv.FormatInt(f.ParentID, 10), f.Name, f.Body}, "\x00"))
+	first, err := h.onceFor(ctx, sent, func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := db.AddComment(ctx, tx, cm); err != nil {
-			return err
+			return "", err
 		}
-		return h.jobs.CommentAdded(ctx, tx, *cm, email)
+		return strconv.FormatInt(cm.ID, 10), h.jobs.CommentAdded(ctx, tx, *cm, email)
 	})
+	if err == nil && cm.ID == 0 {
+		id, _ := strconv.ParseInt(first, 10, 64)
+		if *cm, err = db.CommentByID(ctx, h.db, a.post.ID, id); errors.Is(err, sql.ErrNoRows) {
+			return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comments") // deleted since
+		}
+	}
 	switch {
 	case errors.Is(err, db.ErrNoParent):
 		f.ParentID, f.FormID = 0, "comment-form"
@@ -328,7 +339,8 @@ func (h *Handler) postComment(c echo.Context) error {
 		fresh = &nf
 	}
 	count := countVisible(a.comments)
-	if cm.Status == db.CommentVisible {
+	listed := slices.ContainsFunc(a.comments, func(x db.Comment) bool { return x.ID == cm.ID }) // a twin's first
+	if cm.Status == db.CommentVisible && !listed {
 		count++
 	}
 	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{

@@ -116,17 +116,20 @@ func (h *Handler) postContact(c echo.Context) error {
 
 	m := db.ContactMessage{Name: f.Name, Email: f.Email, Phone: f.Phone, Message: f.Message}
 	mailed := false
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	// The form sent twice (a double click, or again after a slow answer)
+	// is one message: the twin waits for the first and thanks alike.
+	sent := db.HashToken(strings.Join([]string{"contact", csrf, f.Started, f.Name, f.Email, f.Phone, f.Message}, "\x00"))
+	_, err = h.onceFor(ctx, sent, func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := db.AddContactMessage(ctx, tx, &m); err != nil {
-			return err
+			return "", err
 		}
 		mailed, err = h.jobs.ContactMessage(ctx, tx, m)
-		return err
+		return "/contact?sent=1", err
 	})
 	if err != nil {
 		return err
 	}
-	if !mailed {
+	if !mailed && m.ID != 0 {
 		h.log.Warn("contact message kept for the admin area only: the practice has no e-mail address",
 			slog.Int64("contact_message_id", m.ID))
 	}

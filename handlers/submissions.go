@@ -39,9 +39,14 @@ func postedSubmission(c echo.Context) string {
 // created. create's error rolls everything back, leaving the token free
 // for the corrected form.
 func (h *Handler) once(c echo.Context, create func(ctx context.Context, tx bun.Tx) (string, error)) (string, error) {
-	key := submissionKey(c)
+	return h.onceFor(c.Request().Context(), submissionKey(c), create)
+}
+
+// onceFor is once for a form whose sending is known by key (nil: not
+// known) rather than by a submission token.
+func (h *Handler) onceFor(ctx context.Context, key []byte, create func(ctx context.Context, tx bun.Tx) (string, error)) (string, error) {
 	var page string
-	err := h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+	err := h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if key != nil {
 			done, claimed, err := db.ClaimSubmission(ctx, tx, key)
 			if err != nil || !claimed {

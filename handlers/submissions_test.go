@@ -34,13 +34,16 @@ func formInput(t *testing.T, body, action, name string) string {
 	return ""
 }
 
-// sendTogether posts f to target n times at once with the client's
-// cookies, as a double (or triple) click does, and returns the answers.
-func (cl *client) sendTogether(t *testing.T, target string, f url.Values, n int) []response {
+// sendTogether posts f to target n times at once with the visitor's
+// cookies, from ip ("" for httptest's), as a double (or triple) click
+// does, and returns the answers.
+func (v *visitor) sendTogether(t *testing.T, target string, f url.Values, ip string, n int) []response {
 	t.Helper()
-	f.Set(csrfField, cl.csrfToken())
+	if f.Get(csrfField) == "" {
+		f.Set(csrfField, v.csrfToken())
+	}
 	var cookies []*http.Cookie
-	for _, c := range cl.cookies {
+	for _, c := range v.cookies {
 		cookies = append(cookies, &http.Cookie{Name: c.Name, Value: c.Value})
 	}
 	answers := make([]response, n)
@@ -48,11 +51,13 @@ func (cl *client) sendTogether(t *testing.T, target string, f url.Values, n int)
 	for i := range answers {
 		wg.Go(func() {
 			req := postForm(target, f)
-			req.RemoteAddr = cl.ip + ":4321"
+			if ip != "" {
+				req.RemoteAddr = ip + ":4321"
+			}
 			for _, c := range cookies {
 				req.AddCookie(c)
 			}
-			answers[i] = cl.s.serve(t, req)
+			answers[i] = v.s.serve(t, req)
 		})
 	}
 	wg.Wait()
@@ -84,7 +89,7 @@ func TestAddServiceSentTwiceAddsOne(t *testing.T) {
 	f := validServiceForm("Test twice-sent service " + unique())
 	f.Set(submissionField, formInput(t, page.body, servicesPath, submissionField))
 
-	sameRedirect(t, cl.sendTogether(t, servicesPath, f, 3))
+	sameRedirect(t, cl.sendTogether(t, servicesPath, f, cl.ip, 3))
 	var n int
 	n, err := seededDB(t).NewSelect().Model((*db.Service)(nil)).Where("name = ?", f.Get("name")).Count(context.Background())
 	if err != nil || n != 1 {
@@ -128,7 +133,7 @@ func TestCorrectedServiceFormKeepsItsToken(t *testing.T) {
 		t.Errorf("the re-shown form's token is %q, want the one it was sent with", got)
 	}
 	f.Set("duration", "60")
-	sameRedirect(t, cl.sendTogether(t, servicesPath, f, 2))
+	sameRedirect(t, cl.sendTogether(t, servicesPath, f, cl.ip, 2))
 	t.Cleanup(func() { deactivateNamed(t, f.Get("name")) })
 	n, _ := seededDB(t).NewSelect().Model((*db.Service)(nil)).Where("name = ?", f.Get("name")).Count(context.Background())
 	if n != 1 {
@@ -145,7 +150,7 @@ func TestNewArticleSentTwiceMakesOne(t *testing.T) {
 	f := url.Values{"title": {"Twice sent"}, "slug": {slug}, "body": {"Hello."}, "status": {db.StatusDraft},
 		submissionField: {formInput(t, page.body, articlesPath, submissionField)}}
 
-	loc := sameRedirect(t, cl.sendTogether(t, articlesPath, f, 3))
+	loc := sameRedirect(t, cl.sendTogether(t, articlesPath, f, cl.ip, 3))
 	n, err := seededDB(t).NewSelect().Model((*db.Post)(nil)).Where("slug = ?", slug).Count(context.Background())
 	if err != nil || n != 1 {
 		t.Errorf("articles at %s after three sendings: %d (%v), want 1", slug, n, err)
@@ -170,7 +175,7 @@ func TestBookingByHandSentTwiceBooksOnce(t *testing.T) {
 		"date": {at.Format(time.DateOnly)}, "time": {at.Format("15:04")}, "name": {"Twice Phoned"}, "phone": {"07700 900457"},
 		submissionField: {formInput(t, page.body, adminPath+"/bookings", submissionField)}}
 
-	loc := sameRedirect(t, admin.sendTogether(t, adminPath+"/bookings", f, 3))
+	loc := sameRedirect(t, admin.sendTogether(t, adminPath+"/bookings", f, admin.ip, 3))
 	got := takingTime(t, free[0])
 	if len(got) != 1 || got[0].ClientName != "Twice Phoned" {
 		t.Fatalf("rows at %s: %+v, want one booking", free[0], got)
@@ -202,7 +207,7 @@ func TestArticleEditedInTwoTabs(t *testing.T) {
 		return url.Values{"title": {"Two tabs"}, "slug": {p.Slug}, "body": {body}, "status": {db.StatusDraft}, "revision": {revision}}
 	}
 
-	sameRedirect(t, cl.sendTogether(t, editor, form("Tab A's words.", revision), 2))
+	sameRedirect(t, cl.sendTogether(t, editor, form("Tab A's words.", revision), cl.ip, 2))
 
 	res := cl.post(t, editor, form("Tab B's words.", revision))
 	wantStatus(t, res, http.StatusConflict)
@@ -221,4 +226,60 @@ func TestArticleEditedInTwoTabs(t *testing.T) {
 		t.Errorf("after saving again the article says %q, want tab B's words", got.BodyMD)
 	}
 	noServerErrors(t, s)
+}
+
+// A comment sent twice — at once by a double click, or again after a slow
+// answer — is saved once, and every sending leads to it.
+func TestCommentSentTwiceIsSavedOnce(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	f := cm.form(t, "name=Ann", "body=Thank you, this helped.")
+
+	loc := sameRedirect(t, cm.sendTogether(t, "/blog/"+p.Slug+"/comments", f, cm.ip, 3))
+	again := cm.post(t, f)
+	if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != loc {
+		t.Errorf("sent again later: %d to %q, want 303 to %q", again.StatusCode, again.Header.Get("Location"), loc)
+	}
+	res := cm.post(t, f, htmx...)
+	wantStatus(t, res, http.StatusOK)
+	checkHTML(t, res.body, in("span#comment-count[hx-swap-oob=innerHTML]", hasExactText("(1)")))
+	stored := commentsOf(t, p.ID)
+	if len(stored) != 1 {
+		t.Fatalf("%d comments stored after sending one four times, want 1", len(stored))
+	}
+	if want := "/blog/" + p.Slug + "#comment-" + itoa(stored[0].ID); loc != want {
+		t.Errorf("the sendings went to %q, want %q", loc, want)
+	}
+
+	// The same words as a reply, or by someone else, are a new comment.
+	reply := cm.form(t, "name=Ann", "body=Thank you, this helped.", "parent_id="+itoa(stored[0].ID))
+	wantStatus(t, cm.post(t, reply), http.StatusSeeOther)
+	other := s.commenter(t, p.Slug)
+	wantStatus(t, other.post(t, other.form(t, "name=Bo", "body=Thank you, this helped.")), http.StatusSeeOther)
+	if n := len(commentsOf(t, p.ID)); n != 3 {
+		t.Errorf("%d comments after a reply and another reader's comment with the same words, want 3", n)
+	}
+}
+
+// A contact message sent twice by a double click is one message, one
+// e-mail to the practice, and both answers thank the sender.
+func TestContactSentTwiceIsOneMessage(t *testing.T) {
+	s := newTestServer(t, nil)
+	cl := s.client(t)
+	cl.get(t, "/contact")
+	f := cl.contactForm(t)
+	sameRedirect(t, cl.sendTogether(t, "/contact", f, cl.ip, 3))
+	email := f.Get("email")
+	if n := len(contactMessagesFrom(t, email)); n != 1 {
+		t.Errorf("%d messages stored after one sent three times at once, want 1", n)
+	}
+	if n := len(contactMail(t, email)); n != 1 {
+		t.Errorf("%d e-mails to the practice, want 1", n)
+	}
+	// A new message from the same person, in a form opened afresh, is sent.
+	wantStatus(t, cl.post(t, "/contact", cl.contactForm(t, "message=And one more question: do you do mobile visits?")), http.StatusSeeOther)
+	if n := len(contactMessagesFrom(t, email)); n != 2 {
+		t.Errorf("%d messages after a second, different one, want 2", n)
+	}
 }
