@@ -161,16 +161,16 @@ func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 	if err != nil {
 		return err
 	}
-	page := func() string { return articlesPath + "/" + strconv.FormatInt(p.ID, 10) + "?saved=" + p.Status }
+	saved := func(p db.Post) string { return articlesPath + "/" + strconv.FormatInt(p.ID, 10) + "?saved=" + p.Status }
+	var page string
 	if p.ID == 0 {
-		var created string
-		created, err = h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+		page, err = h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
 			err := db.CreatePost(ctx, tx, &p)
-			return page(), err
+			return saved(p), err
 		})
-		page = func() string { return created }
 	} else {
 		err = db.UpdatePost(c.Request().Context(), h.db, &p, f.seen)
+		page = saved(p)
 	}
 	switch {
 	case errors.Is(err, db.ErrPostChanged):
@@ -185,7 +185,7 @@ func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 		return err
 	}
 	h.articlesChanged()
-	return c.Redirect(http.StatusSeeOther, page())
+	return c.Redirect(http.StatusSeeOther, page)
 }
 
 // articleChanged answers a save of an article that was saved from
