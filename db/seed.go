@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -45,9 +47,10 @@ var demoServices = []Service{
 var seedPosts embed.FS
 
 // Seed loads the demo content. Business details and services are only
-// inserted when missing, so it never overwrites what the therapist edited;
-// articles from seed/posts are inserted or updated by slug, so a re-run
-// brings them up to date and never duplicates them.
+// inserted when missing, so it never overwrites what the therapist edited.
+// Articles from seed/posts are inserted when missing and brought up to
+// date with their files while nobody has edited them (seedPost), so a
+// re-run never duplicates an article or undoes the therapist's edit.
 func Seed(ctx context.Context, idb bun.IDB) error {
 	posts, err := SeedPosts()
 	if err != nil {
@@ -55,7 +58,7 @@ func Seed(ctx context.Context, idb bun.IDB) error {
 	}
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		for i := range posts {
-			if err := SavePost(ctx, tx, &posts[i]); err != nil {
+			if err := seedPost(ctx, tx, &posts[i]); err != nil {
 				return fmt.Errorf("seeding article %s: %w", posts[i].Slug, err)
 			}
 		}
@@ -147,5 +150,36 @@ func seedSchedule(ctx context.Context, tx bun.Tx) error {
 		SELECT d, 'studio', '09:00'::time, CASE WHEN d = 6 THEN '13:00'::time ELSE '18:00'::time END FROM generate_series(1, 6) d
 		UNION ALL
 		SELECT d, 'mobile', '10:00'::time, '16:00'::time FROM generate_series(1, 5) d`).Exec(ctx)
+	return err
+}
+
+// seedPost brings the article of a seed file into the database: the post
+// that came from this file (by the file's slug, whatever the post is called
+// now) is updated from it if it is as the seed last left it (its update
+// time is still the one the seed gave it), and left alone if the therapist
+// has edited or renamed it since. Without one, the article is inserted,
+// unless another post has or had its slug (the therapist's own, left alone).
+func seedPost(ctx context.Context, tx bun.Tx, p *Post) error {
+	var id int64
+	var edited bool
+	err := tx.NewRaw("SELECT id, updated_at IS DISTINCT FROM seeded_at FROM posts WHERE seed_slug = ?", p.Slug).
+		Scan(ctx, &id, &edited)
+	switch {
+	case err == nil && edited:
+		p.ID = id
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		var taken bool
+		if err := tx.NewRaw("SELECT EXISTS (SELECT 1 FROM posts WHERE slug = ?) OR EXISTS (SELECT 1 FROM post_old_slugs WHERE slug = ?)",
+			p.Slug, p.Slug).Scan(ctx, &taken); err != nil || taken {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	if err := SavePost(ctx, tx, p); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE posts SET seed_slug = ?, seeded_at = updated_at WHERE id = ?", p.Slug, p.ID)
 	return err
 }

@@ -472,3 +472,57 @@ func TestSeededLowerBackPainArticle(t *testing.T) {
 		}
 	}
 }
+
+// The therapist edits the seeded article, renames it, or renames it as a
+// draft: seeding again (every `go run .` does) neither undoes her edit nor
+// makes a second copy under the file's slug, and a public article's old
+// slug still leads to it.
+func TestSeedKeepsTheTherapistsArticleEdits(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	dbtest.Truncate(t, "posts")
+	if err := db.Seed(ctx, bdb); err != nil {
+		t.Fatal(err)
+	}
+	const slug = "sports-massage-for-lower-back-pain"
+	seeded, err := db.PostBySlug(ctx, bdb, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := count(t, "posts")
+	edit := func(change func(p *db.Post)) {
+		t.Helper()
+		p, err := db.PostByID(ctx, bdb, seeded.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened := p.UpdatedAt
+		change(&p)
+		if err := db.UpdatePost(ctx, bdb, &p, opened); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Seed(ctx, bdb); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(t, "posts"); got != n {
+			t.Errorf("%d posts after seeding again, want %d", got, n)
+		}
+	}
+
+	edit(func(p *db.Post) { p.Title = "Her own title" })
+	if got, _ := db.PostByID(ctx, bdb, seeded.ID); got.Title != "Her own title" {
+		t.Errorf("after re-seeding her edit the title is %q, want hers", got.Title)
+	}
+
+	edit(func(p *db.Post) { p.Slug = "lower-back-pain-and-massage" })
+	moved, err := db.PostBySlug(ctx, bdb, slug)
+	if !errors.Is(err, db.ErrMoved) || moved.ID != seeded.ID {
+		t.Errorf("the seeded slug after a rename: post %d, %v; want a redirect to post %d", moved.ID, err, seeded.ID)
+	}
+
+	edit(func(p *db.Post) { p.Status, p.PublishedAt = db.StatusDraft, nil })
+	edit(func(p *db.Post) { p.Slug = "back-pain-draft" })
+	if got, _ := db.PostByID(ctx, bdb, seeded.ID); got.Slug != "back-pain-draft" || got.Title != "Her own title" {
+		t.Errorf("after re-seeding her renamed draft: %q, %q", got.Slug, got.Title)
+	}
+}
