@@ -29,6 +29,8 @@ type OutboxMessage struct {
 	Subject   string       `bun:"subject"`
 	Message   mail.Message `bun:"message,type:jsonb"`
 	BookingID *int64       `bun:"booking_id"`
+	CommentID *int64       `bun:"comment_id"` // a reply notice or its confirmation: about this comment
+	OfferID   *int64       `bun:"offer_id"`   // a waitlist offer: this one
 	Status    string       `bun:"status"`
 	Attempts  int          `bun:"attempts"`
 	LastError string       `bun:"last_error"`
@@ -129,18 +131,33 @@ func OutboxForBooking(ctx context.Context, idb bun.IDB, id int64) ([]OutboxMessa
 	return ms, err
 }
 
-// ReminderOutdated reports whether m is a booking reminder whose booking was
-// cancelled or moved after it was written (a reminder that waited for the
-// mail server must not name a time that is no longer booked).
-func ReminderOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (bool, error) {
-	if m.Kind != "booking_reminder" || m.BookingID == nil {
-		return false, nil
-	}
+// MailOutdated reports whether a queued message is no longer true when its
+// turn to be sent comes (the mail server was away meanwhile), with why:
+// a reminder of a booking cancelled or moved since, an offer of a time no
+// longer held, a notice about a comment no longer visible. Such a message
+// is dropped rather than sent.
+func MailOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (why string, err error) {
 	var outdated bool
-	err := idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed')
-		OR EXISTS (SELECT 1 FROM outbox WHERE booking_id = ? AND id > ? AND kind IN ('booking_cancelled', 'booking_moved'))`,
-		*m.BookingID, *m.BookingID, m.ID).Scan(ctx, &outdated)
-	return outdated, err
+	switch {
+	case m.Kind == "booking_reminder" && m.BookingID != nil:
+		why = "the booking was cancelled or moved"
+		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed')
+			OR EXISTS (SELECT 1 FROM outbox WHERE booking_id = ? AND id > ? AND kind IN ('booking_cancelled', 'booking_moved'))`,
+			*m.BookingID, *m.BookingID, m.ID).Scan(ctx, &outdated)
+	case m.OfferID != nil:
+		why = "the time is no longer held"
+		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM waitlist_offers WHERE id = ? AND outcome = 'offered' AND expires_at > now())`,
+			*m.OfferID).Scan(ctx, &outdated)
+	case m.CommentID != nil:
+		why = "the comment is no longer visible"
+		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM comments AS c JOIN posts AS p ON p.id = c.post_id
+			WHERE c.id = ? AND c.status = 'visible' AND p.status <> 'draft' AND p.published_at <= now())`,
+			*m.CommentID).Scan(ctx, &outdated)
+	}
+	if err != nil || !outdated {
+		return "", err
+	}
+	return why, nil
 }
 
 // DeleteOutbox deletes one message.

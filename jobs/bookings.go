@@ -29,11 +29,11 @@ func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, m
 	if err != nil {
 		return err
 	}
-	if err := q.Mail(ctx, tx, "booking_confirmed", b.ID, emails.BookingConfirmed(p, b, manageURL)); err != nil {
+	if err := q.Mail(ctx, tx, "booking_confirmed", About{Booking: b.ID}, emails.BookingConfirmed(p, b, manageURL)); err != nil {
 		return err
 	}
 	if p.Email != "" {
-		if err := q.Mail(ctx, tx, "practice_new_booking", b.ID, emails.TherapistNewBooking(p, b)); err != nil {
+		if err := q.Mail(ctx, tx, "practice_new_booking", About{Booking: b.ID}, emails.TherapistNewBooking(p, b)); err != nil {
 			return err
 		}
 	}
@@ -49,12 +49,12 @@ func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldSt
 		return err
 	}
 	if b.ClientEmail != "" {
-		if err := q.Mail(ctx, tx, "booking_moved", b.ID, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
+		if err := q.Mail(ctx, tx, "booking_moved", About{Booking: b.ID}, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
 			return err
 		}
 	}
 	if p.Email != "" {
-		if err := q.Mail(ctx, tx, "practice_booking_moved", b.ID, emails.TherapistMoved(p, b, oldStart)); err != nil {
+		if err := q.Mail(ctx, tx, "practice_booking_moved", About{Booking: b.ID}, emails.TherapistMoved(p, b, oldStart)); err != nil {
 			return err
 		}
 	}
@@ -73,12 +73,12 @@ func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, r
 		return err
 	}
 	if b.ClientEmail != "" { // a booking taken by phone may have no address: the therapist phones
-		if err := q.Mail(ctx, tx, "booking_cancelled", b.ID, emails.BookingCancelled(p, b, reason)); err != nil {
+		if err := q.Mail(ctx, tx, "booking_cancelled", About{Booking: b.ID}, emails.BookingCancelled(p, b, reason)); err != nil {
 			return err
 		}
 	}
 	if p.Email != "" {
-		if err := q.Mail(ctx, tx, "practice_booking_cancelled", b.ID, emails.TherapistCancelled(p, b, reason)); err != nil {
+		if err := q.Mail(ctx, tx, "practice_booking_cancelled", About{Booking: b.ID}, emails.TherapistCancelled(p, b, reason)); err != nil {
 			return err
 		}
 	}
@@ -135,7 +135,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		if err != nil {
 			return err
 		}
-		if err := q.Mail(ctx, tx, "booking_reminder", b.ID, emails.BookingReminder(p, b, p.SiteURL+ManagePath+token)); err != nil {
+		if err := q.Mail(ctx, tx, "booking_reminder", About{Booking: b.ID}, emails.BookingReminder(p, b, p.SiteURL+ManagePath+token)); err != nil {
 			return err
 		}
 		return completeIn(ctx, tx, job)

@@ -97,7 +97,7 @@ func (q *Queue) confirmSubscription(ctx context.Context, tx bun.Tx, s db.Comment
 		return err
 	}
 	sub := emails.Subscription{Email: s.Email, Name: c.Name, PostTitle: c.PostTitle, URL: commentURL(p, c)}
-	return q.Mail(ctx, tx, "comment_subscription_confirm", 0,
+	return q.Mail(ctx, tx, "comment_subscription_confirm", About{Comment: s.CommentID},
 		emails.ConfirmReplies(p, sub, p.SiteURL+ConfirmRepliesPath+token, u))
 }
 
@@ -159,7 +159,7 @@ func (w *replyWorker) Work(ctx context.Context, job *river.Job[ReplyArgs]) error
 			if err != nil {
 				return err
 			}
-			if err := q.Mail(ctx, tx, "comment_reply", 0, emails.ReplyNotification(p, s.Email, reply, u)); err != nil {
+			if err := q.Mail(ctx, tx, "comment_reply", About{Comment: r.ID}, emails.ReplyNotification(p, s.Email, reply, u)); err != nil {
 				return err
 			}
 		}
@@ -216,7 +216,7 @@ func (w *digestWorker) Work(ctx context.Context, job *river.Job[ModerationDigest
 			items[i] = emails.HeldComment{Name: c.Name, PostTitle: c.PostTitle, Text: c.BodyMD,
 				URL: p.SiteURL + "/blog/" + c.PostSlug, At: c.CreatedAt}
 		}
-		if err := q.Mail(ctx, tx, "practice_comments_held", 0,
+		if err := q.Mail(ctx, tx, "practice_comments_held", About{},
 			emails.CommentsAwaitingModeration(p, items, total, p.SiteURL+ModerationPath)); err != nil {
 			return err
 		}

@@ -308,3 +308,41 @@ func TestModerationDigest(t *testing.T) {
 		t.Errorf("Ivy has %d messages after the approval, want the confirmation", len(got))
 	}
 }
+
+// A reply notice that waited for the mail server is dropped if the reply
+// was hidden meanwhile: nobody hears of a comment they cannot read.
+func TestReplyNoticeWaitingForTheServerIsDroppedWhenHidden(t *testing.T) {
+	e := startComments(t)
+	ctx := context.Background()
+	ann := e.comment(t, "Ann", 0, db.CommentVisible, "ann@example.com")
+	e.smtp.Wait(t, 1, 10*time.Second)
+	token := find(t, confirmLink, mailtest.MustParse(t, e.smtp.To("ann@example.com")[0].Data))
+	if _, err := db.ConfirmSubscription(ctx, e.bdb, db.HashToken(token)); err != nil {
+		t.Fatal(err)
+	}
+	e.smtp.Stop()
+	bob := e.comment(t, "Bob", ann.ID, db.CommentVisible, "")
+	waitFor(t, "the notice to be written and tried", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "comment_reply" && m.Attempts >= 1 {
+				return true
+			}
+		}
+		return false
+	})
+	if err := db.HideComment(ctx, e.bdb, &bob); err != nil {
+		t.Fatal(err)
+	}
+	e.smtp.Restart(t)
+	waitFor(t, "the notice to be dropped", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "comment_reply" {
+				return false
+			}
+		}
+		return true
+	})
+	if n := len(e.smtp.To("ann@example.com")); n != 1 {
+		t.Errorf("Ann has %d messages, want only the confirmation: the reply was hidden before its notice went", n)
+	}
+}

@@ -17,5 +17,5 @@ func (q *Queue) ContactMessage(ctx context.Context, tx bun.Tx, m db.ContactMessa
 	if err != nil || p.Email == "" {
 		return false, err
 	}
-	return true, q.Mail(ctx, tx, "contact_message", 0, emails.ContactMessage(p, m))
+	return true, q.Mail(ctx, tx, "contact_message", About{}, emails.ContactMessage(p, m))
 }

@@ -333,7 +333,7 @@ func TestRolledBackChangeEnqueuesNothing(t *testing.T) {
 	boom := errors.New("boom")
 	err := e.bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 		m := mail.Message{To: mail.Address{Email: "x@example.com"}, Subject: "never", Text: "t", HTML: "<p>h</p>"}
-		if err := e.q.Mail(ctx, tx, "test", 0, m); err != nil {
+		if err := e.q.Mail(ctx, tx, "test", jobs.About{}, m); err != nil {
 			return err
 		}
 		return boom

@@ -28,12 +28,27 @@ const sendTimeout = 30 * time.Second
 // outboxKeep is how long sent messages stay in the outbox.
 const outboxKeep = 90 * 24 * time.Hour
 
-// Mail puts m in the outbox as kind (e.g. "booking_confirmed"), about booking bookingID if not 0, and enqueues
-// the job that sends it, both in tx: if tx rolls back, neither exists.
-func (q *Queue) Mail(ctx context.Context, tx bun.Tx, kind string, bookingID int64, m mail.Message) error {
+// About is what a message is about (0: nothing of that kind): the booking
+// it belongs to, the comment it tells of, the waitlist offer it makes. When
+// its turn to be sent comes, it is sent only if that is still so (see
+// db.MailOutdated).
+type About struct {
+	Booking, Comment, Offer int64
+}
+
+// Mail puts m in the outbox as kind (e.g. "booking_confirmed"), about what
+// it is about, and enqueues the job that sends it, both in tx: if tx rolls
+// back, neither exists.
+func (q *Queue) Mail(ctx context.Context, tx bun.Tx, kind string, about About, m mail.Message) error {
 	om := &db.OutboxMessage{Kind: kind, Message: m}
-	if bookingID != 0 {
-		om.BookingID = &bookingID
+	if about.Booking != 0 {
+		om.BookingID = &about.Booking
+	}
+	if about.Comment != 0 {
+		om.CommentID = &about.Comment
+	}
+	if about.Offer != 0 {
+		om.OfferID = &about.Offer
 	}
 	if err := db.AddToOutbox(ctx, tx, om); err != nil {
 		return err
@@ -72,10 +87,10 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[SendMailArgs]) err
 		return nil
 	}
 	log := q.log.With(slog.Int64("outbox_id", m.ID), slog.String("kind", m.Kind), slog.Int("attempt", job.Attempt))
-	if stale, err := db.ReminderOutdated(ctx, q.db, m); err != nil {
+	if why, err := db.MailOutdated(ctx, q.db, m); err != nil {
 		return err
-	} else if stale { // cancelled or moved while the mail server was away
-		log.Info("reminder dropped: the booking changed before it could be sent")
+	} else if why != "" { // changed while the mail server was away
+		log.Info("mail dropped before sending: " + why)
 		return db.DeleteOutbox(ctx, q.db, m.ID)
 	}
 	if q.cfg.Sender == nil {

@@ -80,7 +80,7 @@ func (q *Queue) WaitlistJoined(ctx context.Context, tx bun.Tx, e db.WaitlistEntr
 	if err != nil {
 		return err
 	}
-	return q.Mail(ctx, tx, "waitlist_joined", 0, emails.WaitlistJoined(p, e, p.SiteURL+LeavePath+leaveToken))
+	return q.Mail(ctx, tx, "waitlist_joined", About{}, emails.WaitlistJoined(p, e, p.SiteURL+LeavePath+leaveToken))
 }
 
 type waitlistOfferWorker struct {
@@ -205,7 +205,7 @@ func (q *Queue) offer(ctx context.Context, tx bun.Tx, r db.Rules, e db.WaitlistE
 		return err
 	}
 	m := emails.WaitlistOffer(p, e, *o, p.SiteURL+OfferPath+token, p.SiteURL+LeavePath+token)
-	if err := q.Mail(ctx, tx, "waitlist_offer", 0, m); err != nil {
+	if err := q.Mail(ctx, tx, "waitlist_offer", About{Offer: o.ID}, m); err != nil {
 		return err
 	}
 	q.log.Info("waitlist time offered", slog.Int64("offer_id", o.ID), slog.Int64("entry_id", e.ID))

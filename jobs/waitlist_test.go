@@ -259,3 +259,45 @@ func TestWaitlistLetGoMeansTheNextPersonsTurn(t *testing.T) {
 		t.Errorf("after the first person let 10:00 go, entry %d was offered %v; want the second person", o.EntryID, o.StartsAt.In(london))
 	}
 }
+
+// An offer that waited for the mail server is dropped if its time is no
+// longer held when the server is back (here: the person left the list):
+// nobody is offered a time that is already gone.
+func TestWaitlistOfferWaitingForTheServerIsDroppedWhenItEnds(t *testing.T) {
+	e := start(t, false)
+	dbtestTruncateWaitlist(t)
+	day := waitDay(6)
+	b := e.book(t, localAt(day, 10, 0), "booked3@example.com")
+	e.smtp.Wait(t, 2, 10*time.Second)
+	w := e.wait(t, day, "late3@example.com")
+	e.smtp.Stop()
+	e.cancel(t, b)
+	waitFor(t, "the offer to be written and tried", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "waitlist_offer" && m.Attempts >= 1 {
+				return true
+			}
+		}
+		return false
+	})
+	if err := e.bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := db.LeaveWaitlist(ctx, tx, w.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.smtp.Restart(t)
+	waitFor(t, "the offer to be dropped", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "waitlist_offer" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, r := range e.smtp.To("late3@example.com") {
+		if p := mailtest.MustParse(t, r.Data); strings.Contains(p.Subject, "held for you") || strings.Contains(p.Text, "/book/offer/") {
+			t.Errorf("an offer of a time no longer held was sent: %q", p.Subject)
+		}
+	}
+}

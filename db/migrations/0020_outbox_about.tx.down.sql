@@ -1,0 +1,1 @@
+ALTER TABLE outbox DROP COLUMN comment_id, DROP COLUMN offer_id;
