@@ -336,18 +336,29 @@ func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string) er
 // a move inside the cancellation cut-off, after which the booking cannot be
 // cancelled online. It returns the time the booking had just before this
 // move, read under the row's lock: with two moves at once (two tabs), each
-// knows the time it really moved the booking from.
+// knows the time it really moved the booking from; a move to the time it
+// already has is ErrNotMoved and changes nothing.
 func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time, late bool) (from time.Time, err error) {
 	err = idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := releaseExpiredHolds(ctx, tx); err != nil {
 			return err
 		}
-		err := tx.NewRaw(`WITH old AS (SELECT id, starts_at FROM bookings WHERE id = ? AND status = 'confirmed' FOR UPDATE)
-			UPDATE bookings AS b SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
-			sequence = b.sequence + 1, late_moved = b.late_moved OR ?
-			FROM old WHERE b.id = old.id AND b.status = 'confirmed'
-			RETURNING old.starts_at`, id, starts, ends, blockedFrom, blockedTo, late).Scan(ctx, &from)
+		if err := tx.NewRaw("SELECT starts_at FROM bookings WHERE id = ? AND status = 'confirmed' FOR UPDATE", id).
+			Scan(ctx, &from); err != nil {
+			return err
+		}
+		if from.Equal(starts) {
+			return ErrNotMoved
+		}
+		_, err := tx.NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
+			sequence = sequence + 1, late_moved = late_moved OR ? WHERE id = ?`,
+			starts, ends, blockedFrom, blockedTo, late, id).Exec(ctx)
 		return slotTaken(err)
 	})
 	return from, err
 }
+
+// ErrNotMoved is returned by MoveBooking for a move to the time the booking
+// already has: the same move sent twice (a double click), whose first
+// sending moved it.
+var ErrNotMoved = errors.New("the booking is already at that time")

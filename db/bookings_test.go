@@ -235,6 +235,9 @@ func TestMoveBooking(t *testing.T) {
 	} else if !from.Equal(bookingTime(9, 0)) {
 		t.Errorf("the move says it was from %v, want 9:00", from)
 	}
+	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false); !errors.Is(err, db.ErrNotMoved) {
+		t.Errorf("the same move again: %v, want ErrNotMoved", err)
+	}
 	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15), false); !errors.Is(err, db.ErrSlotTaken) {
 		t.Errorf("moving onto bob's hold: %v, want ErrSlotTaken", err)
 	}

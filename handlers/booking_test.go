@@ -1796,7 +1796,7 @@ func TestMoveBooking(t *testing.T) {
 	}
 
 	// To a taken time: refused, unchanged.
-	for _, bad := range []string{t3, t1, "not a time", "", "2026-11-29T03:00:00Z"} {
+	for _, bad := range []string{t3, "not a time", "", "2026-11-29T03:00:00Z"} {
 		res := ann.post(t, bookingsPath+token+"/move", url.Values{"start": {bad}})
 		wantStatus(t, res, http.StatusConflict)
 		checkHTML(t, res.body, in("form[action="+bookingsPath+token+"/move] .form-notice[role=alert]", hasText("not free")))

@@ -175,12 +175,17 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
+	if perr == nil && start.Equal(b.StartsAt) && b.Status == db.BookingConfirmed {
+		// Already at that time: the same move sent twice (a double click),
+		// whose first sending moved it. Its page says where it is now.
+		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+	}
 	d := h.manageFor(c, b, token)
 	if !d.CanMove {
 		d.Notice = "This booking can no longer be moved online. " + b.PolicyText
 		return h.renderManage(c, http.StatusConflict, d)
 	}
-	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
 	ctx := c.Request().Context()
 	r, err := h.bookingRules(ctx)
 	if err != nil {
@@ -196,7 +201,7 @@ func (h *Handler) moveBooking(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		ok = schedule.Fits(req, start) && !start.Equal(b.StartsAt)
+		ok = schedule.Fits(req, start)
 	}
 	if !ok {
 		if err := h.movePicker(c, &d, "That time is not free. Please choose another."); err != nil {
@@ -220,6 +225,8 @@ func (h *Handler) moveBooking(c echo.Context) error {
 		})
 	}
 	switch err := retryDeadlock(move); {
+	case errors.Is(err, db.ErrNotMoved):
+		// The same move sent twice: the first moved it and told everyone.
 	case errors.Is(err, db.ErrSlotTaken):
 		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {
 			return err

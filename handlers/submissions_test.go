@@ -283,3 +283,42 @@ func TestContactSentTwiceIsOneMessage(t *testing.T) {
 		t.Errorf("%d messages after a second, different one, want 2", n)
 	}
 }
+
+// "Move my booking" clicked twice: the booking moves once, every click
+// leads to its page, and the client and the practice are told once.
+func TestMoveSentTwiceMovesOnce(t *testing.T) {
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	ann := s.client(t)
+	week := weekAfter(7)
+	free := ann.freeTimes(t, svc.ID, db.PlaceStudio, week)
+	if len(free) < 2 {
+		t.Fatal("not enough free times")
+	}
+	token := ann.book(t, svc.ID, db.PlaceStudio, free[0])
+	to := free[len(free)-1]
+
+	answers := ann.sendTogether(t, bookingsPath+token+"/move", url.Values{"start": {to}}, ann.ip, 2)
+	if loc := sameRedirect(t, answers); loc != bookingsPath+token {
+		t.Errorf("the clicks went to %q, want the booking's page", loc)
+	}
+	again := ann.post(t, bookingsPath+token+"/move", url.Values{"start": {to}})
+	if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != bookingsPath+token {
+		t.Errorf("the move sent again later: %d to %q, want 303 to the booking", again.StatusCode, again.Header.Get("Location"))
+	}
+	b := bookingOf(t, token)
+	if !b.StartsAt.Equal(mustTime(t, to)) || b.Sequence != 1 {
+		t.Errorf("after a double click the booking starts %v with sequence %d, want %s and 1", b.StartsAt, b.Sequence, to)
+	}
+	kinds, _ := outboxOf(t, b.ID)
+	moved := 0
+	for _, k := range kinds {
+		if k == "booking_moved" {
+			moved++
+		}
+	}
+	if moved != 1 {
+		t.Errorf("%d move e-mails to the client, want 1 (outbox: %v)", moved, kinds)
+	}
+	noServerErrors(t, s)
+}
