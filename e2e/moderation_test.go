@@ -85,6 +85,16 @@ func TestTherapistApprovesHeldComment(t *testing.T) {
 	}
 	reader.assertClean("the article with the live comment")
 
+	// The author's open page too: the approved comment replaces their copy
+	// awaiting approval, once, without a reload.
+	if err := waitWithin(visitor, liveWithin, "the author's copy is approved live", fmt.Sprintf(
+		`[...document.querySelectorAll('#comments article.comment')].filter(a => a.textContent.includes(%q) && !a.classList.contains('held')).length === 1`, text)); err != nil {
+		t.Error(err)
+	}
+	if n := eval[int](visitor, copiesOf(text)); n != 1 {
+		t.Errorf("after approval the comment is on its author's open page %d times, want once", n)
+	}
+
 	// After a reload it is there for everyone, no longer awaiting approval.
 	if status := visitor.openAt(origin, "/blog/"+firstArticle); status != 200 {
 		t.Fatalf("reloading the article answered %d", status)

@@ -83,11 +83,15 @@
   // Live comments arrive twice for the person who wrote one: in the answer
   // to their post and on the stream. Keep one: a streamed comment already on
   // the page is skipped, and the posted one (with its Edit and Delete)
-  // replaces a streamed copy that came first.
+  // replaces a streamed copy that came first. The author's own copy of a
+  // comment awaiting approval gives way to the approved one when it streams.
   document.addEventListener('htmx:sseBeforeMessage', function (e) {
     if (e.detail.type !== 'comment') { return; }
     var m = /id="(comment-\d+)"/.exec(e.detail.data || '');
-    if (m && document.getElementById(m[1])) { e.preventDefault(); }
+    var old = m && document.getElementById(m[1]);
+    if (!old) { return; }
+    if (old.classList.contains('held')) { (old.closest('li') || old).remove(); return; }
+    e.preventDefault();
   });
   document.addEventListener('htmx:oobBeforeSwap', function (e) {
     var target = e.detail.target;
