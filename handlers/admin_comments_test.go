@@ -122,7 +122,7 @@ func TestHideShowAndDeleteComment(t *testing.T) {
 		t.Errorf("hide goes to %q", loc)
 	}
 	ev := stream.next(t, 2*time.Second)
-	if ev.name != sseUpdate || !strings.Contains(ev.data, fmt.Sprintf(`hx-swap-oob="delete:#comment-%d"`, c.ID)) {
+	if ev.name != sseUpdate || !strings.Contains(ev.data, fmt.Sprintf(`hx-swap-oob="delete:#thread-%d"`, c.ID)) {
 		t.Errorf("live readers got %q: %s", ev.name, ev.data)
 	}
 	checkHTML(t, s.visitor().get(t, "/blog/"+p.Slug).body, notIn(fmt.Sprintf("#comment-%d", c.ID)), in("#comments h2", hasExactText("Comments (0)")))
@@ -246,4 +246,28 @@ func TestBlockCommenter(t *testing.T) {
 		t.Errorf("after unblocking the comment is %s", c.Status)
 	}
 	noServerErrors(t, s)
+}
+
+// A hidden reply leaves its thread live as on a reload: its own list item
+// goes (not an empty one left behind), and the comment it answers stays.
+func TestHiddenReplyLeavesNothingBehind(t *testing.T) {
+	s := adminServer(t)
+	srv := s.runHub(t)
+	p := savePost(t, db.Post{})
+	top := visibleComment(t, p, "Ann", "A question")
+	reply := db.Comment{PostID: p.ID, ParentID: &top.ID, Name: "Rude", BodyMD: "Rude", BodyHTML: "<p>Rude</p>",
+		Status: db.CommentVisible, AuthorHash: []byte("author-" + unique()), IPHash: []byte("ip-" + unique())}
+	if err := db.AddComment(context.Background(), seededDB(t), &reply); err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, s.visitor().get(t, "/blog/"+p.Slug).body,
+		in(fmt.Sprintf("li#thread-%d ol#replies-%d li#reply-%d article#comment-%d", top.ID, top.ID, reply.ID, reply.ID)))
+	stream := openStream(t, srv.URL, fmt.Sprintf("/blog/%s/comments/stream", p.Slug))
+	admin := s.client(t)
+	admin.logIn(t)
+	wantStatus(t, admin.post(t, commentPath(reply.ID, "hide"), url.Values{}), http.StatusSeeOther)
+	ev := stream.next(t, 2*time.Second)
+	if ev.name != sseUpdate || !strings.Contains(ev.data, fmt.Sprintf(`hx-swap-oob="delete:#reply-%d"`, reply.ID)) {
+		t.Errorf("live readers got %q: %s; want the reply's list item deleted", ev.name, ev.data)
+	}
 }
