@@ -225,7 +225,7 @@ func (h *Handler) postComment(c echo.Context) error {
 		return err
 	}
 	if a.moved {
-		return echo.ErrNotFound
+		return articleMoved(c, a)
 	}
 	ctx := c.Request().Context()
 	csrf, _ := c.Get(csrfKey).(string)
@@ -496,8 +496,14 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 	if err != nil {
 		return nil, db.Comment{}, err
 	}
+	if a.moved {
+		if err := articleMoved(c, a); err != nil {
+			return nil, db.Comment{}, err
+		}
+		return nil, db.Comment{}, errAnswered
+	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 || a.moved {
+	if err != nil || id <= 0 {
 		return nil, db.Comment{}, echo.ErrNotFound
 	}
 	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
@@ -618,8 +624,11 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.moved {
+		return articleMoved(c, a)
+	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || a.moved {
+	if err != nil {
 		return echo.ErrNotFound
 	}
 	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
@@ -682,4 +691,20 @@ func roundWait(d time.Duration) string {
 		return "a minute"
 	}
 	return strconv.Itoa(m) + " minutes"
+}
+
+// articleMoved sends a request about a comment of an article that was
+// renamed meanwhile (the page was open while it happened) to the same
+// place under the new slug: 308 keeps a POST a POST with its form, so a
+// comment being written is not lost.
+func articleMoved(c echo.Context, a *article) error {
+	rest := strings.TrimPrefix(c.Request().URL.Path, "/blog/"+c.Param("slug"))
+	to := "/blog/" + a.post.Slug + rest
+	if q := c.Request().URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+		return c.Redirect(http.StatusMovedPermanently, to)
+	}
+	return c.Redirect(http.StatusPermanentRedirect, to)
 }

@@ -633,3 +633,37 @@ func TestSharedCommentListStaysCurrent(t *testing.T) {
 		}
 	}
 }
+
+// The article is renamed while a reader writes a comment: what they send to
+// the old address is sent on (308, which keeps a POST and its form) and
+// saved there; nothing they typed is lost. Editing their comment through
+// the old address works the same way.
+func TestCommentOnARenamedArticle(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	if err := db.RenamePost(context.Background(), seededDB(t), p.ID, p.Slug+"-renamed"); err != nil {
+		t.Fatal(err)
+	}
+	s.h.articles.invalidate()
+	newPath := "/blog/" + p.Slug + "-renamed/comments"
+	for _, headers := range [][]string{nil, htmx} {
+		res := cm.post(t, cm.form(t, "name=Ann", "body=Written while it moved"), headers...)
+		if res.StatusCode != http.StatusPermanentRedirect || res.Header.Get("Location") != newPath {
+			t.Fatalf("a comment sent to the old address: %d to %q, want 308 to %s", res.StatusCode, res.Header.Get("Location"), newPath)
+		}
+	}
+	f := cm.form(t, "name=Ann", "body=Written while it moved")
+	req := postForm(newPath, f)
+	wantStatus(t, cm.do(t, req), http.StatusSeeOther)
+	stored := commentsOf(t, p.ID)
+	if len(stored) != 1 || stored[0].BodyMD != "Written while it moved" {
+		t.Fatalf("comments after following the redirect: %+v", stored)
+	}
+	old := fmt.Sprintf("/blog/%s/comments/%d", p.Slug, stored[0].ID)
+	res := cm.do(t, postForm(old, url.Values{csrfField: {cm.csrfToken()}, "body": {"Edited"}}))
+	if want := fmt.Sprintf("%s/%d", newPath, stored[0].ID); res.StatusCode != http.StatusPermanentRedirect || res.Header.Get("Location") != want {
+		t.Errorf("an edit sent to the old address: %d to %q, want 308 to %s", res.StatusCode, res.Header.Get("Location"), want)
+	}
+	noServerErrors(t, s)
+}

@@ -30,6 +30,10 @@ var errorText = map[int][2]string{
 	http.StatusInternalServerError:   {"Something went wrong", "Sorry, that did not work on our side. It has been logged; please try again."},
 }
 
+// errAnswered is returned by a helper that has already answered the
+// request (a redirect), so that its caller stops: it is no error.
+var errAnswered = errors.New("the request has been answered")
+
 // handleError is the site's one error handler: every error a handler or
 // middleware returns ends here. It answers with the friendly error page, or
 // its fragment for htmx, never JSON. 5xx are logged with the request id;
@@ -38,7 +42,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	res := c.Response()
 	id := res.Header().Get(echo.HeaderXRequestID)
 	if res.Committed {
-		h.log.Warn("error after response started", slog.String("id", id), slog.Any("err", err))
+		if !errors.Is(err, errAnswered) {
+			h.log.Warn("error after response started", slog.String("id", id), slog.Any("err", err))
+		}
 		return
 	}
 
