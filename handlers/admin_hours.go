@@ -455,6 +455,9 @@ func londonTime(date, clock string, end bool) (time.Time, string) {
 	if err != nil {
 		return d, "Please give the date, such as 2026-12-24."
 	}
+	if d.Year() < 2000 || d.Year() > 2999 {
+		return d, "Please give a date between the years 2000 and 2999."
+	}
 	if clock == "" {
 		if end {
 			return d.AddDate(0, 0, 1), ""

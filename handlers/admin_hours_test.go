@@ -366,6 +366,10 @@ func TestTimeOffValidation(t *testing.T) {
 		{"a time the clocks skip", url.Values{"from_date": {"2030-03-31"}, "from_time": {"01:30"}, "to_time": {"03:00"}}, "from", "does not exist"},
 		{"more than a year", url.Values{"from_date": {future}, "to_date": {"2099-01-01"}}, "to", "at most a year"},
 		{"long note", url.Values{"from_date": {future}, "note": {strings.Repeat("x", 201)}}, "note", "200 characters"},
+		// The last day of year 9999 would end in year 10000, which nothing
+		// can read back: the page would fail from then on.
+		{"the year 9999", url.Values{"from_date": {"9999-12-30"}, "to_date": {"9999-12-31"}}, "from", "between the years 2000 and 2999"},
+		{"the year 1999", url.Values{"from_date": {"1999-12-31"}}, "from", "between the years 2000 and 2999"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,6 +383,7 @@ func TestTimeOffValidation(t *testing.T) {
 	if err := seededDB(t).NewRaw("SELECT count(*) FROM time_off WHERE starts_at > '2029-01-01' OR note LIKE 'xxx%'").Scan(context.Background(), &n); err != nil || n != 0 {
 		t.Errorf("%d rows of time off added by bad forms (%v)", n, err)
 	}
+	wantStatus(t, cl.get(t, availabilityPath), http.StatusOK)
 	noServerErrors(t, s)
 }
 

@@ -148,3 +148,27 @@ func FuzzParseRanges(f *testing.F) {
 		}
 	})
 }
+
+// The therapist's dates and times of day (time off): whatever she types,
+// a time is either refused with a message or one that the database can
+// store and read back (years 2000 to 3000), and it shows as what she typed.
+func FuzzLondonTime(f *testing.F) {
+	for _, s := range [][2]string{{"2026-12-24", ""}, {"2026-12-24", "09:30"}, {"9999-12-31", ""}, {"0000-01-01", "00:00"},
+		{"2030-03-31", "01:30"}, {"2030-10-27", "01:30"}, {"2026-02-30", ""}, {"2026-12-24", "24:00"}, {"+2026-12-24", "9:30"}} {
+		f.Add(s[0], s[1], false)
+		f.Add(s[0], s[1], true)
+	}
+	f.Fuzz(func(t *testing.T, date, clock string, end bool) {
+		got, msg := londonTime(date, clock, end)
+		if msg != "" {
+			return
+		}
+		if got.Year() < 2000 || got.Year() > 3000 {
+			t.Fatalf("londonTime(%q, %q, %v) = %v: a year the database cannot keep", date, clock, end, got)
+		}
+		l := got.In(views.London)
+		if clock != "" && (l.Format(time.DateOnly) != date || l.Format("15:04") != clock) {
+			t.Fatalf("londonTime(%q, %q) = %v, not what was typed", date, clock, l)
+		}
+	})
+}

@@ -32,6 +32,7 @@ var hostileValues = []string{
 	"99999999999999999999999",
 	"2026-13-45T99:99:99Z",
 	"0000-01-03",
+	"9999-12-31",
 	"../../../../etc/passwd",
 	strings.Repeat("long ", 2000),
 }
@@ -43,6 +44,8 @@ var formFields = []string{
 	"address", "postcode", "notes", "message", "reason", "status", "earliest", "latest", "consent_policy",
 	"consent_health", "next", "password", "title", "slug", "summary", "tags", "before", "q", "tag", "page",
 	"started", "website", "notify", "hours", "from", "to", "note", "price", "duration", "mode", "v",
+	"from_date", "to_date", "from_time", "to_time", "publish_at", "keep_months", "districts", "policy",
+	"late_move", "revision", "dir", "active", "confirm", "author", "submission", "preview",
 }
 
 // personalTables are where a visitor's input would be stored.
