@@ -49,9 +49,10 @@ func (h *Handler) renderLogin(c echo.Context, status int, f loginForm) error {
 }
 
 // login is POST /admin/login: the therapist's email and password. Failed
-// attempts are limited per client address and per account (429 with how
-// long to wait); a success gets a new session token, so a token planted
-// before the login is worthless after it.
+// attempts are limited per client address and per account, or per device
+// on a device she has logged in on (429 with how long to wait); a success
+// gets a new session token, so a token planted before the login is
+// worthless after it, and the device is remembered.
 func (h *Handler) login(c echo.Context) error {
 	noStore(c)
 	ctx := c.Request().Context()
@@ -67,13 +68,23 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusUnprocessableEntity, f)
 	}
 	ip, account := limitKey(c.RealIP()), strings.ToLower(f.Email)
-	if wait := h.loginLimits.wait(ip, account); wait > 0 {
+	device, err := h.knownDevice(c, account)
+	if err != nil {
+		return err
+	}
+	// Failures are counted per account among unknown devices, and per
+	// device for each device she has logged in on (see admin_device.go).
+	limited := account
+	if device != "" {
+		limited = account + "|" + device
+	}
+	if wait := h.loginLimits.wait(ip, limited); wait > 0 {
 		f.Notice = fmt.Sprintf("Too many failed attempts to log in. Please wait %s and try again.", roundWait(wait))
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
 	// The attempt counts before the password is checked, so that a burst
 	// of parallel guesses meets the limit too; a success takes it back.
-	h.loginLimits.failed(ip, account)
+	h.loginLimits.failed(ip, limited)
 	// Each check takes 19 MiB for a moment (argon2id): a few at a time, so
 	// that a burst cannot exhaust the machine's memory.
 	select {
@@ -91,8 +102,11 @@ func (h *Handler) login(c echo.Context) error {
 		f.Notice = "That email address and password do not match. Please try again."
 		return h.renderLogin(c, http.StatusUnprocessableEntity, f)
 	}
-	h.loginLimits.perAccount.forget(account)
+	h.loginLimits.perAccount.forget(limited)
 	h.loginLimits.perIP.forget(ip)
+	if err := h.rememberDevice(c, account, device); err != nil {
+		return err
+	}
 	if err := h.sessions.RenewToken(ctx); err != nil {
 		return err
 	}

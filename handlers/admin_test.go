@@ -201,9 +201,16 @@ func TestLoginMistakes(t *testing.T) {
 }
 
 // Failed logins are limited per account (from any address) and per address
-// (over any accounts); the therapist's own logins never count.
+// (over any accounts); the therapist's own logins never count. A device she
+// has logged in on is not locked out by someone else's guesses: it has a
+// limit of its own.
 func TestLoginThrottling(t *testing.T) {
 	s := adminServer(t)
+	phone := s.client(t)
+	phone.logIn(t)
+	if phone.cookies[s.h.deviceCookieName()] == nil {
+		t.Fatal("logging in did not remember the device")
+	}
 	// Per account: five wrong passwords from five addresses, then even the
 	// right one waits.
 	for i := range 5 {
@@ -217,6 +224,18 @@ func TestLoginThrottling(t *testing.T) {
 	if !strings.Contains(res.body, "Too many failed attempts") || !strings.Contains(res.body, "minutes") {
 		t.Errorf("the 429 page does not explain:\n%.1000s", res.body)
 	}
+	// Her phone still logs in; a forged or another account's device cookie
+	// does not count as known.
+	phone.logIn(t)
+	forged := s.client(t)
+	forged.cookies[s.h.deviceCookieName()] = &http.Cookie{Name: s.h.deviceCookieName(),
+		Value: strings.Split(phone.cookies[s.h.deviceCookieName()].Value, ".")[0] + ".AAAA"}
+	wantStatus(t, forged.post(t, loginPath, url.Values{"email": {adminEmail}, "password": {adminPassword}}), http.StatusTooManyRequests)
+	// A known device guessing is limited on its own.
+	for range 5 {
+		wantStatus(t, phone.post(t, loginPath, url.Values{"email": {adminEmail}, "password": {"a wrong one"}}), http.StatusUnprocessableEntity)
+	}
+	wantStatus(t, phone.post(t, loginPath, url.Values{"email": {adminEmail}, "password": {adminPassword}}), http.StatusTooManyRequests)
 
 	// Per address: ten wrong guesses over other accounts, then this address waits.
 	s2 := adminServer(t)
