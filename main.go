@@ -50,8 +50,11 @@ import (
 )
 
 // shutdownGrace is how long in-flight requests get to finish after SIGINT or
-// SIGTERM; fly.toml's kill_timeout leaves a second more than this.
-const shutdownGrace = 4 * time.Second
+// SIGTERM. Everything else fits in the second and a half that fly.toml's
+// kill_timeout (5 s) leaves: saving the article views (half a second at
+// most) after the drain, and beside it the job queue (the grace less half a
+// second, then at most a second to cancel what still runs).
+const shutdownGrace = 3500 * time.Millisecond
 
 const usage = `usage: dynamicmotion [serve | migrate | seed | admin-password]`
 
@@ -203,12 +206,12 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 			return fmt.Errorf("starting the job queue: %w", err)
 		}
 		// The queue stops taking jobs as soon as the drain starts, beside it,
-		// and gets the drain's grace to finish what runs.
+		// and gets most of the drain's grace to finish what runs.
 		queueStopped := make(chan struct{})
 		stopQueue := sync.OnceFunc(func() {
 			go func() {
 				defer close(queueStopped)
-				stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+				stopCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace-500*time.Millisecond)
 				defer cancel()
 				if err := queue.Stop(stopCtx); err != nil {
 					log.Warn("job queue stopped with jobs running; they will be retried", slog.Any("err", err))
@@ -266,7 +269,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
-		closeCtx, cancelClose := context.WithTimeout(context.Background(), time.Second)
+		closeCtx, cancelClose := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancelClose()
 		if err := h.Close(closeCtx); err != nil {
 			log.Warn("article views not saved", slog.Any("err", err))
