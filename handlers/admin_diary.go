@@ -20,32 +20,44 @@ import (
 )
 
 type diaryData struct {
-	Week, Prev, Next string // Mondays, 2006-01-02
-	Title            string // "23 – 29 November 2026"
+	Day              bool   // one day (?day=), with each client's phone and address
+	Week, Prev, Next string // Mondays (or days), 2006-01-02
+	Title            string // "23 – 29 November 2026", or "Monday 23 November 2026"
 	Days             []diaryDay
 	Booked           int
 	CSRF             string
 }
 
 // showDiary is GET /admin/diary?week=YYYY-MM-DD: a week of appointments,
-// cancelled ones included (struck through), Monday first.
+// cancelled ones included (struck through), Monday first; or with
+// ?day=YYYY-MM-DD one day, with what she needs on the way (phone numbers,
+// the address of a mobile visit).
 func (h *Handler) showDiary(c echo.Context) error {
-	week := mondayOf(time.Now())
-	if v := c.QueryParam("week"); v != "" {
+	from, days := mondayOf(time.Now()), 7
+	for _, name := range []string{"week", "day"} {
+		v := c.QueryParam(name)
+		if v == "" {
+			continue
+		}
 		d, err := time.ParseInLocation(time.DateOnly, v, views.London)
 		if err != nil || d.Year() < 2000 || d.Year() > 2999 {
-			return echo.NewHTTPError(http.StatusBadRequest, "That is not a date. Use the diary's own links to move between weeks.")
+			return echo.NewHTTPError(http.StatusBadRequest, "That is not a date. Use the diary's own links to move between days and weeks.")
 		}
-		week = mondayOf(d)
+		if from, days = mondayOf(d), 7; name == "day" {
+			from, days = d, 1
+		}
 	}
-	bs, err := db.DiaryAll(c.Request().Context(), h.db, week, week.AddDate(0, 0, 7))
+	bs, err := db.DiaryAll(c.Request().Context(), h.db, from, from.AddDate(0, 0, days))
 	if err != nil {
 		return err
 	}
 	d := diaryData{
-		Week: week.Format(time.DateOnly), Prev: week.AddDate(0, 0, -7).Format(time.DateOnly),
-		Next: week.AddDate(0, 0, 7).Format(time.DateOnly), Days: groupByDay(bs, week, 7),
-		Title: week.Format("2 January") + " – " + week.AddDate(0, 0, 6).Format("2 January 2006"),
+		Day: days == 1, Week: from.Format(time.DateOnly), Prev: from.AddDate(0, 0, -days).Format(time.DateOnly),
+		Next: from.AddDate(0, 0, days).Format(time.DateOnly), Days: groupByDay(bs, from, days),
+		Title: from.Format("2 January") + " – " + from.AddDate(0, 0, 6).Format("2 January 2006"),
+	}
+	if d.Day {
+		d.Title = from.Format("Monday 2 January 2006")
 	}
 	for _, b := range bs {
 		if b.Status != db.BookingCancelled {

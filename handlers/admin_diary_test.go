@@ -33,6 +33,21 @@ func TestDiaryShowsBookings(t *testing.T) {
 	wantStatus(t, diary, http.StatusOK)
 	checkHTML(t, diary.body, in("a[href=/admin/bookings/"+itoa(b.ID)+"]", hasText("Ann Example")))
 	wantStatus(t, admin.get(t, adminPath+"/diary?week=not-a-date"), http.StatusBadRequest)
+	wantStatus(t, admin.get(t, adminPath+"/diary?day=9999-99-99"), http.StatusBadRequest)
+
+	// Its day, from the week's heading: the booking with the client's phone
+	// number to tap, and the neighbouring days.
+	day := b.StartsAt.In(views.London).Format(time.DateOnly)
+	checkHTML(t, diary.body, in("h3.day-heading a[href=/admin/diary?day="+day+"]"))
+	dayPage := admin.get(t, adminPath+"/diary?day="+day)
+	wantStatus(t, dayPage, http.StatusOK)
+	checkHTML(t, dayPage.body,
+		in("nav[aria-label=Days] h2", hasText(b.StartsAt.In(views.London).Format("Monday 2 January 2006"))),
+		in("a[href=/admin/bookings/"+itoa(b.ID)+"]", hasText("Ann Example")),
+		in("a.diary-phone[href^=tel:]", hasExactText("07700 900123")),
+		in("a[href=/admin/diary?day="+b.StartsAt.In(views.London).AddDate(0, 0, 1).Format(time.DateOnly)+"]", hasText("Next day")),
+		in("a[href=/admin/diary?week="+day+"]", hasText("The whole week")),
+		count("ul.diary-list", 1))
 
 	page := admin.get(t, adminPath+"/bookings/"+itoa(b.ID))
 	wantStatus(t, page, http.StatusOK)

@@ -282,6 +282,7 @@ func sampleAdmin(name string) any {
 			Bookings    []db.Booking
 		}
 		return struct {
+			Day                     bool
 			Week, Prev, Next, Title string
 			Days                    []day
 			Booked                  int
