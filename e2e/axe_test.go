@@ -279,6 +279,18 @@ func TestAxeCommentsSection(t *testing.T) {
 	settled(tb)
 	checkAxe(tb, "an article with comments, after posting one")
 
+	// Replying to it and editing it: the forms htmx swaps into the thread.
+	own := `[...document.querySelectorAll('#comments article.comment')].find(a => a.querySelector('a[hx-get$="/edit"]'))`
+	id := eval[string](tb, own+`.id`)
+	tb.do("opening the reply form", chromedp.Click(chromedp.CSS(`#`+id+` a[hx-get$="/reply"]`)))
+	waitFor(tb, "the reply form appears", `!!document.querySelector('[id^="reply-slot-"] form')`)
+	settled(tb)
+	checkAxe(tb, "the reply form")
+	tb.do("opening the edit form", chromedp.Click(chromedp.CSS(`#`+id+` a[hx-get$="/edit"]`)))
+	waitFor(tb, "the edit form appears", `!!document.querySelector('form.comment-edit#`+id+`')`)
+	settled(tb)
+	checkAxe(tb, "the form that edits one's own comment")
+
 	// A comment without a name: the message appears next to the field.
 	tb.do("sending a comment without a name",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), "No name given"),
@@ -325,4 +337,32 @@ func TestAxeBookingFlow(t *testing.T) {
 	}
 	tb.open(strings.TrimPrefix(waitlist, baseURL))
 	checkAxe(tb, "the waitlist form")
+
+	// Its answer: the page saying they joined, or that times are free now.
+	tb.expectStatus("/book/waitlist", 409)
+	tb.do("filling in the waitlist form",
+		chromedp.SendKeys(chromedp.CSS(`#waitlist input[name=name]`), "Axe Waiter"),
+		chromedp.SendKeys(chromedp.CSS(`#waitlist input[name=email]`), "axe.waiter@example.com"))
+	loadBy(tb, "joining the waitlist", chromedp.Click(byText(`#waitlist form button`, "Join the waitlist")))
+	checkAxe(tb, "the waitlist's answer")
+}
+
+// TestAxeContactSent: the contact form's thanks, swapped in by htmx, has no
+// serious or critical axe violation.
+func TestAxeContactSent(t *testing.T) {
+	tb := openTab(t)
+	tb.open("/contact")
+	tb.do("writing a message",
+		chromedp.SendKeys(chromedp.CSS(`#contact-name`), "Axe Sender"),
+		chromedp.SendKeys(chromedp.CSS(`#contact-email`), "axe.sender@example.com"),
+		chromedp.SendKeys(chromedp.CSS(`#contact-form textarea[name=message]`), "Checked with axe-core."),
+		chromedp.Sleep(fillTime),
+		chromedp.Click(chromedp.CSS(`#contact-form button[type=submit]`)),
+	)
+	waitFor(tb, "the thanks appears", `!!document.querySelector('.contact-sent') || !!document.querySelector('#contact-form .form-notice')`)
+	settled(tb)
+	if eval[bool](tb, `!document.querySelector('.contact-sent')`) {
+		t.Fatalf("the message was not sent: %s", eval[string](tb, `document.querySelector('#contact-form .form-notice').textContent`))
+	}
+	checkAxe(tb, "the thanks for a message")
 }
