@@ -399,9 +399,11 @@ func (h *Handler) postOf(f articleForm) (db.Post, error) {
 	return p, nil
 }
 
-// articleHTML renders article Markdown as the blog shows it.
+// articleHTML renders article Markdown as the blog shows it. Pictures
+// from the therapist's media get their width and height, so that nothing
+// moves as they load.
 func (h *Handler) articleHTML(src string) (string, error) {
-	return markdown.Article(src, markdown.Options{SiteHost: h.cfg.BaseURL.Host})
+	return markdown.Article(src, markdown.Options{SiteHost: h.cfg.BaseURL.Host, ImageSize: h.mediaSize})
 }
 
 // preview renders the editor's content as the article page will show it.

@@ -123,6 +123,11 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST(articlesPath+"/preview", h.previewArticle, editor...)
 	get(e, articlesPath+"/:id", h.showEditArticle, admin...)
 	e.POST(articlesPath+"/:id", h.updateArticle, editor...)
+	// Pictures for articles: an upload is larger still.
+	uploads := append([]echo.MiddlewareFunc{middleware.BodyLimit(mediaUploadLimit)}, admin[1:]...)
+	get(e, mediaPath, h.showMedia, admin...)
+	e.POST(mediaPath, h.uploadMedia, uploads...)
+	e.POST(mediaPath+"/:id/delete", h.deleteMedia, admin...)
 	get(e, adminPath+"/comments", h.showModeration, admin...)
 	e.POST(adminPath+"/comments/mode", h.setModerationMode, admin...)
 	e.POST(adminPath+"/comments/:id/approve", h.approveComment, admin...)
@@ -149,6 +154,8 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/feed.xml", h.feed, gzip)
 	get(e, "/sitemap.xml", h.sitemap, gzip)
 	get(e, "/robots.txt", h.robots)
+	// Pictures in articles: public, cached for a year, no session.
+	get(e, mediaURL+":name", h.serveMedia)
 	// The therapist's calendar feed, polled by her phone: the secret in the
 	// address is the key, so no session, no cookie.
 	get(e, calendarPath+":file", h.calendarFeed, gzip)

@@ -32,6 +32,15 @@ var baseFuncs = template.FuncMap{
 	"navExact":   newExactNavItem,
 	"field":      newField,
 	"tel":        Tel,
+	"kilobytes":  Kilobytes,
+}
+
+// Kilobytes is a size in bytes as people read it: "840 KB", "1.2 MB".
+func Kilobytes(n int) string {
+	if n < 1000*1000 {
+		return fmt.Sprintf("%d KB", (n+999)/1000)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 }
 
 // Tel turns a phone number as people write it ("01480 000000") into a tel:

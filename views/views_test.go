@@ -400,6 +400,16 @@ func sampleAdmin(name string) any {
 			Revision: "1764000000000000", Conflict: "This article was saved somewhere else.",
 			Errors:  map[string]string{"slug": "Please choose another.", "publish_at": "That time has passed."},
 			Preview: preview{Title: "Calves", Slug: "calves", Minutes: 1, Body: `<h2 id="hi">Hi</h2>`}}
+	case "admin-media":
+		return struct {
+			Items                      []db.Media
+			Added, Notice, Description string
+			Errors                     map[string]string
+			CSRF                       string
+		}{Items: []db.Media{{ID: 1, Name: "0123456789abcdef.jpg", Width: 1600, Height: 900, Size: 181000, Description: "A calf <massage>"},
+			{ID: 2, Name: "fedcba9876543210.png", Width: 40, Height: 40, Size: 900, UsedIn: []string{"Lower back pain"}}},
+			Added: "0123456789abcdef.jpg", Notice: "That picture is in an article.", Description: "typed",
+			Errors: map[string]string{"picture": "That file is not a picture."}}
 	case "admin-outbox":
 		return struct {
 			Messages   []db.OutboxMessage
@@ -492,7 +502,8 @@ func samplePage(name string) views.Page {
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
 	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new",
-		"admin-privacy", "admin-availability", "admin-services", "admin-service", "admin-articles", "admin-article":
+		"admin-privacy", "admin-availability", "admin-services", "admin-service", "admin-articles", "admin-article",
+		"admin-media":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
 	case "admin-comments", "admin-business", "admin-calendar", "admin-messages", "admin-message":
