@@ -88,8 +88,8 @@ func (h *Handler) login(c echo.Context) error {
 	// Each check takes 19 MiB for a moment (argon2id): a few at a time, so
 	// that a burst cannot exhaust the machine's memory.
 	select {
-	case passwordChecks <- struct{}{}:
-		defer func() { <-passwordChecks }()
+	case h.passwordChecks <- struct{}{}:
+		defer func() { <-h.passwordChecks }()
 	case <-time.After(3 * time.Second):
 		f.Notice = "Many people are logging in at once. Please try again in a moment."
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
@@ -130,16 +130,15 @@ func (h *Handler) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, loginPath+"?out=1")
 }
 
-// passwordChecks bounds the argon2id checks running at once.
-var passwordChecks = make(chan struct{}, 2)
-
-// dummyHash is verified against when the account does not exist, so that
-// the answer takes as long as for a wrong password and does not reveal
-// which addresses have accounts.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := password.Hash("not the password of anyone")
-	return h
-})
+// newDummyHash is the hash verified against when the account does not
+// exist, so that the answer takes as long as for a wrong password and does
+// not reveal which addresses have accounts.
+func newDummyHash() func() string {
+	return sync.OnceValue(func() string {
+		h, _ := password.Hash("not the password of anyone")
+		return h
+	})
+}
 
 // checkAdminPassword reports whether email (the ADMIN_EMAIL account) and pw
 // match the stored argon2id hash.
@@ -152,7 +151,7 @@ func (h *Handler) checkAdminPassword(c echo.Context, email, pw string) (bool, er
 		return false, err
 	}
 	if !known {
-		password.Verify(dummyHash(), pw) //nolint:errcheck // only for its time
+		password.Verify(h.dummyHash(), pw) //nolint:errcheck // only for its time
 		return false, nil
 	}
 	ok, err := password.Verify(hash, pw)

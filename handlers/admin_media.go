@@ -39,10 +39,6 @@ const (
 // mediaName is what a picture's name looks like: from its content's hash.
 var mediaName = regexp.MustCompile(`^[0-9a-f]{16}\.(jpg|png)$`)
 
-// preparing lets one upload at a time be decoded (a large photo takes
-// a few hundred megabytes for a moment).
-var preparing = make(chan struct{}, 1)
-
 type mediaPage struct {
 	Items       []db.Media
 	Added       string // the name of the picture just uploaded
@@ -92,13 +88,13 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 		return h.renderMedia(c, http.StatusUnprocessableEntity, d)
 	}
 	select {
-	case preparing <- struct{}{}:
+	case h.preparing <- struct{}{}:
 	case <-time.After(20 * time.Second):
 		d.Notice = "Another picture is still being prepared. Please send this one again in a moment."
 		return h.renderMedia(c, http.StatusTooManyRequests, d)
 	}
 	p, err := photos.Prepare(data)
-	<-preparing
+	<-h.preparing
 	switch {
 	case errors.Is(err, photos.ErrNotAPicture):
 		d.Errors["picture"] = "That file is not a picture the site can use. Please choose a JPEG, PNG, GIF or WebP picture (a phone's photos are JPEG)."

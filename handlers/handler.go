@@ -61,6 +61,12 @@ type Handler struct {
 	// done is closed when the server starts shutting down, so that
 	// long-lived responses (event streams) end and the drain can finish.
 	done <-chan struct{}
+	// Work that takes much memory for a moment, a few at a time: argon2id
+	// password checks (19 MiB each) and decoding an uploaded picture (a
+	// few hundred MB for a large photo).
+	passwordChecks chan struct{}
+	preparing      chan struct{}
+	dummyHash      func() string // see newDummyHash
 }
 
 // Deps are the parts a Handler is built from.
@@ -109,6 +115,7 @@ func New(d Deps) *Handler {
 	h.commentLimits = newCommentLimits()
 	h.contactLimits = newContactLimits()
 	h.loginLimits = newLoginLimits()
+	h.passwordChecks, h.preparing, h.dummyHash = make(chan struct{}, 2), make(chan struct{}, 1), newDummyHash()
 	if h.cfg.BenchNoLimits {
 		// A load run (BENCH_CEILING=1 BENCH_NO_LIMITS=1, loopback only:
 		// see config) posts thousands of comments and bookings from one
