@@ -562,8 +562,16 @@ func (h *Handler) book(c echo.Context) error {
 			if err := db.Confirm(ctx, tx, owner, holdID, booking); err != nil {
 				return err
 			}
-			if err := db.OfferTaken(ctx, tx, holdID, booking.ID); err != nil { // a time offered from the waitlist
+			// A time offered from the waitlist, or another time that day
+			// booked by whoever took an offer: they are off the list.
+			freed, err := db.OfferTaken(ctx, tx, owner, holdID, *booking)
+			if err != nil {
 				return err
+			}
+			if len(freed) > 0 {
+				if err := h.jobs.OfferFreedTimes(ctx, tx, freed...); err != nil {
+					return err
+				}
 			}
 			return h.jobs.BookingConfirmed(ctx, tx, *booking, h.manageURL(token))
 		})
