@@ -192,6 +192,11 @@ func slotTaken(err error) error {
 // take turns, which for one therapist's diary costs nothing.
 const BookingLockKey = 0x64_6d_62_6f_6f_6b // "dmbook"
 
+// LockBookings takes that lock for the rest of tx, and changes nothing:
+// after it, what tx reads of the bookings is what the transactions that
+// took time before it committed, and no one takes time until tx ends.
+func LockBookings(ctx context.Context, tx bun.Tx) error { return lockBookings(ctx, tx) }
+
 func lockBookings(ctx context.Context, tx bun.Tx) error {
 	_, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?)", BookingLockKey).Exec(ctx)
 	return err

@@ -65,6 +65,7 @@ type WaitlistOffer struct {
 	ExpiresAt time.Time `bun:"expires_at"`
 	Outcome   string    `bun:"outcome"`
 	BookingID *int64    `bun:"booking_id"`
+	TakenBy   []byte    `bun:"taken_by"` // the hold owner of the visitor who last took it through its link
 	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
 }
 
@@ -219,8 +220,9 @@ func WaitlistEntryByToken(ctx context.Context, idb bun.IDB, tokenHash []byte) (W
 
 // TakeOffer gives the visitor owner the hold of open offer id, so that the
 // booking form confirms it as theirs; any other hold of owner's is given
-// up (one hold per visitor). An offer that expired, was booked or whose
-// hold is gone is ErrOfferGone.
+// up (one hold per visitor). The offer remembers owner as its taker (see
+// OfferTaken). An offer that expired, was booked or whose hold is gone is
+// ErrOfferGone.
 func TakeOffer(ctx context.Context, idb bun.IDB, id int64, owner []byte) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := LockDiary(ctx, tx); err != nil {
@@ -244,7 +246,8 @@ func TakeOffer(ctx context.Context, idb bun.IDB, id int64, owner []byte) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrOfferGone
 		}
-		return nil
+		_, err = tx.NewRaw(`UPDATE waitlist_offers SET taken_by = ? WHERE id = ?`, owner, o.ID).Exec(ctx)
+		return err
 	})
 }
 
@@ -259,21 +262,40 @@ func OfferForHold(ctx context.Context, idb bun.IDB, holdID int64) (WaitlistOffer
 	return o, e, err
 }
 
-// OfferTaken records, in the transaction that confirmed booking from hold
-// holdID, that a waitlist offer (if the hold was one) was booked: the offer
-// and its entry are done.
-func OfferTaken(ctx context.Context, idb bun.IDB, holdID, bookingID int64) error {
-	var entryID int64
-	err := idb.NewRaw(`UPDATE waitlist_offers SET outcome = 'booked', booking_id = ?
-		WHERE hold_id = ? AND outcome = 'offered' RETURNING entry_id`, bookingID, holdID).Scan(ctx, &entryID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+// OfferTaken records, in the transaction that confirmed booking b from the
+// hold holdID of the visitor owner, that they are done with the waitlist
+// entries it answers: the entry whose open offer's hold was holdID, and
+// any entry for b's day (in London), place and service with an offer that
+// owner took through its link, although they then booked another time (the
+// offer's hold was given up when they held that one). Those entries are
+// booked; their open offers end as booked with b, and any hold an offer
+// still had is released: freed are the starts of the times that frees, to
+// be offered to the next person.
+func OfferTaken(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b Booking) (freed []time.Time, err error) {
+	var ids []int64
+	err = idb.NewRaw(`SELECT DISTINCT w.id FROM waitlist AS w JOIN waitlist_offers AS o ON o.entry_id = w.id
+		WHERE w.status IN ('waiting', 'offered')
+		  AND ((o.outcome = 'offered' AND o.hold_id = ?)
+		    OR (o.taken_by = ? AND w.day = (?::timestamptz AT TIME ZONE 'Europe/London')::date
+		        AND w.place = ? AND w.service_id = ?))`,
+		holdID, owner, b.StartsAt, b.Place, b.ServiceID).Scan(ctx, &ids)
+	if err != nil || len(ids) == 0 {
+		return nil, err
 	}
+	var holds []int64
+	err = idb.NewRaw(`UPDATE waitlist_offers SET outcome = 'booked', booking_id = ?
+		WHERE entry_id IN (?) AND outcome = 'offered' RETURNING hold_id`, b.ID, bun.In(ids)).Scan(ctx, &holds)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = idb.NewRaw(`UPDATE waitlist SET status = 'booked' WHERE id = ?`, entryID).Exec(ctx)
-	return err
+	if len(holds) > 0 {
+		if err := idb.NewRaw(`DELETE FROM bookings WHERE id IN (?) AND status = 'held' RETURNING starts_at`,
+			bun.In(holds)).Scan(ctx, &freed); err != nil {
+			return nil, err
+		}
+	}
+	_, err = idb.NewRaw(`UPDATE waitlist SET status = 'booked' WHERE id IN (?)`, bun.In(ids)).Exec(ctx)
+	return freed, err
 }
 
 // LeaveWaitlist takes entry id off the list. An open offer is withdrawn and

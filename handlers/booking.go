@@ -506,21 +506,18 @@ func (h *Handler) book(c echo.Context) error {
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}
 
-	// Hold the time now if this visitor has not (a form posted directly),
-	// then confirm: either the booking is made, or nothing is.
-	if herr != nil || f.HeldUntil == "" {
+	// A visitor who does not hold this time (a form posted directly, or
+	// their hold lapsed) holds it in the booking's own transaction below.
+	// Held apart, twin requests of one session would each take the hold
+	// from the other (one hold per visitor) and be told the time was taken.
+	holdFirst := herr != nil || f.HeldUntil == ""
+	if holdFirst {
 		owner = h.ensureHoldOwner(c)
 		expires := time.Now().Add(time.Minute)
 		b.HoldOwner, b.HoldExpiresAt = owner, &expires
-		switch err := retryDeadlock(func() error { return db.HoldSlot(ctx, h.db, b) }); {
-		case errors.Is(err, db.ErrSlotTaken):
-			return taken()
-		case err != nil:
-			return err
-		}
-		held = *b
 	}
 	token, twin, found, err := h.derivedToken(ctx, key)
+	derived := token
 	switch {
 	case err != nil:
 		return err
@@ -544,16 +541,44 @@ func (h *Handler) book(c echo.Context) error {
 	// reminder) are one transaction: both happen, or neither.
 	confirm := func() error {
 		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			if err := db.Confirm(ctx, tx, owner, held.ID, booking); err != nil {
+			// Under the booking lock a twin request that booked first has
+			// committed: its booking has the token this one would make.
+			if err := db.LockBookings(ctx, tx); err != nil {
 				return err
 			}
-			if err := db.OfferTaken(ctx, tx, held.ID, booking.ID); err != nil { // a time offered from the waitlist
+			switch tw, err := db.BookingByToken(ctx, tx, tokenHash(derived)); {
+			case err == nil && tw.Status != db.BookingCancelled && tw.StartsAt.Equal(start):
+				return errTwinBooked
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
 				return err
+			}
+			holdID := held.ID
+			if holdFirst {
+				if err := db.HoldSlot(ctx, tx, b); err != nil {
+					return err
+				}
+				holdID = b.ID
+			}
+			if err := db.Confirm(ctx, tx, owner, holdID, booking); err != nil {
+				return err
+			}
+			// A time offered from the waitlist, or another time that day
+			// booked by whoever took an offer: they are off the list.
+			freed, err := db.OfferTaken(ctx, tx, owner, holdID, *booking)
+			if err != nil {
+				return err
+			}
+			if len(freed) > 0 {
+				if err := h.jobs.OfferFreedTimes(ctx, tx, freed...); err != nil {
+					return err
+				}
 			}
 			return h.jobs.BookingConfirmed(ctx, tx, *booking, h.manageURL(token))
 		})
 	}
 	switch err := retryDeadlock(confirm); {
+	case errors.Is(err, errTwinBooked):
+		return c.Redirect(http.StatusSeeOther, bookingsPath+derived)
 	case errors.Is(err, db.ErrSlotTaken), errors.Is(err, db.ErrHoldGone):
 		return taken()
 	case err != nil:
@@ -561,6 +586,10 @@ func (h *Handler) book(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
 }
+
+// errTwinBooked ends the booking transaction of a request whose twin (the
+// same form sent again from the same session) booked the time first.
+var errTwinBooked = errors.New("a twin request booked it")
 
 // timeTaken re-renders the details form, everything kept, with the news
 // that the time is gone and the other free times of that week (409).

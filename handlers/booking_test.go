@@ -1151,12 +1151,24 @@ func TestBookDoubleClick(t *testing.T) {
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	start := s.client(t).firstFree(t, svc.ID, db.PlaceStudio, weekAfter(5))
+	post := sessionPoster(t, s)
+	if code, _ := post("/book/hold", holdForm(svc.ID, db.PlaceStudio, start)); code != http.StatusSeeOther {
+		t.Fatalf("hold: %d", code)
+	}
+	doubleClick(t, post, svc.ID, start, 5)
+}
+
+// sessionPoster is a browser on a real HTTP server: one cookie jar, so one
+// session, whose posts (with its CSRF token, redirects not followed) may be
+// sent at once from several goroutines. It answers the status and Location.
+func sessionPoster(t *testing.T, s *testServer) func(path string, f url.Values) (int, string) {
+	t.Helper()
 	srv := httptest.NewServer(s.e)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	defer hc.CloseIdleConnections()
+	t.Cleanup(hc.CloseIdleConnections)
 	res, err := hc.Get(srv.URL + "/book")
 	if err != nil {
 		t.Fatal(err)
@@ -1169,7 +1181,7 @@ func TestBookDoubleClick(t *testing.T) {
 			csrf = c.Value
 		}
 	}
-	post := func(path string, f url.Values) (int, string) {
+	return func(path string, f url.Values) (int, string) {
 		f.Set(csrfField, csrf)
 		res, err := hc.PostForm(srv.URL+path, f)
 		if err != nil {
@@ -1180,17 +1192,20 @@ func TestBookDoubleClick(t *testing.T) {
 		res.Body.Close()
 		return res.StatusCode, res.Header.Get("Location")
 	}
-	if code, _ := post("/book/hold", holdForm(svc.ID, db.PlaceStudio, start)); code != http.StatusSeeOther {
-		t.Fatalf("hold: %d", code)
-	}
-	const clicks = 5
+}
+
+// doubleClick sends the details form for start clicks times at once from
+// one session and expects one booking, which every click leads to, and
+// which the form sent again afterwards leads to too.
+func doubleClick(t *testing.T, post func(string, url.Values) (int, string), svc int64, start string, clicks int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	codes, locs := make([]int, clicks), make([]string, clicks)
 	for i := range clicks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i], locs[i] = post("/book", detailsForm(svc.ID, db.PlaceStudio, start))
+			codes[i], locs[i] = post("/book", detailsForm(svc, db.PlaceStudio, start))
 		}()
 	}
 	wg.Wait()
@@ -1203,7 +1218,7 @@ func TestBookDoubleClick(t *testing.T) {
 			}
 			booked = locs[i]
 		default:
-			t.Errorf("click %d: %d %q", i, code, locs[i])
+			t.Errorf("click %d at %s: %d %q", i, start, code, locs[i])
 		}
 	}
 	t.Logf("answers to %d clicks: %v", clicks, codes)
@@ -1214,8 +1229,41 @@ func TestBookDoubleClick(t *testing.T) {
 		t.Errorf("rows at %s: %+v, want one booking", start, got)
 	}
 	// Sent again afterwards: the booking it made.
-	if code, loc := post("/book", detailsForm(svc.ID, db.PlaceStudio, start)); code != http.StatusSeeOther || loc != booked {
+	if code, loc := post("/book", detailsForm(svc, db.PlaceStudio, start)); code != http.StatusSeeOther || loc != booked {
 		t.Errorf("sent again: %d to %q, want 303 to %q", code, loc, booked)
+	}
+}
+
+// A double click on a details form whose hold is gone (it lapsed, or was
+// given back), so that each click holds the time itself: every click still
+// leads to the one booking, none hears that someone else took the time
+// (each twin's hold replaced the other's before).
+func TestBookDoubleClickWithoutHold(t *testing.T) {
+	s := newTestServer(t, nil)
+	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
+	svc := bookingServices(t)[0]
+	cl := s.client(t)
+	week := weekAfter(8)
+	post := sessionPoster(t, s)
+	start := cl.firstFree(t, svc.ID, db.PlaceStudio, week)
+	for round := range 6 {
+		// The session has a hold key (it held a time before); the hold is gone.
+		if code, _ := post("/book/hold", holdForm(svc.ID, db.PlaceStudio, start)); code != http.StatusSeeOther {
+			t.Fatalf("hold: %d", code)
+		}
+		if round%2 == 0 {
+			if _, err := seededDB(t).NewRaw(`UPDATE bookings SET hold_expires_at = now() - interval '1 second'
+				WHERE status = 'held' AND starts_at = ?`, mustTime(t, start)).Exec(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		} else if code, _ := post("/book/release", holdForm(svc.ID, db.PlaceStudio, start)); code != http.StatusSeeOther {
+			t.Fatalf("release: %d", code)
+		}
+		doubleClick(t, post, svc.ID, start, 6)
+		if t.Failed() {
+			break
+		}
+		start = cl.freeAfter(t, svc.ID, db.PlaceStudio, week, start, 2*time.Hour)
 	}
 }
 

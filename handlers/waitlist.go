@@ -56,9 +56,11 @@ type waitlistPage struct {
 	Window  string // "09:00 and 12:30 UK time"
 	Offered string // the time offered, "Thursday 26 November 2026, 10:00"
 	Ended   string // why the offer cannot be taken
-	Waiting bool   // still on the list
-	Status  string
-	Token   string
+	// The time booked instead of the one offered, by the visitor who took the offer.
+	BookedInstead string
+	Waiting       bool // still on the list
+	Status        string
+	Token         string
 }
 
 // TimeFields are the form's two choices of a start time, for the template.
@@ -342,6 +344,16 @@ func (h *Handler) takeOffer(c echo.Context) error {
 	case db.OfferBooked:
 		d.Ended = "This time has been booked with this link. The confirmation was sent by e-mail; its link lets you view, move or cancel the booking."
 		status = http.StatusOK
+		if o.BookingID != nil { // they may have booked another time that day instead
+			switch b, err := db.BookingByID(ctx, h.db, *o.BookingID); {
+			case err == nil && !b.StartsAt.Equal(o.StartsAt):
+				d.BookedInstead = b.StartsAt.In(views.London).Format(dateTimeFmt)
+				d.Ended = "You booked " + d.BookedInstead + " (UK time) instead, so this offer has ended and you are no longer on the waitlist for that day. " +
+					"The confirmation was sent by e-mail; its link lets you view, move or cancel the booking."
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 	case db.OfferWithdrawn:
 		d.Ended = "Sorry: this time is no longer held for you, because this address was taken off the waitlist."
 	default:

@@ -302,3 +302,75 @@ func TestWaitlistOfferLink(t *testing.T) {
 	checkHTML(t, res.body, in("main", hasText("taken off the waitlist")))
 	noServerErrors(t, s)
 }
+
+// Someone who took an offer through its link but then booked another time that day (chosen in the picker, or
+// after "Choose another time" gave the offered time back) is done with the waitlist: the offer ends as booked,
+// with their booking, and the entry does not go back on the list when the offer would have run out. Someone
+// else's offer that day is left alone.
+func TestWaitlistOfferBookedAnotherTime(t *testing.T) {
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	day := dayOfWeek(1, 3) // a Thursday
+	ctx := context.Background()
+	free := s.client(t).freeTimes(t, svc.ID, db.PlaceStudio, weekAfter(1))
+	var times []string // the day's free times, two hours apart
+	for _, v := range free {
+		if mustTime(t, v).In(day.Location()).Format(time.DateOnly) == day.Format(time.DateOnly) &&
+			(len(times) == 0 || !mustTime(t, v).Before(mustTime(t, times[len(times)-1]).Add(2*time.Hour))) {
+			times = append(times, v)
+		}
+	}
+	if len(times) < 5 {
+		t.Fatalf("free times on %s: %v", day.Format(time.DateOnly), times)
+	}
+	bystander := waiting(t, svc, day, "bystander@example.com")
+	ob := offerTo(t, s, bystander, svc, times[4], "offer-token-bystander-0123456789ab", time.Now().Add(2*time.Hour))
+
+	for i, how := range []string{"picker", "release"} {
+		t.Run(how, func(t *testing.T) {
+			e := waiting(t, svc, day, how+"@example.com")
+			token := "offer-token-" + how + "-0123456789abcdef"
+			offered, chosen := times[2*i], times[2*i+1]
+			o := offerTo(t, s, e, svc, offered, token, time.Now().Add(2*time.Hour))
+			w := s.client(t)
+			wantStatus(t, w.get(t, "/book/offer/"+token), http.StatusSeeOther)
+			if how == "release" {
+				wantStatus(t, w.post(t, "/book/release", holdForm(svc.ID, db.PlaceStudio, offered)), http.StatusSeeOther)
+			}
+			w.hold(t, svc.ID, db.PlaceStudio, chosen) // gives up the offered time
+			booked := bookingOf(t, w.book(t, svc.ID, db.PlaceStudio, chosen))
+			if outcome, entry := offerState(t, o.ID); outcome != db.OfferBooked || entry != db.WaitlistBooked {
+				t.Errorf("after booking %s instead of %s: offer %s, entry %s, want booked and booked", chosen, offered, outcome, entry)
+			}
+			var bookingID *int64
+			if err := seededDB(t).NewRaw(`SELECT booking_id FROM waitlist_offers WHERE id = ?`, o.ID).Scan(ctx, &bookingID); err != nil ||
+				bookingID == nil || *bookingID != booked.ID {
+				t.Errorf("the offer's booking: %v (%v), want %d", bookingID, err, booked.ID)
+			}
+			// When the offer would have run out, nothing changes: they are not put back on the list.
+			err := seededDB(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				if err := db.LockDiary(ctx, tx); err != nil {
+					return err
+				}
+				_, ended, err := db.ExpireOffer(ctx, tx, o.ID)
+				if ended {
+					t.Error("the offer was still open when it ran out")
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if outcome, entry := offerState(t, o.ID); entry != db.WaitlistBooked {
+				t.Errorf("after the offer's time ran out: offer %s, entry %s, want the entry booked", outcome, entry)
+			}
+			res := w.get(t, "/book/offer/"+token)
+			wantStatus(t, res, http.StatusOK)
+			checkHTML(t, res.body, in("main", hasText(londonName(booked.StartsAt))))
+		})
+	}
+	if outcome, entry := offerState(t, ob.ID); outcome != db.OfferOpen || entry != db.WaitlistOffered {
+		t.Errorf("someone else's offer: %s, entry %s, want still offered", outcome, entry)
+	}
+	noServerErrors(t, s)
+}
