@@ -447,10 +447,12 @@ func TestCommentsAreSanitised(t *testing.T) {
 		in("#comment-list .comment-body a[href=https://ok.example]", hasAttr("rel", "nofollow ugc noopener")))
 }
 
-// sseClient reads one Server-Sent Events stream.
+// sseClient reads one Server-Sent Events stream: its events, and apart
+// from them its comment lines (": keep-alive"), which browsers ignore.
 type sseClient struct {
-	events chan sseEvent
-	cancel context.CancelFunc
+	events   chan sseEvent
+	comments chan string
+	cancel   context.CancelFunc
 }
 
 type sseEvent struct{ id, name, data string }
@@ -472,7 +474,7 @@ func openStream(t *testing.T, base, path string, headers ...string) *sseClient {
 		cancel()
 		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	c := &sseClient{events: make(chan sseEvent, 100), cancel: cancel}
+	c := &sseClient{events: make(chan sseEvent, 100), comments: make(chan string, 100), cancel: cancel}
 	t.Cleanup(cancel)
 	go func() {
 		defer res.Body.Close()
@@ -488,6 +490,11 @@ func openStream(t *testing.T, base, path string, headers ...string) *sseClient {
 					c.events <- ev
 				}
 				ev = sseEvent{}
+			case strings.HasPrefix(line, ":"):
+				select {
+				case c.comments <- line:
+				default: // nobody is counting them
+				}
 			case strings.HasPrefix(line, "id: "):
 				ev.id = line[4:]
 			case strings.HasPrefix(line, "event: "):
