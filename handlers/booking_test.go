@@ -1812,6 +1812,101 @@ func TestLateMoveRefusedByPolicy(t *testing.T) {
 	noServerErrors(t, s)
 }
 
+// scheduleForm is the booking rules form filled in with sc, as the
+// availability page shows it.
+func scheduleForm(sc db.Schedule) url.Values {
+	f := url.Values{
+		"step": {fmt.Sprint(sc.StepMin)}, "buffer": {fmt.Sprint(sc.BufferMin)}, "travel": {fmt.Sprint(sc.TravelMin)},
+		"notice": {fmt.Sprint(sc.NoticeHours)}, "horizon": {fmt.Sprint(sc.HorizonWeeks)}, "hold": {fmt.Sprint(sc.HoldMin)},
+		"cutoff": {fmt.Sprint(sc.CancelCutoffHours)}, "policy": {sc.CancellationPolicy},
+		"districts": {strings.Join(sc.MobileDistricts, ", ")},
+	}
+	if sc.LateMoveAllowed {
+		f.Set("late_move", "yes")
+	}
+	return f
+}
+
+// A booking keeps the cancellation policy it was made under. When the
+// therapist changes the cut-off (24 hours to 48) and the policy's words,
+// the bookings already made keep theirs: one 30 hours away may still be
+// cancelled, until 24 hours before it; one inside its 24 hours gives its
+// own words. A booking made after the change has the new cut-off and words.
+func TestBookingKeepsItsPolicy(t *testing.T) {
+	const oldWords = "The old policy: please give us 24 hours' notice to cancel."
+	const newWords = "The new policy: please give us two days' notice to cancel."
+	setSchedule(t, func(sc *db.Schedule) {
+		sc.CancelCutoffHours, sc.LateMoveAllowed, sc.CancellationPolicy = 24, true, oldWords
+	})
+	s := adminServer(t)
+	svc := bookingServices(t)[0]
+	week := weekAfter(6)
+	ann, cat := s.client(t), s.client(t)
+	annToken := ann.book(t, svc.ID, db.PlaceStudio, ann.firstFree(t, svc.ID, db.PlaceStudio, week))
+	catToken := cat.book(t, svc.ID, db.PlaceStudio, cat.firstFree(t, svc.ID, db.PlaceStudio, week))
+
+	// The therapist asks for two days' notice from now on.
+	admin := s.client(t)
+	admin.logIn(t)
+	sc, err := db.GetSchedule(context.Background(), seededDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := scheduleForm(sc)
+	f.Set("cutoff", "48")
+	f.Set("policy", newWords)
+	wantStatus(t, admin.post(t, availabilityPath+"/settings", f), http.StatusSeeOther)
+
+	// Ann's booking, 30 hours or so away, is outside its own 24 hours: she
+	// may cancel it, until 24 hours before.
+	annStart := startWithin(t, annToken, 28*time.Hour, 44*time.Hour)
+	page := ann.get(t, bookingsPath+annToken)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body, in("form[action="+bookingsPath+annToken+"/cancel] p",
+		hasText("until "+annStart.Add(-24*time.Hour).In(views.London).Format(dateTimeFmt))))
+	res := ann.post(t, bookingsPath+annToken+"/cancel", url.Values{})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("cancelling 30 hours ahead under the old 24 hours: %d, want 303\n%.2000s", res.StatusCode, res.body)
+	}
+	if b := bookingOf(t, annToken); b.Status != db.BookingCancelled {
+		t.Errorf("Ann's booking is %s after she cancelled it, want cancelled", b.Status)
+	}
+
+	// Cat's booking, inside its 24 hours, gives the words she agreed to.
+	makeLate(t, catToken)
+	page = cat.get(t, bookingsPath+catToken)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body, notIn("form[action="+bookingsPath+catToken+"/cancel]"), in("main", hasText(oldWords)))
+	if strings.Contains(page.body, newWords) {
+		t.Error("Cat's page gives the policy made after she booked")
+	}
+	res = cat.post(t, bookingsPath+catToken+"/cancel", url.Values{})
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body, in("main .form-notice[role=alert]", hasText(oldWords)))
+
+	// Bob books after the change: two days' notice, in the new words.
+	bob := s.client(t)
+	bobToken := bob.book(t, svc.ID, db.PlaceStudio, bob.firstFree(t, svc.ID, db.PlaceStudio, week))
+	if b := bookingOf(t, bobToken); b.PolicyCutoffHours == nil || *b.PolicyCutoffHours != 48 || b.PolicyText != newWords {
+		cutoff := "none"
+		if b.PolicyCutoffHours != nil {
+			cutoff = fmt.Sprint(*b.PolicyCutoffHours)
+		}
+		t.Errorf("a booking made after the change has cut-off %s hours, policy %q; want 48 hours, %q", cutoff, b.PolicyText, newWords)
+	}
+	startWithin(t, bobToken, 28*time.Hour, 44*time.Hour)
+	page = bob.get(t, bookingsPath+bobToken)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body, notIn("form[action="+bookingsPath+bobToken+"/cancel]"), in("main", hasText(newWords)))
+	res = bob.post(t, bookingsPath+bobToken+"/cancel", url.Values{})
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body, in("main .form-notice[role=alert]", hasText(newWords)))
+	if b := bookingOf(t, bobToken); b.Status != db.BookingConfirmed {
+		t.Errorf("Bob's booking is %s after a refused cancel", b.Status)
+	}
+	noServerErrors(t, s)
+}
+
 // Nonsense times sent to the move form are refused without touching the
 // database or failing.
 func TestMoveRefusesImpossibleTimes(t *testing.T) {
