@@ -1707,9 +1707,16 @@ func TestManageCalendarAndCancel(t *testing.T) {
 // other booking takes.
 func makeLate(t *testing.T, token string) time.Time {
 	t.Helper()
+	return startWithin(t, token, 2*time.Hour, 22*time.Hour)
+}
+
+// startWithin moves a booking's start (in the database) to a time between
+// from and until from now that no other booking takes.
+func startWithin(t *testing.T, token string, from, until time.Duration) time.Time {
+	t.Helper()
 	b := bookingOf(t, token)
 	dur := b.EndsAt.Sub(b.StartsAt)
-	for off := 2 * time.Hour; off < 22*time.Hour; off += 47 * time.Minute {
+	for off := from; off < until; off += 47 * time.Minute {
 		start := time.Now().Add(off).Truncate(time.Minute)
 		_, err := seededDB(t).NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ? WHERE id = ?`,
 			start, start.Add(dur), start, start.Add(dur+15*time.Minute), b.ID).Exec(context.Background())
@@ -1722,7 +1729,7 @@ func makeLate(t *testing.T, token string) time.Time {
 		}
 		return start
 	}
-	t.Fatal("no free time in the next 22 hours to move the booking to")
+	t.Fatalf("no free time between %v and %v from now to move the booking to", from, until)
 	return time.Time{}
 }
 
@@ -1777,6 +1784,175 @@ func TestCancelAfterCutoff(t *testing.T) {
 		t.Errorf("cancelling after a late move: %s (late_moved %v), want still confirmed", b.Status, b.LateMoved)
 	}
 	checkHTML(t, cl.get(t, bookingsPath+token).body, notIn("form[action="+bookingsPath+token+"/cancel]"))
+}
+
+// setSchedule saves the booking rules changed by change until the test
+// ends. Call it before the server first reads the rules (they are cached).
+func setSchedule(t *testing.T, change func(*db.Schedule)) {
+	t.Helper()
+	keepSchedule(t)
+	sc, err := db.GetSchedule(context.Background(), seededDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(&sc)
+	if err := db.SaveSchedule(context.Background(), seededDB(t), sc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// When the therapist's policy does not let clients move late, a booking
+// inside its cut-off can be neither cancelled nor moved online: its page
+// gives the policy's words and how to reach the practice, and offers no
+// move; a move sent anyway is refused (409) with the policy, and the
+// booking stays as it was.
+func TestLateMoveRefusedByPolicy(t *testing.T) {
+	const policy = "Please cancel or move your appointment at least 24 hours before it starts. " +
+		"After that the time is kept for you and charged in full."
+	setSchedule(t, func(sc *db.Schedule) {
+		sc.CancelCutoffHours, sc.LateMoveAllowed, sc.CancellationPolicy = 24, false, policy
+	})
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	cl := s.client(t)
+	week := weekAfter(7)
+	token := cl.book(t, svc.ID, db.PlaceStudio, cl.firstFree(t, svc.ID, db.PlaceStudio, week))
+	if b := bookingOf(t, token); b.LateMoveAllowed || b.PolicyText != policy {
+		t.Fatalf("the booking was made under late moves %v, policy %q", b.LateMoveAllowed, b.PolicyText)
+	}
+	late := makeLate(t, token)
+	before := bookingOf(t, token)
+	free := cl.freeTimes(t, svc.ID, db.PlaceStudio, week)
+	if len(free) == 0 {
+		t.Fatalf("nothing free in the week of %s to try to move to", week)
+	}
+
+	page := cl.get(t, bookingsPath+token)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body,
+		notIn("form[action="+bookingsPath+token+"/cancel]"),
+		notIn("a[href^="+bookingsPath+token+"/move]"),
+		in("main", hasText("charged in full")),
+		in("main a[href^=tel:]", hasText("01480 000000")))
+
+	// The move picker is not offered: its address leads back to the booking.
+	res := cl.get(t, bookingsPath+token+"/move?week="+week)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != bookingsPath+token {
+		t.Errorf("GET the move picker late: %d to %q, want 303 to the booking", res.StatusCode, res.Header.Get("Location"))
+	}
+
+	// A move sent anyway (a page left open since before the cut-off).
+	res = cl.post(t, bookingsPath+token+"/move", url.Values{"start": {free[0]}})
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body,
+		in("main .form-notice[role=alert]", hasText("can no longer be moved online"), hasText("charged in full")),
+		notIn("form[action="+bookingsPath+token+"/move]"),
+		in("main a[href^=tel:]"))
+	after := bookingOf(t, token)
+	if after.Status != db.BookingConfirmed || !after.StartsAt.Equal(late) || !after.EndsAt.Equal(before.EndsAt) ||
+		!after.BlockedFrom.Equal(before.BlockedFrom) || after.LateMoved || after.Sequence != before.Sequence {
+		t.Errorf("after a refused late move: %s at %v (late_moved %v, sequence %d), want unchanged at %v",
+			after.Status, after.StartsAt, after.LateMoved, after.Sequence, late)
+	}
+	if got := takingTime(t, free[0]); len(got) != 0 {
+		t.Errorf("the time asked for, %s, is taken: %+v", free[0], got)
+	}
+	noServerErrors(t, s)
+}
+
+// scheduleForm is the booking rules form filled in with sc, as the
+// availability page shows it.
+func scheduleForm(sc db.Schedule) url.Values {
+	f := url.Values{
+		"step": {fmt.Sprint(sc.StepMin)}, "buffer": {fmt.Sprint(sc.BufferMin)}, "travel": {fmt.Sprint(sc.TravelMin)},
+		"notice": {fmt.Sprint(sc.NoticeHours)}, "horizon": {fmt.Sprint(sc.HorizonWeeks)}, "hold": {fmt.Sprint(sc.HoldMin)},
+		"cutoff": {fmt.Sprint(sc.CancelCutoffHours)}, "policy": {sc.CancellationPolicy},
+		"districts": {strings.Join(sc.MobileDistricts, ", ")},
+	}
+	if sc.LateMoveAllowed {
+		f.Set("late_move", "yes")
+	}
+	return f
+}
+
+// A booking keeps the cancellation policy it was made under. When the
+// therapist changes the cut-off (24 hours to 48) and the policy's words,
+// the bookings already made keep theirs: one 30 hours away may still be
+// cancelled, until 24 hours before it; one inside its 24 hours gives its
+// own words. A booking made after the change has the new cut-off and words.
+func TestBookingKeepsItsPolicy(t *testing.T) {
+	const oldWords = "The old policy: please give us 24 hours' notice to cancel."
+	const newWords = "The new policy: please give us two days' notice to cancel."
+	setSchedule(t, func(sc *db.Schedule) {
+		sc.CancelCutoffHours, sc.LateMoveAllowed, sc.CancellationPolicy = 24, true, oldWords
+	})
+	s := adminServer(t)
+	svc := bookingServices(t)[0]
+	week := weekAfter(6)
+	ann, cat := s.client(t), s.client(t)
+	annToken := ann.book(t, svc.ID, db.PlaceStudio, ann.firstFree(t, svc.ID, db.PlaceStudio, week))
+	catToken := cat.book(t, svc.ID, db.PlaceStudio, cat.firstFree(t, svc.ID, db.PlaceStudio, week))
+
+	// The therapist asks for two days' notice from now on.
+	admin := s.client(t)
+	admin.logIn(t)
+	sc, err := db.GetSchedule(context.Background(), seededDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := scheduleForm(sc)
+	f.Set("cutoff", "48")
+	f.Set("policy", newWords)
+	wantStatus(t, admin.post(t, availabilityPath+"/settings", f), http.StatusSeeOther)
+
+	// Ann's booking, 30 hours or so away, is outside its own 24 hours: she
+	// may cancel it, until 24 hours before.
+	annStart := startWithin(t, annToken, 28*time.Hour, 44*time.Hour)
+	page := ann.get(t, bookingsPath+annToken)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body, in("form[action="+bookingsPath+annToken+"/cancel] p",
+		hasText("until "+annStart.Add(-24*time.Hour).In(views.London).Format(dateTimeFmt))))
+	res := ann.post(t, bookingsPath+annToken+"/cancel", url.Values{})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("cancelling 30 hours ahead under the old 24 hours: %d, want 303\n%.2000s", res.StatusCode, res.body)
+	}
+	if b := bookingOf(t, annToken); b.Status != db.BookingCancelled {
+		t.Errorf("Ann's booking is %s after she cancelled it, want cancelled", b.Status)
+	}
+
+	// Cat's booking, inside its 24 hours, gives the words she agreed to.
+	makeLate(t, catToken)
+	page = cat.get(t, bookingsPath+catToken)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body, notIn("form[action="+bookingsPath+catToken+"/cancel]"), in("main", hasText(oldWords)))
+	if strings.Contains(page.body, newWords) {
+		t.Error("Cat's page gives the policy made after she booked")
+	}
+	res = cat.post(t, bookingsPath+catToken+"/cancel", url.Values{})
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body, in("main .form-notice[role=alert]", hasText(oldWords)))
+
+	// Bob books after the change: two days' notice, in the new words.
+	bob := s.client(t)
+	bobToken := bob.book(t, svc.ID, db.PlaceStudio, bob.firstFree(t, svc.ID, db.PlaceStudio, week))
+	if b := bookingOf(t, bobToken); b.PolicyCutoffHours == nil || *b.PolicyCutoffHours != 48 || b.PolicyText != newWords {
+		cutoff := "none"
+		if b.PolicyCutoffHours != nil {
+			cutoff = fmt.Sprint(*b.PolicyCutoffHours)
+		}
+		t.Errorf("a booking made after the change has cut-off %s hours, policy %q; want 48 hours, %q", cutoff, b.PolicyText, newWords)
+	}
+	startWithin(t, bobToken, 28*time.Hour, 44*time.Hour)
+	page = bob.get(t, bookingsPath+bobToken)
+	wantStatus(t, page, http.StatusOK)
+	checkHTML(t, page.body, notIn("form[action="+bookingsPath+bobToken+"/cancel]"), in("main", hasText(newWords)))
+	res = bob.post(t, bookingsPath+bobToken+"/cancel", url.Values{})
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body, in("main .form-notice[role=alert]", hasText(newWords)))
+	if b := bookingOf(t, bobToken); b.Status != db.BookingConfirmed {
+		t.Errorf("Bob's booking is %s after a refused cancel", b.Status)
+	}
+	noServerErrors(t, s)
 }
 
 // Nonsense times sent to the move form are refused without touching the

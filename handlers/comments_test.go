@@ -234,13 +234,14 @@ func TestCommentSpamChecks(t *testing.T) {
 }
 
 // With the load run's switch (BENCH_NO_LIMITS, which config allows only
-// with BENCH_CEILING on loopback), one session may post past the limit: the
-// load script posts thousands of comments from one address.
+// with BENCH_CEILING on loopback), one session and one address may post
+// past both limits (6 per session, 20 per address): the load script posts
+// thousands of comments from one address.
 func TestCommentRateLimitLiftedForALoadRun(t *testing.T) {
 	s := newTestServer(t, func(c *config.Config) { c.BenchCeiling, c.BenchNoLimits = true, true })
 	p := savePost(t, db.Post{})
 	cm := s.commenter(t, p.Slug)
-	for i := range 8 {
+	for i := range 25 {
 		if res := cm.post(t, cm.form(t, "name=Load", "body=Comment "+strconv.Itoa(i)), htmx...); res.StatusCode != http.StatusOK {
 			t.Fatalf("comment %d with the limits lifted: status %d, want 200", i+1, res.StatusCode)
 		}
@@ -276,6 +277,61 @@ func TestCommentRateLimit(t *testing.T) {
 	other := s.commenter(t, p.Slug)
 	if res := other.post(t, other.form(t, "name=Slow", "body=Hi"), htmx...); res.StatusCode != http.StatusOK {
 		t.Errorf("another session: status %d, want 200", res.StatusCode)
+	}
+}
+
+// Comments from one client address are limited too, 20 in 10 minutes,
+// however many sessions they come from: a visitor who drops their cookie
+// (or a script that never keeps one) gets the same 429, clear message and
+// kept text as one session does. Another address is not held back. On
+// Fly.io the address is the visitor's own (Fly-Client-IP), not that of the
+// edge proxy every visitor arrives through.
+func TestCommentRateLimitPerAddress(t *testing.T) {
+	for _, onFly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("on Fly %t", onFly), func(t *testing.T) {
+			s := newTestServer(t, func(c *config.Config) { c.OnFly = onFly })
+			p := savePost(t, db.Post{})
+			// send posts a comment from a new or given session at addr.
+			send := func(cm *commenter, addr, body string) response {
+				t.Helper()
+				headers := htmx
+				if onFly {
+					cm.ip = "172.19.0.2" // Fly's proxy, the same for everyone
+					headers = append([]string{"Fly-Client-IP: " + addr}, htmx...)
+				} else {
+					cm.ip = addr
+				}
+				return cm.post(t, cm.form(t, "name=Busy", "body="+body), headers...)
+			}
+			const addr = "203.0.113.50"
+			for v := range 4 { // four sessions, five comments each: under the session limit
+				cm := s.commenter(t, p.Slug)
+				for i := range 5 {
+					if res := send(cm, addr, fmt.Sprintf("Visitor %d comment %d", v+1, i+1)); res.StatusCode != http.StatusOK {
+						t.Fatalf("comment %d from the address: status %d, want 200", v*5+i+1, res.StatusCode)
+					}
+				}
+			}
+			res := send(s.commenter(t, p.Slug), addr, "One too many from here")
+			if res.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("21st comment from one address, in a fresh session: status %d, want 429", res.StatusCode)
+			}
+			if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 601 {
+				t.Errorf("Retry-After = %q, want 1 to 601 seconds", res.Header.Get("Retry-After"))
+			}
+			checkHTML(t, res.body, in("p.form-notice", hasText("several comments in a short time"), hasText("Please wait")))
+			if !strings.Contains(res.body, ">One too many from here</textarea>") {
+				t.Error("the comment typed was lost")
+			}
+			if n := len(commentsOf(t, p.ID)); n != 20 {
+				t.Errorf("%d comments stored, want 20", n)
+			}
+			// Another address, in a fresh session, is not held back.
+			if res := send(s.commenter(t, p.Slug), "203.0.113.51", "From next door"); res.StatusCode != http.StatusOK {
+				t.Errorf("a comment from another address: status %d, want 200", res.StatusCode)
+			}
+			noServerErrors(t, s)
+		})
 	}
 }
 
@@ -447,10 +503,12 @@ func TestCommentsAreSanitised(t *testing.T) {
 		in("#comment-list .comment-body a[href=https://ok.example]", hasAttr("rel", "nofollow ugc noopener")))
 }
 
-// sseClient reads one Server-Sent Events stream.
+// sseClient reads one Server-Sent Events stream: its events, and apart
+// from them its comment lines (": keep-alive"), which browsers ignore.
 type sseClient struct {
-	events chan sseEvent
-	cancel context.CancelFunc
+	events   chan sseEvent
+	comments chan string
+	cancel   context.CancelFunc
 }
 
 type sseEvent struct{ id, name, data string }
@@ -472,7 +530,7 @@ func openStream(t *testing.T, base, path string, headers ...string) *sseClient {
 		cancel()
 		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	c := &sseClient{events: make(chan sseEvent, 100), cancel: cancel}
+	c := &sseClient{events: make(chan sseEvent, 100), comments: make(chan string, 100), cancel: cancel}
 	t.Cleanup(cancel)
 	go func() {
 		defer res.Body.Close()
@@ -488,6 +546,11 @@ func openStream(t *testing.T, base, path string, headers ...string) *sseClient {
 					c.events <- ev
 				}
 				ev = sseEvent{}
+			case strings.HasPrefix(line, ":"):
+				select {
+				case c.comments <- line:
+				default: // nobody is counting them
+				}
 			case strings.HasPrefix(line, "id: "):
 				ev.id = line[4:]
 			case strings.HasPrefix(line, "event: "):

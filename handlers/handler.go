@@ -50,7 +50,8 @@ type Handler struct {
 	commentLimits *formLimits
 	contactLimits *formLimits
 	loginLimits   *loginLimits
-	streams       streamCounts // open live streams by client address
+	streams       streamCounts  // open live streams by client address
+	heartbeat     time.Duration // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
 	// Booking: the rules and hours (cached), and a limit on holds and
 	// bookings per client address.
 	rulesCache   *cached[bookingRules]
@@ -91,6 +92,7 @@ func New(d Deps) *Handler {
 	h := &Handler{
 		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
 		sessions: d.Sessions, log: d.Log, done: d.Done, jobs: d.Jobs,
+		heartbeat: heartbeatEvery,
 	}
 	h.sessions.ErrorFunc = h.sessionError
 	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {

@@ -18,7 +18,7 @@ import (
 
 // Live comments over Server-Sent Events.
 const (
-	heartbeatEvery = 20 * time.Second // proxies (Fly's included) close idle streams
+	heartbeatEvery = 20 * time.Second // proxies (Fly's included) close idle streams: Handler.heartbeat's default
 	replayLimit    = 500              // events a reconnecting reader may catch up on
 	retryMillis    = 2000             // how soon a browser reconnects
 )
@@ -139,7 +139,7 @@ func (h *Handler) commentStream(c echo.Context) error {
 	}
 	w.Flush()
 
-	heartbeat := time.NewTicker(heartbeatEvery)
+	heartbeat := time.NewTicker(h.heartbeat)
 	defer heartbeat.Stop()
 	for {
 		select {
