@@ -16,10 +16,6 @@ import (
 // the same moment waits here until the first commits or rolls back (and
 // then claims it for itself).
 func ClaimSubmission(ctx context.Context, tx bun.Tx, keyHash []byte) (result string, claimed bool, err error) {
-	if _, err := tx.ExecContext(ctx,
-		"DELETE FROM form_submissions WHERE created_at < now() - interval '1 day'"); err != nil {
-		return "", false, err
-	}
 	var got []byte
 	err = tx.QueryRowContext(ctx,
 		"INSERT INTO form_submissions (key_hash) VALUES (?) ON CONFLICT DO NOTHING RETURNING key_hash",
@@ -48,4 +44,14 @@ func SubmissionResult(ctx context.Context, idb bun.IDB, keyHash []byte) (result 
 		return "", false, nil
 	}
 	return result, err == nil, err
+}
+
+// PruneSubmissions forgets submissions older than a day (a form is not sent
+// twice a day apart), and returns how many.
+func PruneSubmissions(ctx context.Context, idb bun.IDB) (int64, error) {
+	res, err := idb.ExecContext(ctx, "DELETE FROM form_submissions WHERE created_at < now() - interval '1 day'")
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

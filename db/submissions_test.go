@@ -76,3 +76,24 @@ func TestClaimSubmissionOnce(t *testing.T) {
 		t.Errorf("SubmissionResult = %q, %v, %v", page, found, err)
 	}
 }
+
+// Forms sent more than a day ago are forgotten by the daily clean-up;
+// today's are kept, so a twin still finds its first.
+func TestPruneSubmissions(t *testing.T) {
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	old, recent := db.HashToken("old|"+t.Name()), db.HashToken("recent|"+t.Name())
+	if _, err := bdb.ExecContext(ctx, `INSERT INTO form_submissions (key_hash, result, created_at)
+		VALUES (?, '/a', now() - interval '25 hours'), (?, '/b', now() - interval '23 hours')`, old, recent); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PruneSubmissions(ctx, bdb); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := db.SubmissionResult(ctx, bdb, old); found {
+		t.Error("a form sent 25 hours ago is still remembered")
+	}
+	if page, found, _ := db.SubmissionResult(ctx, bdb, recent); !found || page != "/b" {
+		t.Errorf("a form sent 23 hours ago: %q, %v; want it remembered", page, found)
+	}
+}

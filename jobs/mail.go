@@ -137,7 +137,8 @@ func settle(ctx context.Context, idb bun.IDB, id int64, status, lastError string
 	return nil
 }
 
-// PruneArgs is the daily job that deletes old sent messages from the outbox.
+// PruneArgs is the daily job that deletes old sent messages from the outbox,
+// and the record of forms sent more than a day ago.
 type PruneArgs struct{}
 
 // Kind names the job in River's table.
@@ -153,5 +154,9 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[PruneArgs]) error {
 	if n > 0 {
 		w.q.log.Info("old mail pruned from the outbox", slog.Int64("messages", n))
 	}
+	if err != nil {
+		return err
+	}
+	_, err = db.PruneSubmissions(ctx, w.q.db) // forms sent more than a day ago (see db.ClaimSubmission)
 	return err
 }
