@@ -284,17 +284,17 @@ func OfferTaken(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b 
 	}
 	var holds []int64
 	err = idb.NewRaw(`UPDATE waitlist_offers SET outcome = 'booked', booking_id = ?
-		WHERE entry_id IN (?) AND outcome = 'offered' RETURNING hold_id`, b.ID, bun.In(ids)).Scan(ctx, &holds)
+		WHERE entry_id IN (?) AND outcome = 'offered' RETURNING hold_id`, b.ID, bun.List(ids)).Scan(ctx, &holds)
 	if err != nil {
 		return nil, err
 	}
 	if len(holds) > 0 {
 		if err := idb.NewRaw(`DELETE FROM bookings WHERE id IN (?) AND status = 'held' RETURNING starts_at`,
-			bun.In(holds)).Scan(ctx, &freed); err != nil {
+			bun.List(holds)).Scan(ctx, &freed); err != nil {
 			return nil, err
 		}
 	}
-	_, err = idb.NewRaw(`UPDATE waitlist SET status = 'booked' WHERE id IN (?)`, bun.In(ids)).Exec(ctx)
+	_, err = idb.NewRaw(`UPDATE waitlist SET status = 'booked' WHERE id IN (?)`, bun.List(ids)).Exec(ctx)
 	return freed, err
 }
 
