@@ -3,6 +3,7 @@ package e2e
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,9 +15,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"dynamicmotion/db"
+	"dynamicmotion/jobs"
 )
 
 // axe-core, the accessibility engine, comes from the npm registry at a
@@ -365,4 +370,83 @@ func TestAxeContactSent(t *testing.T) {
 		t.Fatalf("the message was not sent: %s", eval[string](tb, `document.querySelector('#contact-form .form-notice').textContent`))
 	}
 	checkAxe(tb, "the thanks for a message")
+}
+
+// TestAxeEmailLinkPages: the pages reached only from a link in an e-mail —
+// confirming reply notifications, ending them, one's place on the
+// waitlist with the button to leave it — have no serious or critical axe
+// violation. Their tokens are made here in the database, as the mail jobs
+// make them.
+func TestAxeEmailLinkPages(t *testing.T) {
+	ctx := context.Background()
+	bdb, err := db.Open(ctx, databaseURL, db.Options{AppName: "e2e-axe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	token := func(what string) string { return fmt.Sprintf("axe-%s-%d", what, time.Now().UnixNano()) }
+
+	var post db.Post
+	if err := bdb.NewSelect().Model(&post).Where("slug = ?", "runners-stretching-part-3").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := db.Comment{PostID: post.ID, Name: "Axe Reader", BodyMD: "Checked with axe.", BodyHTML: "<p>Checked with axe.</p>",
+		Status: db.CommentVisible, AuthorHash: []byte("axe-author"), IPHash: []byte("axe-ip")}
+	if err := db.AddComment(ctx, bdb, &c); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.SubscribeToReplies(ctx, bdb, c, "axe.reader@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm, unsubscribe := token("confirm"), token("unsubscribe")
+	if _, err := db.SetConfirmToken(ctx, bdb, s.ID, db.HashToken(confirm)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddUnsubscribeLink(ctx, bdb, s.ID, db.HashToken(unsubscribe)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A Sunday weeks ahead, when the studio is closed: no time will ever be
+	// offered to this entry, so the other tests' waitlists are left alone.
+	day := time.Now().AddDate(0, 0, 42)
+	for day.Weekday() != time.Sunday {
+		day = day.AddDate(0, 0, 1)
+	}
+	var svc db.Service
+	if err := bdb.NewSelect().Model(&svc).Where("active").OrderExpr("sort_order, id").Limit(1).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	leave := token("leave")
+	e := db.WaitlistEntry{ServiceID: svc.ID, Place: db.PlaceStudio, Day: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC),
+		EarliestMin: 600, LatestMin: 660, Name: "Axe Waiter", Email: "axe.waiter2@example.com", LeaveTokenHash: db.HashToken(leave)}
+	if added, err := db.AddToWaitlist(ctx, bdb, &e); err != nil || !added {
+		t.Fatalf("AddToWaitlist: %v, %v", added, err)
+	}
+
+	// An offer of a time that has since gone (it ran out): its link's page.
+	offer := token("offer")
+	o := db.WaitlistOffer{EntryID: e.ID, StartsAt: e.Day.Add(10 * time.Hour), HoldID: 0, TokenHash: db.HashToken(offer),
+		ExpiresAt: time.Now().Add(-time.Hour), Outcome: "expired"}
+	if _, err := bdb.NewInsert().Model(&o).ExcludeColumn("id", "created_at", "booking_id", "taken_by").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	tb := openTab(t)
+	tb.expectStatus("/book/offer/"+offer, 410)
+	for _, pg := range []struct {
+		path, what string
+		status     int64
+	}{
+		{jobs.ConfirmRepliesPath + confirm, "confirming reply notifications", 200},
+		{jobs.UnsubscribePath + unsubscribe, "ending reply notifications", 200},
+		{"/book/waitlist/leave/" + leave, "one's place on the waitlist", 200},
+		{"/book/offer/" + offer, "an offered time that has gone", 410},
+	} {
+		if status := tb.open(pg.path); status != pg.status {
+			t.Errorf("%s: GET answered %d, want %d", pg.what, status, pg.status)
+			continue
+		}
+		checkAxe(tb, pg.what)
+	}
 }
