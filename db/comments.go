@@ -175,8 +175,10 @@ type CommentEvent struct {
 	Kind    string  `bun:"kind"`
 	PostID  int64   `bun:"post_id"`
 	Comment Comment `bun:"comment,embed:comment_"`
-	// Count is the post's number of visible comments now.
-	Count int `bun:"count"`
+	// Count is the post's number of visible comments now; Replies, the
+	// comment's own visible replies.
+	Count   int `bun:"count"`
+	Replies int `bun:"replies"`
 }
 
 // CommentEvents returns the events with the given ids, in id order, each
@@ -189,7 +191,8 @@ func CommentEvents(ctx context.Context, idb bun.IDB, ids []int64) ([]CommentEven
 			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
 			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
 			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
-			(SELECT count(*) FROM comments v WHERE v.post_id = e.post_id AND v.status = 'visible') AS count
+			(SELECT count(*) FROM comments v WHERE v.post_id = e.post_id AND v.status = 'visible') AS count,
+			(SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'visible') AS replies
 		FROM comment_events e JOIN comments c ON c.id = e.comment_id
 		WHERE e.id = ANY(?::bigint[])
 		ORDER BY e.id`, pgdialect.Array(ids)).Scan(ctx, &evs)

@@ -271,3 +271,35 @@ func TestHiddenReplyLeavesNothingBehind(t *testing.T) {
 		t.Errorf("live readers got %q: %s; want the reply's list item deleted", ev.name, ev.data)
 	}
 }
+
+// A top-level comment its author deletes goes from open pages as it goes
+// on a reload: entirely when nobody answered it, as a placeholder over its
+// replies when someone did.
+func TestDeletedCommentLiveAsOnAReload(t *testing.T) {
+	s := adminServer(t)
+	srv := s.runHub(t)
+	p := savePost(t, db.Post{})
+	alone := visibleComment(t, p, "Ann", "Nobody answers this")
+	answered := visibleComment(t, p, "Bo", "Somebody answers this")
+	reply := db.Comment{PostID: p.ID, ParentID: &answered.ID, Name: "Cy", BodyMD: "An answer", BodyHTML: "<p>An answer</p>",
+		Status: db.CommentVisible, AuthorHash: []byte("author-" + unique()), IPHash: []byte("ip-" + unique())}
+	if err := db.AddComment(context.Background(), seededDB(t), &reply); err != nil {
+		t.Fatal(err)
+	}
+	stream := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream")
+	for _, c := range []db.Comment{alone, answered} {
+		if err := db.DeleteComment(context.Background(), seededDB(t), &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone := stream.next(t, 2*time.Second)
+	if !strings.Contains(gone.data, fmt.Sprintf(`hx-swap-oob="delete:#thread-%d"`, alone.ID)) {
+		t.Errorf("the unanswered comment's event: %s; want its thread deleted", gone.data)
+	}
+	kept := stream.next(t, 2*time.Second)
+	checkHTML(t, kept.data, in(fmt.Sprintf("article#comment-%d.deleted", answered.ID), hasText("deleted by its author")))
+	checkHTML(t, s.visitor().get(t, "/blog/"+p.Slug).body,
+		notIn(fmt.Sprintf("#thread-%d", alone.ID)),
+		in(fmt.Sprintf("#thread-%d article#comment-%d.deleted", answered.ID, answered.ID)),
+		in(fmt.Sprintf("#thread-%d #reply-%d", answered.ID, reply.ID)))
+}

@@ -35,6 +35,7 @@ type commentEvent struct {
 	Kind    string
 	Comment commentView
 	Count   int
+	Replies int // the comment's visible replies
 	Visible bool
 }
 
@@ -67,7 +68,7 @@ func (h *Handler) renderCommentEvents(ctx context.Context, ids []int64) ([]live.
 		}
 		v := viewOf(e.Comment, slug)
 		v.OOB = e.Kind == db.EventUpdate
-		ce := commentEvent{Kind: e.Kind, Comment: v, Count: e.Count, Visible: e.Comment.Status == db.CommentVisible}
+		ce := commentEvent{Kind: e.Kind, Comment: v, Count: e.Count, Replies: e.Replies, Visible: e.Comment.Status == db.CommentVisible}
 		name := sseUpdate
 		if e.Kind == db.EventNew {
 			if !ce.Visible {
