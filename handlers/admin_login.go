@@ -75,7 +75,13 @@ func (h *Handler) login(c echo.Context) error {
 	// Failures are counted per account among unknown devices, and per
 	// device for each device she has logged in on (see admin_device.go).
 	limited := account
-	if device != "" {
+	switch {
+	case h.cfg.AdminEmail == "" || !strings.EqualFold(account, h.cfg.AdminEmail):
+		// No account to protect: only the address counts. (Counting made-up
+		// addresses would let thousands of them fill the table, which is
+		// then emptied, the real account's count with it.)
+		limited = ""
+	case device != "":
 		limited = account + "|" + device
 	}
 	if wait := h.loginLimits.wait(ip, limited); wait > 0 {

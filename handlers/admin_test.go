@@ -247,6 +247,15 @@ func TestLoginThrottling(t *testing.T) {
 	res = guesser.post(t, loginPath, url.Values{"email": {adminEmail}, "password": {adminPassword}})
 	wantStatus(t, res, http.StatusTooManyRequests)
 
+	// Guesses at addresses that have no account, from many places, count
+	// only against those places: the therapist is not locked out by them.
+	s4 := adminServer(t)
+	for i := range 20 {
+		res := s4.client(t).post(t, loginPath, url.Values{"email": {"nobody" + strconv.Itoa(i) + "@example.com"}, "password": {"x"}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+	}
+	s4.client(t).logIn(t)
+
 	// Successful logins never add up.
 	s3 := adminServer(t)
 	for range 12 {

@@ -123,17 +123,23 @@ func newLoginLimits() *loginLimits {
 	}
 }
 
-// wait is how long until ip may try account again (0: now).
+// wait is how long until ip may try account again (0: now). An empty
+// account is not counted.
 func (l *loginLimits) wait(ip, account string) time.Duration {
 	now := time.Now()
+	if account == "" {
+		return l.perIP.blocked(ip, now)
+	}
 	return max(l.perIP.blocked(ip, now), l.perAccount.blocked(account, now))
 }
 
-// failed counts one failed login.
+// failed counts one failed login (an empty account only for ip).
 func (l *loginLimits) failed(ip, account string) {
 	now := time.Now()
 	l.perIP.take(ip, now)
-	l.perAccount.take(account, now)
+	if account != "" {
+		l.perAccount.take(account, now)
+	}
 }
 
 // limitKey is the key a client address is limited by: the address itself,
