@@ -305,8 +305,7 @@ func (h *Handler) postComment(c echo.Context) error {
 	// A form sent twice (a double click, or again after a slow answer)
 	// carries the same stamp, token and words: it is saved once, and the
 	// twin's answer is the first one's.
-	sent := db.HashToken(strings.Join([]string{"comment", csrf, f.Started, strconv.FormatInt(f.ParentID, 10), f.Name, f.Body}, "\x00"))
-	first, err := h.onceFor(ctx, sent, func(ctx context.Context, tx bun.Tx) (string, error) {
+	first, err := h.onceFor(ctx, sentKey("comment", csrf, f.Started, strconv.FormatInt(f.ParentID, 10), f.Name, f.Body), func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := db.AddComment(ctx, tx, cm); err != nil {
 			return "", err
 		}

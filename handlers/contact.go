@@ -118,8 +118,7 @@ func (h *Handler) postContact(c echo.Context) error {
 	mailed := false
 	// The form sent twice (a double click, or again after a slow answer)
 	// is one message: the twin waits for the first and thanks alike.
-	sent := db.HashToken(strings.Join([]string{"contact", csrf, f.Started, f.Name, f.Email, f.Phone, f.Message}, "\x00"))
-	_, err = h.onceFor(ctx, sent, func(ctx context.Context, tx bun.Tx) (string, error) {
+	_, err = h.onceFor(ctx, sentKey("contact", csrf, f.Started, f.Name, f.Email, f.Phone, f.Message), func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := db.AddContactMessage(ctx, tx, &m); err != nil {
 			return "", err
 		}
