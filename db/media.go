@@ -21,8 +21,8 @@ type Media struct {
 	Data        []byte    `bun:"data"`
 	Description string    `bun:"description"`
 	CreatedAt   time.Time `bun:"created_at,nullzero,default:now()"`
-	Size        int       `bun:"size,scanonly"` // bytes, in lists (which leave Data out)
-	UsedIn      []string  `bun:"-"`             // titles of the articles that show it
+	Size        int       `bun:"size,scanonly"`          // bytes, in lists (which leave Data out)
+	UsedIn      []string  `bun:"used_in,array,scanonly"` // titles of the articles that show it
 }
 
 // AddMedia stores m. The same picture uploaded again (the same name) is
@@ -53,17 +53,11 @@ func MediaSize(ctx context.Context, idb bun.IDB, name string) (width, height int
 // with the titles of the articles whose text uses it.
 func ListMedia(ctx context.Context, idb bun.IDB) ([]Media, error) {
 	var ms []Media
-	if err := idb.NewSelect().Model(&ms).ExcludeColumn("data").ColumnExpr("octet_length(m.data) AS size").
-		OrderExpr("m.id DESC").Scan(ctx); err != nil {
-		return nil, err
-	}
-	for i := range ms {
-		if err := idb.NewRaw("SELECT title FROM posts WHERE strpos(body_md, ?) > 0 ORDER BY id",
-			"/media/"+ms[i].Name).Scan(ctx, &ms[i].UsedIn); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-	}
-	return ms, nil
+	err := idb.NewSelect().Model(&ms).ExcludeColumn("data").
+		ColumnExpr("octet_length(m.data) AS size").
+		ColumnExpr("ARRAY(SELECT p.title FROM posts AS p WHERE strpos(p.body_md, '/media/' || m.name) > 0 ORDER BY p.id) AS used_in").
+		OrderExpr("m.id DESC").Scan(ctx)
+	return ms, err
 }
 
 // ErrMediaInUse is returned by DeleteMedia for a picture an article shows.
