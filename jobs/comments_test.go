@@ -37,6 +37,19 @@ func startComments(t *testing.T) *commentEnv {
 // author is a commenter's session key hash.
 func author(name string) []byte { return bytes.Repeat([]byte(name[:1]), 32) }
 
+// subscribed is a top-level comment by name, whose author asked for
+// replies at email and confirmed with the link in the first message there.
+func (e *commentEnv) subscribed(t *testing.T, name, email string) db.Comment {
+	t.Helper()
+	c := e.comment(t, name, 0, db.CommentVisible, email)
+	e.smtp.Wait(t, 1, 10*time.Second)
+	token := find(t, confirmLink, mailtest.MustParse(t, e.smtp.To(email)[0].Data))
+	if _, err := db.ConfirmSubscription(context.Background(), e.bdb, db.HashToken(token)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // comment saves a comment by name (as status, replying to parent if not 0) and enqueues its mail in the same
 // transaction, as the comment handler does; email asks for replies.
 func (e *commentEnv) comment(t *testing.T, name string, parent int64, status, email string) db.Comment {
@@ -193,13 +206,7 @@ func TestReplyNotifications(t *testing.T) {
 // subscribed twice in a thread is told once.
 func TestReplierIsNotNotifiedOfTheirOwnReply(t *testing.T) {
 	e := startComments(t)
-	ctx := context.Background()
-	top := e.comment(t, "Fay", 0, db.CommentVisible, "fay@example.com")
-	e.smtp.Wait(t, 1, 10*time.Second)
-	tok := find(t, confirmLink, mailtest.MustParse(t, e.smtp.To("fay@example.com")[0].Data))
-	if _, err := db.ConfirmSubscription(ctx, e.bdb, db.HashToken(tok)); err != nil {
-		t.Fatal(err)
-	}
+	top := e.subscribed(t, "Fay", "fay@example.com")
 	// Gus replies and asks for replies: one confirmation to him, one notification to Fay.
 	e.comment(t, "Gus", top.ID, db.CommentVisible, "gus@example.com")
 	e.smtp.Wait(t, 3, 10*time.Second)
@@ -314,34 +321,15 @@ func TestModerationDigest(t *testing.T) {
 func TestReplyNoticeWaitingForTheServerIsDroppedWhenHidden(t *testing.T) {
 	e := startComments(t)
 	ctx := context.Background()
-	ann := e.comment(t, "Ann", 0, db.CommentVisible, "ann@example.com")
-	e.smtp.Wait(t, 1, 10*time.Second)
-	token := find(t, confirmLink, mailtest.MustParse(t, e.smtp.To("ann@example.com")[0].Data))
-	if _, err := db.ConfirmSubscription(ctx, e.bdb, db.HashToken(token)); err != nil {
-		t.Fatal(err)
-	}
+	ann := e.subscribed(t, "Ann", "ann@example.com")
 	e.smtp.Stop()
 	bob := e.comment(t, "Bob", ann.ID, db.CommentVisible, "")
-	waitFor(t, "the notice to be written and tried", func() bool {
-		for _, m := range e.outbox(t) {
-			if m.Kind == "comment_reply" && m.Attempts >= 1 {
-				return true
-			}
-		}
-		return false
-	})
+	e.waitTried(t, "comment_reply")
 	if err := db.HideComment(ctx, e.bdb, &bob); err != nil {
 		t.Fatal(err)
 	}
 	e.smtp.Restart(t)
-	waitFor(t, "the notice to be dropped", func() bool {
-		for _, m := range e.outbox(t) {
-			if m.Kind == "comment_reply" {
-				return false
-			}
-		}
-		return true
-	})
+	e.waitDropped(t, "comment_reply")
 	if n := len(e.smtp.To("ann@example.com")); n != 1 {
 		t.Errorf("Ann has %d messages, want only the confirmation: the reply was hidden before its notice went", n)
 	}

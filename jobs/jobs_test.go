@@ -155,6 +155,33 @@ func (e *env) outbox(t *testing.T) []db.OutboxMessage {
 	return ms
 }
 
+// waitTried waits until a message of kind is in the outbox and its sending
+// was tried at least once (the mail server being away, it is still queued).
+func (e *env) waitTried(t *testing.T, kind string) {
+	t.Helper()
+	waitFor(t, "a "+kind+" message to be written and tried", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == kind && m.Attempts >= 1 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// waitDropped waits until no message of kind is left in the outbox.
+func (e *env) waitDropped(t *testing.T, kind string) {
+	t.Helper()
+	waitFor(t, "the "+kind+" message to be dropped", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == kind {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // waitFor polls cond until it holds, failing after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -573,25 +600,11 @@ func TestReminderWaitingForTheServerIsDroppedWhenCancelled(t *testing.T) {
 	e.smtp.Wait(t, 2, 10*time.Second)
 	e.smtp.Stop()
 	e.dueNow(t, "booking_reminder")
-	waitFor(t, "the reminder to be written and tried", func() bool {
-		for _, m := range e.outbox(t) {
-			if m.Kind == "booking_reminder" && m.Attempts >= 1 {
-				return true
-			}
-		}
-		return false
-	})
+	e.waitTried(t, "booking_reminder")
 	e.cancel(t, b)
 	e.smtp.Restart(t)
 	waitFor(t, "the cancellation", func() bool { return len(e.smtp.To("ida@example.com")) == 2 })
-	waitFor(t, "the reminder to be dropped", func() bool {
-		for _, m := range e.outbox(t) {
-			if m.Kind == "booking_reminder" {
-				return false
-			}
-		}
-		return true
-	})
+	e.waitDropped(t, "booking_reminder")
 	for _, r := range e.smtp.To("ida@example.com") {
 		if p := mailtest.MustParse(t, r.Data); strings.HasPrefix(p.Subject, "Reminder") {
 			t.Errorf("the client got a reminder of a cancelled booking")

@@ -272,14 +272,7 @@ func TestWaitlistOfferWaitingForTheServerIsDroppedWhenItEnds(t *testing.T) {
 	w := e.wait(t, day, "late3@example.com")
 	e.smtp.Stop()
 	e.cancel(t, b)
-	waitFor(t, "the offer to be written and tried", func() bool {
-		for _, m := range e.outbox(t) {
-			if m.Kind == "waitlist_offer" && m.Attempts >= 1 {
-				return true
-			}
-		}
-		return false
-	})
+	e.waitTried(t, "waitlist_offer")
 	if err := e.bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
 		_, err := db.LeaveWaitlist(ctx, tx, w.ID)
 		return err
@@ -287,14 +280,7 @@ func TestWaitlistOfferWaitingForTheServerIsDroppedWhenItEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.smtp.Restart(t)
-	waitFor(t, "the offer to be dropped", func() bool {
-		for _, m := range e.outbox(t) {
-			if m.Kind == "waitlist_offer" {
-				return false
-			}
-		}
-		return true
-	})
+	e.waitDropped(t, "waitlist_offer")
 	for _, r := range e.smtp.To("late3@example.com") {
 		if p := mailtest.MustParse(t, r.Data); strings.Contains(p.Subject, "held for you") || strings.Contains(p.Text, "/book/offer/") {
 			t.Errorf("an offer of a time no longer held was sent: %q", p.Subject)
