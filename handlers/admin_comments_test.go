@@ -266,7 +266,7 @@ func TestHiddenReplyLeavesNothingBehind(t *testing.T) {
 	admin := s.client(t)
 	admin.logIn(t)
 	wantStatus(t, admin.post(t, commentPath(reply.ID, "hide"), url.Values{}), http.StatusSeeOther)
-	ev := stream.next(t, 2*time.Second)
+	ev := stream.nextUpdate(t, 2*time.Second)
 	if ev.name != sseUpdate || !strings.Contains(ev.data, fmt.Sprintf(`hx-swap-oob="delete:#reply-%d"`, reply.ID)) {
 		t.Errorf("live readers got %q: %s; want the reply's list item deleted", ev.name, ev.data)
 	}
@@ -292,11 +292,11 @@ func TestDeletedCommentLiveAsOnAReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gone := stream.next(t, 2*time.Second)
+	gone := stream.nextUpdate(t, 2*time.Second)
 	if !strings.Contains(gone.data, fmt.Sprintf(`hx-swap-oob="delete:#thread-%d"`, alone.ID)) {
 		t.Errorf("the unanswered comment's event: %s; want its thread deleted", gone.data)
 	}
-	kept := stream.next(t, 2*time.Second)
+	kept := stream.nextUpdate(t, 2*time.Second)
 	checkHTML(t, kept.data, in(fmt.Sprintf("article#comment-%d.deleted", answered.ID), hasText("deleted by its author")))
 	checkHTML(t, s.visitor().get(t, "/blog/"+p.Slug).body,
 		notIn(fmt.Sprintf("#thread-%d", alone.ID)),

@@ -577,6 +577,19 @@ func (c *sseClient) next(t *testing.T, within time.Duration) sseEvent {
 	return sseEvent{}
 }
 
+// nextUpdate is the next update event (a change to a comment already on
+// the page), past the new-comment events of comments the test added just
+// before opening the stream, which may still be on their way.
+func (c *sseClient) nextUpdate(t *testing.T, within time.Duration) sseEvent {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		if ev := c.next(t, time.Until(deadline)); ev.name == sseUpdate {
+			return ev
+		}
+	}
+}
+
 // runHub runs the server's live comment hub for the test.
 func (s *testServer) runHub(t *testing.T) *httptest.Server {
 	t.Helper()
