@@ -194,10 +194,13 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// dueNow makes the scheduled jobs of kind due at once, as if their time had come.
+// dueNow makes the scheduled jobs of kind due at once, as if their time had
+// come, and available as River's scheduler would make them: the scheduler
+// runs only on the elected leader, which a client started just after
+// another test's may not be for several seconds.
 func (e *env) dueNow(t *testing.T, kind string) int {
 	t.Helper()
-	res, err := e.bdb.NewRaw(`UPDATE river_job SET scheduled_at = now() WHERE kind = ? AND state = 'scheduled'`, kind).
+	res, err := e.bdb.NewRaw(`UPDATE river_job SET scheduled_at = now(), state = 'available' WHERE kind = ? AND state = 'scheduled'`, kind).
 		Exec(context.Background())
 	if err != nil {
 		t.Fatal(err)
