@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"sync"
 	"time"
 )
@@ -19,7 +21,9 @@ const cacheLoadTimeout = 3 * time.Second
 // One request at a time reads; while it does, the others get the previous
 // value if there is one (it is at most a few seconds old) or wait for the
 // read. When a read fails, the previous value keeps being served and the
-// next request tries again. A read is not tied to the request that started
+// next request tries again, unless the read found the thing gone
+// (sql.ErrNoRows: an article unpublished on another instance, say): then
+// the value is forgotten and the error is the answer. A read is not tied to the request that started
 // it: a visitor who leaves does not fail the others waiting.
 type cached[T any] struct {
 	load func(context.Context) (T, error)
@@ -85,8 +89,12 @@ func (c *cached[T]) read(done chan struct{}, gen uint64) {
 	c.reading = nil
 	close(done)
 	c.lastErr = err
-	if err == nil && gen == c.gen { // a read begun before an edit is not kept
+	switch {
+	case err == nil && gen == c.gen: // a read begun before an edit is not kept
 		c.val, c.has, c.loaded = v, true, time.Now()
+	case errors.Is(err, sql.ErrNoRows):
+		var zero T
+		c.val, c.has, c.loaded = zero, false, time.Time{}
 	}
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,33 @@ func TestCachedKeepsServingTheLastValueWhenAReadFails(t *testing.T) {
 			t.Errorf("with the database down get = %q, %v; want the last good value", v, err)
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// An article unpublished or deleted on another instance: the read finds no
+// row. The copy is not served on as if the database were down.
+func TestCachedForgetsAValueThatIsGone(t *testing.T) {
+	var gone atomic.Bool
+	c := newCached(time.Millisecond, func(context.Context) (string, error) {
+		if gone.Load() {
+			return "", sql.ErrNoRows
+		}
+		return "article", nil
+	})
+	if v, err := c.get(context.Background()); v != "article" || err != nil {
+		t.Fatalf("first get = %q, %v", v, err)
+	}
+	gone.Store(true)
+	time.Sleep(5 * time.Millisecond)
+	var err error
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && !errors.Is(err, sql.ErrNoRows); time.Sleep(time.Millisecond) {
+		_, err = c.get(context.Background())
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		t.Fatalf("after the row went, get still answers without sql.ErrNoRows (%v)", err)
+	}
+	if c.hasValue() {
+		t.Error("the cache still holds the value of a row that is gone")
 	}
 }
 
