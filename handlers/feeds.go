@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"encoding/xml"
+	"fmt"
+	"regexp"
 	"net/http"
 	"time"
 
@@ -82,11 +84,11 @@ func (h *Handler) feed(c echo.Context) error {
 		link := site + "/blog/" + p.Slug
 		e := atomEntry{
 			Title:     p.Title,
-			ID:        link,
+			ID:        entryID(h.cfg.BaseURL.Hostname(), p),
 			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: link}},
 			Published: p.Published().UTC().Format(time.RFC3339),
 			Updated:   p.Modified().UTC().Format(time.RFC3339),
-			Content:   atomText{Type: "html", Body: p.BodyHTML},
+			Content:   atomText{Type: "html", Body: absoluteLinks(p.BodyHTML, site)},
 		}
 		if p.Author != "" {
 			e.Author = &atomPerson{Name: p.Author}
@@ -104,6 +106,24 @@ func (h *Handler) feed(c echo.Context) error {
 	}
 	f.Updated = newest.UTC().Format(time.RFC3339)
 	return h.writeXML(c, "application/atom+xml; charset=utf-8", f)
+}
+
+// entryID is an article's Atom id: a tag URI (RFC 4151) made of what never
+// changes, so that renaming an article does not make feed readers show it
+// again as a new one.
+func entryID(host string, p db.Post) string {
+	return fmt.Sprintf("tag:%s,%s:post-%d", host, p.CreatedAt.UTC().Format(time.DateOnly), p.ID)
+}
+
+// siteRelative matches the links and pictures of a rendered article that
+// start at the site's root ("/media/…", "/services"), not "//host/…".
+var siteRelative = regexp.MustCompile(`(\s(?:href|src)=")/([^/"])`)
+
+// absoluteLinks makes an article's site-relative addresses absolute: a feed
+// reader shows the article away from the site and resolves them against
+// its own idea of the base, if at all.
+func absoluteLinks(html, site string) string {
+	return siteRelative.ReplaceAllString(html, "${1}"+site+"/${2}")
 }
 
 type sitemapURLSet struct {

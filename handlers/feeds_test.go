@@ -107,7 +107,7 @@ func TestAtomFeed(t *testing.T) {
 	article := savePost(t, db.Post{
 		Title: "Cramp: causes & cures", Author: "Alex Example", Tags: []string{"cramp"},
 		PublishedAt: &published, UpdatedAt: updated,
-		BodyMD: "## What cramp is\n\nA muscle that will not let go.\n\n## What helps\n\nStretch it <b>gently</b>, then drink.\n\nThe last paragraph.",
+		BodyMD: "## What cramp is\n\nA muscle that will not let go.\n\n## What helps\n\nStretch it <b>gently</b>, then drink, or book [a session](/book).\n\nThe last paragraph.",
 	})
 	noAuthor := savePost(t, db.Post{})
 	draft := savePost(t, db.Post{Status: db.StatusDraft, PublishedAt: ptr(published)})
@@ -185,13 +185,19 @@ func TestAtomFeed(t *testing.T) {
 	}
 
 	e := entries[article.Slug]
+	// The id never changes: not with the slug, not with the content.
+	if !strings.HasPrefix(e.ID, "tag:") || strings.Contains(e.ID, article.Slug) {
+		t.Errorf("entry id %q: want a tag URI that does not depend on the slug", e.ID)
+	}
 	want := atomEntryT{
-		ID: httpBase + "/blog/" + article.Slug, Title: "Cramp: causes & cures",
+		ID: e.ID, Title: "Cramp: causes & cures",
 		Published: "2023-05-02T11:00:00Z", Updated: "2023-05-05T11:00:00Z",
 		Links:   []atomLinkT{{Rel: "alternate", Type: "text/html", Href: httpBase + "/blog/" + article.Slug}},
 		Authors: []atomNameT{{Name: "Alex Example"}},
 	}
-	want.Content.Type, want.Content.Body = "html", article.BodyHTML
+	// A feed reader shows the article away from the site: its links and
+	// pictures point at the site in full.
+	want.Content.Type, want.Content.Body = "html", strings.ReplaceAll(article.BodyHTML, `href="/book"`, `href="`+httpBase+`/book"`)
 	if diff := cmp.Diff(want, e); diff != "" {
 		t.Errorf("entry (-want +got):\n%s", diff)
 	}
@@ -202,6 +208,17 @@ func TestAtomFeed(t *testing.T) {
 	}
 	if strings.Contains(e.Content.Body, "<b>") {
 		t.Error("raw HTML from the Markdown reached the feed")
+	}
+
+	// Renamed, the article keeps its entry id: readers do not show it again.
+	if _, err := seededDB(t).NewUpdate().Model((*db.Post)(nil)).Set("slug = ?", article.Slug+"-renamed").
+		Where("id = ?", article.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, renamed := range getFeed(t, s).Entries {
+		if renamed.link("alternate") == httpBase+"/blog/"+article.Slug+"-renamed" && renamed.ID != e.ID {
+			t.Errorf("renamed, the entry's id changed from %q to %q", e.ID, renamed.ID)
+		}
 	}
 }
 
