@@ -83,15 +83,14 @@ func CommentByID(ctx context.Context, idb bun.IDB, postID, id int64) (Comment, e
 	return c, err
 }
 
-// HasApprovedComment reports whether the author (by session) or the address
+// HasApprovedComment reports whether the author (by their commenter key)
 // has a comment that was let through before: "first comment" moderation
-// holds only people without one.
-func HasApprovedComment(ctx context.Context, idb bun.IDB, authorHash, ipHash []byte) (bool, error) {
+// holds only people without one. The address is not enough: behind a
+// mobile network's shared address are many strangers.
+func HasApprovedComment(ctx context.Context, idb bun.IDB, authorHash []byte) (bool, error) {
 	return idb.NewSelect().Model((*Comment)(nil)).
 		Where("c.status IN (?, ?)", CommentVisible, CommentDeleted).
-		WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where("c.author_hash = ?", authorHash).WhereOr("c.ip_hash = ?", ipHash)
-		}).Exists(ctx)
+		Where("c.author_hash = ?", authorHash).Exists(ctx)
 }
 
 // AddComment saves c (its Status decided by the caller: visible or held).
@@ -129,29 +128,41 @@ func AddComment(ctx context.Context, idb bun.IDB, c *Comment) error {
 	})
 }
 
-// EditComment replaces a visible comment's text and marks it edited.
-func EditComment(ctx context.Context, idb bun.IDB, c *Comment, bodyMD, bodyHTML string) error {
+// EditComment replaces the text of a visible or held comment and marks it
+// edited. With hold, the comment goes (back) to the moderation queue: an
+// approved comment may not be rewritten past moderation. Readers hear of
+// the change only if they could see the comment.
+func EditComment(ctx context.Context, idb bun.IDB, c *Comment, bodyMD, bodyHTML string, hold bool) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewUpdate().Model(c).
+		was := c.Status
+		q := tx.NewUpdate().Model(c).
 			Set("body_md = ?, body_html = ?, edited_at = now()", bodyMD, bodyHTML).
-			Where("c.id = ? AND c.status = ?", c.ID, CommentVisible).
-			Returning("*").Scan(ctx)
-		if err != nil {
+			Where("c.id = ? AND c.status IN (?, ?)", c.ID, CommentVisible, CommentHeld)
+		if hold {
+			q = q.Set("status = ?", CommentHeld)
+		}
+		if err := q.Returning("*").Scan(ctx); err != nil {
 			return err
+		}
+		if was != CommentVisible {
+			return nil
 		}
 		return addEvent(ctx, tx, c, EventUpdate)
 	})
 }
 
-// DeleteComment deletes a visible comment's text; the comment stays as a
-// placeholder so that its replies keep their place.
+// DeleteComment deletes a visible or held comment's text; the comment stays
+// as a placeholder so that its replies keep their place (a placeholder
+// without replies is not shown). Readers hear of it only if they could see
+// the comment.
 func DeleteComment(ctx context.Context, idb bun.IDB, c *Comment) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		was := c.Status
 		err := tx.NewUpdate().Model(c).
 			Set("status = ?, body_md = '', body_html = '', deleted_at = now()", CommentDeleted).
-			Where("c.id = ? AND c.status = ?", c.ID, CommentVisible).
+			Where("c.id = ? AND c.status IN (?, ?)", c.ID, CommentVisible, CommentHeld).
 			Returning("*").Scan(ctx)
-		if err != nil {
+		if err != nil || was != CommentVisible {
 			return err
 		}
 		return addEvent(ctx, tx, c, EventUpdate)

@@ -105,7 +105,7 @@ func TestEditAndDeleteComment(t *testing.T) {
 	bdb := dbtest.DB(t)
 	p := save(t, article("edited", "Edited", "Body.", at(1)))
 	c := addComment(t, newComment(p.ID, "Ann", "Tpyo", nil))
-	if err := db.EditComment(ctx, bdb, c, "Typo", "<p>Typo</p>"); err != nil {
+	if err := db.EditComment(ctx, bdb, c, "Typo", "<p>Typo</p>", false); err != nil {
 		t.Fatal(err)
 	}
 	if c.EditedAt == nil || c.BodyMD != "Typo" {
@@ -118,7 +118,7 @@ func TestEditAndDeleteComment(t *testing.T) {
 	if err != nil || got.Status != db.CommentDeleted || got.BodyMD != "" || got.BodyHTML != "" || got.DeletedAt == nil {
 		t.Errorf("after deleting: %+v (%v)", got, err)
 	}
-	if err := db.EditComment(ctx, bdb, c, "Back", "<p>Back</p>"); err == nil {
+	if err := db.EditComment(ctx, bdb, c, "Back", "<p>Back</p>", false); err == nil {
 		t.Error("editing a deleted comment succeeded")
 	}
 	ids, _ := db.CommentEventsSince(ctx, bdb, p.ID, 0, 10)
@@ -129,10 +129,30 @@ func TestEditAndDeleteComment(t *testing.T) {
 	if _, err := db.CommentByID(ctx, bdb, p.ID+1000, c.ID); err == nil {
 		t.Error("CommentByID found a comment under another post")
 	}
+
+	// An edit that must be approved again takes the comment off the page
+	// (readers hear of it); a held comment's edits and deletion concern
+	// no reader.
+	c2 := addComment(t, newComment(p.ID, "Bea", "Fine words", nil))
+	if err := db.EditComment(ctx, bdb, c2, "Spam", "<p>Spam</p>", true); err != nil || c2.Status != db.CommentHeld {
+		t.Fatalf("an edit to hold: status %s, %v; want held", c2.Status, err)
+	}
+	if err := db.EditComment(ctx, bdb, c2, "Fine again", "<p>Fine again</p>", false); err != nil || c2.Status != db.CommentHeld {
+		t.Errorf("a held comment's edit: status %s, %v; want still held", c2.Status, err)
+	}
+	if err := db.DeleteComment(ctx, bdb, c2); err != nil || c2.Status != db.CommentDeleted {
+		t.Errorf("deleting a held comment: status %s, %v", c2.Status, err)
+	}
+	ids, _ = db.CommentEventsSince(ctx, bdb, p.ID, 0, 10)
+	evs, _ = db.CommentEvents(ctx, bdb, ids)
+	if len(evs) != 5 || evs[4].Comment.ID != c2.ID || evs[4].Kind != db.EventUpdate || evs[4].Comment.Status != db.CommentDeleted {
+		t.Errorf("events for Bea's comment: want its addition and the edit that held it only; got %+v", evs[3:])
+	}
 }
 
-// "First comment" moderation: a person (by session or address) with a
-// comment let through before is not held again.
+// "First comment" moderation: a person (by their commenter key) with a
+// comment let through before is not held again; someone else at the same
+// address is.
 func TestHasApprovedComment(t *testing.T) {
 	emptyPosts(t)
 	ctx := context.Background()
@@ -142,18 +162,14 @@ func TestHasApprovedComment(t *testing.T) {
 	held.Status = db.CommentHeld
 	addComment(t, held)
 	addComment(t, newComment(p.ID, "Old", "Hi", nil))
-	for _, tt := range []struct {
-		author, ip string
-		want       bool
-	}{
-		{"author-Old", "ip-x", true},
-		{"author-x", "ip-Old", true},
-		{"author-New", "ip-New", false},
-		{"author-x", "ip-x", false},
+	for author, want := range map[string]bool{
+		"author-Old": true,  // let through before
+		"author-New": false, // only a held comment
+		"author-x":   false, // never commented (whatever address they share)
 	} {
-		got, err := db.HasApprovedComment(ctx, bdb, []byte(tt.author), []byte(tt.ip))
-		if err != nil || got != tt.want {
-			t.Errorf("HasApprovedComment(%s, %s) = %v, %v; want %v", tt.author, tt.ip, got, err, tt.want)
+		got, err := db.HasApprovedComment(ctx, bdb, []byte(author))
+		if err != nil || got != want {
+			t.Errorf("HasApprovedComment(%s) = %v, %v; want %v", author, got, err, want)
 		}
 	}
 }

@@ -171,7 +171,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (comments
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {
-		if author != nil && hmac.Equal(cm.AuthorHash, author) && cm.Status == db.CommentVisible &&
+		if author != nil && hmac.Equal(cm.AuthorHash, author) && (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) &&
 			time.Since(cm.CreatedAt) < editWindow {
 			owned[cm.ID] = true
 		}
@@ -402,7 +402,7 @@ func (h *Handler) holdForApproval(c echo.Context, author, ipHash []byte) (bool, 
 	case db.ModerationAll:
 		return true, nil
 	case db.ModerationFirst:
-		approved, err := db.HasApprovedComment(c.Request().Context(), h.db, author, ipHash)
+		approved, err := db.HasApprovedComment(c.Request().Context(), h.db, author)
 		return !approved, err
 	}
 	return false, nil
@@ -516,7 +516,7 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 	if author == nil || !hmac.Equal(author, cm.AuthorHash) {
 		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "Only the person who wrote a comment can change it, from the browser they wrote it in.")
 	}
-	if cm.Status != db.CommentVisible || time.Since(cm.CreatedAt) > editWindow {
+	if (cm.Status != db.CommentVisible && cm.Status != db.CommentHeld) || time.Since(cm.CreatedAt) > editWindow {
 		return nil, cm, errNoLongerChangeable
 	}
 	return a, cm, nil
@@ -566,7 +566,25 @@ func (h *Handler) saveComment(c echo.Context) error {
 		}
 		return h.renderEditPage(c, http.StatusUnprocessableEntity, a, e)
 	}
-	switch err := db.EditComment(c.Request().Context(), h.db, &cm, e.Body, bodyHTML); {
+	// An edit is moderated as a new comment would be: with every comment
+	// held, an approved one goes back to the queue rather than be
+	// rewritten past it; a held one stays held.
+	hold, err := h.holdForApproval(c, cm.AuthorHash, cm.IPHash)
+	if err != nil {
+		return err
+	}
+	hold = hold || cm.Status == db.CommentHeld
+	was := cm.Status
+	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := db.EditComment(ctx, tx, &cm, e.Body, bodyHTML, hold); err != nil {
+			return err
+		}
+		if was == db.CommentVisible && cm.Status == db.CommentHeld {
+			return h.jobs.CommentAdded(ctx, tx, cm, "") // the therapist's digest
+		}
+		return nil
+	})
+	switch {
 	case errors.Is(err, sql.ErrNoRows): // deleted meanwhile, in another tab
 		return errNoLongerChangeable
 	case err != nil:

@@ -395,6 +395,33 @@ func TestCommentModeration(t *testing.T) {
 		if ids, _ := db.CommentEventsSince(context.Background(), seededDB(t), p.ID, 0, 10); len(ids) != 0 {
 			t.Errorf("a held comment made events %v", ids)
 		}
+
+		// Its author may still correct it while it waits.
+		base := fmt.Sprintf("/blog/%s/comments/%d", p.Slug, stored[0].ID)
+		if res := cm.do(t, postForm(base, url.Values{csrfField: {cm.csrfToken()}, "body": {"Please approve this"}}), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("editing one's held comment: %d\n%s", res.StatusCode, res.body)
+		}
+		if got := commentsOf(t, p.ID)[0]; got.Status != db.CommentHeld || got.BodyMD != "Please approve this" {
+			t.Errorf("after the author's edit: %s %q, want held with the new text", got.Status, got.BodyMD)
+		}
+		// Approved, it cannot be rewritten past moderation: an edit puts it
+		// back in the queue and off the page.
+		seededDB(t).NewRaw("UPDATE comments SET status = 'visible' WHERE id = ?", stored[0].ID).Exec(context.Background())
+		if res := cm.do(t, postForm(base, url.Values{csrfField: {cm.csrfToken()}, "body": {"BUY NOW https://spam.example"}}), htmx...); res.StatusCode != http.StatusOK {
+			t.Fatalf("editing after approval: %d\n%s", res.StatusCode, res.body)
+		} else {
+			checkHTML(t, res.body, in("article.comment.held p.notice", hasText("Awaiting approval")))
+		}
+		if got := commentsOf(t, p.ID)[0]; got.Status != db.CommentHeld {
+			t.Errorf("edited after approval, the comment is %s, want held again", got.Status)
+		}
+		if page := s.visitor().get(t, "/blog/"+p.Slug).body; strings.Contains(page, "BUY NOW") {
+			t.Error("an approved comment rewritten by its author reached readers without approval")
+		}
+		// And its author may delete it, held or not.
+		if res := cm.do(t, postForm(base+"/delete", url.Values{csrfField: {cm.csrfToken()}})); res.StatusCode != http.StatusSeeOther {
+			t.Errorf("deleting one's held comment: %d", res.StatusCode)
+		}
 	})
 	t.Run("first", func(t *testing.T) {
 		setModeration(t, db.ModerationFirst)
@@ -412,6 +439,14 @@ func TestCommentModeration(t *testing.T) {
 		cm.post(t, cm.form(t, "name=New", "body=Second"))
 		if second := commentsOf(t, p.ID)[1]; second.Status != db.CommentVisible {
 			t.Errorf("second comment is %s, want visible", second.Status)
+		}
+		// Someone else behind the same address (a mobile network's, say)
+		// is a new person: held.
+		stranger := s.commenter(t, p.Slug)
+		stranger.ip = cm.ip
+		stranger.post(t, stranger.form(t, "name=Stranger", "body=Hello"))
+		if third := commentsOf(t, p.ID)[2]; third.Status != db.CommentHeld {
+			t.Errorf("a stranger at an approved commenter's address: %s, want held", third.Status)
 		}
 	})
 }
