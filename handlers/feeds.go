@@ -3,8 +3,8 @@ package handlers
 import (
 	"encoding/xml"
 	"fmt"
-	"regexp"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/labstack/echo/v4"
