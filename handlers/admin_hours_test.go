@@ -99,7 +99,7 @@ func TestAvailabilityPage(t *testing.T) {
 		// On a phone the table's headings are hidden: each cell names its
 		// place itself (site.css shows data-label above the box).
 		in("td[data-label=Studio] input#f-studio-3"),
-		in("td[data-label='Mobile visits'] input#f-mobile-3"),
+		in("td[data-label^=Mobile] input#f-mobile-3"),
 		in("form[action='/admin/availability/hours'] input[name=_csrf]"),
 		in("form[action='/admin/availability/time-off'] input#off-from-date[type=date]"),
 		in("form[action='/admin/availability/settings'] input#f-step", hasAttr("value", "15")),
