@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build: one static binary with templates, assets and migrations embedded.
-# 1.26.10 or later: it fixes the standard library vulnerabilities govulncheck lists for 1.26.8
-# (see .ci/vuln-allow.txt).
-FROM golang:1.26.10-bookworm AS build
+# go1.27.3, as `make` uses (the Makefile exports GOTOOLCHAIN): it has the standard library's security
+# fixes that go1.26.8 lacks (see .ci/vuln-allow.txt).
+FROM golang:1.27.3-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
