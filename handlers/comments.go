@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -693,9 +692,7 @@ var tagPattern = regexp.MustCompile(`<[^>]*>`)
 // blankHTML reports whether rendered HTML shows no words (an image that was
 // dropped, an empty heading).
 func blankHTML(s string) bool {
-	return strings.TrimFunc(tagPattern.ReplaceAllString(s, ""), func(r rune) bool {
-		return unicode.IsSpace(r)
-	}) == ""
+	return strings.TrimFunc(tagPattern.ReplaceAllString(s, ""), invisible) == ""
 }
 
 // roundWait says how long to wait in words.

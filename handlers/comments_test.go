@@ -148,6 +148,8 @@ func TestCommentValidation(t *testing.T) {
 		{"long comment", "body", "shorten it to 5000", []string{"name=Kept name", "body=" + strings.Repeat("é", 5001)}},
 		{"too many links", "body", "at most 3 links", []string{"name=Kept name", "body=https://a.example https://b.example https://c.example https://d.example"}},
 		{"nothing but an image", "body", "in words", []string{"name=Kept name", "body=![](https://x.example/a.png)"}},
+		{"an invisible name", "name", "Please enter your name", []string{"name=\u200b\u2060", "body=Kept text"}},
+		{"an invisible comment", "body", "Please write your comment", []string{"name=Kept name", "body=\u200b \ufeff"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +177,29 @@ func TestCommentValidation(t *testing.T) {
 	}
 	if n := len(commentsOf(t, p.ID)); n != 0 {
 		t.Errorf("%d comments stored from invalid forms, want 0", n)
+	}
+}
+
+// A browser counts a line break as one character (maxlength) but sends it
+// as CR LF: a comment at the limit is not refused for its line breaks, and
+// is kept with plain line breaks. Bidirectional controls, which could make
+// a name or the text after it read backwards, are dropped.
+func TestCommentLineBreaksAndDirection(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	line := strings.Repeat("a", 99)
+	body := strings.TrimSuffix(strings.Repeat(line+"\r\n", 50), "\r\n") // 4,999 characters as a browser counts them
+	res := cm.post(t, cm.form(t, "name=Ann\u202eevil", "body="+body))
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a comment of 4,999 characters with 49 line breaks: %d, want 303\n%.500s", res.StatusCode, res.body)
+	}
+	got := commentsOf(t, p.ID)[0]
+	if strings.Contains(got.BodyMD, "\r") || strings.Count(got.BodyMD, "\n") != 49 {
+		t.Errorf("stored body has CR or lost its line breaks: %q…", got.BodyMD[:120])
+	}
+	if got.Name != "Annevil" {
+		t.Errorf("stored name %q, want the bidirectional override dropped", got.Name)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -21,9 +22,30 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && strings.Contains(domain, ".")
 }
 
-// formValue is the form field name, trimmed and made valid UTF-8.
+// formValue is the form field name, made valid UTF-8, with line breaks as
+// "\n" (a browser sends a textarea's breaks as CR LF but counts them as one
+// character for maxlength), without bidirectional controls (which could
+// make a name read backwards, or the text after it) and trimmed of spaces
+// and invisible characters.
 func formValue(c echo.Context, name string) string {
-	return strings.TrimSpace(strings.ToValidUTF8(c.FormValue(name), ""))
+	v := strings.ToValidUTF8(c.FormValue(name), "")
+	v = lineBreaks.Replace(v)
+	v = strings.Map(func(r rune) rune {
+		if (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069') {
+			return -1
+		}
+		return r
+	}, v)
+	return strings.TrimFunc(v, invisible)
+}
+
+// lineBreaks turns CR LF and a lone CR into LF.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// invisible reports whether r shows nothing: a space, or a format character
+// such as a zero-width space.
+func invisible(r rune) bool {
+	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
 }
 
 // formText is formValue; a value longer than max characters also gets an
