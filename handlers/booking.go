@@ -157,14 +157,20 @@ func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, star
 	if err != nil {
 		return
 	}
-	now := time.Now()
+	now, owner := time.Now(), h.holdOwner(c)
+	// A time held for this visitor is theirs while the hold runs: the
+	// notice counts from when they chose it, so that the few minutes spent
+	// on the form do not make the soonest times "too soon".
+	if held, herr := db.HeldBy(ctx, h.db, owner); herr == nil && held.StartsAt.Equal(start) && held.Place == place && held.ServiceID == svc.ID {
+		now = held.CreatedAt
+	}
 	if !bookable(start, now, r) {
 		// Nothing fits outside the notice and the horizon: no need to ask
 		// the database (which knows no year 0 either).
 		return svc, place, start, slotClosed, nil
 	}
 	day := mondayOf(start)
-	req, err := h.slotRequest(ctx, r, svc, place, day, day.AddDate(0, 0, 7), h.holdOwner(c), now)
+	req, err := h.slotRequest(ctx, r, svc, place, day, day.AddDate(0, 0, 7), owner, now)
 	if err != nil {
 		return
 	}

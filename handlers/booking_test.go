@@ -1143,6 +1143,49 @@ func TestExpiredHold(t *testing.T) {
 	}
 }
 
+// A time held is the visitor's while the hold runs, even when the notice
+// passes meanwhile: the soonest times are the ones people pick, and filling
+// in the form takes minutes. Someone else cannot take it that late.
+func TestHeldTimeOutlastsTheNotice(t *testing.T) {
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	ann := s.client(t)
+	week := weekAfter(2)
+	t1 := ann.firstFree(t, svc.ID, db.PlaceStudio, week)
+	ann.hold(t, svc.ID, db.PlaceStudio, t1)
+
+	// Ann chose t1 two hours ago; the notice now reaches just past it.
+	ctx := context.Background()
+	var was int
+	if err := seededDB(t).NewRaw("SELECT notice_hours FROM schedule_settings").Scan(ctx, &was); err != nil {
+		t.Fatal(err)
+	}
+	notice := int(time.Until(mustTime(t, t1)).Hours()) + 1
+	setNotice := func(h int) {
+		t.Helper()
+		if _, err := seededDB(t).NewRaw("UPDATE schedule_settings SET notice_hours = ?", h).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.h.rulesCache.drop()
+	}
+	setNotice(notice)
+	t.Cleanup(func() { setNotice(was) })
+	if _, err := seededDB(t).NewRaw("UPDATE bookings SET created_at = now() - interval '2 hours' WHERE status = 'held' AND hold_owner = ?",
+		ann.holdOwner(t)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	bob := s.client(t)
+	bob.get(t, "/book")
+	if res := bob.post(t, "/book", detailsForm(svc.ID, db.PlaceStudio, t1)); res.StatusCode == http.StatusSeeOther {
+		t.Fatalf("someone without the hold booked %s inside the notice", t1)
+	}
+	token := ann.book(t, svc.ID, db.PlaceStudio, t1)
+	if b := bookingOf(t, token); b.Status != db.BookingConfirmed || !b.StartsAt.Equal(mustTime(t, t1)) {
+		t.Errorf("Ann's booking: %s at %v, want confirmed at %s", b.Status, b.StartsAt, t1)
+	}
+}
+
 // A double click on Book (the same session sending the form several times
 // at once) makes one booking, and every click leads to it: a browser shows
 // the answer to the last one, which must not say that someone else took
