@@ -799,6 +799,7 @@ func TestBookingDetailsValidation(t *testing.T) {
 			f.Set("health_skin", "yes")
 			f.Set("health_skin_details", "  ")
 		}},
+		{"long notes", "notes", "2000 characters", func(f url.Values) { f.Set("notes", strings.Repeat("n", 2001)) }},
 		{"no consent to the policy", "consent_policy", "Please agree to the cancellation policy", func(f url.Values) { f.Del("consent_policy") }},
 		{"no consent to keeping health answers", "consent_health", "Please agree to the practice keeping your health answers", func(f url.Values) { f.Del("consent_health") }},
 	}
@@ -823,6 +824,8 @@ func TestBookingDetailsValidation(t *testing.T) {
 				}
 				keptValues(t, doc, f)
 				checkHTML(t, res.body,
+					// Summed up above the form too, where the focus is.
+					in("section.booking-details .error-summary[role=alert] li", hasText(tt.message)),
 					in("form[action=/book] input[name=start]", hasAttr("value", start)),
 					in("p.hint", hasText("holding this time for you")))
 			}
@@ -842,14 +845,18 @@ func TestBookingDetailsValidation(t *testing.T) {
 		}
 	}
 	keptValues(t, doc, f)
+	checkHTML(t, res.body, count(".error-summary li", 3), in(".error-summary p", hasText("Please check 3 answers")))
 
 	if got := takingTime(t, start); len(got) != 1 || got[0].Status != db.BookingHeld {
 		t.Errorf("after invalid forms the rows at %s are %+v, want the hold only", start, got)
 	}
 
 	// The valid form books, with the postcode tidied and the answers kept
-	// for the therapist.
-	token := bookedToken(t, cl.post(t, "/book", base()))
+	// for the therapist. Notes at the limit as a browser counts them (a
+	// line break as one character, sent as CR LF) are not too long.
+	valid := base()
+	valid.Set("notes", strings.TrimSuffix(strings.Repeat(strings.Repeat("n", 99)+"\r\n", 20), "\r\n"))
+	token := bookedToken(t, cl.post(t, "/book", valid))
 	b := bookingOf(t, token)
 	if b.Postcode != "PE27 5AB" || b.Address != "1 Example Road, St Ives" || b.Place != db.PlaceMobile {
 		t.Errorf("stored address %q, %q (%s)", b.Address, b.Postcode, b.Place)
@@ -877,7 +884,7 @@ func TestBookingDetailsValidation(t *testing.T) {
 func errorNear(t *testing.T, doc *html.Node, field string) string {
 	t.Helper()
 	switch {
-	case strings.HasPrefix(field, "health_") && strings.HasSuffix(field, "_details"):
+	case field == "notes" || strings.HasPrefix(field, "health_") && strings.HasSuffix(field, "_details"):
 		ta := selectAll(doc, "textarea[name="+field+"]")
 		if len(ta) == 0 {
 			t.Fatalf("no textarea %s", field)
