@@ -74,6 +74,16 @@ func ListFailedMail(ctx context.Context, idb bun.IDB, limit int) ([]OutboxMessag
 	return ms, err
 }
 
+// ListDelayedMail returns the newest messages still queued after a failed
+// attempt (the mail server is away, or refused them for now): they will be
+// tried again, but the therapist should know that they have not gone yet.
+func ListDelayedMail(ctx context.Context, idb bun.IDB, limit int) ([]OutboxMessage, error) {
+	var ms []OutboxMessage
+	err := idb.NewSelect().Model(&ms).ExcludeColumn("message").
+		Where("o.status = ? AND o.last_error <> ''", OutboxQueued).OrderExpr("o.id DESC").Limit(limit).Scan(ctx)
+	return ms, err
+}
+
 // ErrNotQueued is returned by SettleOutbox for a message that is no longer
 // queued (another worker settled it first).
 var ErrNotQueued = errors.New("the message is no longer queued")
@@ -133,17 +143,24 @@ func OutboxForBooking(ctx context.Context, idb bun.IDB, id int64) ([]OutboxMessa
 
 // MailOutdated reports whether a queued message is no longer true when its
 // turn to be sent comes (the mail server was away meanwhile), with why:
-// a reminder of a booking cancelled or moved since, an offer of a time no
-// longer held, a notice about a comment no longer visible. Such a message
+// a reminder of a booking cancelled or moved since, a client's
+// confirmation or reminder once the appointment has begun, an offer of a
+// time no longer held, a notice about a comment no longer visible. Such a message
 // is dropped rather than sent.
 func MailOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (why string, err error) {
 	var outdated bool
 	switch {
 	case m.Kind == "booking_reminder" && m.BookingID != nil:
-		why = "the booking was cancelled or moved"
-		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed')
+		why = "the booking was cancelled or moved, or its time has come"
+		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed' AND starts_at > now())
 			OR EXISTS (SELECT 1 FROM outbox WHERE booking_id = ? AND id > ? AND kind IN ('booking_cancelled', 'booking_moved'))`,
 			*m.BookingID, *m.BookingID, m.ID).Scan(ctx, &outdated)
+	case (m.Kind == "booking_confirmed" || m.Kind == "booking_moved") && m.BookingID != nil:
+		// The client's calendar invitation, late: of no use once the
+		// appointment has begun.
+		why = "the appointment's time has come"
+		err = idb.NewRaw(`SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND starts_at <= now())`,
+			*m.BookingID).Scan(ctx, &outdated)
 	case m.OfferID != nil:
 		why = "the time is no longer held"
 		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM waitlist_offers WHERE id = ? AND outcome = 'offered' AND expires_at > now())`,
@@ -158,6 +175,22 @@ func MailOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (why string
 		return "", err
 	}
 	return why, nil
+}
+
+// MailWaiting reports whether an earlier message about the same booking to
+// the same person is still waiting to be sent (the mail server was away):
+// m waits for it, so that a cancellation never arrives before the
+// confirmation it cancels. A message that has waited for more than two
+// days no longer holds the later ones back.
+func MailWaiting(ctx context.Context, idb bun.IDB, m OutboxMessage) (bool, error) {
+	if m.BookingID == nil {
+		return false, nil
+	}
+	var waiting bool
+	err := idb.NewRaw(`SELECT EXISTS (SELECT 1 FROM outbox WHERE booking_id = ? AND recipient = ? AND id < ?
+		AND status = 'queued' AND created_at > now() - interval '2 days')`,
+		*m.BookingID, m.Recipient, m.ID).Scan(ctx, &waiting)
+	return waiting, err
 }
 
 // DeleteOutbox deletes one message.

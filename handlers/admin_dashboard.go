@@ -26,8 +26,10 @@ type dashboardData struct {
 	Held       int
 	HeldShown  []db.HeldComment
 	FailedMail []db.OutboxMessage
-	Unread     int // contact messages not yet read
-	CSRF       string
+	// DelayedMail is mail still being tried after a failed attempt.
+	DelayedMail []db.OutboxMessage
+	Unread      int // contact messages not yet read
+	CSRF        string
 }
 
 // showDashboard is GET /admin: the week's appointments, comments waiting
@@ -41,6 +43,9 @@ func (h *Handler) showDashboard(c echo.Context) error {
 	}
 	d := dashboardData{Days: groupByDay(bs, today, dashboardDays), Booked: len(bs)}
 	if d.Held, d.HeldShown, err = db.CommentsAwaiting(ctx, h.db, 5); err != nil {
+		return err
+	}
+	if d.DelayedMail, err = db.ListDelayedMail(ctx, h.db, 20); err != nil {
 		return err
 	}
 	if d.FailedMail, err = db.ListFailedMail(ctx, h.db, 20); err != nil {

@@ -351,6 +351,19 @@ func TestOutboxPages(t *testing.T) {
 	if err != nil || again.Status != db.OutboxQueued {
 		t.Errorf("after Try again the message is %s (%v), want queued", again.Status, err)
 	}
+
+	// Mail still being tried after a failed attempt (the server is away)
+	// is on the dashboard too: it has not gone, whatever comes of it.
+	if _, err := bdb.NewRaw("UPDATE outbox SET last_error = '421 try later', attempts = 2 WHERE id = ?", om.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dash = cl.get(t, adminPath)
+	checkHTML(t, dash.body,
+		in("ul.delayed-mail a[href=/admin/outbox/"+itoa(om.ID)+"]", hasText("Booking confirmed <test>")),
+		in("ul.delayed-mail .field-error", hasText("421 try later")))
+	if strings.Contains(dash.body, "Every message went out") {
+		t.Error("the dashboard says every message went out while one is still being tried")
+	}
 	var jobs int
 	if err := bdb.NewRaw("SELECT count(*) FROM river_job WHERE kind = 'send_mail' AND (args->>'outbox_id')::bigint = ?", om.ID).Scan(ctx, &jobs); err != nil || jobs != 1 {
 		t.Errorf("%d send jobs for the message (%v), want 1", jobs, err)

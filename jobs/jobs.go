@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"path"
 	"strings"
@@ -27,6 +28,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for River's own pool
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
 	"dynamicmotion/emails"
@@ -50,12 +52,40 @@ type Config struct {
 
 	// Tests shorten these; zero values are the production defaults.
 	PollInterval time.Duration           // how often idle workers look for new jobs (1 s)
-	RetryPolicy  river.ClientRetryPolicy // River's default: attempt⁴ seconds, with jitter
-	MaxAttempts  int                     // 20: about four days of retries before a message counts as failed
+	RetryPolicy  river.ClientRetryPolicy // cappedRetry: attempt⁴ seconds, at most 10 minutes apart
+	MaxAttempts  int                     // 450: about three days of retries before a message counts as failed
+	OrderWait    time.Duration           // how long a message waits for an earlier one to the same person (15 s)
 
 	// OfferHold is how long a time freed for the waitlist is held for the person it is offered to
 	// (DefaultOfferHold when 0).
 	OfferHold time.Duration
+}
+
+// retryCeiling is the longest wait between two tries of a job: a message
+// held up by a mail server that was away goes out within minutes of its
+// return, not hours (River's own policy waits attempt⁴ seconds, which
+// after a few hours of outage is hours).
+const retryCeiling = 10 * time.Minute
+
+// cappedRetry waits attempt⁴ seconds before the next try, at most
+// retryCeiling, with up to 10% jitter so that many jobs do not retry at the
+// same instant.
+type cappedRetry struct{}
+
+// NextRetry implements river.ClientRetryPolicy.
+func (cappedRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	return time.Now().Add(retryWait(len(job.Errors)+1, rand.Float64()))
+}
+
+// retryWait is the wait before the next try after attempt tries, jitter in [0, 1).
+func retryWait(attempt int, jitter float64) time.Duration {
+	wait := retryCeiling
+	if attempt < 30 { // past that, attempt⁴ seconds is long past the ceiling
+		if w := time.Duration(attempt*attempt*attempt*attempt) * time.Second; w < wait {
+			wait = w
+		}
+	}
+	return wait - time.Duration(float64(wait)*0.1*jitter)
 }
 
 // Queue enqueues and works the site's jobs. Create it with New; it is safe for concurrent use.
@@ -76,7 +106,13 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		cfg.PollInterval = time.Second
 	}
 	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = 20
+		cfg.MaxAttempts = 450
+	}
+	if cfg.RetryPolicy == nil {
+		cfg.RetryPolicy = cappedRetry{}
+	}
+	if cfg.OrderWait == 0 {
+		cfg.OrderWait = 15 * time.Second
 	}
 	if cfg.OfferHold == 0 {
 		cfg.OfferHold = DefaultOfferHold

@@ -83,7 +83,7 @@ func start(t *testing.T, keep bool) *env {
 	cfg := jobs.Config{
 		DB: bdb, DSN: dbtest.DSN(t), Practice: practice,
 		Log:          slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		PollInterval: 50 * time.Millisecond, RetryPolicy: quickRetry{}, MaxAttempts: 5,
+		PollInterval: 50 * time.Millisecond, RetryPolicy: quickRetry{}, MaxAttempts: 5, OrderWait: 100 * time.Millisecond,
 	}
 	if !keep {
 		e.smtp = mailtest.Start(t)
@@ -612,6 +612,55 @@ func TestReminderWaitingForTheServerIsDroppedWhenCancelled(t *testing.T) {
 		if p := mailtest.MustParse(t, r.Data); strings.HasPrefix(p.Subject, "Reminder") {
 			t.Errorf("the client got a reminder of a cancelled booking")
 		}
+	}
+}
+
+// After an outage the messages about one booking reach each person in the
+// order they were written: a cancellation never arrives before the
+// confirmation it cancels (a calendar would otherwise add the booking back).
+func TestMailAboutABookingArrivesInOrder(t *testing.T) {
+	e := start(t, false)
+	e.smtp.Stop()
+	b := e.book(t, inDays(6), "jo@example.com")
+	e.waitTried(t, "booking_confirmed")
+	e.cancel(t, b)
+	// The cancellation waits while the confirmation is still being tried.
+	time.Sleep(500 * time.Millisecond)
+	for _, m := range e.outbox(t) {
+		if m.Kind == "booking_cancelled" && m.Attempts > 0 {
+			t.Errorf("the cancellation was tried before the confirmation went")
+		}
+	}
+	e.smtp.Restart(t)
+	waitFor(t, "both messages to the client", func() bool { return len(e.smtp.To("jo@example.com")) == 2 })
+	var subjects []string
+	for _, r := range e.smtp.To("jo@example.com") {
+		subjects = append(subjects, mailtest.MustParse(t, r.Data).Subject)
+	}
+	if !strings.HasPrefix(subjects[0], "Booking confirmed") || !strings.HasPrefix(subjects[1], "Booking cancelled") {
+		t.Errorf("the client got %q, want the confirmation, then the cancellation", subjects)
+	}
+}
+
+// A client's confirmation or reminder that waited for the mail server
+// until the appointment began is of no use: it is dropped, not sent late.
+func TestLateBookingMailIsDroppedOnceTheAppointmentBegins(t *testing.T) {
+	e := start(t, false)
+	e.smtp.Stop()
+	b := e.book(t, inDays(3), "kim@example.com")
+	e.waitTried(t, "booking_confirmed")
+	if _, err := e.bdb.NewRaw("UPDATE bookings SET starts_at = now() - interval '1 minute', ends_at = now() + interval '59 minutes', blocked_from = now() - interval '1 minute', blocked_to = now() + interval '74 minutes' WHERE id = ?",
+		b.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.smtp.Restart(t)
+	e.waitDropped(t, "booking_confirmed")
+	if e.dueNow(t, "booking_reminder") > 0 {
+		e.waitDropped(t, "booking_reminder")
+	}
+	waitFor(t, "the practice's notice", func() bool { return len(e.smtp.To(practiceEmail)) == 1 })
+	if n := len(e.smtp.To("kim@example.com")); n != 0 {
+		t.Errorf("the client got %d messages about an appointment that has begun, want none", n)
 	}
 }
 

@@ -93,6 +93,11 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[SendMailArgs]) err
 		log.Info("mail dropped before sending: " + why)
 		return db.DeleteOutbox(ctx, q.db, m.ID)
 	}
+	if waiting, err := db.MailWaiting(ctx, q.db, m); err != nil {
+		return err
+	} else if waiting { // in order: the earlier message about this booking first
+		return river.JobSnooze(q.cfg.OrderWait)
+	}
 	if q.cfg.Sender == nil {
 		log.Info("mail kept in the outbox (SMTP_URL is not set)")
 		return settle(ctx, q.db, m.ID, db.OutboxKept, "")
