@@ -98,6 +98,27 @@ func TestEveryAdminRouteNeedsTheLogin(t *testing.T) {
 	if checked < 5 {
 		t.Fatalf("only %d admin routes found", checked)
 	}
+
+	// Logged in, every page of the area and every htmx answer in it (the
+	// article preview holds a draft) is kept by no cache either.
+	cl := s.client(t)
+	cl.logIn(t)
+	for _, r := range s.e.Routes() {
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.Path, adminPath) || strings.Contains(r.Path, ":") {
+			continue
+		}
+		for _, headers := range [][]string{nil, {"HX-Request: true"}} {
+			res := cl.do(t, newRequest(http.MethodGet, r.Path), headers...)
+			if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+				t.Errorf("logged in, GET %s %v: Cache-Control %q, want no-store", r.Path, headers, cc)
+			}
+		}
+	}
+	preview := cl.post(t, adminPath+"/articles/preview", url.Values{"body": {"A draft *nobody* else may keep."}}, "HX-Request: true")
+	wantStatus(t, preview, http.StatusOK)
+	if cc := preview.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("the article preview: Cache-Control %q, want no-store", cc)
+	}
 }
 
 // Logging in renews the session token, goes where the therapist was going,

@@ -3,6 +3,7 @@ package handlers
 import (
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -28,10 +29,21 @@ func isFragment(c echo.Context) bool {
 func (h *Handler) renderFragment(c echo.Context, status int, name string, data any) error {
 	hd := c.Response().Header()
 	hd.Add("Vary", "HX-Request")
-	hd.Set("Cache-Control", "private, no-cache")
+	privateCache(hd, false)
 	hd.Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().Status = status
 	return h.views.Render(c.Response(), name, data)
+}
+
+// privateCache marks an answer for this visitor only: revalidated before
+// reuse, or never stored at all with noStore. A "no-store" already set (by
+// the therapist's area, for everything it answers) stays.
+func privateCache(hd http.Header, noStore bool) {
+	if noStore || strings.Contains(hd.Get("Cache-Control"), "no-store") {
+		hd.Set("Cache-Control", "private, no-store")
+		return
+	}
+	hd.Set("Cache-Control", "private, no-cache")
 }
 
 // page fills the data every full page needs.
@@ -57,10 +69,7 @@ func (h *Handler) page(c echo.Context, title, description string, data any) (vie
 func (h *Handler) render(c echo.Context, status int, name, fragment string, p views.Page) error {
 	hd := c.Response().Header()
 	hd.Add("Vary", "HX-Request")
-	hd.Set("Cache-Control", "private, no-cache")
-	if p.NoStore {
-		hd.Set("Cache-Control", "private, no-store")
-	}
+	privateCache(hd, p.NoStore)
 	if fragment != "" && isFragment(c) {
 		name += "#" + fragment
 	}
