@@ -109,14 +109,19 @@ func (h *Handler) renderError(c echo.Context, data views.Error) error {
 // right now, which the visitor sees as 503 rather than 500. Besides a
 // connection that cannot be made or broke, that is what PostgreSQL itself
 // says while it stops or starts (a restart, a failover): SQLSTATE class 08
-// (connection exception) and 57P01–57P03 (the server is shutting down,
-// crashed, or is starting up and not accepting connections yet).
+// (connection exception), 57P01–57P03 (the server is shutting down,
+// crashed, or is starting up and not accepting connections yet), 53300
+// (too many connections: several instances at their pool limits) and
+// 55000 with 3D000 (the database refuses connections or is gone for a
+// moment, as during a restore or a failover's switch).
 func isUnavailable(err error) bool {
 	var ne net.Error
 	var pgErr pgdriver.Error
 	if errors.As(err, &pgErr) {
 		code := pgErr.Field('C')
-		if strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03" {
+		switch {
+		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03",
+			code == "53300", code == "55000", code == "3D000":
 			return true
 		}
 	}
