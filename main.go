@@ -285,6 +285,11 @@ func newQueue(ctx context.Context, cfg config.Config, app *bun.DB, dsn string, l
 	var sender mail.Sender
 	if cfg.SMTPURL != nil {
 		sender = mail.NewSMTP(cfg.SMTP)
+	} else if cfg.OnFly {
+		// In production this is almost always a forgotten secret: clients
+		// would get no confirmation. Loud, but the site still runs, and
+		// every message waits in the outbox for the therapist to see.
+		log.Error("SMTP_URL is not set: no e-mail is sent, every message is kept in the outbox (/admin/outbox). Set it with `fly secrets set SMTP_URL=…`")
 	} else {
 		log.Info("SMTP_URL is not set: e-mail is kept in the outbox (/admin/outbox)")
 	}
