@@ -55,7 +55,7 @@ func ConfirmReplies(p Practice, s Subscription, confirmURL string, u Unsubscribe
 	v.para("", "If you did not ask for this, you can ignore this e-mail, and you will hear nothing more.")
 	v.link("Read the article", s.URL)
 	v.Why = "You are receiving this e-mail because this address was given on a comment at " + p.siteHostOr() + "."
-	return commenterMessage("Please confirm: replies to your comment on “"+oneLine(s.PostTitle)+"”", s.Email, v, u)
+	return commenterMessage(p, "Please confirm: replies to your comment on “"+oneLine(s.PostTitle)+"”", s.Email, v, u)
 }
 
 // ReplyNotification tells a confirmed subscriber of a reply in their thread, with the reply's text and a
@@ -76,7 +76,7 @@ func ReplyNotification(p Practice, to string, r Reply, u Unsubscribe) mail.Messa
 	v.link("Read and reply on the site", r.URL)
 	v.Why = "You are receiving this e-mail because you asked for replies to your comment at " + p.siteHostOr() +
 		" and confirmed your address."
-	return commenterMessage("New reply from "+name+" on “"+oneLine(r.PostTitle)+"”", to, v, u)
+	return commenterMessage(p, "New reply from "+name+" on “"+oneLine(r.PostTitle)+"”", to, v, u)
 }
 
 // maxDigest is how many held comments the digest lists; it says how many more there are.
@@ -121,11 +121,15 @@ func CommentsAwaitingModeration(p Practice, held []HeldComment, total int, moder
 }
 
 // commenterMessage goes to a commenter's address, with the unsubscribe link in the footer and the
-// List-Unsubscribe headers of RFC 2369 and RFC 8058.
-func commenterMessage(subject, to string, v view, u Unsubscribe) mail.Message {
+// List-Unsubscribe headers of RFC 2369 and RFC 8058; a reply to it goes to the practice (the sending address
+// may not be read).
+func commenterMessage(p Practice, subject, to string, v view, u Unsubscribe) mail.Message {
 	v.Unsubscribe = strings.TrimSpace(u.Page)
 	m := message(subject, v, nil)
 	m.To = mail.Address{Email: strings.TrimSpace(to)}
+	if e := strings.TrimSpace(p.Email); e != "" {
+		m.ReplyTo = mail.Address{Name: oneLine(p.Name), Email: e}
+	}
 	if oc := strings.TrimSpace(u.OneClick); oc != "" {
 		m.Headers["List-Unsubscribe"] = "<" + oc + ">"
 		m.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -45,6 +45,9 @@ func TestConfirmReplies(t *testing.T) {
 	if !strings.Contains(p.html, "Hello Ann &lt;b&gt;,") || strings.Contains(p.html, "<b>,") {
 		t.Errorf("the name is not escaped in the HTML part")
 	}
+	if m.ReplyTo.Email != practice().Email {
+		t.Errorf("Reply-To %q, want the practice's address %q (the sending address may not be read)", m.ReplyTo.Email, practice().Email)
+	}
 	checkUnsubscribable(t, p)
 }
 

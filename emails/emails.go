@@ -426,8 +426,8 @@ func what(b db.Booking) string {
 	if m <= 0 {
 		m = int(b.EndsAt.Sub(b.StartsAt).Round(time.Minute) / time.Minute)
 	}
-	if m <= 0 {
-		return serviceName(b)
+	if m <= 0 || strings.Contains(serviceName(b), minutes(m)) {
+		return serviceName(b) // "Sports massage — 30 minutes" says it already
 	}
 	return serviceName(b) + ", " + minutes(m)
 }

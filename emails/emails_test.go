@@ -541,6 +541,19 @@ func TestBookingConfirmed(t *testing.T) {
 	}
 }
 
+// A service named with its length is not followed by the length again.
+func TestWhatSaysTheLengthOnce(t *testing.T) {
+	b := booking()
+	b.ServiceName, b.DurationMin = "Sports massage — 60 minutes", 60
+	got := build(t, emails.BookingConfirmed(practice(), b, manageURL))
+	both(t, got, "What: Sports massage — 60 minutes")
+	if strings.Contains(got.text, "60 minutes, 60 minutes") {
+		t.Errorf("the length is said twice:\n%s", got.text)
+	}
+	b.ServiceName = "Sports massage"
+	both(t, build(t, emails.BookingConfirmed(practice(), b, manageURL)), "What: Sports massage, 60 minutes")
+}
+
 func TestPolicyFromCutoffOnly(t *testing.T) {
 	b := booking()
 	b.PolicyText = ""
