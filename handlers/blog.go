@@ -65,6 +65,12 @@ func (h *Handler) showBlog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A tag no public article has, or a page past the last, is not a page
+	// of this site: 404 (with the search box), not an empty list that
+	// search engines would index under any words in its address.
+	if len(list.Cards) == 0 && query == "" && (page > 1 || (tag != "" && !hasTag(tags, tag))) {
+		return echo.ErrNotFound
+	}
 	title, desc := "Articles", "Articles on sports massage, pain and recovery from Dynamic Motion Sports Therapy in St Ives."
 	switch {
 	case query != "":
@@ -114,6 +120,16 @@ func (h *Handler) postList(c echo.Context, query, tag string, page int) (postLis
 		list.NextURL = blogURL(query, tag, page+1)
 	}
 	return list, nil
+}
+
+// hasTag reports whether tag is one of the public articles' tags.
+func hasTag(tags []db.TagCount, tag string) bool {
+	for _, t := range tags {
+		if t.Tag == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // blogURL is the list's address for a query, tag and page.

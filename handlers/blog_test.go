@@ -325,8 +325,9 @@ func TestBlogSearchEscapesTheQuery(t *testing.T) {
 	}
 }
 
-// Page numbers come from the address bar: nonsense gives the first page (or
-// an empty one), never an error.
+// Page numbers come from the address bar: nonsense gives the first page;
+// a page past the last is the site's 404 (a list with nothing in it is no
+// page to index), never an error. Searches say "no articles match".
 func TestBlogJunkPageNumbers(t *testing.T) {
 	s := newTestServer(t, nil)
 	firstPage := cardSlugs(t, s.get(t, "/blog").body)
@@ -334,13 +335,19 @@ func TestBlogJunkPageNumbers(t *testing.T) {
 		for _, extra := range []string{"", "&q=massage", "&tag=recovery"} {
 			target := "/blog?page=" + page + extra
 			t.Run(target, func(t *testing.T) {
-				for _, headers := range [][]string{{}, {"HX-Request: true", "HX-Target: more"}} {
-					res := s.get(t, target, headers...)
-					wantStatus(t, res, http.StatusOK)
+				want := http.StatusOK
+				if page == "10000" && extra != "&q=massage" {
+					want = http.StatusNotFound
 				}
+				wantStatus(t, s.get(t, target), want)
+				wantStatus(t, s.get(t, target, "HX-Request: true", "HX-Target: more"), http.StatusOK)
 			})
 		}
 	}
+	// A tag no public article has is not a page either.
+	res := s.get(t, "/blog?tag=no-such-topic-"+unique())
+	wantStatus(t, res, http.StatusNotFound)
+	checkHTML(t, res.body, in("form[role=search] input[name=q]"))
 	for _, page := range []string{"-1", "abc", "999999"} {
 		if got := cardSlugs(t, s.get(t, "/blog?page="+page).body); !slices.Equal(got, firstPage) {
 			t.Errorf("page=%s shows %q, want the first page %q", page, got, firstPage)
