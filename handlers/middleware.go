@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"dynamicmotion/static"
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
@@ -263,4 +264,26 @@ func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 
 func equalTokens(sent, want string) bool {
 	return sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
+}
+
+// withoutTrailingSlash sends a page asked for with a trailing slash
+// ("/blog/", an old link or a hand-typed address) to the same address
+// without it, for good (301): one address per page. Only GET and HEAD: a
+// form is never redirected, nor a path under the assets. Leading slashes are collapsed, so that
+// "//other.example/" cannot become a redirect to another site.
+func withoutTrailingSlash(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		p := r.URL.EscapedPath() // a backslash stays %5C: "/\\other.example" is not "//other.example"
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || len(p) < 2 || !strings.HasSuffix(p, "/") ||
+			strings.HasPrefix(p, static.Prefix) { // assets have exact names: a folder is not found
+
+			return next(c)
+		}
+		target := "/" + strings.Trim(p, "/")
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		return c.Redirect(http.StatusMovedPermanently, target)
+	}
 }

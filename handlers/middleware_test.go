@@ -503,3 +503,31 @@ func TestRequestIDIsNeverTakenFromTheClient(t *testing.T) {
 		})
 	}
 }
+
+// A page asked for with a trailing slash is sent, for good, to its one
+// address; never to another site, and never a form.
+func TestTrailingSlashRedirects(t *testing.T) {
+	s := newTestServer(t, nil)
+	for target, want := range map[string]string{
+		"/blog/":                  "/blog",
+		"/services/":              "/services",
+		"/blog/?tag=recovery":     "/blog?tag=recovery",
+		"/book//":                 "/book",
+		"//other.example/":        "/other.example",
+		"/%5Cother.example/":      "/%5Cother.example",
+		"/blog/some%20article/":   "/blog/some%20article",
+		"/admin/articles/1/edit/": "/admin/articles/1/edit",
+	} {
+		res := s.get(t, target)
+		if res.StatusCode != http.StatusMovedPermanently || res.Header.Get("Location") != want {
+			t.Errorf("GET %s: %d to %q, want 301 to %q", target, res.StatusCode, res.Header.Get("Location"), want)
+		}
+	}
+	if res := s.get(t, "/"); res.StatusCode != http.StatusOK {
+		t.Errorf("GET /: %d", res.StatusCode)
+	}
+	req := newRequest(http.MethodPost, "/contact/")
+	if res := s.serve(t, req); res.StatusCode == http.StatusMovedPermanently {
+		t.Error("a form sent to an address with a trailing slash was redirected (as a GET, losing it)")
+	}
+}

@@ -25,6 +25,7 @@ func (h *Handler) Echo() *echo.Echo {
 		h.logRequests,
 		h.securityHeaders,
 		h.recover,
+		withoutTrailingSlash,
 	)
 
 	// Probes and assets: no session, no CSRF, no body.
