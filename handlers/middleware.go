@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"dynamicmotion/static"
 	"encoding/base64"
 	"encoding/hex"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"dynamicmotion/static"
 )
 
 // contentSecurityPolicy allows only this origin: no inline script or style,
