@@ -105,7 +105,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	}
 	ctx := c.Request().Context()
 	p := a.post
-	if c.Request().Method == http.MethodGet && h.markSeen(c, p.ID) {
+	if c.Request().Method == http.MethodGet && !isCrawler(c.Request()) && h.markSeen(c, p.ID) {
 		h.viewCount.add(p.ID)
 		a.views.Add(1)
 	}

@@ -528,6 +528,18 @@ func TestViewsCountedOncePerSession(t *testing.T) {
 	if got := s.savedViews(t, p.Slug); got != 3 {
 		t.Errorf("after the prober's first GET: %d views, want 3", got)
 	}
+	// Crawlers, link previews and scripts read the article, but are not
+	// readers: no view, however often they come.
+	for _, ua := range []string{
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+		"Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+		"facebookexternalhit/1.1", "WhatsApp/2.23.20.0 A", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "curl/8.5.0", "python-requests/2.31",
+	} {
+		s.visitor().get(t, path, "User-Agent: "+ua)
+	}
+	if got := s.savedViews(t, p.Slug); got != 3 {
+		t.Errorf("after crawlers' visits: %d views, want still 3", got)
+	}
 }
 
 // The home page lists the newest public articles, and describes the

@@ -66,3 +66,20 @@ func (h *Handler) markSeen(c echo.Context, id int64) bool {
 	})
 	return true
 }
+
+// crawlerWords are found in the User-Agent of search engines' crawlers, link
+// previews and scripts, whose visits are not readers' views.
+var crawlerWords = []string{"bot", "crawl", "spider", "slurp", "facebookexternalhit", "whatsapp/", "embedly", "preview",
+	"curl/", "wget/", "python-", "go-http-client", "okhttp", "httpclient", "lighthouse", "pingdom", "uptime"}
+
+// isCrawler reports whether the request comes from a crawler or a script
+// rather than a reader's browser, by its User-Agent.
+func isCrawler(r *http.Request) bool {
+	ua := strings.ToLower(r.UserAgent())
+	for _, w := range crawlerWords {
+		if strings.Contains(ua, w) {
+			return true
+		}
+	}
+	return false
+}
