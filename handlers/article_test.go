@@ -137,16 +137,24 @@ func TestArticleMetadata(t *testing.T) {
 		"@context": ld["@context"], "@type": ld["@type"], "headline": ld["headline"],
 		"datePublished": ld["datePublished"], "dateModified": ld["dateModified"],
 		"mainEntityOfPage": ld["mainEntityOfPage"],
-		"author.name":      author["name"], "publisher.@type": publisher["@type"], "publisher.name": publisher["name"],
+		"author.@type":     author["@type"], "author.name": author["name"],
+		"publisher.@type": publisher["@type"], "publisher.name": publisher["name"],
 	}
 	want := map[string]any{
 		"@context": "https://schema.org", "@type": "BlogPosting", "headline": p.Title,
 		"datePublished": "2024-07-16T08:00:00Z", "dateModified": updated.UTC().Format(time.RFC3339),
 		"mainEntityOfPage": canonical,
-		"author.name":      practiceName, "publisher.@type": "Organization", "publisher.name": practiceName,
+		"author.@type":     "Person", "author.name": "Alex Example",
+		"publisher.@type": "Organization", "publisher.name": practiceName,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("BlogPosting (-want +got):\n%s", diff)
+	}
+	// A byline that is a handle, as the old blog's articles have, is the
+	// practice itself.
+	handle := savePost(t, db.Post{Author: "dynamicmotionsports"})
+	if a, _ := jsonLD(t, s.get(t, "/blog/"+handle.Slug).body)["author"].(map[string]any); a["@type"] != "Organization" || a["name"] != practiceName {
+		t.Errorf("the author of an article signed with a handle: %v, want the practice", a)
 	}
 	for _, k := range []string{"datePublished", "dateModified"} {
 		if _, err := time.Parse(time.RFC3339, ld[k].(string)); err != nil {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"dynamicmotion/db"
@@ -50,6 +51,23 @@ func localBusiness(b db.Business, site string) map[string]any {
 	return lb
 }
 
+// articleAuthor is the article's byline for search engines: a person, who
+// works for the practice, when the byline is a name ("Clare Smith"); the
+// practice itself when it is empty or a handle ("dynamicmotionsports", as
+// the articles brought over from the old blog are signed).
+func articleAuthor(byline string, b db.Business, site string) map[string]any {
+	byline = strings.TrimSpace(byline)
+	if !strings.Contains(byline, " ") {
+		org := map[string]any{"@type": "Organization", "name": b.Name, "url": site + "/about"}
+		if byline != "" {
+			org["alternateName"] = byline
+		}
+		return org
+	}
+	return map[string]any{"@type": "Person", "name": byline, "url": site + "/about",
+		"worksFor": map[string]any{"@type": "Organization", "name": b.Name, "url": site + "/"}}
+}
+
 // blogPosting describes an article; description is the page's.
 func blogPosting(p db.Post, description string, comments int, b db.Business, pageURL, site string) map[string]any {
 	return map[string]any{
@@ -61,7 +79,7 @@ func blogPosting(p db.Post, description string, comments int, b db.Business, pag
 		"mainEntityOfPage": pageURL,
 		"datePublished":    p.Published().UTC().Format(time.RFC3339),
 		"dateModified":     p.Modified().UTC().Format(time.RFC3339),
-		"author":           map[string]any{"@type": "Organization", "name": b.Name, "alternateName": p.Author, "url": site + "/about"},
+		"author":           articleAuthor(p.Author, b, site),
 		"publisher":        publisher(b, site),
 		"keywords":         p.Tags,
 		"timeRequired":     "PT" + strconv.Itoa(p.ReadingMinutes) + "M",
