@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -122,16 +124,18 @@ type SearchPage struct {
 // "quoted phrases", or, -not), best matches first: title counts most, then
 // summary and tags, then body.
 func SearchPosts(ctx context.Context, idb bun.IDB, query string, page, perPage int) (SearchPage, error) {
+	rest, prefix := lastWordPrefix(query)
 	var hits []SearchHit
 	err := idb.NewRaw(`
 		SELECT `+strings.Join(prefixed("p.", listColumns), ", ")+`,
 			ts_rank_cd(p.search, q, 1) AS rank,
 			ts_headline('english', p.summary || ' ' || p.body_text, q,
 				'StartSel=`+SnippetStart+`, StopSel=`+SnippetEnd+`, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-		FROM posts AS p, websearch_to_tsquery('english', ?) AS q
+		FROM posts AS p, (SELECT CASE WHEN ? = '' THEN websearch_to_tsquery('english', ?)
+			ELSE websearch_to_tsquery('english', ?) && to_tsquery('english', ?) END AS q) AS s
 		WHERE p.search @@ q AND p.status <> 'draft' AND p.published_at <= now()
 		ORDER BY rank DESC, p.published_at DESC, p.id DESC
-		LIMIT ? OFFSET ?`, query, perPage+1, (page-1)*perPage).Scan(ctx, &hits)
+		LIMIT ? OFFSET ?`, prefix, query, rest, prefix, perPage+1, (page-1)*perPage).Scan(ctx, &hits)
 	if err != nil {
 		return SearchPage{}, err
 	}
@@ -139,6 +143,28 @@ func SearchPosts(ctx context.Context, idb bun.IDB, query string, page, perPage i
 		return SearchPage{Hits: hits[:perPage], More: true}, nil
 	}
 	return SearchPage{Hits: hits}, nil
+}
+
+// lastWordPrefix splits a search into the words before the last and a
+// to_tsquery prefix term for the last ("massa" → "massa:*"), so that
+// searching as one types finds "massage" before the word is complete. The
+// term is made of letters and digits only (safe in to_tsquery's syntax);
+// with quotes (a phrase), a trailing operator or no plain last word, prefix
+// is "" and the search is the query as written; so too with "or" in it.
+func lastWordPrefix(query string) (rest, prefix string) {
+	words := strings.Fields(query)
+	if len(words) == 0 || strings.ContainsRune(query, '"') || slices.ContainsFunc(words, func(w string) bool {
+		return strings.EqualFold(w, "or") // "a b or c" is a & (b | c): left to websearch_to_tsquery
+	}) {
+		return query, ""
+	}
+	last := words[len(words)-1]
+	if strings.IndexFunc(last, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) >= 0 {
+		return query, ""
+	}
+	return strings.Join(words[:len(words)-1], " "), last + ":*"
 }
 
 func prefixed(prefix string, cols []string) []string {

@@ -303,6 +303,12 @@ func TestSearchPostsUnderstandsWebSearchSyntax(t *testing.T) {
 		{"posture", []string{"neck-pain-at-work"}}, // tags are searched
 		{"secrets", []string{}},                    // only in drafts and a future post
 		{"hamstring", []string{}},
+		// Searching as one types: the last word may be unfinished.
+		{"rol", []string{"foam-rolling", "calf-strain"}},
+		{"foam rol", []string{"foam-rolling"}},
+		{"neck pa", []string{"neck-pain-at-work", "pain-in-the-neck"}},
+		{"postu", []string{"neck-pain-at-work"}},
+		{"roller -cal", []string{"foam-rolling", "calf-strain"}}, // a whole word to leave out, not a prefix
 	} {
 		res := search(t, tt.query, 1, 10)
 		if diff := cmp.Diff(tt.want, hitSlugs(res.Hits), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
