@@ -111,13 +111,15 @@ func TestMoreArticlesAppendsTheNextPage(t *testing.T) {
 }
 
 // TestSearchAsYouType: typing in the search box updates the list in place
-// after a short pause (not on every key), shows highlighted matches, puts
-// the query in the address, keeps the focus in the box, and going back
-// brings the full list back.
+// after a short pause (not on every key), with the heading and the page's
+// title, shows highlighted matches, puts the query in the address (in
+// place: each pause is not a step back in the history), keeps the focus in
+// the box, and clearing it brings the full list back.
 func TestSearchAsYouType(t *testing.T) {
 	tb := openTab(t)
 	tb.open("/blog")
 	eval[bool](tb, markPage)
+	history := eval[int](tb, `history.length`)
 
 	const query = "lower back"
 	tb.do("typing a search", chromedp.Click(chromedp.CSS(`#q`)), chromedp.SendKeys(chromedp.CSS(`#q`), query))
@@ -126,6 +128,13 @@ func TestSearchAsYouType(t *testing.T) {
 
 	if !eval[bool](tb, pageMarked) {
 		t.Error("searching reloaded the page; the list should update in place")
+	}
+	waitFor(tb, "the heading follows the search", `document.querySelector('h1').textContent.includes('lower back')`)
+	if title := eval[string](tb, `document.title`); !strings.HasPrefix(title, "Search: lower back") {
+		t.Errorf("the page's title is %q while it shows the search", title)
+	}
+	if n := eval[int](tb, `history.length`); n != history {
+		t.Errorf("searching added %d steps to the history, want none (the address is replaced)", n-history)
 	}
 	if title := eval[string](tb, `document.querySelector('#post-list .post-card h2').textContent.trim()`); !strings.Contains(title, "Lower Back Pain") {
 		t.Errorf("the one result is %q, want the lower back pain article", title)

@@ -24,6 +24,10 @@ const maxQueryLen = 200
 type blogData struct {
 	Tags []db.TagCount
 	List postList
+	// For search as you type: the page's whole title, and OOB to send the
+	// heading and topics out of band.
+	Title string
+	OOB   bool
 }
 
 // postList is one page of articles or search results; its blocks are what
@@ -52,18 +56,22 @@ func (h *Handler) showBlog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if isFragment(c) {
-		switch c.Request().Header.Get("HX-Target") {
-		case "more":
-			return h.renderFragment(c, http.StatusOK, "blog#post-items", list)
-		case "post-list":
-			return h.renderFragment(c, http.StatusOK, "blog#post-list", list)
-		}
+	if isFragment(c) && c.Request().Header.Get("HX-Target") == "more" {
+		return h.renderFragment(c, http.StatusOK, "blog#post-items", list)
 	}
 
 	tags, err := h.tagsCache.get(c.Request().Context())
 	if err != nil {
 		return err
+	}
+	title := blogTitle(query, tag)
+	if isFragment(c) && c.Request().Header.Get("HX-Target") == "post-list" {
+		b, err := h.business(c)
+		if err != nil {
+			return err
+		}
+		return h.renderFragment(c, http.StatusOK, "blog#search-results",
+			blogData{Tags: tags, List: list, Title: title + " · " + b.Name, OOB: true})
 	}
 	// A tag no public article has, or a page past the last, is not a page
 	// of this site: 404 (with the search box), not an empty list that
@@ -71,13 +79,7 @@ func (h *Handler) showBlog(c echo.Context) error {
 	if len(list.Cards) == 0 && query == "" && (page > 1 || (tag != "" && !hasTag(tags, tag))) {
 		return echo.ErrNotFound
 	}
-	title, desc := "Articles", "Articles on sports massage, pain and recovery from Dynamic Motion Sports Therapy in St Ives."
-	switch {
-	case query != "":
-		title = "Search: " + query
-	case tag != "":
-		title = "Articles tagged " + tag
-	}
+	desc := "Articles on sports massage, pain and recovery from Dynamic Motion Sports Therapy in St Ives."
 	p, err := h.page(c, title, desc, blogData{Tags: tags, List: list})
 	if err != nil {
 		return err
@@ -120,6 +122,17 @@ func (h *Handler) postList(c echo.Context, query, tag string, page int) (postLis
 		list.NextURL = blogURL(query, tag, page+1)
 	}
 	return list, nil
+}
+
+// blogTitle is the list's page title.
+func blogTitle(query, tag string) string {
+	switch {
+	case query != "":
+		return "Search: " + query
+	case tag != "":
+		return "Articles tagged " + tag
+	}
+	return "Articles"
 }
 
 // hasTag reports whether tag is one of the public articles' tags.

@@ -155,8 +155,10 @@ func TestBlogMoreArticlesFragment(t *testing.T) {
 	checkHTML(t, res.body, notIn("#more"), notIn("a.button"))
 }
 
-// Searching as you type swaps the list (HX-Target: post-list): the results
-// only, not the search box or the page around them.
+// Searching as you type swaps the list (HX-Target: post-list): the results,
+// not the search box or the page around them; out of band the heading and
+// the topics (none current: a search covers every topic), and the page's
+// title, so that nothing still speaks of the list before.
 func TestBlogSearchAsYouTypeGetsTheList(t *testing.T) {
 	s := newTestServer(t, nil)
 	word := "word" + unique()
@@ -169,11 +171,14 @@ func TestBlogSearchAsYouTypeGetsTheList(t *testing.T) {
 	if diff := cmp.Diff([]string{p.Slug}, cardSlugs(t, res.body)); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
-	checkHTML(t, res.body, in("ol.posts li.post-card"), notIn("form"), notIn("h1"), notIn("nav"))
+	checkHTML(t, res.body, in("ol.posts li.post-card"), notIn("form"),
+		in("title", hasExactText("Search: "+word+" · "+practiceName)),
+		in("h1#blog-title[hx-swap-oob=true]", hasExactText("Articles about “"+word+"”")),
+		in("nav#blog-tags[hx-swap-oob=true]"), notIn("nav#blog-tags a[aria-current]"))
 
 	res = s.get(t, "/blog?q=nothing"+word, "HX-Request: true", "HX-Target: post-list")
 	wantStatus(t, res, http.StatusOK)
-	checkHTML(t, res.body, in("p.empty", hasText("No articles match")), notIn("li"))
+	checkHTML(t, res.body, in("p.empty", hasText("No articles match")), notIn("li.post-card"))
 }
 
 // A boosted navigation, a history restore, or an htmx request for another

@@ -261,20 +261,22 @@ func sampleAdmin(name string) any {
 			Bookings    []db.Booking
 		}
 		return struct {
-			Days       []day
-			Booked     int
-			Held       int
-			HeldShown  []db.HeldComment
-			FailedMail []db.OutboxMessage
-			Unread     int
-			CSRF       string
+			Days        []day
+			Booked      int
+			Held        int
+			HeldShown   []db.HeldComment
+			FailedMail  []db.OutboxMessage
+			DelayedMail []db.OutboxMessage
+			Unread      int
+			CSRF        string
 		}{
 			Unread: 2,
 			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
 				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
 				{Label: "Tomorrow", Date: "2026-11-27"}},
 			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
-			FailedMail: []db.OutboxMessage{failed}, CSRF: "csrf-token-abc",
+			FailedMail: []db.OutboxMessage{failed}, DelayedMail: []db.OutboxMessage{{ID: 7, Subject: "Reminder", LastError: "421 try later"}},
+			CSRF: "csrf-token-abc",
 		}
 	case "admin-diary":
 		type day struct {
@@ -481,8 +483,10 @@ func samplePage(name string) views.Page {
 			Snippet template.HTML
 		}
 		p.Data = struct {
-			Tags []db.TagCount
-			List any
+			Tags  []db.TagCount
+			List  any
+			Title string
+			OOB   bool
 		}{
 			Tags: []db.TagCount{{Tag: "recovery", Count: 2}},
 			List: struct {
