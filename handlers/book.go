@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,7 +25,8 @@ type pickerData struct {
 	Services  []db.Service
 	Service   db.Service
 	Place     string
-	Offered   bool // the service is offered at the place
+	Offered   bool   // the service is offered at the place
+	Districts string // the postcode districts mobile visits cover: "PE26, PE27"
 	Week      time.Time
 	WeekLabel string
 	PrevURL   string // the week before, or "" before the first bookable week
@@ -146,15 +148,15 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 	if pickerParam(c, "location") == db.PlaceMobile {
 		d.Place = db.PlaceMobile
 	}
+	rules, err := h.bookingRules(ctx)
+	if err != nil {
+		return d, err
+	}
+	d.Districts = strings.Join(rules.Schedule.MobileDistricts, ", ")
 	d.Offered = (d.Place == db.PlaceStudio && d.Service.AtStudio) || (d.Place == db.PlaceMobile && d.Service.Mobile)
 	if !d.Offered {
 		d.Message = d.Service.Name + " is not offered " + placeName(d.Place) + ". Please choose another service or place."
 		return d, nil
-	}
-
-	rules, err := h.bookingRules(ctx)
-	if err != nil {
-		return d, err
 	}
 	now := time.Now()
 	first, last := now.Add(rules.Settings.Notice), now.Add(rules.Settings.Horizon)

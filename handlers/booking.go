@@ -58,6 +58,16 @@ type bookingForm struct {
 	Health                                       []healthAnswer
 	ConsentPolicy, ConsentHealth                 bool
 
+	// What the client is about to book, in full: until when, the price,
+	// where the studio is, and until when it can be cancelled online.
+	EndText      string // "10:00"
+	PricePence   int
+	Practice     db.Business
+	CancelUntil  string // "Wednesday 25 November, 09:00"
+	CutoffHours  int
+	InsideCutoff bool // booked now, it could no longer be cancelled online
+	LateMove     bool // moving stays possible inside the cut-off
+
 	Policy    string
 	Errors    map[string]string
 	Notice    string       // about the time (just taken, hold ended)
@@ -306,6 +316,14 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 		ServiceID: b.ServiceID, Place: b.Place, Start: b.StartsAt.UTC().Format(time.RFC3339),
 		StartText: b.StartsAt.In(views.London).Format(dateTimeFmt), HoldMin: r.Schedule.HoldMin,
 		Policy: r.Schedule.CancellationPolicy, Errors: map[string]string{},
+		EndText: b.EndsAt.In(views.London).Format("15:04"), PricePence: b.PricePence,
+		CutoffHours: r.Schedule.CancelCutoffHours, LateMove: r.Schedule.LateMoveAllowed,
+	}
+	cutoff := b.StartsAt.Add(-time.Duration(r.Schedule.CancelCutoffHours) * time.Hour)
+	f.CancelUntil = cutoff.In(views.London).Format("Monday 2 January, 15:04")
+	f.InsideCutoff = !time.Now().Before(cutoff)
+	if biz, err := h.business(c); err == nil {
+		f.Practice = biz
 	}
 	f.CSRF, _ = c.Get(csrfKey).(string)
 	if b.HoldExpiresAt != nil {

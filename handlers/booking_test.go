@@ -388,6 +388,8 @@ func TestBookPicker(t *testing.T) {
 			t.Errorf("the service %q is not offered", svc.Name)
 		}
 	}
+	// Where mobile visits go is said before anyone picks a time.
+	checkHTML(t, res.body, in("form.book-choice label.choice .choice-hint", hasText("PE27"), hasText("CB24")))
 
 	// A week of days, Monday to Sunday, under the week's heading; times
 	// are said to be UK time.
@@ -643,8 +645,16 @@ func TestHoldSlot(t *testing.T) {
 	if !strings.Contains(hint, "holding this time for you until "+until[0]) && !strings.Contains(hint, "holding this time for you until "+until[1]) {
 		t.Errorf("the form says %q, want it holding the time until %s", hint, until[0])
 	}
+	start := mustTime(t, t1)
+	cutoff := start.Add(-24 * time.Hour).In(views.London).Format("Monday 2 January, 15:04")
 	checkHTML(t, res.body,
-		in("section.booking-details p.chosen", hasText(svc.Name), hasText(londonName(mustTime(t, t1))), hasText("UK time")),
+		// What, when until when, the price, where, and until when it can
+		// be cancelled online: all before the client books.
+		in("section.booking-details p.chosen", hasText(svc.Name), hasText(londonName(start)),
+			hasText("to "+start.Add(time.Duration(svc.DurationMin)*time.Minute).In(views.London).Format("15:04")),
+			hasText("UK time"), hasText(views.Pounds(svc.PricePence))),
+		in("section.booking-details p.studio-where", hasText("The studio:"), hasText("St Ives")),
+		in("section.booking-details p.policy-when", hasText("You can cancel or move it online until "+cutoff)),
 		in("form[action=/book] input[name=start]", hasAttr("value", t1)),
 		in("form[action=/book] input[name=service]", hasAttr("value", fmt.Sprint(svc.ID))),
 		in("form[action=/book] input[name=location]", hasAttr("value", "studio")),
@@ -1063,6 +1073,7 @@ func TestBook(t *testing.T) {
 		in("h1", hasText("Your booking")),
 		in("dl.booking-facts", hasText(svc.Name), hasText(londonName(start0)+" to "+start0.Add(30*time.Minute).In(views.London).Format("15:04")),
 			hasText("At the studio"), hasText("Ann Example")),
+		in("dl.booking-facts address", hasText("St Ives")), // where the studio is
 		in("a[href="+bookingsPath+token+"/calendar.ics]", hasText("Add to calendar")),
 		in("form[action="+bookingsPath+token+"/cancel] button", hasText("Cancel this booking")),
 		in("a[href="+bookingsPath+token+"/move]"),
@@ -1148,6 +1159,33 @@ func TestExpiredHold(t *testing.T) {
 	if got := takingTime(t, t2); len(got) != 1 || got[0].ID != bookingOf(t, bobs).ID {
 		t.Errorf("rows at %s: %+v, want Bob's booking only", t2, got)
 	}
+}
+
+// Booking a time already inside the cancellation cut-off is allowed, but
+// the client is told before booking that it cannot then be cancelled
+// online.
+func TestDetailsFormWarnsInsideTheCutoff(t *testing.T) {
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	ctx := context.Background()
+	var was int
+	if err := seededDB(t).NewRaw("SELECT cancel_cutoff_hours FROM schedule_settings").Scan(ctx, &was); err != nil {
+		t.Fatal(err)
+	}
+	setCutoff := func(h int) {
+		t.Helper()
+		if _, err := seededDB(t).NewRaw("UPDATE schedule_settings SET cancel_cutoff_hours = ?", h).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		s.h.rulesCache.drop()
+	}
+	setCutoff(336) // two weeks, the most: next week's times are inside it
+	t.Cleanup(func() { setCutoff(was) })
+	ann := s.client(t)
+	t1 := ann.firstFree(t, svc.ID, db.PlaceStudio, weekAfter(1))
+	ann.hold(t, svc.ID, db.PlaceStudio, t1)
+	checkHTML(t, ann.get(t, "/book/details").body,
+		in("section.booking-details p.policy-when.form-notice", hasText("within 336 hours"), hasText("cannot be cancelled online")))
 }
 
 // A time held is the visitor's while the hold runs, even when the notice

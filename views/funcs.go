@@ -33,6 +33,7 @@ var baseFuncs = template.FuncMap{
 	"field":      newField,
 	"tel":        Tel,
 	"kilobytes":  Kilobytes,
+	"contains":   strings.Contains,
 }
 
 // Kilobytes is a size in bytes as people read it: "840 KB", "1.2 MB".

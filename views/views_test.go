@@ -151,6 +151,7 @@ type samplePickerData struct {
 	Service                                         db.Service
 	Place                                           string
 	Offered                                         bool
+	Districts                                       string
 	Week                                            time.Time
 	WeekLabel, PrevURL, NextURL, PrevWeek, NextWeek string
 	Days                                            []sampleDay
@@ -202,12 +203,19 @@ func sampleBookingForm() any {
 		Name, Email, Phone, Address, Postcode, Notes string
 		Health                                       []sampleHealth
 		ConsentPolicy, ConsentHealth                 bool
+		EndText                                      string
+		PricePence                                   int
+		Practice                                     db.Business
+		CancelUntil                                  string
+		CutoffHours                                  int
+		InsideCutoff, LateMove                       bool
 		Policy                                       string
 		Errors                                       map[string]string
 		Notice                                       string
 		Alternate                                    []sampleSlot
 		CSRF                                         string
 	}{
+		EndText: "10:00", PricePence: 5000, CancelUntil: "Wednesday 2 December, 09:00", CutoffHours: 24,
 		ServiceID: 1, Service: sampleServices[0], Place: "mobile", Start: "2026-12-03T09:00:00Z",
 		StartText: "Thursday 3 December 2026, 09:00", HeldUntil: "14:32", HoldMin: 10, Name: "Ann", Email: "ann@",
 		Health: []sampleHealth{{Key: "injury", Question: "Recent injury?", Answer: "yes"}},
