@@ -1,6 +1,11 @@
 package handlers
 
 import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -9,11 +14,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"dynamicmotion/db"
 	"dynamicmotion/views"
 )
 
 const (
 	adminSeenKey = "admin_seen" // session: when the therapist last did something (Unix seconds)
+	// adminStampKey holds the credentialStamp of the password the session
+	// logged in with: setting a new password (admin-password) ends every
+	// session logged in with the old one.
+	adminStampKey = "admin_stamp"
 	// adminIdle is how long a logged-in session lasts without use.
 	adminIdle = 2 * time.Hour
 	// adminPath is the therapist's area.
@@ -26,6 +36,30 @@ const (
 // which htmx follows as a full page load), and comes back afterwards. A
 // session unused for adminIdle is logged out. Every answer from the
 // therapist's area is kept out of caches.
+// credentialStamp stands for a stored password hash in a session: a short
+// digest of it, which changes when the password does and tells nothing of
+// it.
+func credentialStamp(hash string) string {
+	sum := sha256.Sum256([]byte("admin session stamp\x00" + hash))
+	return hex.EncodeToString(sum[:16])
+}
+
+// loadAdminStamp reads the credentialStamp of the therapist's password now
+// ("" when no password is set).
+func (h *Handler) loadAdminStamp(ctx context.Context) (string, error) {
+	if h.cfg.AdminEmail == "" {
+		return "", nil
+	}
+	hash, err := db.AdminPasswordHash(ctx, h.db, h.cfg.AdminEmail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return credentialStamp(hash), nil
+}
+
 func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		noStore(c)

@@ -100,7 +100,7 @@ func (h *Handler) login(c echo.Context) error {
 		f.Notice = "Many people are logging in at once. Please try again in a moment."
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
-	ok, err := h.checkAdminPassword(c, f.Email, pw)
+	ok, stamp, err := h.checkAdminPassword(c, f.Email, pw)
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,7 @@ func (h *Handler) login(c echo.Context) error {
 		return err
 	}
 	h.sessions.Put(ctx, adminKey, h.cfg.AdminEmail)
+	h.sessions.Put(ctx, adminStampKey, stamp)
 	h.sessions.Put(ctx, adminSeenKey, time.Now().Unix())
 	h.log.Info("admin logged in")
 	return c.Redirect(http.StatusSeeOther, f.Next)
@@ -132,6 +133,7 @@ func (h *Handler) logout(c echo.Context) error {
 		return err
 	}
 	h.sessions.Remove(ctx, adminKey)
+	h.sessions.Remove(ctx, adminStampKey)
 	h.sessions.Remove(ctx, adminSeenKey)
 	return c.Redirect(http.StatusSeeOther, loginPath+"?out=1")
 }
@@ -148,22 +150,22 @@ func newDummyHash() func() string {
 
 // checkAdminPassword reports whether email (the ADMIN_EMAIL account) and pw
 // match the stored argon2id hash.
-func (h *Handler) checkAdminPassword(c echo.Context, email, pw string) (bool, error) {
+func (h *Handler) checkAdminPassword(c echo.Context, email, pw string) (ok bool, stamp string, err error) {
 	hash, err := db.AdminPasswordHash(c.Request().Context(), h.db, email)
 	known := err == nil && h.cfg.AdminEmail != "" && strings.EqualFold(email, h.cfg.AdminEmail)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return false, err
+		return false, "", err
 	}
 	if !known {
 		password.Verify(h.dummyHash(), pw) //nolint:errcheck // only for its time
-		return false, nil
+		return false, "", nil
 	}
-	ok, err := password.Verify(hash, pw)
+	ok, err = password.Verify(hash, pw)
 	if err != nil {
 		h.log.Error("the stored admin password hash is unreadable; set it again with admin-password", "err", err)
-		return false, nil
+		return false, "", nil
 	}
-	return ok, nil
+	return ok, credentialStamp(hash), nil
 }

@@ -189,6 +189,36 @@ func TestLoginAndLogout(t *testing.T) {
 	noServerErrors(t, s)
 }
 
+// A new password (set with the admin-password command, perhaps because the
+// old one leaked) ends every session logged in with the old one, on every
+// instance once its copy of the account is read again (cacheTTL).
+func TestNewPasswordEndsOldSessions(t *testing.T) {
+	s := adminServer(t)
+	cl := s.client(t)
+	cl.logIn(t)
+	wantStatus(t, cl.get(t, adminPath), http.StatusOK)
+
+	hash, err := password.Hash("A-different-password-42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAdminPassword(context.Background(), seededDB(t), adminEmail, hash); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adminServer(t) }) // the usual password back for the other tests
+	s.h.adminStamp.drop()                // as cacheTTL would
+	res := cl.get(t, adminPath)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), loginPath) {
+		t.Errorf("after a new password the old session opens the admin area: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Logged in with the new password, she is in again.
+	res = cl.post(t, loginPath, url.Values{"email": {adminEmail}, "password": {"A-different-password-42"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != adminPath {
+		t.Fatalf("log in with the new password: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	wantStatus(t, cl.get(t, adminPath), http.StatusOK)
+}
+
 func TestLoginMistakes(t *testing.T) {
 	s := adminServer(t)
 	for _, tc := range []struct {

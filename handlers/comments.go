@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/subtle"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -407,12 +408,20 @@ func (h *Handler) holdForApproval(c echo.Context, author, ipHash []byte) (bool, 
 	return false, nil
 }
 
-// isAdmin reports whether the therapist is logged in on this session (and
-// has not been away longer than adminIdle).
+// isAdmin reports whether the therapist is logged in on this session: as
+// the account ADMIN_EMAIL names, with the password it has now (a new one
+// ends older sessions, on every instance within cacheTTL), and not away
+// longer than adminIdle.
 func (h *Handler) isAdmin(c echo.Context) bool {
 	ctx := c.Request().Context()
-	return h.sessions.GetString(ctx, adminKey) != "" &&
-		time.Since(time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)) < adminIdle
+	email := h.sessions.GetString(ctx, adminKey)
+	if email == "" || !strings.EqualFold(email, h.cfg.AdminEmail) ||
+		time.Since(time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)) >= adminIdle {
+		return false
+	}
+	stamp, err := h.adminStamp.get(ctx)
+	return err == nil && stamp != "" &&
+		subtle.ConstantTimeCompare([]byte(stamp), []byte(h.sessions.GetString(ctx, adminStampKey))) == 1
 }
 
 // authorHash is the hash of this visitor's commenter key, or nil if they

@@ -54,8 +54,12 @@ type Handler struct {
 	heartbeat     time.Duration // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
 	// Booking: the rules and hours (cached), and a limit on holds and
 	// bookings per client address.
-	rulesCache   *cached[bookingRules]
-	bookingLimit *rateLimit
+	rulesCache *cached[bookingRules]
+	adminStamp *cached[string] // the credentialStamp of the therapist's password
+	// secretPrefixes are the beginnings of the addresses that hold a
+	// secret, which a trailing slash does not redirect (set by Echo).
+	secretPrefixes []string
+	bookingLimit   *rateLimit
 	// The site's own secret keys (see siteKey), read once.
 	keysMu sync.Mutex
 	keys   map[string][]byte
@@ -113,6 +117,7 @@ func New(d Deps) *Handler {
 	h.articles = newArticleCache(h.loadArticle)
 	h.keys = map[string][]byte{}
 	h.rulesCache = newCached(cacheTTL, h.loadBookingRules)
+	h.adminStamp = newCached(cacheTTL, h.loadAdminStamp)
 	h.bookingLimit = newRateLimit(30, 10*time.Minute)
 	h.commentLimits = newCommentLimits()
 	h.contactLimits = newContactLimits()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -270,15 +271,16 @@ func equalTokens(sent, want string) bool {
 // withoutTrailingSlash sends a page asked for with a trailing slash
 // ("/blog/", an old link or a hand-typed address) to the same address
 // without it, for good (301): one address per page. Only GET and HEAD: a
-// form is never redirected, nor a path under the assets. Leading slashes are collapsed, so that
+// form is never redirected, nor a path under the assets, nor a secret
+// address (a manage or feed link: those are sent, never typed, and must
+// match exactly). Leading slashes are collapsed, so that
 // "//other.example/" cannot become a redirect to another site.
-func withoutTrailingSlash(next echo.HandlerFunc) echo.HandlerFunc {
+func (h *Handler) withoutTrailingSlash(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		p := r.URL.EscapedPath() // a backslash stays %5C: "/\\other.example" is not "//other.example"
 		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || len(p) < 2 || !strings.HasSuffix(p, "/") ||
-			strings.HasPrefix(p, static.Prefix) { // assets have exact names: a folder is not found
-
+			strings.HasPrefix(p, static.Prefix) || slices.ContainsFunc(h.secretPrefixes, func(s string) bool { return strings.HasPrefix(p, s) }) {
 			return next(c)
 		}
 		target := "/" + strings.Trim(p, "/")
@@ -287,4 +289,18 @@ func withoutTrailingSlash(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return c.Redirect(http.StatusMovedPermanently, target)
 	}
+}
+
+// secretPrefixes are the fixed beginnings of the routes whose addresses
+// hold a secret (a :token or :file parameter): "/bookings/", "/calendar/".
+func secretPrefixes(routes []*echo.Route) []string {
+	var out []string
+	for _, r := range routes {
+		if i := strings.Index(r.Path, ":"); i > 0 && (strings.Contains(r.Path, ":token") || strings.Contains(r.Path, ":file")) {
+			if !slices.Contains(out, r.Path[:i]) {
+				out = append(out, r.Path[:i])
+			}
+		}
+	}
+	return out
 }

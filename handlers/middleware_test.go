@@ -526,6 +526,12 @@ func TestTrailingSlashRedirects(t *testing.T) {
 	if res := s.get(t, "/"); res.StatusCode != http.StatusOK {
 		t.Errorf("GET /: %d", res.StatusCode)
 	}
+	// A secret address (a manage link, the calendar feed) must match exactly.
+	for _, target := range []string{"/bookings/abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG/", "/calendar/abcdefghijklmnopqrstuvwxyz.ics/"} {
+		if res := s.get(t, target); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", target, res.StatusCode)
+		}
+	}
 	req := newRequest(http.MethodPost, "/contact/")
 	if res := s.serve(t, req); res.StatusCode == http.StatusMovedPermanently {
 		t.Error("a form sent to an address with a trailing slash was redirected (as a GET, losing it)")

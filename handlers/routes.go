@@ -25,7 +25,7 @@ func (h *Handler) Echo() *echo.Echo {
 		h.logRequests,
 		h.securityHeaders,
 		h.recover,
-		withoutTrailingSlash,
+		h.withoutTrailingSlash,
 	)
 
 	// Probes and assets: no session, no CSRF, no body.
@@ -163,6 +163,7 @@ func (h *Handler) Echo() *echo.Echo {
 	if h.cfg.BenchCeiling {
 		get(e, "/_bench/ceiling", h.ceiling(e), site...)
 	}
+	h.secretPrefixes = secretPrefixes(e.Routes())
 	return e
 }
 
