@@ -162,11 +162,26 @@ func Start(ctx context.Context, dir, database string, logger *slog.Logger) (*Ser
 	s.dsn = dsn(database, sockPath)
 
 	if _, err := os.Stat(filepath.Join(s.dataDir, "PG_VERSION")); errors.Is(err, fs.ErrNotExist) {
+		// initdb works in a folder of its own, which becomes the cluster
+		// only once it is complete: stopped half-way (Ctrl-C on the very
+		// first start), it leaves nothing that would pass for a cluster
+		// later, and the next start begins again.
 		logger.Info("dev postgres: initialising cluster", "dir", s.dataDir)
-		out, err := s.run(ctx, ra, bins.initdb, "-D", s.dataDir, "-U", "postgres",
+		partial := s.dataDir + ".initdb"
+		if err := os.RemoveAll(partial); err != nil {
+			return nil, fmt.Errorf("devpg: removing an unfinished cluster: %w", err)
+		}
+		out, err := s.run(ctx, ra, bins.initdb, "-D", partial, "-U", "postgres",
 			"--auth=trust", "-E", "UTF8", "--locale=C")
 		if err != nil {
+			os.RemoveAll(partial)
 			return nil, fmt.Errorf("devpg: initdb %s: %w\n%s", s.dataDir, err, out)
+		}
+		if err := os.RemoveAll(s.dataDir); err != nil { // an empty or broken folder of an older start
+			return nil, fmt.Errorf("devpg: %w", err)
+		}
+		if err := os.Rename(partial, s.dataDir); err != nil {
+			return nil, fmt.Errorf("devpg: %w", err)
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("devpg: %w", err)

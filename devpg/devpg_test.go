@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -29,6 +30,13 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
+}
+
+// String returns what was logged since the last take.
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // take returns what was logged since the last call.
@@ -563,5 +571,41 @@ func TestLiveOwnerKeepsServer(t *testing.T) {
 	}
 	if got := readOwner(t, dir); got != pid {
 		t.Errorf("owner.pid = %q, want the live owner %s", got, pid)
+	}
+}
+
+// The very first start stopped half-way through initdb (Ctrl-C a second
+// after `go run .`) leaves nothing that passes for a cluster: the next start
+// makes a whole one, in which PL/pgSQL (which the job queue's migrations
+// need) exists.
+func TestInterruptedInitdb(t *testing.T) {
+	dir := filepath.Join(baseDir(t), "interrupted")
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for !strings.Contains(logs.String(), "initialising cluster") {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond) // initdb is under way
+		cancel()
+	}()
+	if s, err := Start(ctx, dir, "dynamicmotion", logger); err == nil {
+		// initdb was quicker than the signal: nothing to test here but
+		// that the cluster is whole, as below.
+		stopCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+		defer stop()
+		s.Stop(stopCtx)
+	}
+
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel2()
+	s := start(t, ctx2, dir, logger)
+	mustPsql(t, s.DSN(), "create function f() returns int language plpgsql as $$ begin return 1; end $$")
+	if got := mustPsql(t, s.DSN(), "select f()"); got != "1" {
+		t.Errorf("select f() = %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pgdata.initdb")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the unfinished cluster's folder is still there (%v)", err)
 	}
 }
