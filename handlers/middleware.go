@@ -304,3 +304,21 @@ func secretPrefixes(routes []*echo.Route) []string {
 	}
 	return out
 }
+
+// uploadReadTime is how long a picture's upload may take: 15 MB at about
+// 60 KB/s, a poor mobile connection.
+const uploadReadTime = 5 * time.Minute
+
+// slowBody gives the request up to d to send its body, in place of the
+// server's ReadTimeout (meant for ordinary forms): set before anything
+// reads the body, the CSRF check included.
+func slowBody(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			// An error means the connection cannot take a deadline (an
+			// in-process test): then there is none to lift either.
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d))
+			return next(c)
+		}
+	}
+}

@@ -1,12 +1,16 @@
 package handlers
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/labstack/echo/v4"
@@ -535,5 +539,49 @@ func TestTrailingSlashRedirects(t *testing.T) {
 	req := newRequest(http.MethodPost, "/contact/")
 	if res := s.serve(t, req); res.StatusCode == http.StatusMovedPermanently {
 		t.Error("a form sent to an address with a trailing slash was redirected (as a GET, losing it)")
+	}
+}
+
+// A picture sent slowly (a phone on a weak connection) outlasts the
+// server's read limit for ordinary forms: slowBody lifts it for that route
+// alone.
+func TestSlowBodyOutlastsTheReadTimeout(t *testing.T) {
+	e := echo.New()
+	read := func(c echo.Context) error {
+		b, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			return c.String(http.StatusRequestTimeout, err.Error())
+		}
+		return c.String(http.StatusOK, strconv.Itoa(len(b)))
+	}
+	e.POST("/upload", read, slowBody(5*time.Second))
+	e.POST("/form", read)
+	srv := httptest.NewUnstartedServer(e)
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+
+	send := func(path string) (int, string) {
+		pr, pw := io.Pipe()
+		go func() {
+			for range 6 { // 6 × 100 ms: twice the read limit
+				pw.Write(bytes.Repeat([]byte("x"), 1000))
+				time.Sleep(100 * time.Millisecond)
+			}
+			pw.Close()
+		}()
+		res, err := http.Post(srv.URL+path, "application/octet-stream", pr)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := send("/upload"); code != http.StatusOK || body != "6000" {
+		t.Errorf("a slow upload: %d %q, want 200 with all 6000 bytes read", code, body)
+	}
+	if code, body := send("/form"); code == http.StatusOK && body == "6000" {
+		t.Error("a slow ordinary form was read whole: the test does not exercise the read limit")
 	}
 }

@@ -125,7 +125,9 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, articlesPath+"/:id", h.showEditArticle, admin...)
 	e.POST(articlesPath+"/:id", h.updateArticle, editor...)
 	// Pictures for articles: an upload is larger still.
-	uploads := append([]echo.MiddlewareFunc{middleware.BodyLimit(mediaUploadLimit)}, admin[1:]...)
+	// A phone on a weak connection takes minutes to send one: the
+	// server's 30-second read limit is lifted for it (see slowBody).
+	uploads := append([]echo.MiddlewareFunc{slowBody(uploadReadTime), middleware.BodyLimit(mediaUploadLimit)}, admin[1:]...)
 	get(e, mediaPath, h.showMedia, admin...)
 	e.POST(mediaPath, h.uploadMedia, uploads...)
 	e.POST(mediaPath+"/:id/delete", h.deleteMedia, admin...)
