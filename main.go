@@ -203,6 +203,10 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		// jobs cut short are retried by whichever instance runs next.
 		if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 			queue.Close()
+			if pending, perr := db.PendingMigrations(ctx, direct); perr == nil && len(pending) > 0 {
+				return fmt.Errorf("the database is not migrated (%d migrations pending, the first %s): run `dynamicmotion migrate` first (on Fly the release command does)",
+					len(pending), pending[0])
+			}
 			return fmt.Errorf("starting the job queue: %w", err)
 		}
 		// The queue stops taking jobs as soon as the drain starts, beside it,

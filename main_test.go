@@ -103,6 +103,16 @@ func TestMigrateCreatesTheSchema(t *testing.T) {
 	}
 }
 
+// serve on a database nobody migrated says so in a line, naming the
+// command that fixes it, instead of failing deep in the job queue.
+func TestServeOnAnUnmigratedDatabaseSaysWhatToDo(t *testing.T) {
+	dsn, _ := freshDatabase(t)
+	code, stderr := invoke(t, []string{"serve"}, map[string]string{"DATABASE_URL": dsn, "PORT": "18931"}, "")
+	if code == 0 || !strings.Contains(stderr, "not migrated") || !strings.Contains(stderr, "dynamicmotion migrate") {
+		t.Errorf("serve on an empty database: exit %d\n%s", code, stderr)
+	}
+}
+
 func TestSeedTwiceLeavesOneBusiness(t *testing.T) {
 	dsn, bdb := freshDatabase(t)
 	env := map[string]string{"DATABASE_URL": dsn}

@@ -189,6 +189,11 @@ func databaseURL(name, v string) (string, error) {
 	if u.Host == "" && u.Query().Get("host") == "" {
 		return "", &Error{name, "has no host"}
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", &Error{name, fmt.Sprintf("port %q: want a number from 1 to 65535", p)}
+		}
+	}
 	if len(u.Path) <= 1 {
 		return "", &Error{name, "has no database name"}
 	}

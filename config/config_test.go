@@ -127,6 +127,8 @@ func TestFromEnvNamesTheMalformedVariable(t *testing.T) {
 		{"DATABASE_URL with only a slash for a database", map[string]string{"DATABASE_URL": "postgres://host/"}, "DATABASE_URL"},
 		{"DATABASE_URL without a host", map[string]string{"DATABASE_URL": "postgres:///dm"}, "DATABASE_URL"},
 		{"DATABASE_URL with an unknown sslmode", map[string]string{"DATABASE_URL": "postgres://u@h:5432/dm?sslmode=bogus"}, "DATABASE_URL"},
+		{"DATABASE_URL with a port out of range", map[string]string{"DATABASE_URL": "postgres://u@h:99999/dm"}, "DATABASE_URL"},
+		{"DIRECT_DATABASE_URL with a port of 0", map[string]string{"DATABASE_URL": "postgres://u@h/dm", "DIRECT_DATABASE_URL": "postgres://u@h:0/dm"}, "DIRECT_DATABASE_URL"},
 		// pgdriver panics on a timeout it cannot parse, so config must catch it.
 		{"DATABASE_URL with a malformed connect_timeout", map[string]string{"DATABASE_URL": "postgres://u@h:5432/dm?connect_timeout=soon"}, "DATABASE_URL"},
 		{"DATABASE_URL with a malformed read_timeout", map[string]string{"DATABASE_URL": "postgres://u@h:5432/dm?read_timeout=abc"}, "DATABASE_URL"},
