@@ -95,8 +95,13 @@ func (h *Handler) exportDiary(c echo.Context) error {
 	hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="diary-%s-to-%s.csv"`, from.Format(time.DateOnly), to.Format(time.DateOnly)))
 	c.Response().WriteHeader(http.StatusOK)
+	// A byte order mark first: without it Excel reads the file as Windows
+	// text and shows "£" and "—" as "Â£" and "â€”".
+	c.Response().Write([]byte("\uFEFF")) //nolint:errcheck // a failed write fails the Flush below too
 	w := csv.NewWriter(c.Response())
-	w.Write([]string{"date", "start", "end", "service", "place", "client", "email", "phone", "postcode", "status", "price"}) //nolint:errcheck // checked by Flush
+	// The price is a plain number of pounds, so that a spreadsheet can add
+	// up the takings.
+	w.Write([]string{"date", "start", "end", "service", "place", "client", "email", "phone", "postcode", "status", "price (£)"}) //nolint:errcheck // checked by Flush
 	for _, b := range bs {
 		place := "studio"
 		if b.Place == db.PlaceMobile {
@@ -105,7 +110,7 @@ func (h *Handler) exportDiary(c echo.Context) error {
 		row := []string{
 			b.StartsAt.In(views.London).Format(time.DateOnly), b.StartsAt.In(views.London).Format("15:04"),
 			b.EndsAt.In(views.London).Format("15:04"), b.ServiceName, place, b.ClientName, b.ClientEmail,
-			b.ClientPhone, b.Postcode, b.Status, views.Pounds(b.PricePence),
+			b.ClientPhone, b.Postcode, b.Status, fmt.Sprintf("%d.%02d", b.PricePence/100, b.PricePence%100),
 		}
 		for i := range row {
 			row[i] = csvSafe(row[i])

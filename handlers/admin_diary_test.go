@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -181,11 +182,22 @@ func TestDiaryCSV(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Errorf("Content-Type %q", ct)
 	}
-	rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
+	if cd := res.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") || !strings.Contains(cd, ".csv") {
+		t.Errorf("Content-Disposition %q, want a .csv attachment", cd)
+	}
+	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control %q, want no-store: it lists clients", cc)
+	}
+	// A byte order mark, so that Excel reads the file as UTF-8 ("£", "—").
+	body, bom := strings.CutPrefix(res.body, "\uFEFF")
+	if !bom {
+		t.Error("the export does not start with a UTF-8 byte order mark")
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil || len(rows) < 2 {
 		t.Fatalf("CSV: %v, %d rows", err, len(rows))
 	}
-	if rows[0][0] != "date" || rows[0][5] != "client" {
+	if rows[0][0] != "date" || rows[0][5] != "client" || rows[0][10] != "price (£)" {
 		t.Errorf("header %v", rows[0])
 	}
 	found := false
@@ -195,6 +207,16 @@ func TestDiaryCSV(t *testing.T) {
 			if !strings.HasPrefix(r[5], "'=") {
 				t.Errorf("formula cell not defused: %q", r[5])
 			}
+			// A number a spreadsheet can add up.
+			if want := fmt.Sprintf("%d.%02d", svc.PricePence/100, svc.PricePence%100); r[10] != want {
+				t.Errorf("price %q, want %q", r[10], want)
+			}
+		}
+	}
+	// Every way a cell can start a formula is defused.
+	for _, v := range []string{"=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "plain"} {
+		if got := csvSafe(v); (got == v) != (v == "plain") {
+			t.Errorf("csvSafe(%q) = %q", v, got)
 		}
 	}
 	if !found {
