@@ -65,6 +65,26 @@ func TestDiaryShowsBookings(t *testing.T) {
 	wantStatus(t, admin.get(t, adminPath+"/bookings/x"), http.StatusNotFound)
 	// Not yet: completed or no-show before the appointment.
 	wantStatus(t, admin.post(t, adminPath+"/bookings/"+itoa(b.ID)+"/attendance", url.Values{"status": {"completed"}}), http.StatusConflict)
+
+	// A booking in the next days is on the dashboard, a tap away from its
+	// details and from calling the client.
+	soon := client.freeTimes(t, svc.ID, db.PlaceStudio, weekAfter(0))
+	if len(soon) == 0 {
+		soon = client.freeTimes(t, svc.ID, db.PlaceStudio, weekAfter(1))
+	}
+	var next db.Booking
+	for _, st := range soon {
+		if mustTime(t, st).Before(time.Now().AddDate(0, 0, 6)) {
+			next = bookingOf(t, bookedToken(t, s.client(t).post(t, "/book", detailsForm(svc.ID, db.PlaceStudio, st))))
+			break
+		}
+	}
+	if next.ID == 0 {
+		t.Fatal("nothing free in the next six days")
+	}
+	checkHTML(t, admin.get(t, adminPath).body,
+		in("ul.diary-list a[href=/admin/bookings/"+itoa(next.ID)+"]", hasText("Ann Example")),
+		in("ul.diary-list a.diary-phone[href^=tel:]", hasExactText("07700 900123")))
 	noServerErrors(t, s)
 }
 
