@@ -73,7 +73,10 @@ func TestUploadAPictureAndUseItInAnArticle(t *testing.T) {
 	checkHTML(t, page.body,
 		count("li.is-added", 1),
 		in("li.is-added input.media-markdown", hasAttr("value", "![A calf massage](/media/"+name+")")),
-		in("li.is-added img", hasAttr("width", "1600"), hasAttr("height", "800"), hasAttr("alt", "A calf massage")))
+		in("li.is-added img", hasAttr("width", "1600"), hasAttr("height", "800"), hasAttr("alt", "A calf massage")),
+		// Deleting asks first (site.js): a tap meant for the next button
+		// must not lose a picture.
+		in("li.is-added form[action$=/delete]", hasAttr("data-confirm", "Delete this picture for good?")))
 
 	// Served to anyone, cached for a year, as the picture it says it is.
 	pic := s.visitor().get(t, mediaURL+name)

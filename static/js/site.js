@@ -27,6 +27,16 @@
     if (box) { box.textContent = ''; }
   });
 
+  // A form that undoes something (a calendar link, a picture, a service on
+  // offer) asks first: data-confirm holds the question. Without JavaScript
+  // the form is sent as it is.
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+    }
+  }, true);
+
   // The booking picker: when a swap of #picker took away the focused element
   // (a week link, "Continue with this time"), the focus would fall back to
   // the page's body and a keyboard or screen reader user would start again
