@@ -489,7 +489,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 			taken++
 			if confirmedOf[b.email] > 0 {
 				committedDespite++
-				t.Logf("%s was told %s was taken (after %d retries), yet has a confirmed booking", b.email, b.start, b.retried)
+				t.Errorf("%s was told %s was taken (after %d retries), yet has a confirmed booking", b.email, b.start, b.retried)
 			}
 		}
 		if confirmedOf[b.email] > 1 {
