@@ -90,6 +90,7 @@ type commentForm struct {
 	Notice     string // a message about the whole form (too fast, too many, expired)
 	Started    string
 	CSRF       string
+	OOB        bool // sent out of band, in place of the main form
 }
 
 // commentEdit is the form that edits a comment.
@@ -321,6 +322,12 @@ func (h *Handler) postComment(c echo.Context) error {
 	case errors.Is(err, db.ErrNoParent):
 		f.ParentID, f.FormID = 0, "comment-form"
 		f.Notice = "The comment you replied to is no longer there. Your comment is below: you can send it as a new comment."
+		if isFragment(c) {
+			// The reply form closes; what was typed moves into the main
+			// form (one form with its ids on the page, not two).
+			f.OOB = true
+			return h.renderFragment(c, http.StatusUnprocessableEntity, "article#comment-form-moved", f)
+		}
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	case err != nil:
 		return err

@@ -180,6 +180,34 @@ func TestCommentValidation(t *testing.T) {
 	}
 }
 
+// A reply whose comment went meanwhile is not lost: with htmx the reply
+// form closes with a note and the text moves into the main form (one form
+// with those ids on the page); without, the page comes back with it there.
+func TestReplyToACommentThatWent(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	gone := visibleComment(t, p, "Ann", "Soon gone")
+	if err := db.DeleteComment(context.Background(), seededDB(t), &gone); err != nil {
+		t.Fatal(err)
+	}
+	cm := s.commenter(t, p.Slug)
+	f := cm.form(t, "name=Bob", "body=My careful reply", "parent_id="+strconv.FormatInt(gone.ID, 10))
+	res := cm.post(t, f, htmx...)
+	wantStatus(t, res, http.StatusUnprocessableEntity)
+	checkHTML(t, res.body,
+		in("p.form-notice", hasText("no longer there")),
+		count("form", 1),
+		in("form#comment-form[hx-swap-oob=true] textarea[name=body]", hasExactText("My careful reply")),
+		notIn("input[name=parent_id]"))
+	plain := cm.post(t, f)
+	wantStatus(t, plain, http.StatusUnprocessableEntity)
+	checkHTML(t, plain.body, in("section#comments form#comment-form textarea[name=body]", hasExactText("My careful reply")),
+		in("form#comment-form .form-notice", hasText("no longer there")))
+	if n := len(commentsOf(t, p.ID)); n != 1 {
+		t.Errorf("%d comments stored, want only the deleted one", n)
+	}
+}
+
 // A browser counts a line break as one character (maxlength) but sends it
 // as CR LF: a comment at the limit is not refused for its line breaks, and
 // is kept with plain line breaks. Bidirectional controls, which could make

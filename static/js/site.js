@@ -37,6 +37,27 @@
     }
   }, true);
 
+  // A comment hidden or deleted live takes its thread off the page; but not
+  // from under someone writing a reply in it: then the comment only gives
+  // way to a note, and the reply stays (sent, it moves to the main form).
+  document.addEventListener('htmx:oobBeforeSwap', function (e) {
+    var thread = e.detail.target;
+    if (!thread || !thread.id || thread.id.indexOf('thread-') !== 0) { return; }
+    var typing = [].some.call(thread.querySelectorAll('.comment-form textarea'), function (ta) {
+      return ta.value.trim() !== '';
+    });
+    if (!typing) { return; }
+    e.detail.shouldSwap = false;
+    var comment = thread.querySelector('article.comment');
+    if (comment) {
+      comment.classList.add('deleted');
+      comment.textContent = '';
+      var note = document.createElement('p');
+      note.textContent = 'This comment is no longer shown.';
+      comment.appendChild(note);
+    }
+  });
+
   // The booking picker: when a swap of #picker took away the focused element
   // (a week link, "Continue with this time"), the focus would fall back to
   // the page's body and a keyboard or screen reader user would start again
