@@ -596,3 +596,61 @@ func TestCommentFormKeyboardOnly(t *testing.T) {
 	}
 	tb.assertClean("the article after a comment posted by keyboard")
 }
+
+// TestLiveDeleteKeepsAReplyBeingWritten: a reader is writing a reply when
+// the comment's author deletes it. The live update takes the comment's
+// words away but not the reply form nor what the reader typed; sent, the
+// reply moves into the main form to go as a new comment.
+func TestLiveDeleteKeepsAReplyBeingWritten(t *testing.T) {
+	author := openTab(t)
+	reader := openTab(t)
+	openArticle(author, baseURL)
+	openArticle(reader, baseURL)
+
+	text := uniqueText("A comment its author will delete,")
+	author.do("writing a comment",
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), "Dee"),
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
+		chromedp.Sleep(fillTime),
+		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
+	)
+	waitFor(author, "the comment appears", copiesOf(text)+` === 1`)
+	settled(author)
+	id := commentIDOf(author, text)
+	num := strings.TrimPrefix(id, "comment-")
+	waitFor(reader, "the comment reaches the reader", copiesOf(text)+` === 1`)
+	settled(reader)
+
+	reader.do(`clicking "Reply"`, chromedp.Click(chromedp.CSS(`#`+id+` .comment-actions a[href*="reply="]`)))
+	replyForm := "#reply-form-" + num
+	waitFor(reader, "a reply form opens", fmt.Sprintf(`!!document.querySelector(%q)`, replyForm))
+	settled(reader)
+	const reply = "Half of a careful reply"
+	reader.do("typing a reply", chromedp.SendKeys(chromedp.CSS(replyForm+`-body`), reply))
+
+	// The author deletes the comment (as its Delete button does, without
+	// the confirmation dialog).
+	eval[bool](author, fmt.Sprintf(`(() => {
+		const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+		fetch(location.pathname + '/comments/%s/delete', {method: 'POST', headers: {'X-CSRF-Token': token, 'HX-Request': 'true'}});
+		return true;
+	})()`, num))
+	waitFor(reader, "the deleted comment's words leave the reader's page", copiesOf(text)+` === 0`)
+	if got := eval[string](reader, fmt.Sprintf(`(document.querySelector(%q) || {}).value || ''`, replyForm+`-body`)); got != reply {
+		t.Fatalf("after the live delete the reply box holds %q, want %q", got, reply)
+	}
+
+	// Sent, the reply finds its comment gone: it moves to the main form.
+	reader.do("sending the reply",
+		chromedp.SendKeys(chromedp.CSS(replyForm+`-name`), "Eve"),
+		chromedp.Sleep(fillTime),
+		chromedp.Click(chromedp.CSS(replyForm+`-submit`)),
+	)
+	waitFor(reader, "the text is in the main form", fmt.Sprintf(`document.querySelector('#comment-form-body').value === %q`, reply))
+	if n := eval[int](reader, `document.querySelectorAll('[id="comment-form"]').length`); n != 1 {
+		t.Errorf("%d forms with the id comment-form, want 1", n)
+	}
+	if note := eval[string](reader, `(document.querySelector('.form-notice') || {}).textContent || ''`); !strings.Contains(note, "no longer there") {
+		t.Errorf("the reader is not told why (%q)", note)
+	}
+}
