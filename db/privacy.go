@@ -82,6 +82,18 @@ func EraseOldHealthAnswers(ctx context.Context, idb bun.IDB) (int64, error) {
 	return res.RowsAffected()
 }
 
+// CountHealthOlderThan counts the bookings whose health answers or notes a
+// retention of months would erase now (0: none, they are kept).
+func CountHealthOlderThan(ctx context.Context, idb bun.IDB, months int) (int, error) {
+	if months <= 0 {
+		return 0, nil
+	}
+	var n int
+	err := idb.NewRaw(`SELECT count(*) FROM bookings
+		WHERE ends_at < now() - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`, months).Scan(ctx, &n)
+	return n, err
+}
+
 // ClientData is what the site holds about one e-mail address.
 type ClientData struct {
 	Email         string

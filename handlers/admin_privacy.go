@@ -35,6 +35,10 @@ type privacyData struct {
 	Confirm  string       // the address typed again, kept on a mistake
 	Keep     string       // the retention setting in months, as typed
 	Saved    bool         // the retention setting was just saved
+	Kept     bool         // ... and it keeps health answers (0)
+	// ToErase is how many bookings' health answers the retention typed
+	// would erase at once: asked about before it is saved.
+	ToErase int
 	Errors   map[string]string
 	Notice   string
 	CSRF     string
@@ -43,7 +47,7 @@ type privacyData struct {
 // showPrivacyTools is GET /admin/privacy: the search form and the
 // retention setting.
 func (h *Handler) showPrivacyTools(c echo.Context) error {
-	return h.renderPrivacy(c, http.StatusOK, privacyData{Saved: c.QueryParam("saved") == "1"})
+	return h.renderPrivacy(c, http.StatusOK, privacyData{Saved: c.QueryParam("saved") != "", Kept: c.QueryParam("saved") == "keep"})
 }
 
 func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error {
@@ -155,6 +159,18 @@ func (h *Handler) saveRetention(c echo.Context) error {
 			db.MinHealthKeepMonths, db.MaxHealthKeepMonths)
 		return h.renderPrivacy(c, http.StatusUnprocessableEntity, d)
 	}
+	// Erasing is for good: when the new period reaches records that exist
+	// now, she is told how many and asked first.
+	if c.FormValue("confirm") != "yes" {
+		n, err := db.CountHealthOlderThan(c.Request().Context(), h.db, months)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			d.ToErase = n
+			return h.renderPrivacy(c, http.StatusOK, d)
+		}
+	}
 	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := db.SavePrivacy(ctx, tx, db.Privacy{HealthKeepMonths: months}); err != nil {
 			return err
@@ -163,6 +179,9 @@ func (h *Handler) saveRetention(c echo.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if months == 0 {
+		return c.Redirect(http.StatusSeeOther, adminPath+"/privacy?saved=keep")
 	}
 	return c.Redirect(http.StatusSeeOther, adminPath+"/privacy?saved=1")
 }

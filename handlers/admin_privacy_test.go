@@ -183,6 +183,35 @@ func TestPrivacyRetentionSetting(t *testing.T) {
 	}
 	page := admin.get(t, res.Header.Get("Location"))
 	checkHTML(t, page.body, in("input[name=keep_months]", hasAttr("value", "36")), in("[role=status]", hasText("Saved")))
-	wantStatus(t, admin.post(t, adminPath+"/privacy/retention", url.Values{"keep_months": {"0"}}), http.StatusSeeOther)
+
+	// A shorter period that reaches records kept now: she is told how many
+	// bookings would lose their health answers, and asked, before anything
+	// is saved or erased.
+	svc := bookingServices(t)[0]
+	client := s.client(t)
+	old := bookingOf(t, client.book(t, svc.ID, db.PlaceStudio, client.firstFree(t, svc.ID, db.PlaceStudio, weekAfter(6))))
+	if _, err := seededDB(t).NewRaw(`UPDATE bookings SET status = 'completed',
+		starts_at = starts_at - interval '40 months', ends_at = ends_at - interval '40 months',
+		blocked_from = blocked_from - interval '40 months', blocked_to = blocked_to - interval '40 months' WHERE id = ?`, old.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ask := admin.post(t, adminPath+"/privacy/retention", url.Values{"keep_months": {"24"}})
+	wantStatus(t, ask, http.StatusOK)
+	checkHTML(t, ask.body,
+		in(".confirm-erase[role=alert]", hasText("erases those of 1 booking now")),
+		in(".confirm-erase form input[name=confirm]", hasAttr("value", "yes")),
+		in(".confirm-erase form input[name=keep_months]", hasAttr("value", "24")))
+	if p, _ := db.GetPrivacy(ctx, seededDB(t)); p.HealthKeepMonths != 36 {
+		t.Errorf("asked, not yet confirmed, the setting is already %d months", p.HealthKeepMonths)
+	}
+	res = admin.post(t, adminPath+"/privacy/retention", url.Values{"keep_months": {"24"}, "confirm": {"yes"}})
+	wantStatus(t, res, http.StatusSeeOther)
+	if p, _ := db.GetPrivacy(ctx, seededDB(t)); p.HealthKeepMonths != 24 {
+		t.Errorf("confirmed, the setting is %d months, want 24", p.HealthKeepMonths)
+	}
+
+	res = admin.post(t, adminPath+"/privacy/retention", url.Values{"keep_months": {"0"}})
+	wantStatus(t, res, http.StatusSeeOther)
+	checkHTML(t, admin.get(t, res.Header.Get("Location")).body, in("[role=status]", hasText("Health answers are kept")))
 	noServerErrors(t, s)
 }

@@ -440,11 +440,13 @@ func sampleAdmin(name string) any {
 			Confirm  string
 			Keep     string
 			Saved    bool
+			Kept     bool
+			ToErase  int
 			Errors   map[string]string
 			Notice   string
 			CSRF     string
 		}{
-			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true,
+			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true, ToErase: 3,
 			Client: db.ClientData{
 				Email: "ann@example.com",
 				Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ServiceName: "Sports massage",
