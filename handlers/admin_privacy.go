@@ -39,9 +39,9 @@ type privacyData struct {
 	// ToErase is how many bookings' health answers the retention typed
 	// would erase at once: asked about before it is saved.
 	ToErase int
-	Errors   map[string]string
-	Notice   string
-	CSRF     string
+	Errors  map[string]string
+	Notice  string
+	CSRF    string
 }
 
 // showPrivacyTools is GET /admin/privacy: the search form and the

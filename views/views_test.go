@@ -102,6 +102,7 @@ type sampleForm struct {
 	Notify                bool
 	Errors                map[string]string
 	Notice, Started, CSRF string
+	OOB                   bool
 }
 
 func sampleComments() any {
