@@ -49,3 +49,53 @@ func TestArticlePreviewAsSheTypes(t *testing.T) {
 	}
 	tb.assertClean("the article editor after the preview")
 }
+
+// TestArticleEditorKeepsUnsavedWords: words typed in the editor and never
+// saved (the tab closed, the session ran out) are kept by the browser and
+// offered back the next time the editor opens; with the login gone, the
+// preview says so and the page stays.
+func TestArticleEditorKeepsUnsavedWords(t *testing.T) {
+	origin := baseURL
+	tb := openTab(t)
+	logInAt(tb, origin)
+	if status := tb.openAt(origin, "/admin/articles/new"); status != 200 {
+		t.Fatalf("GET /admin/articles/new answered %d", status)
+	}
+	body := "## Hamstrings\n\nThree stretches " + uniqueText("for runners")
+	tb.do("typing an article",
+		chromedp.SendKeys(chromedp.CSS(`#f-title`), "Hamstrings"),
+		chromedp.Click(chromedp.CSS(`#f-body`)),
+		chromedp.SendKeys(chromedp.CSS(`#f-body`), body),
+		chromedp.Sleep(600*time.Millisecond), // past the copy's debounce
+	)
+
+	// Logged out meanwhile (another tab, or away too long): the next
+	// preview does not leave the page.
+	eval[bool](tb, `(() => {
+		const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
+		fetch('/admin/logout', {method: 'POST', headers: {'X-CSRF-Token': token}});
+		return true;
+	})()`)
+	time.Sleep(300 * time.Millisecond)
+	eval[bool](tb, markPage)
+	tb.do("typing on", chromedp.SendKeys(chromedp.CSS(`#f-body`), " and more"))
+	waitFor(tb, "the page says the login is gone", `(document.querySelector('#flash') || {}).textContent.includes('logged out')`)
+	if !eval[bool](tb, pageMarked) {
+		t.Fatal("the preview after the login ran out left the page, and the words with it")
+	}
+	tb.takeProblems() // the preview's 401, expected
+
+	// The editor opened again, after logging in: the words are offered.
+	logInAt(tb, origin)
+	if status := tb.openAt(origin, "/admin/articles/new"); status != 200 {
+		t.Fatalf("GET /admin/articles/new answered %d", status)
+	}
+	waitFor(tb, "the kept words are offered", `!!document.querySelector('.draft-kept button')`)
+	tb.do(`clicking "Put them back"`, chromedp.Click(chromedp.CSS(`.draft-kept button.button`)))
+	if got := eval[string](tb, `document.querySelector('#f-body').value`); got != body+" and more" {
+		t.Errorf("the body put back is %q, want %q", got, body+" and more")
+	}
+	if got := eval[string](tb, `document.querySelector('#f-title').value`); got != "Hamstrings" {
+		t.Errorf("the title put back is %q", got)
+	}
+}

@@ -88,6 +88,13 @@ func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			to += sep + "expired=1"
 		}
 		if c.Request().Header.Get("HX-Request") == "true" {
+			if c.Request().Method != http.MethodGet {
+				// Work in progress on the page (an article being written,
+				// whose preview this is): leaving it for the login page
+				// would lose it. The page says what happened instead.
+				return echo.NewHTTPError(http.StatusUnauthorized, "You were logged out (away too long). "+
+					"Log in again in another tab, then carry on here: nothing on this page is lost.")
+			}
 			c.Response().Header().Set("HX-Redirect", to)
 			return c.NoContent(http.StatusNoContent)
 		}

@@ -92,6 +92,14 @@ func TestEveryAdminRouteNeedsTheLogin(t *testing.T) {
 			if r.Method == http.MethodGet && (hx.StatusCode != http.StatusNoContent || !strings.HasPrefix(hx.Header.Get("HX-Redirect"), loginPath)) {
 				t.Errorf("htmx GET %s: %d HX-Redirect %q", target, hx.StatusCode, hx.Header.Get("HX-Redirect"))
 			}
+			// An htmx form (the article preview as she types) does not take
+			// her away from unsaved work: 401, and the page says why.
+			if r.Method == http.MethodPost {
+				hxPost := cl.post(t, target, url.Values{}, "HX-Request: true")
+				if hxPost.StatusCode != http.StatusUnauthorized || hxPost.Header.Get("HX-Redirect") != "" || !strings.Contains(hxPost.body, "nothing on this page is lost") {
+					t.Errorf("htmx POST %s: %d, HX-Redirect %q, want 401 saying nothing is lost", target, hxPost.StatusCode, hxPost.Header.Get("HX-Redirect"))
+				}
+			}
 		})
 		checked++
 	}

@@ -58,6 +58,60 @@
     }
   });
 
+  // The article editor keeps what is typed in this browser (localStorage)
+  // until the server has it: a session that ran out, a lost connection or a
+  // closed tab cannot lose an article. Opened again, the editor offers the
+  // words it kept when they differ from what was saved; a copy that matches
+  // the saved article is dropped.
+  var editor = document.querySelector('form.article-form');
+  if (editor && window.localStorage) {
+    var fields = ['title', 'slug', 'summary', 'tags', 'author', 'body'];
+    var keyOf = function (action) { return 'dm-article-draft:' + action; };
+    var key = keyOf(editor.getAttribute('action'));
+    var current = function () {
+      var v = {};
+      fields.forEach(function (n) { var el = editor.elements[n]; v[n] = el ? el.value : ''; });
+      return v;
+    };
+    var same = function (a, b) { return fields.every(function (n) { return (a[n] || '') === (b[n] || ''); }); };
+    var read = function (k) { try { return JSON.parse(localStorage.getItem(k) || 'null'); } catch (err) { return null; } };
+    var now = current();
+    // A new article's copy, once saved, matches the edit page it led to.
+    [key, keyOf('/admin/articles')].forEach(function (k) {
+      var kept = read(k);
+      if (kept && same(kept.values, now)) { localStorage.removeItem(k); }
+    });
+    var kept = read(key);
+    if (kept && kept.values) {
+      var box = document.createElement('div');
+      box.className = 'form-notice draft-kept';
+      box.setAttribute('role', 'alert');
+      var p = document.createElement('p');
+      p.textContent = 'This browser kept words you typed here on ' + new Date(kept.at).toLocaleString('en-GB') +
+        ' that were not saved.';
+      var restore = document.createElement('button');
+      restore.type = 'button'; restore.className = 'button'; restore.textContent = 'Put them back';
+      var discard = document.createElement('button');
+      discard.type = 'button'; discard.className = 'link-button'; discard.textContent = 'Forget them';
+      restore.addEventListener('click', function () {
+        fields.forEach(function (n) { if (editor.elements[n]) { editor.elements[n].value = kept.values[n] || ''; } });
+        box.remove();
+        editor.elements.body && editor.elements.body.dispatchEvent(new Event('input', { bubbles: true }));
+        editor.elements.title && editor.elements.title.focus();
+      });
+      discard.addEventListener('click', function () { localStorage.removeItem(key); box.remove(); });
+      box.appendChild(p); box.appendChild(restore); box.appendChild(document.createTextNode(' ')); box.appendChild(discard);
+      editor.parentNode.insertBefore(box, editor);
+    }
+    var timer;
+    editor.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), values: current() })); } catch (err) { /* full: nothing kept */ }
+      }, 300);
+    });
+  }
+
   // The booking picker: when a swap of #picker took away the focused element
   // (a week link, "Continue with this time"), the focus would fall back to
   // the page's body and a keyboard or screen reader user would start again
