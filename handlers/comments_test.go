@@ -742,6 +742,19 @@ func TestCommentStream(t *testing.T) {
 	if r := fromPage.next(t, time.Second); r.id != ev.id {
 		t.Errorf("?after=0 replays from %s, want %s", r.id, ev.id)
 	}
+
+	// A page that missed more than can be replayed is told to reload, and
+	// the stream goes on from the newest event (so that its next reconnect
+	// does not ask for the same again).
+	s.h.replayLimit = 2
+	far := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream?after=0")
+	stale := far.next(t, time.Second)
+	checkHTML(t, "<div>"+stale.data+"</div>",
+		in("div#comments-stale[hx-swap-oob=true][role=status]", hasText("reload it")),
+		in("div#comments-stale a[href='/blog/"+p.Slug+"#comments']"))
+	if last, _ := db.LastCommentEvent(context.Background(), seededDB(t)); stale.id != strconv.FormatInt(last, 10) {
+		t.Errorf("the notice's id is %s, want the newest event %d", stale.id, last)
+	}
 }
 
 // Two instances on one database: a comment posted to one reaches a reader

@@ -52,6 +52,7 @@ type Handler struct {
 	loginLimits   *loginLimits
 	streams       streamCounts  // open live streams by client address
 	heartbeat     time.Duration // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
+	replayLimit   int           // events a reconnecting reader may catch up on (replayLimit; tests lower it)
 	// Booking: the rules and hours (cached), and a limit on holds and
 	// bookings per client address.
 	rulesCache *cached[bookingRules]
@@ -96,7 +97,7 @@ func New(d Deps) *Handler {
 	h := &Handler{
 		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
 		sessions: d.Sessions, log: d.Log, done: d.Done, jobs: d.Jobs,
-		heartbeat: heartbeatEvery,
+		heartbeat: heartbeatEvery, replayLimit: replayLimit,
 	}
 	h.sessions.ErrorFunc = h.sessionError
 	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {

@@ -115,12 +115,26 @@ func (h *Handler) commentStream(c echo.Context) error {
 	sub := h.hub.Subscribe(a.post.ID)
 	defer sub.Close()
 	ctx := c.Request().Context()
-	ids, err := db.CommentEventsSince(ctx, h.db, a.post.ID, after, replayLimit)
+	ids, err := db.CommentEventsSince(ctx, h.db, a.post.ID, after, h.replayLimit+1)
 	if err != nil {
 		return err
 	}
 	var missed []live.Event
-	if len(ids) > 0 {
+	switch {
+	case len(ids) > h.replayLimit:
+		// Too far behind to catch up event by event (a laptop woken after
+		// days): the reader is asked to reload, and the stream goes on
+		// from now.
+		last, err := db.LastCommentEvent(ctx, h.db)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		if err := h.views.Render(&b, "article#comments-stale", a.post.Slug); err != nil {
+			return err
+		}
+		missed = []live.Event{{ID: last, Name: sseUpdate, Data: b.String()}}
+	case len(ids) > 0:
 		if missed, err = h.renderCommentEvents(ctx, ids); err != nil {
 			return err
 		}
