@@ -160,7 +160,9 @@ func TestCommentValidation(t *testing.T) {
 			}
 			checkHTML(t, res.body,
 				in("form#comment-form #comment-form-"+tt.field+"-error", hasText(tt.message)),
-				in("form#comment-form [name="+tt.field+"]", hasAttr("aria-invalid", "true")))
+				// The focus goes to it, and its message is read out with it.
+				in("form#comment-form [name="+tt.field+"]", hasAttr("aria-invalid", "true"), hasAttr("autofocus", "")),
+				count("form#comment-form [autofocus]", 1))
 			if tt.field == "name" && !strings.Contains(res.body, ">Kept text</textarea>") {
 				t.Errorf("the comment typed was lost:\n%s", res.body)
 			}
