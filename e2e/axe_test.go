@@ -352,6 +352,20 @@ func TestAxeBookingFlow(t *testing.T) {
 	checkAxe(tb, "the waitlist's answer")
 }
 
+// TestAxeAdminLogin: the therapist's login page, and the same page telling
+// her the password was wrong, have no serious or critical axe violation.
+func TestAxeAdminLogin(t *testing.T) {
+	tb := openTab(t)
+	tb.open("/admin/login")
+	checkAxe(tb, "the login page")
+	tb.expectStatus("/admin/login", 422)
+	tb.do("filling in a wrong password",
+		chromedp.SendKeys(chromedp.CSS(`#f-email`), adminEmail),
+		chromedp.SendKeys(chromedp.CSS(`#f-password`), "not-the-password"))
+	loadBy(tb, "logging in", chromedp.Click(chromedp.CSS(`#login-form button[type=submit]`)))
+	checkAxe(tb, "the login page saying the password was wrong")
+}
+
 // TestAxeContactSent: the contact form's thanks, swapped in by htmx, has no
 // serious or critical axe violation.
 func TestAxeContactSent(t *testing.T) {

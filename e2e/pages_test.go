@@ -25,6 +25,8 @@ var publicPages = []struct {
 	{"book", "/book", 200, "Book a session"},
 	{"blog", "/blog", 200, "Articles"},
 	{"blog_search", "/blog?q=back+pain", 200, "back pain"},
+	{"blog_tag", "/blog?tag=recovery", 200, "recovery"},
+	{"book_mobile", "/book?location=mobile", 200, "Book a session"},
 	{"article", "/blog/" + firstArticle, 200, "Sports Massage for Lower Back Pain"},
 	{"not_found", "/no-such-page", 404, "Page not found"},
 }
