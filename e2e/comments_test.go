@@ -166,6 +166,23 @@ func settled(tb *tab) {
 	waitFor(tb, "htmx has settled the page", `!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')`)
 }
 
+// postComment writes a comment in the tab's main form as a person would
+// (after the form's minimum fill time), waits until it is on the page and
+// settled, and returns its element id ("comment-<n>") and number.
+func postComment(tb *tab, name, text string) (id, num string) {
+	tb.t.Helper()
+	tb.do("writing a comment",
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
+		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
+		chromedp.Sleep(fillTime),
+		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
+	)
+	waitFor(tb, "the comment appears", copiesOf(text)+` === 1`)
+	settled(tb)
+	id = commentIDOf(tb, text)
+	return id, strings.TrimPrefix(id, "comment-")
+}
+
 // uniqueText makes comment text that no earlier run has posted.
 func uniqueText(what string) string {
 	return fmt.Sprintf("%s %d", what, time.Now().UnixNano())
@@ -280,16 +297,7 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 
 	const name = "Tom (cyclist)"
 	text := uniqueText("My hamstrings are tight after every ride,")
-	author.do("writing a comment",
-		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
-		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
-		chromedp.Sleep(fillTime),
-		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
-	)
-	waitFor(author, "the comment appears", copiesOf(text)+` === 1`)
-	settled(author)
-	id := commentIDOf(author, text)
-	num := strings.TrimPrefix(id, "comment-")
+	id, num := postComment(author, name, text)
 	waitFor(other, "the comment reaches the other reader", copiesOf(text)+` === 1`)
 
 	// Reply: htmx loads a reply form under the comment.
@@ -608,16 +616,7 @@ func TestLiveDeleteKeepsAReplyBeingWritten(t *testing.T) {
 	openArticle(reader, baseURL)
 
 	text := uniqueText("A comment its author will delete,")
-	author.do("writing a comment",
-		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), "Dee"),
-		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
-		chromedp.Sleep(fillTime),
-		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
-	)
-	waitFor(author, "the comment appears", copiesOf(text)+` === 1`)
-	settled(author)
-	id := commentIDOf(author, text)
-	num := strings.TrimPrefix(id, "comment-")
+	id, num := postComment(author, "Dee", text)
 	waitFor(reader, "the comment reaches the reader", copiesOf(text)+` === 1`)
 	settled(reader)
 
