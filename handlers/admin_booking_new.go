@@ -158,8 +158,11 @@ func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Ser
 			f.Errors["email"] = "This does not look like an email address. Leave it empty if the client has none."
 		}
 	}
-	if f.Email == "" && f.Phone == "" {
+	switch {
+	case f.Email == "" && f.Phone == "":
 		f.Errors["phone"] = "Please give a phone number or an email address, to reach the client."
+	case f.Phone != "" && !validPhone(f.Phone):
+		f.Errors["phone"] = "This does not look like a phone number (10 to 15 digits). Leave it empty if the client gave none."
 	}
 	if f.Place == db.PlaceMobile {
 		if f.Address == "" {

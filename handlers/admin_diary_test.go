@@ -150,6 +150,7 @@ func TestAddBookingByHand(t *testing.T) {
 		{"no time", form(day, "", "Bob", ""), "time"},
 		{"bad email", form(day, clock, "Bob", "bob at example"), "email"},
 		{"no service", url.Values{"location": {db.PlaceStudio}, "date": {day}, "time": {clock}, "name": {"Bob"}, "phone": {"1"}}, "service"},
+		{"not a phone number", func() url.Values { f := form(day, clock, "Bob", ""); f.Set("phone", "=1+1"); return f }(), "phone"},
 	} {
 		res := admin.post(t, adminPath+"/bookings", tc.f)
 		wantStatus(t, res, http.StatusUnprocessableEntity)
