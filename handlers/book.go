@@ -196,6 +196,15 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 		chosen = v
 	}
 	d.Days = daysOf(week, slots, chosen)
+	// Days already past, and days beyond the horizon, are not offered at all
+	// (rather than shown as "nothing free").
+	today := startOfDay(now)
+	for len(d.Days) > 1 && d.Days[0].Date.Before(today) {
+		d.Days = d.Days[1:]
+	}
+	for len(d.Days) > 1 && d.Days[len(d.Days)-1].Date.After(last) {
+		d.Days = d.Days[:len(d.Days)-1]
+	}
 	d.Free = len(slots)
 	if except == nil { // booking, not moving: a day with nothing that suits can be waited for
 		for i, day := range d.Days {
@@ -294,8 +303,7 @@ func daysOf(week time.Time, slots []time.Time, held string) []pickerDay {
 
 // mondayOf is the local midnight starting the week of t.
 func mondayOf(t time.Time) time.Time {
-	l := t.In(views.London)
-	day := time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, views.London)
+	day := startOfDay(t)
 	return day.AddDate(0, 0, -int(day.Weekday()+6)%7)
 }
 

@@ -391,13 +391,13 @@ func TestBookPicker(t *testing.T) {
 	// Where mobile visits go is said before anyone picks a time.
 	checkHTML(t, res.body, in("form.book-choice label.choice .choice-hint", hasText("PE27"), hasText("CB24")))
 
-	// A week of days, Monday to Sunday, under the week's heading; times
+	// A week of days, Monday to Sunday (from today on, in the current
+	// week: days gone by are not offered), under the week's heading; times
 	// are said to be UK time.
 	checkHTML(t, res.body,
 		in("section#picker h2#picker-title", hasText("Free times, Week of Monday")),
 		in("section#picker p.hint", hasText("Times are UK time")),
 		in("section#picker #picker-status[role=status]", hasText("free time")),
-		count("section#picker fieldset.day", 7),
 		in("section#picker form.slots", hasAttr("method", "post"), hasAttr("action", "/book/hold")),
 		in("section#picker form.slots input[name=_csrf]", hasAttr("value", cl.csrfToken())),
 		in("section#picker form.slots input[name=service]", hasAttr("value", fmt.Sprint(services[0].ID))),
@@ -405,12 +405,21 @@ func TestBookPicker(t *testing.T) {
 		in("section#picker form.slots button[type=submit]"),
 	)
 	days := selectAll(doc, "section#picker fieldset.day")
-	monday, err := time.ParseInLocation("Monday 2 January 2006", text(selectAll(days[0], "legend")[0]), views.London)
+	title := text(selectAll(doc, "section#picker h2#picker-title")[0])
+	monday, err := time.ParseInLocation("Monday 2 January 2006", strings.TrimPrefix(title, "Free times, Week of "), views.London)
 	if err != nil || monday.Weekday() != time.Monday {
-		t.Fatalf("the first day is %q, want a Monday (%v)", text(selectAll(days[0], "legend")[0]), err)
+		t.Fatalf("the picker's heading is %q, want the week's Monday (%v)", title, err)
+	}
+	first := monday
+	if today := startOfDay(time.Now()); first.Before(today) {
+		first = today
+	}
+	if want := 7 - int(first.Sub(monday).Hours()/24+0.5); len(days) != want {
+		t.Errorf("%d days shown, want %d: the week from %s", len(days), want, first.Format("Monday 2 January"))
 	}
 	for i, d := range days {
-		want := monday.AddDate(0, 0, i).Format("Monday 2 January 2006")
+		date := first.AddDate(0, 0, i)
+		want := date.Format("Monday 2 January 2006")
 		if got := text(selectAll(d, "legend")[0]); got != want {
 			t.Errorf("day %d is %q, want %q", i, got, want)
 		}
@@ -419,7 +428,7 @@ func TestBookPicker(t *testing.T) {
 			if n := selectAll(d, "p.none"); len(n) == 0 || text(n[0]) != "Nothing free" {
 				t.Errorf("%s has no times and does not say \"Nothing free\"", want)
 			}
-		} else if i == 6 {
+		} else if date.Weekday() == time.Sunday {
 			t.Errorf("Sunday %s offers times; the studio is closed", want)
 		}
 	}
