@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ type loginForm struct {
 	Email  string
 	Next   string
 	Notice string
+	Done   string // a calm word: logged out on purpose
 	Errors map[string]string
 	CSRF   string
 }
@@ -32,8 +34,11 @@ func (h *Handler) showLogin(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	f := loginForm{Next: next}
-	if c.QueryParam("expired") == "1" {
+	switch {
+	case c.QueryParam("expired") == "1":
 		f.Notice = "You were logged out after two hours without activity. Please log in again."
+	case c.QueryParam("out") == "1":
+		f.Done = "You are logged out."
 	}
 	return h.renderLogin(c, http.StatusOK, f)
 }
@@ -85,6 +90,7 @@ func (h *Handler) login(c echo.Context) error {
 		limited = account + "|" + device
 	}
 	if wait := h.loginLimits.wait(ip, limited); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Notice = fmt.Sprintf("Too many failed attempts to log in. Please wait %s and try again.", roundWait(wait))
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}

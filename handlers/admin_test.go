@@ -184,6 +184,11 @@ func TestLoginAndLogout(t *testing.T) {
 	if cl.sessionCookie() == after {
 		t.Error("the session token was not renewed on logout")
 	}
+	if loc := res.Header.Get("Location"); loc != loginPath+"?out=1" {
+		t.Errorf("logout goes to %q", loc)
+	} else {
+		checkHTML(t, cl.get(t, loc).body, in("[role=status]", hasText("You are logged out")))
+	}
 	if res := cl.get(t, adminPath); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("after logout the dashboard answers %d", res.StatusCode)
 	}
@@ -282,6 +287,9 @@ func TestLoginThrottling(t *testing.T) {
 	wantStatus(t, res, http.StatusTooManyRequests)
 	if !strings.Contains(res.body, "Too many failed attempts") || !strings.Contains(res.body, "minutes") {
 		t.Errorf("the 429 page does not explain:\n%.1000s", res.body)
+	}
+	if ra, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || ra < 60 {
+		t.Errorf("Retry-After %q, want the seconds to wait", res.Header.Get("Retry-After"))
 	}
 	// Her phone still logs in; a forged or another account's device cookie
 	// does not count as known.

@@ -512,8 +512,8 @@ func samplePage(name string) views.Page {
 			"/comments/subscriptions/unsubscribe/tok", "Lower back <pain>", "/blog/x#comments", "csrf-token-abc"}
 	case "admin-login":
 		p.Data = struct {
-			Email, Next, Notice, CSRF string
-			Errors                    map[string]string
+			Email, Next, Notice, Done, CSRF string
+			Errors                          map[string]string
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
 	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new",
