@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -65,6 +66,20 @@ func TestDiaryShowsBookings(t *testing.T) {
 	wantStatus(t, admin.get(t, adminPath+"/bookings/x"), http.StatusNotFound)
 	// Not yet: completed or no-show before the appointment.
 	wantStatus(t, admin.post(t, adminPath+"/bookings/"+itoa(b.ID)+"/attendance", url.Values{"status": {"completed"}}), http.StatusConflict)
+	// Once its time has come: she marks the client absent, in words she
+	// would use, and can take it back.
+	if _, err := seededDB(t).NewRaw(`UPDATE bookings SET starts_at = starts_at - interval '60 days', ends_at = ends_at - interval '60 days',
+		blocked_from = blocked_from - interval '60 days', blocked_to = blocked_to - interval '60 days' WHERE id = ?`, b.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bookingPage := adminPath + "/bookings/" + itoa(b.ID)
+	wantStatus(t, admin.post(t, bookingPage+"/attendance", url.Values{"status": {"no_show"}}), http.StatusSeeOther)
+	checkHTML(t, admin.get(t, bookingPage).body, in("dl.booking-facts", hasText("did not come")),
+		in("form[action="+bookingPage+"/attendance] button[value=confirmed]", hasText("Undo")))
+	wantStatus(t, admin.post(t, bookingPage+"/attendance", url.Values{"status": {"confirmed"}}), http.StatusSeeOther)
+	if got := bookingOf(t, token); got.Status != db.BookingConfirmed {
+		t.Errorf("after Undo the booking is %s, want confirmed", got.Status)
+	}
 
 	// A booking in the next days is on the dashboard, a tap away from its
 	// details and from calling the client.

@@ -34,6 +34,18 @@ var baseFuncs = template.FuncMap{
 	"tel":        Tel,
 	"kilobytes":  Kilobytes,
 	"contains":   strings.Contains,
+	"status":     BookingStatus,
+}
+
+// BookingStatus is a booking's status as the therapist reads it.
+func BookingStatus(s string) string {
+	switch s {
+	case "held":
+		return "being booked"
+	case "no_show":
+		return "did not come"
+	}
+	return s
 }
 
 // Kilobytes is a size in bytes as people read it: "840 KB", "1.2 MB".
