@@ -52,6 +52,7 @@ type Schedule struct {
 	NoticeHours        int       `bun:"notice_hours"`
 	HorizonWeeks       int       `bun:"horizon_weeks"`
 	HoldMin            int       `bun:"hold_min"`
+	OfferHoldMin       int       `bun:"offer_hold_min"` // a waitlist offer's hold`
 	CancelCutoffHours  int       `bun:"cancel_cutoff_hours"`
 	LateMoveAllowed    bool      `bun:"late_move_allowed"`
 	CancellationPolicy string    `bun:"cancellation_policy"`
@@ -61,7 +62,7 @@ type Schedule struct {
 
 // DefaultSchedule is used until the therapist saves her own rules.
 var DefaultSchedule = Schedule{
-	ID: 1, StepMin: 15, BufferMin: 15, TravelMin: 30, NoticeHours: 12, HorizonWeeks: 8, HoldMin: 10,
+	ID: 1, StepMin: 15, BufferMin: 15, TravelMin: 30, NoticeHours: 12, HorizonWeeks: 8, HoldMin: 10, OfferHoldMin: 120,
 	CancelCutoffHours: 24, LateMoveAllowed: true,
 	CancellationPolicy: "Please cancel or move your appointment at least 24 hours before it starts. " +
 		"Inside 24 hours you can still move it to another free time; to cancel, please phone the practice.",

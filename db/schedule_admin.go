@@ -19,6 +19,7 @@ func SaveSchedule(ctx context.Context, idb bun.IDB, s Schedule) error {
 		On("CONFLICT (id) DO UPDATE").
 		Set("step_min = EXCLUDED.step_min, buffer_min = EXCLUDED.buffer_min, travel_min = EXCLUDED.travel_min").
 		Set("notice_hours = EXCLUDED.notice_hours, horizon_weeks = EXCLUDED.horizon_weeks, hold_min = EXCLUDED.hold_min").
+		Set("offer_hold_min = EXCLUDED.offer_hold_min").
 		Set("cancel_cutoff_hours = EXCLUDED.cancel_cutoff_hours, late_move_allowed = EXCLUDED.late_move_allowed").
 		Set("cancellation_policy = EXCLUDED.cancellation_policy, mobile_districts = EXCLUDED.mobile_districts").
 		Set("updated_at = EXCLUDED.updated_at").

@@ -64,6 +64,7 @@ type timeOffForm struct {
 // settingsForm is the scheduling rules as typed.
 type settingsForm struct {
 	Step, Buffer, Travel, Notice, Horizon, Hold, Cutoff string
+	OfferHold                                           string
 	LateMove                                            bool
 	Policy, Districts                                   string
 }
@@ -357,7 +358,7 @@ func settingsFormOf(s db.Schedule) settingsForm {
 	i := strconv.Itoa
 	return settingsForm{
 		Step: i(s.StepMin), Buffer: i(s.BufferMin), Travel: i(s.TravelMin), Notice: i(s.NoticeHours),
-		Horizon: i(s.HorizonWeeks), Hold: i(s.HoldMin), Cutoff: i(s.CancelCutoffHours),
+		Horizon: i(s.HorizonWeeks), Hold: i(s.HoldMin), Cutoff: i(s.CancelCutoffHours), OfferHold: i(s.OfferHoldMin),
 		LateMove: s.LateMoveAllowed, Policy: s.CancellationPolicy, Districts: strings.Join(s.MobileDistricts, ", "),
 	}
 }
@@ -372,7 +373,7 @@ func readSettings(c echo.Context) (settingsForm, db.Schedule, map[string]string)
 	val := func(name string) string { return formValue(c, name) }
 	f := settingsForm{
 		Step: val("step"), Buffer: val("buffer"), Travel: val("travel"), Notice: val("notice"), Horizon: val("horizon"),
-		Hold: val("hold"), Cutoff: val("cutoff"), LateMove: c.FormValue("late_move") == "yes",
+		Hold: val("hold"), Cutoff: val("cutoff"), OfferHold: val("offer_hold"), LateMove: c.FormValue("late_move") == "yes",
 		Policy: val("policy"), Districts: val("districts"),
 	}
 	num := func(name, text string, lo, hi int, unit string) int {
@@ -387,6 +388,7 @@ func readSettings(c echo.Context) (settingsForm, db.Schedule, map[string]string)
 		TravelMin: num("travel", f.Travel, 0, 240, "minutes"), NoticeHours: num("notice", f.Notice, 0, 720, "hours"),
 		HorizonWeeks: num("horizon", f.Horizon, 1, 52, "weeks"), HoldMin: num("hold", f.Hold, 2, 60, "minutes"),
 		CancelCutoffHours: num("cutoff", f.Cutoff, 0, 336, "hours"), LateMoveAllowed: f.LateMove,
+		OfferHoldMin:       num("offer_hold", f.OfferHold, 15, 1440, "minutes"),
 		CancellationPolicy: strings.ReplaceAll(f.Policy, "\r\n", "\n"), MobileDistricts: []string{},
 	}
 	switch n := utf8.RuneCountInString(s.CancellationPolicy); {

@@ -400,7 +400,7 @@ func TestScheduleSettings(t *testing.T) {
 	cl.logIn(t)
 	valid := func() url.Values {
 		return url.Values{"step": {"15"}, "buffer": {"15"}, "travel": {"30"}, "notice": {"12"}, "horizon": {"20"}, "hold": {"10"},
-			"cutoff": {"24"}, "late_move": {"yes"}, "policy": {"Please give a day's notice."}, "districts": {"PE27, PE28"}}
+			"cutoff": {"24"}, "offer_hold": {"120"}, "late_move": {"yes"}, "policy": {"Please give a day's notice."}, "districts": {"PE27, PE28"}}
 	}
 	tests := []struct{ field, value, want string }{
 		{"step", "0", "from 5 to 120"},
@@ -411,6 +411,7 @@ func TestScheduleSettings(t *testing.T) {
 		{"horizon", "0", "from 1 to 52"},
 		{"hold", "1", "from 2 to 60"},
 		{"cutoff", "400", "from 0 to 336"},
+		{"offer_hold", "5", "from 15 to 1440"},
 		{"policy", " ", "cancellation policy"},
 		{"districts", "PE27, St Ives", `"ST" is not a postcode district`},
 		{"districts", "PE27 5AB", `"5AB" is not a postcode district`},
@@ -429,13 +430,15 @@ func TestScheduleSettings(t *testing.T) {
 	f := valid()
 	f.Set("districts", "pe27 cb4, PE27")
 	f.Set("notice", "0")
+	f.Set("offer_hold", "45")
 	f.Del("late_move")
 	wantStatus(t, cl.post(t, availabilityPath+"/settings", f), http.StatusSeeOther)
 	got, err := db.GetSchedule(context.Background(), seededDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got.MobileDistricts, []string{"PE27", "CB4"}) || got.NoticeHours != 0 || got.LateMoveAllowed || got.CancellationPolicy != "Please give a day's notice." {
+	if !slices.Equal(got.MobileDistricts, []string{"PE27", "CB4"}) || got.NoticeHours != 0 || got.LateMoveAllowed ||
+		got.CancellationPolicy != "Please give a day's notice." || got.OfferHoldMin != 45 {
 		t.Errorf("saved %+v", got)
 	}
 	// The booking form knows the new districts at once.

@@ -56,8 +56,8 @@ type Config struct {
 	MaxAttempts  int                     // 450: about three days of retries before a message counts as failed
 	OrderWait    time.Duration           // how long a message waits for an earlier one to the same person (15 s)
 
-	// OfferHold is how long a time freed for the waitlist is held for the person it is offered to
-	// (DefaultOfferHold when 0).
+	// OfferHold, when set (tests), is how long a time freed for the waitlist is held for the person it is
+	// offered to; 0 takes the therapist's setting (db.Schedule.OfferHoldMin).
 	OfferHold time.Duration
 }
 
@@ -113,9 +113,6 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	}
 	if cfg.OrderWait == 0 {
 		cfg.OrderWait = 15 * time.Second
-	}
-	if cfg.OfferHold == 0 {
-		cfg.OfferHold = DefaultOfferHold
 	}
 	pool, err := sql.Open("pgx", pgxDSN(cfg.DSN))
 	if err != nil {

@@ -20,7 +20,8 @@ const (
 	LeavePath = "/book/waitlist/leave/" // takes someone off the waitlist
 )
 
-// DefaultOfferHold is how long a freed time is held for the person it is offered to.
+// DefaultOfferHold is how long a freed time is held for the person it is offered to, unless the schedule
+// settings say otherwise (offer_hold_min).
 const DefaultOfferHold = 2 * time.Hour
 
 // waitlistKeep is how long after its day a waitlist entry is kept.
@@ -138,7 +139,13 @@ func (q *Queue) offerDay(ctx context.Context, tx bun.Tx, day time.Time) error {
 		return err
 	}
 	rules.Settings.Location = london
-	hold := q.cfg.OfferHold
+	hold := q.cfg.OfferHold // tests set it; else the therapist's setting
+	if hold == 0 {
+		hold = time.Duration(rules.Schedule.OfferHoldMin) * time.Minute
+	}
+	if hold <= 0 {
+		hold = DefaultOfferHold
+	}
 	now := time.Now()
 	for _, e := range entries {
 		start, ok, err := q.firstFree(ctx, tx, rules, e, now, hold)

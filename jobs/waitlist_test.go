@@ -127,7 +127,7 @@ func TestWaitlistOffersFirstComeFirstServedAndMovesOnWhenUnused(t *testing.T) {
 		t.Fatalf("offers %+v, want one open offer of 10:00 to the first person", offers)
 	}
 	if d := time.Until(offers[0].ExpiresAt); d < time.Hour+50*time.Minute || d > 2*time.Hour {
-		t.Errorf("the offer runs out in %v, want 2 hours", d)
+		t.Errorf("the offer runs out in %v, want 2 hours (the default setting)", d)
 	}
 	hold, err := db.BookingByID(context.Background(), e.bdb, offers[0].HoldID)
 	if err != nil || hold.Status != db.BookingHeld || !hold.HoldExpiresAt.Equal(offers[0].ExpiresAt) {
@@ -285,5 +285,26 @@ func TestWaitlistOfferWaitingForTheServerIsDroppedWhenItEnds(t *testing.T) {
 		if p := mailtest.MustParse(t, r.Data); strings.Contains(p.Subject, "held for you") || strings.Contains(p.Text, "/book/offer/") {
 			t.Errorf("an offer of a time no longer held was sent: %q", p.Subject)
 		}
+	}
+}
+
+// The therapist sets how long an offered time is held (Availability): the
+// next offer is held that long.
+func TestWaitlistOfferHoldIsTheTherapistsSetting(t *testing.T) {
+	e := start(t, false)
+	dbtestTruncateWaitlist(t)
+	ctx := context.Background()
+	if _, err := e.bdb.NewRaw("UPDATE schedule_settings SET offer_hold_min = 45").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.bdb.NewRaw("UPDATE schedule_settings SET offer_hold_min = 120").Exec(ctx) }) //nolint:errcheck // best effort
+	day := waitDay(5)
+	b := e.book(t, localAt(day, 10, 0), "booked45@example.com")
+	e.smtp.Wait(t, 2, 10*time.Second)
+	e.wait(t, day, "waiting45@example.com")
+	e.cancel(t, b)
+	waitFor(t, "the offer", func() bool { return len(e.offers(t)) == 1 })
+	if d := time.Until(e.offers(t)[0].ExpiresAt); d < 40*time.Minute || d > 45*time.Minute {
+		t.Errorf("the offer runs out in %v, want the 45 minutes set", d)
 	}
 }

@@ -347,6 +347,7 @@ func sampleAdmin(name string) any {
 			Off                                    struct{ FromDate, FromTime, ToDate, ToTime, Note string }
 			Settings                               struct {
 				Step, Buffer, Travel, Notice, Horizon, Hold, Cutoff string
+				OfferHold                                           string
 				LateMove                                            bool
 				Policy, Districts                                   string
 			}

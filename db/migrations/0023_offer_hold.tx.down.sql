@@ -1,0 +1,1 @@
+ALTER TABLE schedule_settings DROP COLUMN offer_hold_min;
