@@ -98,4 +98,15 @@ func TestArticleEditorKeepsUnsavedWords(t *testing.T) {
 	if got := eval[string](tb, `document.querySelector('#f-title').value`); got != "Hamstrings" {
 		t.Errorf("the title put back is %q", got)
 	}
+
+	// Saved, the words are the server's: the next new article starts empty,
+	// with nothing offered.
+	loadBy(tb, "saving the article", chromedp.Click(byText(`form.article-form button`, "Save")))
+	waitFor(tb, "the article is saved", `!!document.querySelector('.form-saved')`)
+	if status := tb.openAt(origin, "/admin/articles/new"); status != 200 {
+		t.Fatalf("GET /admin/articles/new answered %d", status)
+	}
+	if eval[bool](tb, `!!document.querySelector('.draft-kept')`) {
+		t.Error("after saving, the editor still offers the saved words as unsaved")
+	}
 }

@@ -76,10 +76,13 @@
     var same = function (a, b) { return fields.every(function (n) { return (a[n] || '') === (b[n] || ''); }); };
     var read = function (k) { try { return JSON.parse(localStorage.getItem(k) || 'null'); } catch (err) { return null; } };
     var now = current();
-    // A new article's copy, once saved, matches the edit page it led to.
+    // A copy sent with Save is dropped once the server says it saved (the
+    // page after it, even a new article's, shows .form-saved); a copy that
+    // matches what the page holds is no news either.
+    var saved = !!document.querySelector('.form-saved');
     [key, keyOf('/admin/articles')].forEach(function (k) {
       var kept = read(k);
-      if (kept && same(kept.values, now)) { localStorage.removeItem(k); }
+      if (kept && ((saved && kept.sent) || same(kept.values, now))) { localStorage.removeItem(k); }
     });
     var kept = read(key);
     if (kept && kept.values) {
@@ -104,11 +107,17 @@
       editor.parentNode.insertBefore(box, editor);
     }
     var timer;
+    var keep = function (sent) {
+      try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), values: current(), sent: sent })); } catch (err) { /* full: nothing kept */ }
+    };
     editor.addEventListener('input', function () {
       clearTimeout(timer);
-      timer = setTimeout(function () {
-        try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), values: current() })); } catch (err) { /* full: nothing kept */ }
-      }, 300);
+      timer = setTimeout(function () { keep(false); }, 300);
+    });
+    editor.addEventListener('submit', function (e) {
+      if (e.submitter && e.submitter.name === 'preview') { return; }
+      clearTimeout(timer);
+      keep(true); // kept until a page says it was saved: the login may have run out
     });
   }
 
