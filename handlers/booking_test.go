@@ -1963,7 +1963,7 @@ func scheduleForm(sc db.Schedule) url.Values {
 	f := url.Values{
 		"step": {fmt.Sprint(sc.StepMin)}, "buffer": {fmt.Sprint(sc.BufferMin)}, "travel": {fmt.Sprint(sc.TravelMin)},
 		"notice": {fmt.Sprint(sc.NoticeHours)}, "horizon": {fmt.Sprint(sc.HorizonWeeks)}, "hold": {fmt.Sprint(sc.HoldMin)},
-		"cutoff": {fmt.Sprint(sc.CancelCutoffHours)}, "policy": {sc.CancellationPolicy},
+		"cutoff": {fmt.Sprint(sc.CancelCutoffHours)}, "offer_hold": {fmt.Sprint(sc.OfferHoldMin)}, "policy": {sc.CancellationPolicy},
 		"districts": {strings.Join(sc.MobileDistricts, ", ")},
 	}
 	if sc.LateMoveAllowed {
