@@ -64,6 +64,10 @@ func SavePrivacy(ctx context.Context, idb bun.IDB, p Privacy) error {
 	return err
 }
 
+// healthOlderThan selects the bookings that ended more than ? months ago
+// and still hold health answers or notes: what a retention period erases.
+const healthOlderThan = `ends_at < now() - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`
+
 // EraseOldHealthAnswers empties the health answers and notes of every
 // booking that ended more than the saved number of months ago (nothing when
 // it is 0), and returns how many bookings it changed. The booking itself
@@ -73,9 +77,7 @@ func EraseOldHealthAnswers(ctx context.Context, idb bun.IDB) (int64, error) {
 	if err != nil || p.HealthKeepMonths <= 0 {
 		return 0, err
 	}
-	res, err := idb.NewRaw(`UPDATE bookings SET health = NULL, notes = ''
-		WHERE ends_at < now() - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`,
-		p.HealthKeepMonths).Exec(ctx)
+	res, err := idb.NewRaw(`UPDATE bookings SET health = NULL, notes = '' WHERE `+healthOlderThan, p.HealthKeepMonths).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -89,8 +91,7 @@ func CountHealthOlderThan(ctx context.Context, idb bun.IDB, months int) (int, er
 		return 0, nil
 	}
 	var n int
-	err := idb.NewRaw(`SELECT count(*) FROM bookings
-		WHERE ends_at < now() - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`, months).Scan(ctx, &n)
+	err := idb.NewRaw(`SELECT count(*) FROM bookings WHERE `+healthOlderThan, months).Scan(ctx, &n)
 	return n, err
 }
 

@@ -31,11 +31,6 @@ const (
 	loginPath = adminPath + "/login"
 )
 
-// requireAdmin lets the request through only for the logged-in therapist.
-// Anyone else is sent to the login page (an htmx request with HX-Redirect,
-// which htmx follows as a full page load), and comes back afterwards. A
-// session unused for adminIdle is logged out. Every answer from the
-// therapist's area is kept out of caches.
 // credentialStamp stands for a stored password hash in a session: a short
 // digest of it, which changes when the password does and tells nothing of
 // it.
@@ -60,6 +55,11 @@ func (h *Handler) loadAdminStamp(ctx context.Context) (string, error) {
 	return credentialStamp(hash), nil
 }
 
+// requireAdmin lets the request through only for the logged-in therapist.
+// Anyone else is sent to the login page (an htmx request with HX-Redirect,
+// which htmx follows as a full page load), and comes back afterwards. A
+// session unused for adminIdle is logged out. Every answer from the
+// therapist's area is kept out of caches.
 func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		noStore(c)

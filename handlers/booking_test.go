@@ -1174,22 +1174,9 @@ func TestExpiredHold(t *testing.T) {
 // the client is told before booking that it cannot then be cancelled
 // online.
 func TestDetailsFormWarnsInsideTheCutoff(t *testing.T) {
+	setSchedule(t, func(sc *db.Schedule) { sc.CancelCutoffHours = 336 }) // two weeks, the most: next week's times are inside it
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
-	ctx := context.Background()
-	var was int
-	if err := seededDB(t).NewRaw("SELECT cancel_cutoff_hours FROM schedule_settings").Scan(ctx, &was); err != nil {
-		t.Fatal(err)
-	}
-	setCutoff := func(h int) {
-		t.Helper()
-		if _, err := seededDB(t).NewRaw("UPDATE schedule_settings SET cancel_cutoff_hours = ?", h).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		s.h.rulesCache.drop()
-	}
-	setCutoff(336) // two weeks, the most: next week's times are inside it
-	t.Cleanup(func() { setCutoff(was) })
 	ann := s.client(t)
 	t1 := ann.firstFree(t, svc.ID, db.PlaceStudio, weekAfter(1))
 	ann.hold(t, svc.ID, db.PlaceStudio, t1)
@@ -1210,20 +1197,8 @@ func TestHeldTimeOutlastsTheNotice(t *testing.T) {
 
 	// Ann chose t1 two hours ago; the notice now reaches just past it.
 	ctx := context.Background()
-	var was int
-	if err := seededDB(t).NewRaw("SELECT notice_hours FROM schedule_settings").Scan(ctx, &was); err != nil {
-		t.Fatal(err)
-	}
-	notice := int(time.Until(mustTime(t, t1)).Hours()) + 1
-	setNotice := func(h int) {
-		t.Helper()
-		if _, err := seededDB(t).NewRaw("UPDATE schedule_settings SET notice_hours = ?", h).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		s.h.rulesCache.drop()
-	}
-	setNotice(notice)
-	t.Cleanup(func() { setNotice(was) })
+	setSchedule(t, func(sc *db.Schedule) { sc.NoticeHours = int(time.Until(mustTime(t, t1)).Hours()) + 1 })
+	s.h.rulesCache.drop()
 	if _, err := seededDB(t).NewRaw("UPDATE bookings SET created_at = now() - interval '2 hours' WHERE status = 'held' AND hold_owner = ?",
 		ann.holdOwner(t)).Exec(ctx); err != nil {
 		t.Fatal(err)

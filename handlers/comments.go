@@ -172,8 +172,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (comments
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {
-		if author != nil && hmac.Equal(cm.AuthorHash, author) && (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) &&
-			time.Since(cm.CreatedAt) < editWindow {
+		if author != nil && hmac.Equal(cm.AuthorHash, author) && changeable(cm) {
 			owned[cm.ID] = true
 		}
 	}
@@ -531,10 +530,16 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 	if author == nil || !hmac.Equal(author, cm.AuthorHash) {
 		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "Only the person who wrote a comment can change it, from the browser they wrote it in.")
 	}
-	if (cm.Status != db.CommentVisible && cm.Status != db.CommentHeld) || time.Since(cm.CreatedAt) > editWindow {
+	if !changeable(cm) {
 		return nil, cm, errNoLongerChangeable
 	}
 	return a, cm, nil
+}
+
+// changeable reports whether a comment may still be edited or deleted by
+// its author: shown or awaiting approval, and written within editWindow.
+func changeable(cm db.Comment) bool {
+	return (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) && time.Since(cm.CreatedAt) < editWindow
 }
 
 // showEditComment is the form that edits one's own comment: in place with
