@@ -3,11 +3,15 @@ package db_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dynamicmotion/db"
@@ -38,14 +42,10 @@ func TestAddCommentEventsAndReplies(t *testing.T) {
 	p := save(t, article("commented", "Commented", "Body.", at(1)))
 	other := save(t, article("other-post", "Other", "Body.", at(2)))
 
-	ln := pgdriver.NewListener(bdb)
-	defer ln.Close()
-	if err := ln.Listen(ctx, db.CommentsChannel); err != nil {
-		t.Fatal(err)
-	}
+	notes := listen(t, bdb, db.CommentsChannel)
 	first := addComment(t, newComment(p.ID, "Ann", "First!", nil))
 	select {
-	case n := <-ln.Channel():
+	case n := <-notes:
 		ids, _ := db.CommentEventsSince(ctx, bdb, p.ID, 0, 10)
 		if len(ids) != 1 || n.Payload != itoa(ids[0]) {
 			t.Errorf("notification %q, events %v: want the one event's id", n.Payload, ids)
@@ -190,3 +190,70 @@ func TestSiteKey(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// listen returns the notifications on channels, once the LISTEN is known to
+// be in force. pgdriver's Listener.Listen writes LISTEN without waiting for
+// the server's answer, so a NOTIFY committed just after it returned can be
+// missed. As live.Hub does, listen also LISTENs a private channel and NOTIFYs
+// it (again, less and less often) until one comes back: the server handles
+// a connection's commands in order, so the LISTEN on channels is then in
+// force. The private channel's notifications are left out of the returned
+// channel. The listener is closed when the test ends.
+func listen(t *testing.T, bdb *bun.DB, channels ...string) <-chan pgdriver.Notification {
+	t.Helper()
+	ctx := context.Background()
+	var b [8]byte
+	rand.Read(b[:])
+	private := "test_ready_" + hex.EncodeToString(b[:])
+	ln := pgdriver.NewListener(bdb)
+	if err := ln.Listen(ctx, append(slices.Clone(channels), private)...); err != nil {
+		ln.Close()
+		t.Fatalf("LISTEN: %v", err)
+	}
+	notes := ln.Channel()
+	out := make(chan pgdriver.Notification, 100)
+	confirmed := make(chan struct{})
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		defer close(out)
+		for n := range notes {
+			if n.Channel == private {
+				select {
+				case <-confirmed:
+				default:
+					close(confirmed)
+				}
+				continue
+			}
+			select {
+			case out <- n:
+			case <-done:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		ln.Close()
+		<-stopped
+	})
+	deadline := time.NewTimer(5 * time.Second)
+	defer deadline.Stop()
+	resend := time.NewTimer(0)
+	defer resend.Stop()
+	for every := 10 * time.Millisecond; ; {
+		select {
+		case <-confirmed:
+			return out
+		case <-resend.C:
+			if err := pgdriver.Notify(ctx, bdb, private, ""); err != nil {
+				t.Fatalf("NOTIFY: %v", err)
+			}
+			resend.Reset(every)
+			every = min(2*every, 500*time.Millisecond)
+		case <-deadline.C:
+			t.Fatal("the LISTEN was not confirmed within 5s")
+		}
+	}
+}
