@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
@@ -210,31 +211,41 @@ func TestOnlyPublicPostsAreListed(t *testing.T) {
 	datedDraft.Status = db.StatusDraft
 	save(t, datedDraft)
 	save(t, article("published-future", "Published in the future", "Body.", ptr(time.Now().Add(time.Hour))))
-	soon := dbNow(t).Add(700 * time.Millisecond)
-	scheduledSoon := article("scheduled-soon", "Scheduled soon", "Body.", &soon)
-	scheduledSoon.Status = db.StatusScheduled
-	save(t, scheduledSoon)
 
+	// The post scheduled "soon" is due one microsecond (the resolution of
+	// timestamptz) after the database's now() in the transaction that saves
+	// it. now() stands still for a transaction, so inside that one the post
+	// is not yet public, and any later transaction starts after its time:
+	// no waiting for the clock.
 	before := []string{"scheduled-past", "published"}
-	if got, _ := listSlugs(t, "", 1, 10); !cmp.Equal(got, before) {
-		t.Errorf("before the scheduled time: %v, want %v", got, before)
-	}
-	if _, err := db.PostBySlug(ctx, bdb, "scheduled-soon"); !errors.Is(err, sql.ErrNoRows) {
-		t.Errorf("PostBySlug(scheduled-soon) before its time: err %v, want sql.ErrNoRows", err)
+	if err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var now time.Time
+		if err := tx.QueryRowContext(ctx, "SELECT now()").Scan(&now); err != nil {
+			return err
+		}
+		soon := now.Add(time.Microsecond)
+		scheduledSoon := article("scheduled-soon", "Scheduled soon", "Body.", &soon)
+		scheduledSoon.Status = db.StatusScheduled
+		if err := db.SavePost(ctx, tx, &scheduledSoon); err != nil {
+			return err
+		}
+		res, err := db.ListPosts(ctx, tx, "", 1, 10)
+		if err != nil {
+			return err
+		}
+		if got := slugsOf(res.Posts); !cmp.Equal(got, before) {
+			t.Errorf("before the scheduled time: %v, want %v", got, before)
+		}
+		if _, err := db.PostBySlug(ctx, tx, "scheduled-soon"); !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("PostBySlug(scheduled-soon) before its time: err %v, want sql.ErrNoRows", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 
-	time.Sleep(time.Until(soon) + 50*time.Millisecond)
-	deadline := time.Now().Add(3 * time.Second) // in case the clocks differ a little
 	after := []string{"scheduled-soon", "scheduled-past", "published"}
-	var got []string
-	for {
-		got, _ = listSlugs(t, "", 1, 10)
-		if cmp.Equal(got, after) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if !cmp.Equal(got, after) {
+	if got, _ := listSlugs(t, "", 1, 10); !cmp.Equal(got, after) {
 		t.Errorf("after the scheduled time: %v, want %v", got, after)
 	}
 	if p, err := db.PostBySlug(ctx, bdb, "scheduled-soon"); err != nil || p.Slug != "scheduled-soon" {
