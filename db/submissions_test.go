@@ -2,6 +2,8 @@ package db_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +20,7 @@ import (
 func TestClaimSubmissionOnce(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.DB(t)
-	key := db.HashToken("submission|" + t.Name())
+	key := db.HashToken(unique("submission"))
 
 	claimAndFinish := func(result string, fail error) (string, bool, error) {
 		var got string
@@ -82,7 +84,7 @@ func TestClaimSubmissionOnce(t *testing.T) {
 func TestPruneSubmissions(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.DB(t)
-	old, recent := db.HashToken("old|"+t.Name()), db.HashToken("recent|"+t.Name())
+	old, recent := db.HashToken(unique("old")), db.HashToken(unique("recent"))
 	if _, err := bdb.ExecContext(ctx, `INSERT INTO form_submissions (key_hash, result, created_at)
 		VALUES (?, '/a', now() - interval '25 hours'), (?, '/b', now() - interval '23 hours')`, old, recent); err != nil {
 		t.Fatal(err)
@@ -96,4 +98,11 @@ func TestPruneSubmissions(t *testing.T) {
 	if page, found, _ := db.SubmissionResult(ctx, bdb, recent); !found || page != "/b" {
 		t.Errorf("a form sent 23 hours ago: %q, %v; want it remembered", page, found)
 	}
+}
+
+// unique is a form token no earlier run of the test (with -count) used.
+func unique(what string) string {
+	var b [8]byte
+	rand.Read(b[:])
+	return what + "|" + hex.EncodeToString(b[:])
 }
