@@ -22,7 +22,9 @@ func TestClaimSubmissionOnce(t *testing.T) {
 	bdb := dbtest.DB(t)
 	key := db.HashToken(unique("submission"))
 
-	claimAndFinish := func(result string, fail error) (string, bool, error) {
+	// claimAndFinish sends the form once. With twin set, the one that
+	// claims it holds its transaction open until the twin is waiting on it.
+	claimAndFinish := func(result string, fail error, twin bool) (string, bool, error) {
 		var got string
 		var claimed bool
 		err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -30,7 +32,9 @@ func TestClaimSubmissionOnce(t *testing.T) {
 			if got, claimed, err = db.ClaimSubmission(ctx, tx, key); err != nil || !claimed {
 				return err
 			}
-			time.Sleep(50 * time.Millisecond) // the twin arrives meanwhile
+			if twin {
+				waitUntilBlocking(t, tx)
+			}
 			if fail != nil {
 				return fail
 			}
@@ -39,7 +43,7 @@ func TestClaimSubmissionOnce(t *testing.T) {
 		return got, claimed, err
 	}
 
-	if _, claimed, err := claimAndFinish("", context.Canceled); claimed != true || err != context.Canceled {
+	if _, claimed, err := claimAndFinish("", context.Canceled, false); claimed != true || err != context.Canceled {
 		t.Fatalf("a first sending that fails: claimed %v, %v", claimed, err)
 	}
 	if _, found, err := db.SubmissionResult(ctx, bdb, key); found || err != nil {
@@ -55,7 +59,7 @@ func TestClaimSubmissionOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range answers {
 		wg.Go(func() {
-			r, c, err := claimAndFinish("/admin/things/7", nil)
+			r, c, err := claimAndFinish("/admin/things/7", nil, true)
 			answers[i] = answer{r, c, err}
 		})
 	}
@@ -76,6 +80,35 @@ func TestClaimSubmissionOnce(t *testing.T) {
 	}
 	if page, found, err := db.SubmissionResult(ctx, bdb, key); !found || err != nil || page != "/admin/things/7" {
 		t.Errorf("SubmissionResult = %q, %v, %v", page, found, err)
+	}
+}
+
+// waitUntilBlocking returns once another session waits for a lock that tx
+// holds. PostgreSQL announces no such moment, so pg_stat_activity is polled.
+func waitUntilBlocking(t *testing.T, tx bun.Tx) {
+	t.Helper()
+	ctx := context.Background()
+	var pid int
+	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Error(err)
+		return
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var waiting bool
+		if err := dbtest.DB(t).QueryRowContext(ctx,
+			"SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid)))", pid).
+			Scan(&waiting); err != nil {
+			t.Error(err)
+			return
+		}
+		if waiting {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Error("the twin did not come to wait for the first sending within 10s")
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // polling interval: see above
 	}
 }
 
