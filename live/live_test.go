@@ -197,13 +197,27 @@ func recv(t *testing.T, s *Subscription) Event {
 	return Event{}
 }
 
-func expectNothing(t *testing.T, s *Subscription, d time.Duration) {
+// expectNext fails unless s's next event is the one with id want. The hub
+// handles events in order, so an event it should not have delivered to s
+// (a stray, a duplicate) before want would be received first: a marker
+// event proves that nothing came, with no wait for a quiet spell.
+func expectNext(t *testing.T, s *Subscription, want int64) {
 	t.Helper()
-	select {
-	case ev, ok := <-s.C():
-		t.Fatalf("got %+v (open=%v), want nothing", ev, ok)
-	case <-time.After(d):
+	if got := recv(t, s); got.ID != want {
+		t.Fatalf("got %+v, want nothing before the marker %d", got, want)
 	}
+}
+
+// expectCaughtUp commits an event on topic without a notification, so that
+// only a catch-up delivers it, and expects it as s's next event. A catch-up
+// loads the ids it has not handled in ascending order, so an event it would
+// deliver twice would come before this one. Each call waits for one more
+// catch-up.
+func (f *fixture) expectCaughtUp(s *Subscription, topic int64) int64 {
+	f.t.Helper()
+	id := f.insert(topic, "marker", false)
+	expectNext(f.t, s, id)
+	return id
 }
 
 func expectClosed(t *testing.T, s *Subscription) {
@@ -264,14 +278,16 @@ func TestDeliversToTheTopicOnly(t *testing.T) {
 			t.Errorf("got %+v, want %+v", got, want)
 		}
 	}
-	expectNothing(t, b, 200*time.Millisecond)
 
+	// b's first event is topic 2's: it got nothing of topic 1's.
 	id2 := f.insert(2, "other", true)
 	if got := recv(t, b); got.ID != id2 || got.Topic != 2 {
 		t.Errorf("topic 2 got %+v, want id %d", got, id2)
 	}
-	expectNothing(t, a1, 100*time.Millisecond)
-	expectNothing(t, a2, 0)
+	// And topic 1's next event is the next that a1 and a2 get.
+	marker := f.insert(1, "marker", true)
+	expectNext(t, a1, marker)
+	expectNext(t, a2, marker)
 }
 
 func TestLoadOncePerBatchNotPerSubscriber(t *testing.T) {
@@ -362,7 +378,7 @@ func TestRolledBackDeliversNothing(t *testing.T) {
 	if got := recv(t, s); got.ID != kept {
 		t.Fatalf("first event = %+v, want the committed %d", got, kept)
 	}
-	expectNothing(t, s, 200*time.Millisecond)
+	expectNext(t, s, f.insert(4, "marker", true))
 	if _, loaded := f.stats(); slices.Contains(loaded, gone) {
 		t.Errorf("Load was asked for the rolled-back id %d", gone)
 	}
@@ -428,7 +444,10 @@ func TestCatchUpDeliversLostNotifications(t *testing.T) {
 	if got := recv(t, s); got.ID != low {
 		t.Fatalf("got %+v, want the lower id %d", got, low)
 	}
-	expectNothing(t, s, 3*cfg.CatchUp) // and nothing twice
+	// And nothing twice, through three more catch-ups.
+	for range 3 {
+		f.expectCaughtUp(s, 6)
+	}
 }
 
 // listeners returns the backends of this database that LISTEN (the hubs').
@@ -472,7 +491,7 @@ func TestListenerReconnectIsCaughtUp(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("listening backends = %v, want one new one (old %d)", now, old[0])
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // pgdriver does not tell when it reconnected: poll pg_stat_activity
 	}
 	after := f.insert(17, "after", true)
 	if got := recv(t, s); got.ID != after {
@@ -496,7 +515,10 @@ func TestLoadErrorIsRetriedAtCatchUp(t *testing.T) {
 	if calls, _ := f.stats(); calls < 2 {
 		t.Errorf("Load called %d times, want a failure then a retry", calls)
 	}
-	expectNothing(t, s, 3*cfg.CatchUp)
+	// Not delivered again by the catch-ups that follow.
+	for range 3 {
+		f.expectCaughtUp(s, 8)
+	}
 }
 
 func TestExistingEventsAreNotBroadcast(t *testing.T) {
@@ -509,14 +531,20 @@ func TestExistingEventsAreNotBroadcast(t *testing.T) {
 	h, _ := start(t, cfg)
 	s := h.Subscribe(9)
 	defer s.Close()
-	expectNothing(t, s, 3*cfg.CatchUp)
+	// Three catch-ups pass without broadcasting the old events: each brings
+	// only its new marker.
+	var fresh []int64
+	for range 3 {
+		fresh = append(fresh, f.expectCaughtUp(s, 9))
+	}
 
 	id := f.insert(9, "new", true)
 	if got := recv(t, s); got.ID != id {
 		t.Fatalf("got %+v, want only the new %d", got, id)
 	}
-	if calls, loaded := f.stats(); calls != 1 || !slices.Equal(loaded, []int64{id}) {
-		t.Errorf("Load called %d times with %v, want once with [%d]", calls, loaded, id)
+	fresh = append(fresh, id)
+	if calls, loaded := f.stats(); calls != len(fresh) || !slices.Equal(loaded, fresh) {
+		t.Errorf("Load called %d times with %v, want once for each new event %v", calls, loaded, fresh)
 	}
 }
 
