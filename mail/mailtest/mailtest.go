@@ -103,7 +103,7 @@ func (s *Server) Restart(tb testing.TB) {
 		if ln, err = net.Listen("tcp", s.addr); err == nil {
 			break
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // nothing announces that a port is free again: retry the bind
 	}
 	if err != nil {
 		tb.Fatalf("mailtest: listening again on %s: %v", s.addr, err)
