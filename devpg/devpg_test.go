@@ -583,19 +583,40 @@ func TestInterruptedInitdb(t *testing.T) {
 	var logs syncBuffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
+	// Cancelled once initdb is under way: its bootstrap step has written
+	// the control file into the unfinished cluster, and the longer
+	// post-bootstrap step is still to come. initdb announces no steps to
+	// wait on, so the file is polled for (until Start returns).
+	midway := filepath.Join(dir, "pgdata.initdb", "global", "pg_control")
+	returned := make(chan struct{})
+	watched := make(chan struct{})
 	go func() {
-		for !strings.Contains(logs.String(), "initialising cluster") {
-			time.Sleep(time.Millisecond)
+		defer close(watched)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			if _, err := os.Stat(midway); err == nil {
+				cancel()
+				return
+			}
+			select {
+			case <-returned:
+				return
+			case <-tick.C:
+			}
 		}
-		time.Sleep(300 * time.Millisecond) // initdb is under way
-		cancel()
 	}()
-	if s, err := Start(ctx, dir, "dynamicmotion", logger); err == nil {
+	first, err := Start(ctx, dir, "dynamicmotion", logger)
+	close(returned)
+	<-watched
+	cancel()
+	if err == nil {
 		// initdb was quicker than the signal: nothing to test here but
 		// that the cluster is whole, as below.
+		t.Log("initdb finished before it could be interrupted")
 		stopCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
 		defer stop()
-		s.Stop(stopCtx)
+		first.Stop(stopCtx)
 	}
 
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Minute)
