@@ -46,6 +46,7 @@ func startServe(t *testing.T) runningSite {
 	result := make(chan error, 1)
 	go func() { result <- serve(ctx, func() {}, cfg, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 
+	// serve announces nothing when it is ready: /readyz is polled.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if res, err := http.Get(base.String() + "/readyz"); err == nil {
 			res.Body.Close()
@@ -61,8 +62,9 @@ func startServe(t *testing.T) runningSite {
 }
 
 // holdLock makes every query on table wait, as a slow or stuck database
-// would, until release is called.
-func holdLock(t *testing.T, dsn, table string) (release func()) {
+// would, until release is called. waiting returns once another session
+// waits for the lock.
+func holdLock(t *testing.T, dsn, table string) (release, waiting func()) {
 	t.Helper()
 	ctx := context.Background()
 	bdb, err := db.Open(ctx, dsn, db.Options{MaxOpenConns: 1})
@@ -79,7 +81,40 @@ func holdLock(t *testing.T, dsn, table string) (release func()) {
 	var once sync.Once
 	release = func() { once.Do(func() { tx.Rollback(); bdb.Close() }) }
 	t.Cleanup(release)
-	return release
+	waiting = func() {
+		t.Helper()
+		// PostgreSQL announces no waiter: pg_stat_activity is polled, on
+		// the connection that holds the lock.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
+				"WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no query came to wait on %s within 10 s", table)
+			}
+		}
+	}
+	return release, waiting
+}
+
+// refusedWithin waits until the site refuses new connections, and reports
+// whether it did within d. Nothing announces the moment serve closes its
+// listener, so a new connection is tried every few milliseconds.
+func refusedWithin(site runningSite, d time.Duration) bool {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		res, err := client.Get(site.url + "/healthz")
+		if err != nil {
+			return true
+		}
+		res.Body.Close()
+	}
+	return false
 }
 
 // getAsync requests path and sends its status (or -1 on a transport error).
@@ -103,15 +138,20 @@ func getAsync(url string) <-chan int {
 // refused meanwhile; the process then stops cleanly.
 func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	site := startServe(t)
-	release := holdLock(t, site.dsn, "business_settings")
+	release, waiting := holdLock(t, site.dsn, "business_settings")
 	page := getAsync(site.url + "/about")
-	time.Sleep(300 * time.Millisecond) // the request now waits on the database
+	waiting() // the request now waits on the database
 
 	site.signal()
-	time.Sleep(300 * time.Millisecond) // draining has begun
-	if res, err := http.Get(site.url + "/healthz"); err == nil {
-		res.Body.Close()
-		t.Error("a new request was accepted while draining")
+	// The request stays in flight until release: new connections must be
+	// refused meanwhile.
+	if !refusedWithin(site, 2*time.Second) {
+		t.Error("new requests were still accepted 2 s into the drain")
+	}
+	select {
+	case code := <-page:
+		t.Fatalf("the in-flight request ended (%d) before the database let it go", code)
+	default:
 	}
 	release()
 
@@ -133,9 +173,9 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 // 5-second kill_timeout.
 func TestShutdownIsBoundedWhenARequestHangs(t *testing.T) {
 	site := startServe(t)
-	holdLock(t, site.dsn, "business_settings")
+	_, waiting := holdLock(t, site.dsn, "business_settings")
 	page := getAsync(site.url + "/about")
-	time.Sleep(300 * time.Millisecond)
+	waiting()
 
 	start := time.Now()
 	site.signal()
