@@ -124,17 +124,17 @@ type Span struct {
 	To   time.Time `bun:"blocked_to"`
 }
 
-// BusySpans returns the blocked ranges of live holds and confirmed bookings
-// that overlap [from, to), leaving out the holds of owner (a visitor sees
-// the time they hold as theirs to choose).
-func BusySpans(ctx context.Context, idb bun.IDB, from, to time.Time, owner []byte) ([]Span, error) {
+// BusySpans returns the blocked ranges of confirmed bookings and of holds
+// live at now that overlap [from, to), leaving out the holds of owner (a
+// visitor sees the time they hold as theirs to choose).
+func BusySpans(ctx context.Context, idb bun.IDB, from, to time.Time, owner []byte, now time.Time) ([]Span, error) {
 	var spans []Span
 	err := idb.NewRaw(`
 		SELECT blocked_from, blocked_to FROM bookings
 		WHERE blocked_from < ? AND blocked_to > ?
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > now()
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > ?
 		       AND hold_owner IS DISTINCT FROM ?))
-		ORDER BY blocked_from`, to, from, owner).Scan(ctx, &spans)
+		ORDER BY blocked_from`, to, from, now, owner).Scan(ctx, &spans)
 	return spans, err
 }
 
@@ -203,13 +203,14 @@ func lockBookings(ctx context.Context, tx bun.Tx) error {
 	return err
 }
 
-// releaseExpiredHolds deletes holds whose time is up, so that they block
-// nobody; it runs inside every transaction that takes time.
-func releaseExpiredHolds(ctx context.Context, tx bun.Tx) error {
+// releaseExpiredHolds takes the booking lock and deletes the holds whose
+// time is up at now, so that they block nobody; it runs inside every
+// transaction that takes time.
+func releaseExpiredHolds(ctx context.Context, tx bun.Tx, now time.Time) error {
 	if err := lockBookings(ctx, tx); err != nil {
 		return err
 	}
-	_, err := tx.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_expires_at <= now()").Exec(ctx)
+	_, err := tx.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_expires_at <= ?", now).Exec(ctx)
 	return err
 }
 
@@ -218,10 +219,10 @@ func releaseExpiredHolds(ctx context.Context, tx bun.Tx) error {
 // transaction (one hold per visitor). A time someone else holds or booked
 // is ErrSlotTaken; an address (b.HoldIP) that already holds
 // MaxHoldsPerAddress times gets ErrTooManyHolds.
-func HoldSlot(ctx context.Context, idb bun.IDB, b *Booking) error {
-	b.Status = BookingHeld
+func HoldSlot(ctx context.Context, idb bun.IDB, b *Booking, now time.Time) error {
+	b.Status, b.CreatedAt = BookingHeld, now
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := releaseExpiredHolds(ctx, tx); err != nil {
+		if err := releaseExpiredHolds(ctx, tx, now); err != nil {
 			return err
 		}
 		if _, err := tx.NewRaw("DELETE FROM bookings WHERE status = 'held' AND hold_owner = ?", b.HoldOwner).Exec(ctx); err != nil {
@@ -236,7 +237,7 @@ func HoldSlot(ctx context.Context, idb bun.IDB, b *Booking) error {
 				return ErrTooManyHolds
 			}
 		}
-		_, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+		_, err := tx.NewInsert().Model(b).ExcludeColumn("id").Returning("id, created_at").Exec(ctx)
 		return slotTaken(err)
 	})
 }
@@ -247,11 +248,11 @@ func ReleaseHold(ctx context.Context, idb bun.IDB, owner []byte) error {
 	return err
 }
 
-// HeldBy returns owner's live hold, or sql.ErrNoRows.
-func HeldBy(ctx context.Context, idb bun.IDB, owner []byte) (Booking, error) {
+// HeldBy returns owner's hold that is live at now, or sql.ErrNoRows.
+func HeldBy(ctx context.Context, idb bun.IDB, owner []byte, now time.Time) (Booking, error) {
 	var b Booking
 	err := idb.NewSelect().Model(&b).
-		Where("b.status = 'held' AND b.hold_owner = ? AND b.hold_expires_at > now()", owner).Scan(ctx)
+		Where("b.status = 'held' AND b.hold_owner = ? AND b.hold_expires_at > ?", owner, now).Scan(ctx)
 	return b, err
 }
 
@@ -260,7 +261,7 @@ func HeldBy(ctx context.Context, idb bun.IDB, owner []byte) (Booking, error) {
 // hold has expired but the time is still free it is booked all the same;
 // if someone else took it meanwhile, ErrSlotTaken. Either it is booked, or
 // nothing changed.
-func Confirm(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b *Booking) error {
+func Confirm(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b *Booking, now time.Time) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockBookings(ctx, tx); err != nil { // before any row lock
 			return err
@@ -277,18 +278,17 @@ func Confirm(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b *Bo
 		}
 		// The hold may have expired: delete it with the other expired
 		// holds; the insert below then competes fairly for the time.
-		if err := releaseExpiredHolds(ctx, tx); err != nil {
+		if err := releaseExpiredHolds(ctx, tx, now); err != nil {
 			return err
 		}
 		if _, err := tx.NewRaw("DELETE FROM bookings WHERE id = ?", held.ID).Exec(ctx); err != nil {
 			return err
 		}
-		now := time.Now()
-		b.Status, b.HoldOwner, b.HoldExpiresAt, b.ConfirmedAt = BookingConfirmed, nil, nil, &now
+		b.Status, b.HoldOwner, b.HoldExpiresAt, b.ConfirmedAt, b.CreatedAt = BookingConfirmed, nil, nil, &now, now
 		b.ServiceID, b.Place = held.ServiceID, held.Place
 		b.StartsAt, b.EndsAt, b.BlockedFrom, b.BlockedTo = held.StartsAt, held.EndsAt, held.BlockedFrom, held.BlockedTo
 		b.ServiceName, b.DurationMin, b.PricePence = held.ServiceName, held.DurationMin, held.PricePence
-		_, err = tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+		_, err = tx.NewInsert().Model(b).ExcludeColumn("id").Returning("id, created_at").Exec(ctx)
 		return slotTaken(err)
 	})
 }
@@ -324,10 +324,10 @@ func BookingByID(ctx context.Context, idb bun.IDB, id int64) (Booking, error) {
 	return b, err
 }
 
-// CancelBooking cancels a confirmed booking; its time is free at once.
-func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string) error {
-	res, err := idb.NewRaw(`UPDATE bookings SET status = 'cancelled', cancelled_at = now(), cancel_reason = ?
-		WHERE id = ? AND status = 'confirmed'`, reason, id).Exec(ctx)
+// CancelBooking cancels a confirmed booking at now; its time is free at once.
+func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string, now time.Time) error {
+	res, err := idb.NewRaw(`UPDATE bookings SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?
+		WHERE id = ? AND status = 'confirmed'`, now, reason, id).Exec(ctx)
 	if err != nil {
 		return err
 	}
@@ -344,9 +344,9 @@ func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string) er
 // move, read under the row's lock: with two moves at once (two tabs), each
 // knows the time it really moved the booking from; a move to the time it
 // already has is ErrNotMoved and changes nothing.
-func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time, late bool) (from time.Time, err error) {
+func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, blockedFrom, blockedTo time.Time, late bool, now time.Time) (from time.Time, err error) {
 	err = idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := releaseExpiredHolds(ctx, tx); err != nil {
+		if err := releaseExpiredHolds(ctx, tx, now); err != nil {
 			return err
 		}
 		if err := tx.NewRaw("SELECT starts_at FROM bookings WHERE id = ? AND status = 'confirmed' FOR UPDATE", id).

@@ -52,7 +52,12 @@ func hold(svc int64, start time.Time, who string, expires time.Time) *db.Booking
 	}
 }
 
-func soon() time.Time { return time.Now().Add(10 * time.Minute) }
+// testNow is the instant the database tests run at: a Tuesday morning a
+// week before bookingTime's day. Every query that decides by the time is
+// given it, so no test here depends on the day it runs.
+var testNow = time.Date(2027, 2, 23, 10, 0, 0, 0, time.UTC)
+
+func soon() time.Time { return testNow.Add(10 * time.Minute) }
 
 // The exclusion constraint refuses overlapping held or confirmed times and
 // allows back-to-back ones (the blocked ranges are half-open).
@@ -62,26 +67,26 @@ func TestBookingsNeverOverlap(t *testing.T) {
 	bdb := dbtest.DB(t)
 	svc := serviceID(t)
 
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "ann", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "ann", soon()), testNow); err != nil {
 		t.Fatal(err)
 	}
 	// 10:00 is inside 9:00's buffer (until 10:15).
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(10, 0), "bob", soon())); !errors.Is(err, db.ErrSlotTaken) {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(10, 0), "bob", soon()), testNow); !errors.Is(err, db.ErrSlotTaken) {
 		t.Errorf("a hold inside the buffer: %v, want ErrSlotTaken", err)
 	}
 	// 10:15 starts where the blocked range ends: allowed.
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(10, 15), "bob", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(10, 15), "bob", soon()), testNow); err != nil {
 		t.Errorf("back to back: %v", err)
 	}
 	// Cancelled bookings do not block.
 	cancelled := hold(svc, bookingTime(12, 0), "cat", soon())
-	if err := db.HoldSlot(ctx, bdb, cancelled); err != nil {
+	if err := db.HoldSlot(ctx, bdb, cancelled, testNow); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bdb.NewRaw("UPDATE bookings SET status = 'cancelled', manage_token_hash = 'x' WHERE id = ?", cancelled.ID).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(12, 0), "dan", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(12, 0), "dan", soon()), testNow); err != nil {
 		t.Errorf("over a cancelled booking: %v", err)
 	}
 }
@@ -94,31 +99,31 @@ func TestHolds(t *testing.T) {
 	bdb := dbtest.DB(t)
 	svc := serviceID(t)
 
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "ann", time.Now().Add(-time.Second))); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "ann", testNow.Add(-time.Second)), testNow); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "bob", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "bob", soon()), testNow); err != nil {
 		t.Errorf("holding over an expired hold: %v", err)
 	}
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(14, 0), "bob", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(14, 0), "bob", soon()), testNow); err != nil {
 		t.Fatal(err)
 	}
-	held, err := db.HeldBy(ctx, bdb, owner("bob"))
+	held, err := db.HeldBy(ctx, bdb, owner("bob"), testNow)
 	if err != nil || !held.StartsAt.Equal(bookingTime(14, 0)) {
 		t.Errorf("bob holds %v (%v), want only 14:00", held.StartsAt, err)
 	}
 	// Bob's earlier 9:00 hold was given up: Cat can have it.
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "cat", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(9, 0), "cat", soon()), testNow); err != nil {
 		t.Errorf("9:00 after bob moved on: %v", err)
 	}
-	spans, err := db.BusySpans(ctx, bdb, bookingTime(0, 0), bookingTime(23, 0), owner("cat"))
+	spans, err := db.BusySpans(ctx, bdb, bookingTime(0, 0), bookingTime(23, 0), owner("cat"), testNow)
 	if err != nil || len(spans) != 1 || !spans[0].From.Equal(bookingTime(14, 0)) {
 		t.Errorf("busy for cat: %+v (%v), want only bob's 14:00", spans, err)
 	}
 	if err := db.ReleaseHold(ctx, bdb, owner("bob")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.HeldBy(ctx, bdb, owner("bob")); !errors.Is(err, sql.ErrNoRows) {
+	if _, err := db.HeldBy(ctx, bdb, owner("bob"), testNow); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("after release: %v", err)
 	}
 }
@@ -139,20 +144,20 @@ func TestConfirm(t *testing.T) {
 	svc := serviceID(t)
 
 	h := hold(svc, bookingTime(9, 0), "ann", soon())
-	if err := db.HoldSlot(ctx, bdb, h); err != nil {
+	if err := db.HoldSlot(ctx, bdb, h, testNow); err != nil {
 		t.Fatal(err)
 	}
 	b := confirmed("ann-token")
-	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b); err != nil {
+	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b, testNow); err != nil {
 		t.Fatal(err)
 	}
 	if b.Status != db.BookingConfirmed || !b.StartsAt.Equal(bookingTime(9, 0)) || b.ServiceID != svc {
 		t.Errorf("confirmed %+v", b)
 	}
-	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, confirmed("again")); !errors.Is(err, db.ErrHoldGone) {
+	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, confirmed("again"), testNow); !errors.Is(err, db.ErrHoldGone) {
 		t.Errorf("confirming twice: %v, want ErrHoldGone", err)
 	}
-	if err := db.Confirm(ctx, bdb, owner("eve"), h.ID, confirmed("eve")); !errors.Is(err, db.ErrHoldGone) {
+	if err := db.Confirm(ctx, bdb, owner("eve"), h.ID, confirmed("eve"), testNow); !errors.Is(err, db.ErrHoldGone) {
 		t.Errorf("confirming someone else's hold: %v, want ErrHoldGone", err)
 	}
 	got, err := db.BookingByToken(ctx, bdb, b.ManageTokenHash)
@@ -161,23 +166,23 @@ func TestConfirm(t *testing.T) {
 	}
 
 	// Expired but free: booked.
-	late := hold(svc, bookingTime(11, 0), "bob", time.Now().Add(-time.Minute))
-	if err := db.HoldSlot(ctx, bdb, late); err != nil {
+	late := hold(svc, bookingTime(11, 0), "bob", testNow.Add(-time.Minute))
+	if err := db.HoldSlot(ctx, bdb, late, testNow); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Confirm(ctx, bdb, owner("bob"), late.ID, confirmed("bob")); err != nil {
+	if err := db.Confirm(ctx, bdb, owner("bob"), late.ID, confirmed("bob"), testNow); err != nil {
 		t.Errorf("an expired hold on a free time: %v", err)
 	}
 
 	// Expired and taken by Dan meanwhile: ErrSlotTaken for Cat.
-	lost := hold(svc, bookingTime(14, 0), "cat", time.Now().Add(-time.Minute))
-	if err := db.HoldSlot(ctx, bdb, lost); err != nil {
+	lost := hold(svc, bookingTime(14, 0), "cat", testNow.Add(-time.Minute))
+	if err := db.HoldSlot(ctx, bdb, lost, testNow); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(14, 30), "dan", soon())); err != nil {
+	if err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(14, 30), "dan", soon()), testNow); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Confirm(ctx, bdb, owner("cat"), lost.ID, confirmed("cat")); !errors.Is(err, db.ErrSlotTaken) && !errors.Is(err, db.ErrHoldGone) {
+	if err := db.Confirm(ctx, bdb, owner("cat"), lost.ID, confirmed("cat"), testNow); !errors.Is(err, db.ErrSlotTaken) && !errors.Is(err, db.ErrHoldGone) {
 		t.Errorf("a hold lost to someone else: %v, want ErrSlotTaken or ErrHoldGone", err)
 	}
 	var n int
@@ -197,7 +202,7 @@ func TestConcurrentHoldsOneWins(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
-			err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(10, 0), "client-"+strconv.Itoa(i), soon()))
+			err := db.HoldSlot(ctx, bdb, hold(svc, bookingTime(10, 0), "client-"+strconv.Itoa(i), soon()), testNow)
 			switch {
 			case err == nil:
 				won.Add(1)
@@ -222,36 +227,36 @@ func TestMoveBooking(t *testing.T) {
 	bdb := dbtest.DB(t)
 	svc := serviceID(t)
 	h := hold(svc, bookingTime(9, 0), "ann", soon())
-	db.HoldSlot(ctx, bdb, h)
+	db.HoldSlot(ctx, bdb, h, testNow)
 	b := confirmed("ann")
-	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b); err != nil {
+	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b, testNow); err != nil {
 		t.Fatal(err)
 	}
-	db.HoldSlot(ctx, bdb, hold(svc, bookingTime(13, 0), "bob", soon()))
+	db.HoldSlot(ctx, bdb, hold(svc, bookingTime(13, 0), "bob", soon()), testNow)
 
 	// Moving by 30 minutes overlaps its own old range: fine, it is one row.
-	if from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false); err != nil {
+	if from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false, testNow); err != nil {
 		t.Errorf("moving within its own time: %v", err)
 	} else if !from.Equal(bookingTime(9, 0)) {
 		t.Errorf("the move says it was from %v, want 9:00", from)
 	}
-	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false); !errors.Is(err, db.ErrNotMoved) {
+	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(9, 30), bookingTime(10, 30), bookingTime(9, 30), bookingTime(10, 45), false, testNow); !errors.Is(err, db.ErrNotMoved) {
 		t.Errorf("the same move again: %v, want ErrNotMoved", err)
 	}
-	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15), false); !errors.Is(err, db.ErrSlotTaken) {
+	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(13, 0), bookingTime(14, 0), bookingTime(13, 0), bookingTime(14, 15), false, testNow); !errors.Is(err, db.ErrSlotTaken) {
 		t.Errorf("moving onto bob's hold: %v, want ErrSlotTaken", err)
 	}
 	got, _ := db.BookingByToken(ctx, bdb, b.ManageTokenHash)
 	if !got.StartsAt.Equal(bookingTime(9, 30)) {
 		t.Errorf("after a refused move the booking starts %v, want 9:30", got.StartsAt)
 	}
-	if err := db.CancelBooking(ctx, bdb, b.ID, "client"); err != nil {
+	if err := db.CancelBooking(ctx, bdb, b.ID, "client", testNow); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CancelBooking(ctx, bdb, b.ID, "client"); !errors.Is(err, sql.ErrNoRows) {
+	if err := db.CancelBooking(ctx, bdb, b.ID, "client", testNow); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("cancelling twice: %v", err)
 	}
-	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(15, 0), bookingTime(16, 0), bookingTime(15, 0), bookingTime(16, 15), false); !errors.Is(err, sql.ErrNoRows) {
+	if _, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(15, 0), bookingTime(16, 0), bookingTime(15, 0), bookingTime(16, 15), false, testNow); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("moving a cancelled booking: %v, want sql.ErrNoRows", err)
 	}
 }
@@ -264,9 +269,9 @@ func TestMoveBookingTwiceAtOnce(t *testing.T) {
 	ctx := context.Background()
 	bdb := dbtest.DB(t)
 	h := hold(serviceID(t), bookingTime(9, 0), "ann", soon())
-	db.HoldSlot(ctx, bdb, h)
+	db.HoldSlot(ctx, bdb, h, testNow)
 	b := confirmed("ann")
-	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b); err != nil {
+	if err := db.Confirm(ctx, bdb, owner("ann"), h.ID, b, testNow); err != nil {
 		t.Fatal(err)
 	}
 	first, err := bdb.BeginTx(ctx, nil)
@@ -274,7 +279,7 @@ func TestMoveBookingTwiceAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Rollback()
-	if from, err := db.MoveBooking(ctx, first, b.ID, bookingTime(11, 0), bookingTime(12, 0), bookingTime(11, 0), bookingTime(12, 15), false); err != nil || !from.Equal(bookingTime(9, 0)) {
+	if from, err := db.MoveBooking(ctx, first, b.ID, bookingTime(11, 0), bookingTime(12, 0), bookingTime(11, 0), bookingTime(12, 15), false, testNow); err != nil || !from.Equal(bookingTime(9, 0)) {
 		t.Fatalf("the first move: from %v, %v; want from 9:00", from, err)
 	}
 	type result struct {
@@ -283,7 +288,7 @@ func TestMoveBookingTwiceAtOnce(t *testing.T) {
 	}
 	second := make(chan result)
 	go func() {
-		from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(14, 0), bookingTime(15, 0), bookingTime(14, 0), bookingTime(15, 15), false)
+		from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(14, 0), bookingTime(15, 0), bookingTime(14, 0), bookingTime(15, 15), false, testNow)
 		second <- result{from, err}
 	}()
 	time.Sleep(100 * time.Millisecond) // the second is waiting on the row
@@ -335,24 +340,24 @@ func TestHoldsPerAddress(t *testing.T) {
 	for i := range db.MaxHoldsPerAddress {
 		h := hold(svc, bookingTime(9+2*i, 0), "session-"+strconv.Itoa(i), soon())
 		h.HoldIP = ip
-		if err := db.HoldSlot(ctx, bdb, h); err != nil {
+		if err := db.HoldSlot(ctx, bdb, h, testNow); err != nil {
 			t.Fatalf("hold %d: %v", i+1, err)
 		}
 	}
 	extra := hold(svc, bookingTime(17, 0), "yet-another-session", soon())
 	extra.HoldIP = ip
-	if err := db.HoldSlot(ctx, bdb, extra); !errors.Is(err, db.ErrTooManyHolds) {
+	if err := db.HoldSlot(ctx, bdb, extra, testNow); !errors.Is(err, db.ErrTooManyHolds) {
 		t.Errorf("one hold too many: %v, want ErrTooManyHolds", err)
 	}
 	// A session that already holds may change its time.
 	again := hold(svc, bookingTime(17, 0), "session-0", soon())
 	again.HoldIP = ip
-	if err := db.HoldSlot(ctx, bdb, again); err != nil {
+	if err := db.HoldSlot(ctx, bdb, again, testNow); err != nil {
 		t.Errorf("moving one's own hold: %v", err)
 	}
 	other := hold(svc, bookingTime(19, 30), "elsewhere", soon())
 	other.HoldIP = owner("198.51.100.1")
-	if err := db.HoldSlot(ctx, bdb, other); err != nil {
+	if err := db.HoldSlot(ctx, bdb, other, testNow); err != nil {
 		t.Errorf("another address: %v", err)
 	}
 }

@@ -35,14 +35,13 @@ func DiaryAll(ctx context.Context, idb bun.IDB, from, to time.Time) ([]Booking, 
 // in person). It takes the time the way online bookings do: under the
 // booking lock, expired holds released first, and the exclusion constraint
 // refusing any overlap (ErrSlotTaken).
-func BookByHand(ctx context.Context, idb bun.IDB, b *Booking) error {
+func BookByHand(ctx context.Context, idb bun.IDB, b *Booking, now time.Time) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := releaseExpiredHolds(ctx, tx); err != nil {
+		if err := releaseExpiredHolds(ctx, tx, now); err != nil {
 			return err
 		}
-		now := time.Now()
-		b.Status, b.ConfirmedAt, b.HoldOwner, b.HoldExpiresAt = BookingConfirmed, &now, nil, nil
-		_, err := tx.NewInsert().Model(b).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx)
+		b.Status, b.ConfirmedAt, b.HoldOwner, b.HoldExpiresAt, b.CreatedAt = BookingConfirmed, &now, nil, nil, now
+		_, err := tx.NewInsert().Model(b).ExcludeColumn("id").Returning("id, created_at").Exec(ctx)
 		return slotTaken(err)
 	})
 }
@@ -52,13 +51,13 @@ func BookByHand(ctx context.Context, idb bun.IDB, b *Booking) error {
 var ErrWrongStatus = errors.New("the booking's status does not allow that")
 
 // MarkAttendance records how a confirmed appointment went, once its time has
-// come: completed or no-show (or back to confirmed, to undo a slip).
-func MarkAttendance(ctx context.Context, idb bun.IDB, id int64, status string) error {
+// come by now: completed or no-show (or back to confirmed, to undo a slip).
+func MarkAttendance(ctx context.Context, idb bun.IDB, id int64, status string, now time.Time) error {
 	if status != BookingCompleted && status != BookingNoShow && status != BookingConfirmed {
 		return ErrWrongStatus
 	}
 	res, err := idb.NewRaw(`UPDATE bookings SET status = ?
-		WHERE id = ? AND status IN ('confirmed', 'completed', 'no_show') AND starts_at <= now()`, status, id).Exec(ctx)
+		WHERE id = ? AND status IN ('confirmed', 'completed', 'no_show') AND starts_at <= ?`, status, id, now).Exec(ctx)
 	if err != nil {
 		return slotTaken(err) // undoing a no-show whose time was booked again
 	}

@@ -147,29 +147,29 @@ func OutboxForBooking(ctx context.Context, idb bun.IDB, id int64) ([]OutboxMessa
 // confirmation or reminder once the appointment has begun, an offer of a
 // time no longer held, a notice about a comment no longer visible. Such a message
 // is dropped rather than sent.
-func MailOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (why string, err error) {
+func MailOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage, now time.Time) (why string, err error) {
 	var outdated bool
 	switch {
 	case m.Kind == "booking_reminder" && m.BookingID != nil:
 		why = "the booking was cancelled or moved, or its time has come"
-		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed' AND starts_at > now())
+		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND status = 'confirmed' AND starts_at > ?)
 			OR EXISTS (SELECT 1 FROM outbox WHERE booking_id = ? AND id > ? AND kind IN ('booking_cancelled', 'booking_moved'))`,
-			*m.BookingID, *m.BookingID, m.ID).Scan(ctx, &outdated)
+			*m.BookingID, now, *m.BookingID, m.ID).Scan(ctx, &outdated)
 	case (m.Kind == "booking_confirmed" || m.Kind == "booking_moved") && m.BookingID != nil:
 		// The client's calendar invitation, late: of no use once the
 		// appointment has begun.
 		why = "the appointment's time has come"
-		err = idb.NewRaw(`SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND starts_at <= now())`,
-			*m.BookingID).Scan(ctx, &outdated)
+		err = idb.NewRaw(`SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ? AND starts_at <= ?)`,
+			*m.BookingID, now).Scan(ctx, &outdated)
 	case m.OfferID != nil:
 		why = "the time is no longer held"
-		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM waitlist_offers WHERE id = ? AND outcome = 'offered' AND expires_at > now())`,
-			*m.OfferID).Scan(ctx, &outdated)
+		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM waitlist_offers WHERE id = ? AND outcome = 'offered' AND expires_at > ?)`,
+			*m.OfferID, now).Scan(ctx, &outdated)
 	case m.CommentID != nil:
 		why = "the comment is no longer visible"
 		err = idb.NewRaw(`SELECT NOT EXISTS (SELECT 1 FROM comments AS c JOIN posts AS p ON p.id = c.post_id
-			WHERE c.id = ? AND c.status = 'visible' AND p.status <> 'draft' AND p.published_at <= now())`,
-			*m.CommentID).Scan(ctx, &outdated)
+			WHERE c.id = ? AND c.status = 'visible' AND p.status <> 'draft' AND p.published_at <= ?)`,
+			*m.CommentID, now).Scan(ctx, &outdated)
 	}
 	if err != nil || !outdated {
 		return "", err
@@ -181,7 +181,8 @@ func MailOutdated(ctx context.Context, idb bun.IDB, m OutboxMessage) (why string
 // the same person is still waiting to be sent (the mail server was away):
 // m waits for it, so that a cancellation never arrives before the
 // confirmation it cancels. A message that has waited for more than two
-// days no longer holds the later ones back.
+// days no longer holds the later ones back. (The age is the database's:
+// created_at is its own stamp.)
 func MailWaiting(ctx context.Context, idb bun.IDB, m OutboxMessage) (bool, error) {
 	if m.BookingID == nil {
 		return false, nil

@@ -64,20 +64,21 @@ func SavePrivacy(ctx context.Context, idb bun.IDB, p Privacy) error {
 	return err
 }
 
-// healthOlderThan selects the bookings that ended more than ? months ago
-// and still hold health answers or notes: what a retention period erases.
-const healthOlderThan = `ends_at < now() - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`
+// healthOlderThan selects the bookings that ended more than ? months before
+// the instant ? and still hold health answers or notes: what a retention
+// period erases.
+const healthOlderThan = `ends_at < ?::timestamptz - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`
 
 // EraseOldHealthAnswers empties the health answers and notes of every
 // booking that ended more than the saved number of months ago (nothing when
 // it is 0), and returns how many bookings it changed. The booking itself
 // stays in the diary.
-func EraseOldHealthAnswers(ctx context.Context, idb bun.IDB) (int64, error) {
+func EraseOldHealthAnswers(ctx context.Context, idb bun.IDB, now time.Time) (int64, error) {
 	p, err := GetPrivacy(ctx, idb)
 	if err != nil || p.HealthKeepMonths <= 0 {
 		return 0, err
 	}
-	res, err := idb.NewRaw(`UPDATE bookings SET health = NULL, notes = '' WHERE `+healthOlderThan, p.HealthKeepMonths).Exec(ctx)
+	res, err := idb.NewRaw(`UPDATE bookings SET health = NULL, notes = '' WHERE `+healthOlderThan, now, p.HealthKeepMonths).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -86,12 +87,12 @@ func EraseOldHealthAnswers(ctx context.Context, idb bun.IDB) (int64, error) {
 
 // CountHealthOlderThan counts the bookings whose health answers or notes a
 // retention of months would erase now (0: none, they are kept).
-func CountHealthOlderThan(ctx context.Context, idb bun.IDB, months int) (int, error) {
+func CountHealthOlderThan(ctx context.Context, idb bun.IDB, months int, now time.Time) (int, error) {
 	if months <= 0 {
 		return 0, nil
 	}
 	var n int
-	err := idb.NewRaw(`SELECT count(*) FROM bookings WHERE `+healthOlderThan, months).Scan(ctx, &n)
+	err := idb.NewRaw(`SELECT count(*) FROM bookings WHERE `+healthOlderThan, now, months).Scan(ctx, &n)
 	return n, err
 }
 
@@ -218,7 +219,7 @@ func (e Erasure) Total() int64 {
 // Job arguments in River's table carry ids only, and stay. While the
 // address has a confirmed appointment still to come nothing is changed and
 // the error is ErrUpcomingBooking.
-func EraseClient(ctx context.Context, idb bun.IDB, email string) (Erasure, error) {
+func EraseClient(ctx context.Context, idb bun.IDB, email string, now time.Time) (Erasure, error) {
 	var e Erasure
 	email = NormalEmail(email)
 	if email == "" {
@@ -227,12 +228,12 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string) (Erasure, error
 	err := idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Under the booking lock: no booking for the address can be
 		// confirmed between the check and the erasure.
-		if err := LockDiary(ctx, tx); err != nil {
+		if err := LockDiaryAndClearExpiredHolds(ctx, tx, now); err != nil {
 			return err
 		}
 		var upcoming int
-		if err := tx.NewRaw(`SELECT count(*) FROM bookings WHERE lower(client_email) = ? AND status = ? AND ends_at > now()`,
-			email, BookingConfirmed).Scan(ctx, &upcoming); err != nil {
+		if err := tx.NewRaw(`SELECT count(*) FROM bookings WHERE lower(client_email) = ? AND status = ? AND ends_at > ?`,
+			email, BookingConfirmed, now).Scan(ctx, &upcoming); err != nil {
 			return err
 		}
 		if upcoming > 0 {

@@ -35,7 +35,7 @@ func byHand(t *testing.T, svc int64, start time.Time, email string) db.Booking {
 	b.ClientName, b.ClientEmail, b.ClientPhone, b.Notes = privName, email, privPhone, privNotes
 	b.Health = map[string]any{"injury": map[string]any{"question": "Any injury?", "answer": "yes", "details": privHealth}}
 	b.ManageTokenHash, b.PolicyCutoffHours = owner(email+start.String()), &cut
-	if err := db.BookByHand(context.Background(), dbtest.DB(t), b); err != nil {
+	if err := db.BookByHand(context.Background(), dbtest.DB(t), b, testNow); err != nil {
 		t.Fatal(err)
 	}
 	return *b
@@ -56,7 +56,7 @@ func clientEverywhere(t *testing.T) (past db.Booking, comments []int64) {
 
 	past = byHand(t, svc, time.Date(2021, 3, 1, 10, 0, 0, 0, time.UTC), privEmail)
 	must(t, db.AddBookingLink(ctx, bdb, past.ID, owner("reminder link")))
-	must(t, db.MarkAttendance(ctx, bdb, past.ID, db.BookingCompleted))
+	must(t, db.MarkAttendance(ctx, bdb, past.ID, db.BookingCompleted, testNow))
 	toClient := mail.Message{To: mail.Address{Name: privName, Email: privEmail}, Subject: "Your booking is confirmed",
 		Text: "Hello " + privName, HTML: "<p>Hello</p>"}
 	toPractice := mail.Message{To: mail.Address{Email: "clare@dynamicmotion.example"}, Subject: "New booking",
@@ -72,11 +72,11 @@ func clientEverywhere(t *testing.T) (past db.Booking, comments []int64) {
 		t.Fatal(err)
 	}
 	must(t, bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.LockDiary(ctx, tx); err != nil {
+		if err := db.LockDiaryAndClearExpiredHolds(ctx, tx, testNow); err != nil {
 			return err
 		}
-		h := hold(svc, time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC), "offer", time.Now().Add(time.Hour))
-		return db.CreateOffer(ctx, tx, h, &db.WaitlistOffer{EntryID: e.ID, TokenHash: owner("offer"), ExpiresAt: time.Now().Add(time.Hour)})
+		h := hold(svc, time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC), "offer", testNow.Add(time.Hour))
+		return db.CreateOffer(ctx, tx, h, &db.WaitlistOffer{EntryID: e.ID, TokenHash: owner("offer"), ExpiresAt: testNow.Add(time.Hour)})
 	}))
 
 	cm := &db.ContactMessage{Name: privName, Email: privEmail, Phone: privPhone, Message: "Do you treat " + privHealth + "?"}
@@ -178,7 +178,7 @@ func TestEraseClientLeavesNoTrace(t *testing.T) {
 		}
 	}
 
-	e, err := db.EraseClient(ctx, bdb, "ZELDA.QUIXOTIC@example.com")
+	e, err := db.EraseClient(ctx, bdb, "ZELDA.QUIXOTIC@example.com", testNow)
 	must(t, err)
 	want := db.Erasure{Bookings: 1, BookingLinks: 1, Waitlist: 1, Messages: 1, Subscriptions: 1, Comments: 2, Mail: 4, Sessions: 1}
 	if e != want {
@@ -214,7 +214,7 @@ func TestEraseClientLeavesNoTrace(t *testing.T) {
 	}
 
 	// Twice: nothing more to do, no error.
-	again, err := db.EraseClient(ctx, bdb, privEmail)
+	again, err := db.EraseClient(ctx, bdb, privEmail, testNow)
 	if err != nil || again.Total() != 0 {
 		t.Errorf("erasing again: %+v, %v", again, err)
 	}
@@ -225,18 +225,18 @@ func TestEraseClientRefusesWhileAnAppointmentIsToCome(t *testing.T) {
 	past, _ := clientEverywhere(t)
 	ctx := context.Background()
 	bdb := dbtest.DB(t)
-	next := byHand(t, past.ServiceID, time.Now().Add(48*time.Hour).Truncate(time.Hour), strings.ToLower(privEmail))
+	next := byHand(t, past.ServiceID, testNow.Add(48*time.Hour).Truncate(time.Hour), strings.ToLower(privEmail))
 
-	if _, err := db.EraseClient(ctx, bdb, privEmail); !errors.Is(err, db.ErrUpcomingBooking) {
+	if _, err := db.EraseClient(ctx, bdb, privEmail, testNow); !errors.Is(err, db.ErrUpcomingBooking) {
 		t.Fatalf("EraseClient = %v, want ErrUpcomingBooking", err)
 	}
 	d, err := db.FindClient(ctx, bdb, privEmail)
 	must(t, err)
-	if len(d.Bookings) != 2 || len(d.Messages) != 1 || len(d.Upcoming(time.Now())) != 1 {
+	if len(d.Bookings) != 2 || len(d.Messages) != 1 || len(d.Upcoming(testNow)) != 1 {
 		t.Errorf("something was erased: %d bookings, %d messages", len(d.Bookings), len(d.Messages))
 	}
-	must(t, db.CancelBooking(ctx, bdb, next.ID, "Client asked to be forgotten"))
-	if _, err := db.EraseClient(ctx, bdb, privEmail); err != nil {
+	must(t, db.CancelBooking(ctx, bdb, next.ID, "Client asked to be forgotten", testNow))
+	if _, err := db.EraseClient(ctx, bdb, privEmail, testNow); err != nil {
 		t.Fatalf("after cancelling: %v", err)
 	}
 }
@@ -252,18 +252,18 @@ func TestEraseOldHealthAnswers(t *testing.T) {
 	if p, err := db.GetPrivacy(ctx, bdb); err != nil || p.HealthKeepMonths != db.DefaultPrivacy.HealthKeepMonths {
 		t.Fatalf("before saving: %+v, %v", p, err)
 	}
-	old := byHand(t, svc, time.Now().AddDate(0, -13, 0).Truncate(time.Hour), "old@example.com")
-	recent := byHand(t, svc, time.Now().AddDate(0, -11, 0).Truncate(time.Hour), "recent@example.com")
+	old := byHand(t, svc, testNow.AddDate(0, -13, 0).Truncate(time.Hour), "old@example.com")
+	recent := byHand(t, svc, testNow.AddDate(0, -11, 0).Truncate(time.Hour), "recent@example.com")
 
 	must(t, db.SavePrivacy(ctx, bdb, db.Privacy{HealthKeepMonths: 0}))
-	if n, err := db.EraseOldHealthAnswers(ctx, bdb); n != 0 || err != nil {
+	if n, err := db.EraseOldHealthAnswers(ctx, bdb, testNow); n != 0 || err != nil {
 		t.Errorf("with 0 (keep): erased %d, %v", n, err)
 	}
 	must(t, db.SavePrivacy(ctx, bdb, db.Privacy{HealthKeepMonths: 12}))
 	if p, _ := db.GetPrivacy(ctx, bdb); p.HealthKeepMonths != 12 {
 		t.Errorf("saved 12, read %d", p.HealthKeepMonths)
 	}
-	if n, err := db.EraseOldHealthAnswers(ctx, bdb); n != 1 || err != nil {
+	if n, err := db.EraseOldHealthAnswers(ctx, bdb, testNow); n != 1 || err != nil {
 		t.Errorf("erased %d, %v; want the one older than 12 months", n, err)
 	}
 	o, _ := db.BookingByID(ctx, bdb, old.ID)

@@ -54,7 +54,7 @@ func SlotRequest(ctx context.Context, idb bun.IDB, r Rules, dur time.Duration, p
 	// Busy and time off reach a little beyond the window: an appointment
 	// near its edge is blocked by what lies just outside it.
 	margin := 24 * time.Hour
-	busy, err := BusySpans(ctx, idb, from.Add(-margin), to.Add(margin), owner)
+	busy, err := BusySpans(ctx, idb, from.Add(-margin), to.Add(margin), owner, now)
 	if err != nil {
 		return schedule.Request{}, err
 	}

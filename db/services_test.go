@@ -90,7 +90,7 @@ func TestUpdateServiceKeepsBookings(t *testing.T) {
 	emptyBookings(t)
 	svc := serviceID(t)
 	b := hold(svc, bookingTime(9, 0), "ann", soon())
-	if err := db.HoldSlot(ctx, bdb, b); err != nil {
+	if err := db.HoldSlot(ctx, bdb, b, testNow); err != nil {
 		t.Fatal(err)
 	}
 	s, err := db.ServiceByID(ctx, bdb, svc)

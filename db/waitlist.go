@@ -69,10 +69,13 @@ type WaitlistOffer struct {
 	CreatedAt time.Time `bun:"created_at,nullzero,default:now()"`
 }
 
-// LockDiary takes the lock every transaction that takes time holds (see
-// BookingLockKey) for the rest of tx, and releases the holds whose time is
-// up: after it, tx sees the diary as it is and nobody else changes it.
-func LockDiary(ctx context.Context, tx bun.Tx) error { return releaseExpiredHolds(ctx, tx) }
+// LockDiaryAndClearExpiredHolds takes the lock every transaction that takes
+// time holds (see BookingLockKey) for the rest of tx, and deletes the holds
+// whose time is up at now: after it, tx sees the diary as it is and nobody
+// else changes it.
+func LockDiaryAndClearExpiredHolds(ctx context.Context, tx bun.Tx, now time.Time) error {
+	return releaseExpiredHolds(ctx, tx, now)
+}
 
 // entryQuery reads entries with their service.
 const entryQuery = `SELECT w.*, s.name AS service_name, s.duration_min, s.price_pence
@@ -133,10 +136,12 @@ func OfferedStarts(ctx context.Context, idb bun.IDB, id int64) ([]time.Time, err
 
 // CreateOffer holds hold's time for a waitlist entry and records offer o of
 // it: the hold is inserted (ErrSlotTaken if the time is not free), o gets
-// its id, and the entry is marked offered. Call it after LockDiary in tx.
+// its id, and the entry is marked offered. The hold is made at
+// hold.CreatedAt (the database's time when zero). Call it after
+// LockDiaryAndClearExpiredHolds in tx.
 func CreateOffer(ctx context.Context, tx bun.Tx, hold *Booking, o *WaitlistOffer) error {
 	hold.Status = BookingHeld
-	if _, err := tx.NewInsert().Model(hold).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx); err != nil {
+	if _, err := tx.NewInsert().Model(hold).ExcludeColumn("id").Returning("id, created_at").Exec(ctx); err != nil {
 		return slotTaken(err)
 	}
 	o.HoldID, o.Outcome, o.StartsAt = hold.ID, OfferOpen, hold.StartsAt
@@ -223,13 +228,13 @@ func WaitlistEntryByToken(ctx context.Context, idb bun.IDB, tokenHash []byte) (W
 // up (one hold per visitor). The offer remembers owner as its taker (see
 // OfferTaken). An offer that expired, was booked or whose hold is gone is
 // ErrOfferGone.
-func TakeOffer(ctx context.Context, idb bun.IDB, id int64, owner []byte) error {
+func TakeOffer(ctx context.Context, idb bun.IDB, id int64, owner []byte, now time.Time) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := LockDiary(ctx, tx); err != nil {
+		if err := LockDiaryAndClearExpiredHolds(ctx, tx, now); err != nil {
 			return err
 		}
 		var o WaitlistOffer
-		err := tx.NewSelect().Model(&o).Where("o.id = ? AND o.outcome = 'offered' AND o.expires_at > now()", id).Scan(ctx)
+		err := tx.NewSelect().Model(&o).Where("o.id = ? AND o.outcome = 'offered' AND o.expires_at > ?", id, now).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrOfferGone
 		}
@@ -302,8 +307,8 @@ func OfferTaken(ctx context.Context, idb bun.IDB, owner []byte, holdID int64, b 
 // its hold released: freed reports that, so that the caller can offer the
 // time to the next person in the same transaction. Leaving twice is no
 // error.
-func LeaveWaitlist(ctx context.Context, tx bun.Tx, id int64) (freed bool, err error) {
-	if err := LockDiary(ctx, tx); err != nil {
+func LeaveWaitlist(ctx context.Context, tx bun.Tx, id int64, now time.Time) (freed bool, err error) {
+	if err := LockDiaryAndClearExpiredHolds(ctx, tx, now); err != nil {
 		return false, err
 	}
 	_, freed, err = endOffer(ctx, tx, "o.entry_id = ?", id, OfferWithdrawn, WaitlistRemoved)

@@ -94,7 +94,7 @@ func (h *Handler) showArticles(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.adminPage(c, "Articles", articleList{Posts: posts, Now: time.Now()})
+	p, err := h.adminPage(c, "Articles", articleList{Posts: posts, Now: h.now()})
 	if err != nil {
 		return err
 	}
@@ -121,8 +121,8 @@ func (h *Handler) showEditArticle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := formOf(p)
-	f.Saved = savedMessage(c.QueryParam("saved"), p)
+	f := formOf(p, h.now())
+	f.Saved = savedMessage(c.QueryParam("saved"), p, h.now())
 	f.Preview = h.preview(f)
 	return h.renderArticleForm(c, http.StatusOK, f)
 }
@@ -147,7 +147,7 @@ func (h *Handler) updateArticle(c echo.Context) error {
 // new article), then goes back to the editor; mistakes come back as 422
 // with everything she typed.
 func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
-	f := readArticleForm(c, stored)
+	f := readArticleForm(c, stored, h.now())
 	if c.FormValue("preview") != "" { // the Preview button: nothing is saved or checked
 		f.Errors = map[string]string{}
 		f.Preview = h.preview(f)
@@ -198,7 +198,7 @@ func (h *Handler) articleChanged(c echo.Context, f articleForm) error {
 		return err
 	}
 	f.stored, f.seen, f.Revision = stored, stored.UpdatedAt, revisionOf(stored)
-	f.CurrentSlug, f.Public, f.PublishedAt = stored.Slug, stored.Public(time.Now()), stored.Published()
+	f.CurrentSlug, f.Public, f.PublishedAt = stored.Slug, stored.Public(h.now()), stored.Published()
 	f.Conflict = "This article was saved somewhere else (another tab or device) at " +
 		stored.UpdatedAt.In(views.London).Format("15:04 on 2 January") +
 		", after you opened it here. Nothing from this page was saved: your version is below. " +
@@ -219,7 +219,7 @@ func revisionOf(p db.Post) string {
 // previewArticle is POST /admin/articles/preview: the preview pane for the
 // editor's current content, which htmx asks for as she types.
 func (h *Handler) previewArticle(c echo.Context) error {
-	f := readArticleForm(c, db.Post{})
+	f := readArticleForm(c, db.Post{}, h.now())
 	return h.renderFragment(c, http.StatusOK, "admin-article#article-preview", h.preview(f))
 }
 
@@ -262,8 +262,7 @@ func (h *Handler) renderArticleForm(c echo.Context, status int, f articleForm) e
 
 // formOf is the editor filled with a saved post. A scheduled post whose
 // time has come shows as published: that is what it is.
-func formOf(p db.Post) articleForm {
-	now := time.Now()
+func formOf(p db.Post, now time.Time) articleForm {
 	f := articleForm{
 		ID: p.ID, Title: p.Title, Slug: p.Slug, Summary: p.Summary, Tags: strings.Join(p.Tags, ", "),
 		Body: p.BodyMD, Author: p.Author, Status: p.Status, Errors: map[string]string{},
@@ -281,11 +280,11 @@ func formOf(p db.Post) articleForm {
 }
 
 // savedMessage says what the last save did.
-func savedMessage(status string, p db.Post) string {
+func savedMessage(status string, p db.Post, now time.Time) string {
 	switch {
 	case status == "":
 		return ""
-	case p.Public(time.Now()):
+	case p.Public(now):
 		return "Saved. It is on the blog."
 	case p.Status == db.StatusScheduled:
 		return "Saved. It will be published on " + p.Published().In(views.London).Format("2 January 2006 at 15:04") + "."
@@ -296,8 +295,8 @@ func savedMessage(status string, p db.Post) string {
 
 // readArticleForm reads and checks the editor's form for stored (zero for a
 // new article); mistakes go in f.Errors.
-func readArticleForm(c echo.Context, stored db.Post) articleForm {
-	f := formOf(stored)
+func readArticleForm(c echo.Context, stored db.Post, now time.Time) articleForm {
+	f := formOf(stored, now)
 	f.Errors = map[string]string{}
 	f.Submission = postedSubmission(c)
 	// The save the editor was opened on; without one (an old page, a
@@ -349,14 +348,14 @@ func readArticleForm(c echo.Context, stored db.Post) articleForm {
 		f.Errors["status"] = "Please choose draft, scheduled or published."
 	}
 	if f.Status == db.StatusScheduled {
-		f.checkPublishAt()
+		f.checkPublishAt(now)
 	}
 	return f
 }
 
 // checkPublishAt reads the time of a scheduled article: a London date and
 // time that exists, in the future — unless it is the time already saved.
-func (f *articleForm) checkPublishAt() {
+func (f *articleForm) checkPublishAt(now time.Time) {
 	t, err := time.ParseInLocation(publishAtLayout, f.PublishAt, views.London)
 	switch {
 	case f.PublishAt == "":
@@ -367,7 +366,7 @@ func (f *articleForm) checkPublishAt() {
 		f.Errors["publish_at"] = "That time does not exist on that day (the clocks go forward). Please choose another."
 	case f.stored.Status == db.StatusScheduled && t.Equal(f.stored.Published()):
 		f.publishAt = t // as saved, even if that time has now passed
-	case !t.After(time.Now()):
+	case !t.After(now):
 		f.Errors["publish_at"] = "That time has passed. Choose a time in the future, or publish it now."
 	default:
 		f.publishAt = t
@@ -390,7 +389,7 @@ func (h *Handler) postOf(f articleForm) (db.Post, error) {
 	case db.StatusScheduled:
 		p.PublishedAt = &f.publishAt
 	case db.StatusPublished:
-		at := time.Now()
+		at := h.now()
 		if f.stored.Public(at) { // already out: it keeps its date
 			at = f.stored.Published()
 		}

@@ -68,12 +68,12 @@ func (h *Handler) addBooking(c echo.Context) error {
 		return err
 	}
 	r.Settings.Notice, r.Settings.Horizon = 0, 2*365*24*time.Hour
-	if !start.After(time.Now()) || start.After(time.Now().Add(r.Settings.Horizon)) {
+	if !start.After(h.now()) || start.After(h.now().Add(r.Settings.Horizon)) {
 		f.Notice = "That time has passed, or is more than two years away. Please choose another."
 		return h.renderNewBooking(c, http.StatusConflict, f)
 	}
 	week := mondayOf(start)
-	req, err := h.slotRequest(ctx, r, svc, f.Place, week, week.AddDate(0, 0, 7), nil, time.Now())
+	req, err := h.slotRequest(ctx, r, svc, f.Place, week, week.AddDate(0, 0, 7), nil, h.now())
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (h *Handler) addBooking(c echo.Context) error {
 	var page string
 	err = retryDeadlock(func() (err error) {
 		page, err = h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
-			if err := db.BookByHand(ctx, tx, b); err != nil {
+			if err := db.BookByHand(ctx, tx, b, h.now()); err != nil {
 				return "", err
 			}
 			page := adminPath + "/bookings/" + strconv.FormatInt(b.ID, 10)

@@ -36,12 +36,12 @@ type dashboardData struct {
 // for her, and mail that could not be sent.
 func (h *Handler) showDashboard(c echo.Context) error {
 	ctx := c.Request().Context()
-	today := startOfDay(time.Now())
+	today := startOfDay(h.now())
 	bs, err := db.Diary(ctx, h.db, today, today.AddDate(0, 0, dashboardDays))
 	if err != nil {
 		return err
 	}
-	d := dashboardData{Days: groupByDay(bs, today, dashboardDays), Booked: len(bs)}
+	d := dashboardData{Days: groupByDay(bs, today, h.now(), dashboardDays), Booked: len(bs)}
 	if d.Held, d.HeldShown, err = db.CommentsAwaiting(ctx, h.db, 5); err != nil {
 		return err
 	}
@@ -69,9 +69,9 @@ func startOfDay(t time.Time) time.Time {
 }
 
 // groupByDay puts bookings (in time order) under each of n days from first.
-func groupByDay(bs []db.Booking, first time.Time, n int) []diaryDay {
+func groupByDay(bs []db.Booking, first, now time.Time, n int) []diaryDay {
 	days := make([]diaryDay, n)
-	today := startOfDay(time.Now())
+	today := startOfDay(now)
 	for i := range days {
 		day := first.AddDate(0, 0, i)
 		days[i] = diaryDay{Label: dayLabel(day, today), Date: day.Format(time.DateOnly)}

@@ -33,7 +33,7 @@ type diaryData struct {
 // ?day=YYYY-MM-DD one day, with what she needs on the way (phone numbers,
 // the address of a mobile visit).
 func (h *Handler) showDiary(c echo.Context) error {
-	from, days := mondayOf(time.Now()), 7
+	from, days := mondayOf(h.now()), 7
 	for _, name := range []string{"week", "day"} {
 		v := c.QueryParam(name)
 		if v == "" {
@@ -53,7 +53,7 @@ func (h *Handler) showDiary(c echo.Context) error {
 	}
 	d := diaryData{
 		Day: days == 1, Week: from.Format(time.DateOnly), Prev: from.AddDate(0, 0, -days).Format(time.DateOnly),
-		Next: from.AddDate(0, 0, days).Format(time.DateOnly), Days: groupByDay(bs, from, days),
+		Next: from.AddDate(0, 0, days).Format(time.DateOnly), Days: groupByDay(bs, from, h.now(), days),
 		Title: from.Format("2 January") + " – " + from.AddDate(0, 0, 6).Format("2 January 2006"),
 	}
 	if d.Day {
@@ -76,7 +76,7 @@ func (h *Handler) showDiary(c echo.Context) error {
 // two dates (by default the last three months and the next two) for a
 // spreadsheet or an accountant. No health answers or notes.
 func (h *Handler) exportDiary(c echo.Context) error {
-	today := startOfDay(time.Now())
+	today := startOfDay(h.now())
 	from, to := today.AddDate(0, -3, 0), today.AddDate(0, 2, 0)
 	for name, t := range map[string]*time.Time{"from": &from, "to": &to} {
 		if v := c.QueryParam(name); v != "" {
@@ -171,8 +171,8 @@ func (h *Handler) renderAdminBooking(c echo.Context, status int, d adminBookingD
 	b := d.Booking
 	d.When = b.StartsAt.In(views.London).Format("Monday 2 January 2006, 15:04") + " to " + b.EndsAt.In(views.London).Format("15:04")
 	d.Health = healthAnswers(b.Health)
-	d.CanMark = b.Status != db.BookingCancelled && !b.StartsAt.After(time.Now())
-	d.CanCancel = b.Status == db.BookingConfirmed && b.EndsAt.After(time.Now())
+	d.CanMark = b.Status != db.BookingCancelled && !b.StartsAt.After(h.now())
+	d.CanCancel = b.Status == db.BookingConfirmed && b.EndsAt.After(h.now())
 	var err error
 	if d.Mail, err = db.OutboxForBooking(c.Request().Context(), h.db, b.ID); err != nil {
 		return err
@@ -211,7 +211,7 @@ func (h *Handler) cancelAdminBooking(c echo.Context) error {
 	case b.Status != db.BookingConfirmed:
 		d.Notice = "This booking is " + b.Status + ", so it cannot be cancelled."
 		return h.renderAdminBooking(c, http.StatusConflict, d)
-	case !b.EndsAt.After(time.Now()):
+	case !b.EndsAt.After(h.now()):
 		d.Notice = "This appointment is over: mark it completed or not attended instead."
 		return h.renderAdminBooking(c, http.StatusConflict, d)
 	case reason == "":
@@ -223,7 +223,7 @@ func (h *Handler) cancelAdminBooking(c echo.Context) error {
 		return h.renderAdminBooking(c, http.StatusUnprocessableEntity, d)
 	}
 	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, reason); err != nil {
+		if err := db.CancelBooking(ctx, tx, b.ID, reason, h.now()); err != nil {
 			return err
 		}
 		cancelled, err := db.BookingByID(ctx, tx, b.ID)
@@ -245,7 +245,7 @@ func (h *Handler) markAttendance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	switch err := db.MarkAttendance(c.Request().Context(), h.db, b.ID, c.FormValue("status")); {
+	switch err := db.MarkAttendance(c.Request().Context(), h.db, b.ID, c.FormValue("status"), h.now()); {
 	case errors.Is(err, db.ErrSlotTaken):
 		return h.renderAdminBooking(c, http.StatusConflict, adminBookingData{Booking: b,
 			Notice: "That time has been booked again since, so this booking cannot be put back."})

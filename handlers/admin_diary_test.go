@@ -18,6 +18,7 @@ import (
 // A booking made online is in the diary and the dashboard; its page shows
 // the therapist everything, the health answers included.
 func TestDiaryShowsBookings(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	svc := bookingServices(t)[0]
 	client := s.client(t)
@@ -89,7 +90,7 @@ func TestDiaryShowsBookings(t *testing.T) {
 	}
 	var next db.Booking
 	for _, st := range soon {
-		if mustTime(t, st).Before(time.Now().AddDate(0, 0, 6)) {
+		if mustTime(t, st).Before(clk.Now().AddDate(0, 0, 6)) {
 			next = bookingOf(t, bookedToken(t, s.client(t).post(t, "/book", detailsForm(svc.ID, db.PlaceStudio, st))))
 			break
 		}
@@ -106,6 +107,7 @@ func TestDiaryShowsBookings(t *testing.T) {
 // The therapist cancels with a reason; the client is told it, and the time
 // is free again.
 func TestTherapistCancels(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	svc := bookingServices(t)[0]
 	client := s.client(t)
@@ -141,6 +143,7 @@ func TestTherapistCancels(t *testing.T) {
 // A booking by phone is checked like an online one and, with an email
 // address, confirmed to the client.
 func TestAddBookingByHand(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	svc := bookingServices(t)[0]
 	admin := s.client(t)
@@ -204,6 +207,7 @@ func TestAddBookingByHand(t *testing.T) {
 // The CSV export lists the appointments; a cell that a spreadsheet would
 // run as a formula is defused.
 func TestDiaryCSV(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	svc := bookingServices(t)[0]
 	client := s.client(t)
@@ -213,7 +217,7 @@ func TestDiaryCSV(t *testing.T) {
 	bookedToken(t, client.post(t, "/book", f))
 	admin := s.client(t)
 	admin.logIn(t)
-	res := admin.get(t, adminPath+"/diary.csv?from="+time.Now().Format(time.DateOnly)+"&to="+time.Now().AddDate(0, 3, 0).Format(time.DateOnly))
+	res := admin.get(t, adminPath+"/diary.csv?from="+clk.Now().Format(time.DateOnly)+"&to="+clk.Now().AddDate(0, 3, 0).Format(time.DateOnly))
 	wantStatus(t, res, http.StatusOK)
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 		t.Errorf("Content-Type %q", ct)

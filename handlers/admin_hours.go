@@ -112,7 +112,7 @@ func (h *Handler) renderAvailability(c echo.Context, status int, d availabilityD
 	if d.Settings == (settingsForm{}) {
 		d.Settings = settingsFormOf(rules.Schedule)
 	}
-	now := time.Now()
+	now := h.now()
 	off, err := db.UpcomingTimeOff(ctx, h.db, now)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (h *Handler) saveScheduleSettings(c echo.Context) error {
 // addTimeOff is POST /admin/availability/time-off. Bookings it covers are
 // not cancelled: the page lists them for the therapist to deal with.
 func (h *Handler) addTimeOff(c echo.Context) error {
-	f, off, errs := readTimeOff(c, time.Now())
+	f, off, errs := readTimeOff(c, h.now())
 	if len(errs) > 0 {
 		return h.renderAvailability(c, http.StatusUnprocessableEntity, availabilityData{Off: f, OffErrors: errs})
 	}
@@ -215,7 +215,7 @@ func (h *Handler) deleteTimeOff(c echo.Context) error {
 // offerWaitingDays offers, in tx, the free times of the days people are
 // waiting for (London midnights) that freed says may have gained time.
 func (h *Handler) offerWaitingDays(ctx context.Context, tx bun.Tx, freed func(day time.Time) bool) error {
-	today := startOfDay(time.Now())
+	today := startOfDay(h.now())
 	waiting, err := db.WaitingDays(ctx, tx, today)
 	if err != nil {
 		return err

@@ -86,6 +86,7 @@ func londonClock(t *testing.T, start string) string {
 // The page shows the hours as saved, the time off, the rules, and the
 // bookings that no longer fit; every form carries the CSRF token.
 func TestAvailabilityPage(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	cl := s.client(t)
 	cl.logIn(t)
@@ -112,6 +113,7 @@ func TestAvailabilityPage(t *testing.T) {
 // Each mistake in the weekly hours comes back next to its box (422), with
 // everything typed kept, and nothing is saved.
 func TestHoursValidation(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	keepHours(t)
 	cl := s.client(t)
@@ -149,6 +151,7 @@ func TestHoursValidation(t *testing.T) {
 // picker had just read (and cached) the old ones; ranges that touch, and
 // one that ends at midnight, are fine.
 func TestHoursTakeEffectAtOnce(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	widenHorizon(t)
 	keepHours(t)
@@ -192,6 +195,7 @@ func TestHoursTakeEffectAtOnce(t *testing.T) {
 // A confirmed booking that the new hours leave out is not dropped: it stays
 // booked, and the page lists it with a link to it until it fits again.
 func TestHoursListBookingsOutsideThem(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	widenHorizon(t)
 	keepHours(t)
@@ -240,6 +244,7 @@ func TestHoursListBookingsOutsideThem(t *testing.T) {
 // booking it covers, and removing it brings the times back and offers them
 // to whoever waits for that day, in the same transaction.
 func TestTimeOffRemovesSlots(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	widenHorizon(t)
 	svc := bookingServices(t)[0]
@@ -311,6 +316,7 @@ func TestTimeOffRemovesSlots(t *testing.T) {
 // Part days: only the times that meet the time off go; the travel time of a
 // mobile visit counts against it.
 func TestTimeOffPartDay(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	widenHorizon(t)
 	svc := bookingServices(t)[1] // 60 minutes
@@ -352,10 +358,11 @@ func TestTimeOffPartDay(t *testing.T) {
 // Each mistake in the time off form comes back next to its field (422),
 // with what was typed kept, and nothing is added.
 func TestTimeOffValidation(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	cl := s.client(t)
 	cl.logIn(t)
-	future := time.Now().In(views.London).AddDate(0, 1, 0).Format(time.DateOnly)
+	future := clk.Now().In(views.London).AddDate(0, 1, 0).Format(time.DateOnly)
 	tests := []struct {
 		name        string
 		form        url.Values
@@ -394,6 +401,7 @@ func TestTimeOffValidation(t *testing.T) {
 // The booking rules: each number within its range, a policy, districts
 // like PE27; saved, they are what the booking pages use at once.
 func TestScheduleSettings(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	keepSchedule(t)
 	cl := s.client(t)
@@ -458,6 +466,7 @@ func TestScheduleSettings(t *testing.T) {
 // A weekday gains time when a new range covers a minute no old range of
 // that place covered; moving or shortening ranges inside the old ones does not.
 func TestHoursGainedWeekdays(t *testing.T) {
+	runAt(t, epoch)
 	h := func(wd int, place string, from, to int) db.WorkingHours {
 		return db.WorkingHours{Weekday: wd, Place: place, FromMin: from, UntilMin: to}
 	}

@@ -124,7 +124,7 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	h.sessions.Put(ctx, adminKey, h.cfg.AdminEmail)
 	h.sessions.Put(ctx, adminStampKey, stamp)
-	h.sessions.Put(ctx, adminSeenKey, time.Now().Unix())
+	h.sessions.Put(ctx, adminSeenKey, h.now().Unix())
 	h.log.Info("admin logged in")
 	return c.Redirect(http.StatusSeeOther, f.Next)
 }

@@ -85,7 +85,7 @@ func (h *Handler) lookUpClient(c echo.Context) (d privacyData, answered bool, er
 	}
 	d.Searched = true
 	d.Client, err = db.FindClient(c.Request().Context(), h.db, d.Email)
-	d.Upcoming = d.Client.Upcoming(time.Now())
+	d.Upcoming = d.Client.Upcoming(h.now())
 	return d, false, err
 }
 
@@ -109,12 +109,12 @@ func (h *Handler) exportClient(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := json.MarshalIndent(newClientExport(d.Client, b.Name, time.Now()), "", "  ")
+	body, err := json.MarshalIndent(newClientExport(d.Client, b.Name, h.now()), "", "  ")
 	if err != nil {
 		return err
 	}
 	hd := c.Response().Header()
-	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="personal-data-%s.json"`, time.Now().In(views.London).Format(time.DateOnly)))
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="personal-data-%s.json"`, h.now().In(views.London).Format(time.DateOnly)))
 	hd.Set("X-Content-Type-Options", "nosniff")
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
@@ -136,7 +136,7 @@ func (h *Handler) eraseClient(c echo.Context) error {
 		d.Errors["confirm"] = "Type the same email address again to confirm the erasure."
 		return h.renderPrivacy(c, http.StatusUnprocessableEntity, d)
 	}
-	e, err := db.EraseClient(c.Request().Context(), h.db, d.Email)
+	e, err := db.EraseClient(c.Request().Context(), h.db, d.Email, h.now())
 	if errors.Is(err, db.ErrUpcomingBooking) {
 		d.Notice = "Nothing was erased: this client has an appointment still to come. Cancel it first (the client is told), then erase."
 		return h.renderPrivacy(c, http.StatusConflict, d)
@@ -162,7 +162,7 @@ func (h *Handler) saveRetention(c echo.Context) error {
 	// Erasing is for good: when the new period reaches records that exist
 	// now, she is told how many and asked first.
 	if c.FormValue("confirm") != "yes" {
-		n, err := db.CountHealthOlderThan(c.Request().Context(), h.db, months)
+		n, err := db.CountHealthOlderThan(c.Request().Context(), h.db, months, h.now())
 		if err != nil {
 			return err
 		}

@@ -38,7 +38,7 @@ func privacyClient(t *testing.T, s *testServer) (email, name string, b db.Bookin
 	}
 	must(db.AddContactMessage(ctx, bdb, &db.ContactMessage{Name: name, Email: email, Message: "Hello from " + u}))
 	_, err := db.AddToWaitlist(ctx, bdb, &db.WaitlistEntry{ServiceID: svc.ID, Place: db.PlaceStudio,
-		Day: time.Now().AddDate(0, 0, 20).Truncate(24 * time.Hour), EarliestMin: 540, LatestMin: 600,
+		Day: clk.Now().AddDate(0, 0, 20).Truncate(24 * time.Hour), EarliestMin: 540, LatestMin: 600,
 		Name: name, Email: email, LeaveTokenHash: tokenHash(randomToken())})
 	must(err)
 	p := savePost(t, db.Post{})
@@ -151,6 +151,7 @@ func TestPrivacySearchNeedsAnAddress(t *testing.T) {
 
 // The retention setting is checked, saved, and applied at once by the job.
 func TestPrivacyRetentionSetting(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	admin := s.client(t)
 	admin.logIn(t)

@@ -179,6 +179,7 @@ func TestReorderServices(t *testing.T) {
 // keeps its bookings, which the diary still shows as booked; it can be
 // offered again.
 func TestDeactivateServiceKeepsBookings(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	admin := s.client(t)
 	admin.logIn(t)

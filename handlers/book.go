@@ -97,7 +97,7 @@ func (h *Handler) releaseIfChoiceChanged(c echo.Context) error {
 	if owner == nil || (svc == "" && place == "") {
 		return nil
 	}
-	held, err := db.HeldBy(c.Request().Context(), h.db, owner)
+	held, err := db.HeldBy(c.Request().Context(), h.db, owner, h.now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -158,7 +158,7 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 		d.Message = d.Service.Name + " is not offered " + placeName(d.Place) + ". Please choose another service or place."
 		return d, nil
 	}
-	now := time.Now()
+	now := h.now()
 	first, last := now.Add(rules.Settings.Notice), now.Add(rules.Settings.Horizon)
 	owner := h.holdOwner(c)
 
@@ -186,7 +186,7 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 	if err != nil {
 		return d, err
 	}
-	if held, err := db.HeldBy(ctx, h.db, owner); err == nil {
+	if held, err := db.HeldBy(ctx, h.db, owner, h.now()); err == nil {
 		d.HeldStart = held.StartsAt.UTC().Format(time.RFC3339)
 	}
 	// The time held, or the one just chosen when the picker comes back

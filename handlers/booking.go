@@ -167,11 +167,11 @@ func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, star
 	if err != nil {
 		return
 	}
-	now, owner := time.Now(), h.holdOwner(c)
+	now, owner := h.now(), h.holdOwner(c)
 	// A time held for this visitor is theirs while the hold runs: the
 	// notice counts from when they chose it, so that the few minutes spent
 	// on the form do not make the soonest times "too soon".
-	if held, herr := db.HeldBy(ctx, h.db, owner); herr == nil && held.StartsAt.Equal(start) && held.Place == place && held.ServiceID == svc.ID {
+	if held, herr := db.HeldBy(ctx, h.db, owner, h.now()); herr == nil && held.StartsAt.Equal(start) && held.Place == place && held.ServiceID == svc.ID {
 		now = held.CreatedAt
 	}
 	if !bookable(start, now, r) {
@@ -233,7 +233,7 @@ func isDeadlock(err error) bool {
 // again with the news and fresh times (409).
 func (h *Handler) holdSlot(c echo.Context) error {
 	// The limit comes first: a refused request costs the database nothing.
-	if wait := h.bookingLimit.take(limitKey(c.RealIP()), time.Now()); wait > 0 {
+	if wait := h.bookingLimit.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return h.pickerAgain(c, http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
 	}
@@ -257,14 +257,14 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	}
 	owner := h.ensureHoldOwner(c)
 	b := h.newBooking(svc, place, start, r)
-	expires := time.Now().Add(time.Duration(r.Schedule.HoldMin) * time.Minute)
+	expires := h.now().Add(time.Duration(r.Schedule.HoldMin) * time.Minute)
 	b.HoldOwner, b.HoldExpiresAt = owner, &expires
 	// Holds count per address too, so that dropping cookies cannot fill
 	// the diary with holds.
 	if b.HoldIP, err = h.ipHash(c.Request().Context(), limitKey(c.RealIP())); err != nil {
 		return err
 	}
-	switch err := retryDeadlock(func() error { return db.HoldSlot(c.Request().Context(), h.db, b) }); {
+	switch err := retryDeadlock(func() error { return db.HoldSlot(c.Request().Context(), h.db, b, h.now()) }); {
 	case errors.Is(err, db.ErrSlotTaken):
 		return h.pickerAgain(c, http.StatusConflict, "Someone else has just chosen that time. Here are the free times now.")
 	case errors.Is(err, db.ErrTooManyHolds):
@@ -321,7 +321,7 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 	}
 	cutoff := b.StartsAt.Add(-time.Duration(r.Schedule.CancelCutoffHours) * time.Hour)
 	f.CancelUntil = cutoff.In(views.London).Format("Monday 2 January, 15:04")
-	f.InsideCutoff = !time.Now().Before(cutoff)
+	f.InsideCutoff = !h.now().Before(cutoff)
 	if biz, err := h.business(c); err == nil {
 		f.Practice = biz
 	}
@@ -348,7 +348,7 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 // showDetails is GET /book/details: the details form for the visitor's
 // hold; without a hold, back to choosing a time.
 func (h *Handler) showDetails(c echo.Context) error {
-	held, err := db.HeldBy(c.Request().Context(), h.db, h.holdOwner(c))
+	held, err := db.HeldBy(c.Request().Context(), h.db, h.holdOwner(c), h.now())
 	if errors.Is(err, sql.ErrNoRows) || h.holdOwner(c) == nil {
 		return c.Redirect(http.StatusSeeOther, "/book")
 	}
@@ -500,7 +500,7 @@ func (h *Handler) book(c echo.Context) error {
 	f := h.formFor(c, b, r)
 	h.readBookingForm(c, &f, r)
 	owner := h.holdOwner(c)
-	held, herr := db.HeldBy(ctx, h.db, owner)
+	held, herr := db.HeldBy(ctx, h.db, owner, h.now())
 	if herr == nil && held.StartsAt.Equal(start) && held.ServiceID == svc.ID && held.Place == place {
 		f.HeldUntil = held.HoldExpiresAt.In(views.London).Format("15:04")
 	} else {
@@ -525,7 +525,7 @@ func (h *Handler) book(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
 	}
-	if wait := h.bookingLimit.take(limitKey(c.RealIP()), time.Now()); wait > 0 {
+	if wait := h.bookingLimit.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		f.Notice = fmt.Sprintf("Many bookings were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}
@@ -537,7 +537,7 @@ func (h *Handler) book(c echo.Context) error {
 	holdFirst := herr != nil || f.HeldUntil == ""
 	if holdFirst {
 		owner = h.ensureHoldOwner(c)
-		expires := time.Now().Add(time.Minute)
+		expires := h.now().Add(time.Minute)
 		b.HoldOwner, b.HoldExpiresAt = owner, &expires
 	}
 	token, twin, found, err := h.derivedToken(ctx, key)
@@ -550,7 +550,7 @@ func (h *Handler) book(c echo.Context) error {
 	case found: // booked before, then cancelled or moved: this booking's link is a new one
 		token = randomToken()
 	}
-	now := time.Now()
+	now := h.now()
 	cutoff := r.Schedule.CancelCutoffHours
 	health := map[string]any{}
 	for _, a := range f.Health {
@@ -578,12 +578,12 @@ func (h *Handler) book(c echo.Context) error {
 			}
 			holdID := held.ID
 			if holdFirst {
-				if err := db.HoldSlot(ctx, tx, b); err != nil {
+				if err := db.HoldSlot(ctx, tx, b, now); err != nil {
 					return err
 				}
 				holdID = b.ID
 			}
-			if err := db.Confirm(ctx, tx, owner, holdID, booking); err != nil {
+			if err := db.Confirm(ctx, tx, owner, holdID, booking, now); err != nil {
 				return err
 			}
 			// A time offered from the waitlist, or another time that day
@@ -657,7 +657,7 @@ func (h *Handler) timeClosed(c echo.Context, f bookingForm, svc db.Service, plac
 // the first week with free times. The chosen time itself is cleared.
 func (h *Handler) otherTimes(c echo.Context, f bookingForm, svc db.Service, place string, start time.Time, r bookingRules) (bookingForm, error) {
 	ctx := c.Request().Context()
-	now, owner := time.Now(), h.holdOwner(c)
+	now, owner := h.now(), h.holdOwner(c)
 	week := mondayOf(start)
 	if start.IsZero() || start.Before(now) || start.After(now.Add(r.Settings.Horizon)) {
 		var err error

@@ -67,7 +67,7 @@ func busyWeek(b *testing.B, s *testServer, monday, email string) int {
 			bk := s.h.newBooking(svc, place, start, r)
 			var hash [32]byte
 			rand.Read(hash[:])
-			now := time.Now()
+			now := clk.Now()
 			bk.Status, bk.ManageTokenHash, bk.ClientName, bk.ClientEmail, bk.ConfirmedAt = db.BookingConfirmed, hash[:], "Busy Diary", email, &now
 			if place == db.PlaceMobile {
 				bk.Address, bk.Postcode = "1 Example Road", "PE27 5AB"
@@ -90,6 +90,7 @@ func busyWeek(b *testing.B, s *testServer, monday, email string) int {
 // (GET /book/slots with HX-Request) in a busy week: the busy ranges and
 // time off read from PostgreSQL, the slot engine, the fragment rendered.
 func BenchmarkSlotPicker(b *testing.B) {
+	runAt(b, epoch)
 	s := newTestServer(b, nil)
 	week := weekAfter(5)
 	if n := busyWeek(b, s, week, benchEmail(b)); n < 20 {
@@ -117,7 +118,7 @@ func benchTimes(b *testing.B, s *testServer, svc db.Service) []string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	now := time.Now()
+	now := clk.Now()
 	slots, err := s.h.freeSlots(ctx, r, svc, db.PlaceStudio, now.Add(r.Settings.Notice+time.Hour), now.Add(r.Settings.Horizon-time.Hour), nil, now)
 	if err != nil {
 		b.Fatal(err)

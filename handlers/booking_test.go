@@ -55,7 +55,7 @@ func bookingServices(t testing.TB) []db.Service {
 // picker's ?week= takes it. Tests use weeks of their own so that the times
 // they book never meet another test's.
 func weekAfter(n int) string {
-	return mondayOf(time.Now()).AddDate(0, 0, 7*n).Format(time.DateOnly)
+	return mondayOf(clk.Now()).AddDate(0, 0, 7*n).Format(time.DateOnly)
 }
 
 var clientSeq atomic.Int64
@@ -356,6 +356,7 @@ func noServerErrors(t *testing.T, s *testServer) {
 // free times are radio buttons with an RFC 3339 value and a full name; the
 // picker opens on the week of the first free time.
 func TestBookPicker(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	services := bookingServices(t)
 	cl := s.client(t)
@@ -411,7 +412,7 @@ func TestBookPicker(t *testing.T) {
 		t.Fatalf("the picker's heading is %q, want the week's Monday (%v)", title, err)
 	}
 	first := monday
-	if today := startOfDay(time.Now()); first.Before(today) {
+	if today := startOfDay(clk.Now()); first.Before(today) {
 		first = today
 	}
 	if want := 7 - int(first.Sub(monday).Hours()/24+0.5); len(days) != want {
@@ -458,7 +459,7 @@ func TestBookPicker(t *testing.T) {
 		if !start.After(last) {
 			t.Errorf("time %s does not come after %s", sl.Value, last.Format(time.RFC3339))
 		}
-		if start.Before(time.Now().Add(12 * time.Hour)) {
+		if start.Before(clk.Now().Add(12 * time.Hour)) {
 			t.Errorf("time %s is inside the 12 hours' notice", sl.Value)
 		}
 		last = start
@@ -470,14 +471,14 @@ func TestBookPicker(t *testing.T) {
 	if shown != mondayOf(mustTime(t, slots[0].Value)).Format(time.DateOnly) {
 		t.Errorf("the week shown (%s) is not the week of its first time %s", shown, slots[0].Value)
 	}
-	for w := mondayOf(time.Now()); w.Before(monday); w = w.AddDate(0, 0, 7) {
+	for w := mondayOf(clk.Now()); w.Before(monday); w = w.AddDate(0, 0, 7) {
 		if free := cl.freeTimes(t, services[0].ID, db.PlaceStudio, w.Format(time.DateOnly)); len(free) > 0 {
 			t.Errorf("the week of %s has %d free times, yet the picker opened on %s", w.Format(time.DateOnly), len(free), shown)
 		}
 	}
 	if prev := link(t, doc, "Previous week"); prev != nil {
 		// Only when the weeks before it, still bookable, are full.
-		if shown == mondayOf(time.Now().Add(12*time.Hour)).Format(time.DateOnly) {
+		if shown == mondayOf(clk.Now().Add(12*time.Hour)).Format(time.DateOnly) {
 			t.Errorf("the first bookable week offers a previous week: %s", render(prev))
 		}
 	}
@@ -555,6 +556,7 @@ func TestBookPicker(t *testing.T) {
 // A service offered only at the studio, asked for as a mobile visit, is
 // explained instead of showing times; it cannot be held either.
 func TestBookPickerServiceNotOfferedThere(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	// The third service is made studio-only in this server's memory, so
 	// that the shared database stays as it is.
@@ -589,6 +591,7 @@ func TestBookPickerServiceNotOfferedThere(t *testing.T) {
 
 // Nonsense in the picker's address falls back to the defaults: never a 500.
 func TestBookPickerJunkQuery(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	cl := s.client(t)
 	queries := []string{
@@ -622,15 +625,18 @@ func TestBookPickerJunkQuery(t *testing.T) {
 // sees or gets it meanwhile; one hold per visitor; "Choose another time"
 // gives it back at once.
 func TestHoldSlot(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
-	week := weekAfter(1)
+	// Two weeks on: more than the cancellation cut-off (24 hours) away
+	// whatever the day and hour, so the form offers online cancelling.
+	week := weekAfter(2)
 	ann, bob := s.client(t), s.client(t)
 	t1 := ann.firstFree(t, svc.ID, db.PlaceStudio, week)
 
-	before := time.Now()
+	before := clk.Now()
 	ann.hold(t, svc.ID, db.PlaceStudio, t1)
-	after := time.Now()
+	after := clk.Now()
 	held := takingTime(t, t1)
 	if len(held) != 1 || held[0].Status != db.BookingHeld || held[0].HoldExpiresAt == nil {
 		t.Fatalf("after the hold, the rows at %s are %+v, want one hold", t1, held)
@@ -761,6 +767,7 @@ func TestHoldSlot(t *testing.T) {
 
 // Fifty visitors choose the same time at once: one holds it.
 func TestHoldConcurrently(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
 	svc := bookingServices(t)[1]
@@ -779,6 +786,7 @@ func TestHoldConcurrently(t *testing.T) {
 // Each mistake comes back (422) next to its field with everything typed
 // kept; nothing is booked; the hold stays. Health answers are never logged.
 func TestBookingDetailsValidation(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[1]
 	cl := s.client(t)
@@ -1027,6 +1035,7 @@ func textRaw(n *html.Node) string {
 // link's token has at least 128 random bits and only its SHA-256 is stored;
 // sending the form again makes no second booking.
 func TestBook(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	cl := s.client(t)
@@ -1126,6 +1135,7 @@ func TestBook(t *testing.T) {
 // its visitor, back late, still books it while it is free (or is told it
 // was taken).
 func TestExpiredHold(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	ann, bob := s.client(t), s.client(t)
@@ -1134,8 +1144,8 @@ func TestExpiredHold(t *testing.T) {
 	ann.hold(t, svc.ID, db.PlaceStudio, t1)
 	expire := func() {
 		t.Helper()
-		if _, err := seededDB(t).NewRaw("UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE status = 'held' AND hold_owner = ?",
-			ann.holdOwner(t)).Exec(context.Background()); err != nil {
+		if _, err := seededDB(t).NewRaw("UPDATE bookings SET hold_expires_at = ? WHERE status = 'held' AND hold_owner = ?",
+			clk.Now().Add(-time.Second), ann.holdOwner(t)).Exec(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1174,6 +1184,7 @@ func TestExpiredHold(t *testing.T) {
 // the client is told before booking that it cannot then be cancelled
 // online.
 func TestDetailsFormWarnsInsideTheCutoff(t *testing.T) {
+	runAt(t, epoch)
 	setSchedule(t, func(sc *db.Schedule) { sc.CancelCutoffHours = 336 }) // two weeks, the most: next week's times are inside it
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
@@ -1188,6 +1199,7 @@ func TestDetailsFormWarnsInsideTheCutoff(t *testing.T) {
 // passes meanwhile: the soonest times are the ones people pick, and filling
 // in the form takes minutes. Someone else cannot take it that late.
 func TestHeldTimeOutlastsTheNotice(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	ann := s.client(t)
@@ -1197,10 +1209,10 @@ func TestHeldTimeOutlastsTheNotice(t *testing.T) {
 
 	// Ann chose t1 two hours ago; the notice now reaches just past it.
 	ctx := context.Background()
-	setSchedule(t, func(sc *db.Schedule) { sc.NoticeHours = int(time.Until(mustTime(t, t1)).Hours()) + 1 })
+	setSchedule(t, func(sc *db.Schedule) { sc.NoticeHours = int(mustTime(t, t1).Sub(clk.Now()).Hours()) + 1 })
 	s.h.rulesCache.drop()
-	if _, err := seededDB(t).NewRaw("UPDATE bookings SET created_at = now() - interval '2 hours' WHERE status = 'held' AND hold_owner = ?",
-		ann.holdOwner(t)).Exec(ctx); err != nil {
+	if _, err := seededDB(t).NewRaw("UPDATE bookings SET created_at = ? WHERE status = 'held' AND hold_owner = ?",
+		clk.Now().Add(-2*time.Hour), ann.holdOwner(t)).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -1220,6 +1232,7 @@ func TestHeldTimeOutlastsTheNotice(t *testing.T) {
 // the answer to the last one, which must not say that someone else took
 // the time.
 func TestBookDoubleClick(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	start := s.client(t).firstFree(t, svc.ID, db.PlaceStudio, weekAfter(5))
@@ -1311,6 +1324,7 @@ func doubleClick(t *testing.T, post func(string, url.Values) (int, string), svc 
 // leads to the one booking, none hears that someone else took the time
 // (each twin's hold replaced the other's before).
 func TestBookDoubleClickWithoutHold(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
 	svc := bookingServices(t)[0]
@@ -1324,8 +1338,8 @@ func TestBookDoubleClickWithoutHold(t *testing.T) {
 			t.Fatalf("hold: %d", code)
 		}
 		if round%2 == 0 {
-			if _, err := seededDB(t).NewRaw(`UPDATE bookings SET hold_expires_at = now() - interval '1 second'
-				WHERE status = 'held' AND starts_at = ?`, mustTime(t, start)).Exec(context.Background()); err != nil {
+			if _, err := seededDB(t).NewRaw(`UPDATE bookings SET hold_expires_at = ?
+				WHERE status = 'held' AND starts_at = ?`, clk.Now().Add(-time.Second), mustTime(t, start)).Exec(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		} else if code, _ := post("/book/release", holdForm(svc.ID, db.PlaceStudio, start)); code != http.StatusSeeOther {
@@ -1342,6 +1356,7 @@ func TestBookDoubleClickWithoutHold(t *testing.T) {
 // A form posted straight to /book, with no hold before it (as an outside
 // client or a very old browser would), books too.
 func TestBookWithoutHold(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[2]
 	cl := s.client(t)
@@ -1371,6 +1386,7 @@ func TestBookWithoutHold(t *testing.T) {
 // A time that is not on the schedule is refused (never a 500), and nothing
 // is stored, whether it is held first or posted straight to /book.
 func TestBookRefusesTimesOffTheSchedule(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	mon, _ := time.ParseInLocation(time.DateOnly, weekAfter(4), views.London)
@@ -1378,9 +1394,9 @@ func TestBookRefusesTimesOffTheSchedule(t *testing.T) {
 		return time.Date(day.Year(), day.Month(), day.Day(), h, m, 0, 0, views.London).UTC().Format(time.RFC3339)
 	}
 	tue := mon.AddDate(0, 0, 1)
-	soon := time.Now().Add(3 * time.Hour).Truncate(15 * time.Minute).UTC().Format(time.RFC3339)
-	past := time.Now().Add(-48 * time.Hour).Truncate(time.Hour).UTC().Format(time.RFC3339)
-	beyond := mondayOf(time.Now()).AddDate(0, 0, 7*10+1)
+	soon := clk.Now().Add(3 * time.Hour).Truncate(15 * time.Minute).UTC().Format(time.RFC3339)
+	past := clk.Now().Add(-48 * time.Hour).Truncate(time.Hour).UTC().Format(time.RFC3339)
+	beyond := mondayOf(clk.Now()).AddDate(0, 0, 7*10+1)
 	tests := []struct {
 		name     string
 		service  string
@@ -1544,6 +1560,7 @@ func race(t *testing.T, s *testServer, n int, path string, form url.Values) map[
 // free time at once through HTTP. Exactly one gets it; the others get the
 // friendly "just taken" answer; no 5xx; one row.
 func TestBookConcurrently(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	// All fifty come from 127.0.0.1: the limit per address is not what is
 	// tested here.
@@ -1664,6 +1681,7 @@ func calendarProps(t *testing.T, lines []string) map[string]string {
 // The calendar file, then cancelling before the cut-off, which frees the
 // time at once (and lets it be booked again).
 func TestManageCalendarAndCancel(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[1]
 	cl := s.client(t)
@@ -1789,7 +1807,7 @@ func startWithin(t *testing.T, token string, from, until time.Duration) time.Tim
 	b := bookingOf(t, token)
 	dur := b.EndsAt.Sub(b.StartsAt)
 	for off := from; off < until; off += 47 * time.Minute {
-		start := time.Now().Add(off).Truncate(time.Minute)
+		start := clk.Now().Add(off).Truncate(time.Minute)
 		_, err := seededDB(t).NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ? WHERE id = ?`,
 			start, start.Add(dur), start, start.Add(dur+15*time.Minute), b.ID).Exec(context.Background())
 		var pgErr pgdriver.Error
@@ -1808,6 +1826,7 @@ func startWithin(t *testing.T, token string, from, until time.Duration) time.Tim
 // Inside the cut-off, cancelling is refused with the policy and how to
 // reach the practice; moving is still offered, and works.
 func TestCancelAfterCutoff(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	cl := s.client(t)
@@ -1879,6 +1898,7 @@ func setSchedule(t *testing.T, change func(*db.Schedule)) {
 // move; a move sent anyway is refused (409) with the policy, and the
 // booking stays as it was.
 func TestLateMoveRefusedByPolicy(t *testing.T) {
+	runAt(t, epoch)
 	const policy = "Please cancel or move your appointment at least 24 hours before it starts. " +
 		"After that the time is kept for you and charged in full."
 	setSchedule(t, func(sc *db.Schedule) {
@@ -1953,6 +1973,7 @@ func scheduleForm(sc db.Schedule) url.Values {
 // cancelled, until 24 hours before it; one inside its 24 hours gives its
 // own words. A booking made after the change has the new cut-off and words.
 func TestBookingKeepsItsPolicy(t *testing.T) {
+	runAt(t, epoch)
 	const oldWords = "The old policy: please give us 24 hours' notice to cancel."
 	const newWords = "The new policy: please give us two days' notice to cancel."
 	setSchedule(t, func(sc *db.Schedule) {
@@ -2030,6 +2051,7 @@ func TestBookingKeepsItsPolicy(t *testing.T) {
 // Nonsense times sent to the move form are refused without touching the
 // database or failing.
 func TestMoveRefusesImpossibleTimes(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	cl := s.client(t)
@@ -2054,6 +2076,7 @@ func TestMoveRefusesImpossibleTimes(t *testing.T) {
 // a move is one change (the old time free, the new one taken); a time that
 // is taken is refused with the booking unchanged.
 func TestMoveBooking(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[1]
 	ann, bob := s.client(t), s.client(t)
@@ -2146,6 +2169,7 @@ func TestMoveBooking(t *testing.T) {
 
 // A wrong, short or unknown token is the site's 404, for every page.
 func TestManageUnknownToken(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	cl := s.client(t)
 	for _, token := range []string{"x", "short", strings.Repeat("A", 19), randomToken(), strings.Repeat("z", 65), "..%2f..%2fadmin"} {
@@ -2174,6 +2198,7 @@ func TestManageUnknownToken(t *testing.T) {
 // Too many holds or bookings from one address: 429 with a message that says
 // what to do, keeping what was typed; other addresses are not affected.
 func TestBookingRateLimit(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	s.h.bookingLimit = newRateLimit(3, time.Hour)
 	svc := bookingServices(t)[0]
@@ -2212,6 +2237,7 @@ func TestBookingRateLimit(t *testing.T) {
 // Choosing another service or place gives up the time held at once; moving
 // between weeks of the same choice keeps it.
 func TestChangingTheChoiceReleasesTheHold(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svcs := bookingServices(t)
 	cl := s.client(t)
@@ -2235,6 +2261,7 @@ func TestChangingTheChoiceReleasesTheHold(t *testing.T) {
 // One address holds at most a few times at once, however many sessions it
 // uses (dropping cookies does not get round it).
 func TestHoldsPerAddressAreCapped(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	week := weekAfter(4)

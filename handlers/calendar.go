@@ -39,7 +39,7 @@ func (h *Handler) calendarFeed(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	bookings, err := db.CalendarBookings(ctx, h.db, time.Now().Add(-feedPast))
+	bookings, err := db.CalendarBookings(ctx, h.db, h.now().Add(-feedPast))
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ func feedBooking(t *testing.T, svc db.Service, name, place, status string, start
 		b.Address, b.Postcode = "12 High Street, Houghton", "PE28 2AA"
 	}
 	if status == db.BookingHeld {
-		exp := time.Now().Add(time.Hour)
+		exp := clk.Now().Add(time.Hour)
 		b.HoldOwner, b.HoldExpiresAt, b.ManageTokenHash = db.HashToken(name), &exp, nil
 	}
 	if _, err := seededDB(t).NewInsert().Model(&b).ExcludeColumn("id", "created_at").Returning("id").Exec(context.Background()); err != nil {
@@ -69,17 +69,18 @@ func feedUID(b db.Booking) string { return "booking-" + strconv.FormatInt(b.ID, 
 // sets no cookie, asks not to be indexed and may be cached privately for
 // five minutes. A wrong or rotated secret is the site's 404.
 func TestCalendarFeed(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	ctx := context.Background()
 	svc := bookingServices(t)[1]
 	// Far from the weeks other tests book in.
-	day := time.Now().Truncate(time.Hour).AddDate(0, 0, 300)
+	day := clk.Now().Truncate(time.Hour).AddDate(0, 0, 300)
 	studio := feedBooking(t, svc, "Ann Feed", db.PlaceStudio, db.BookingConfirmed, day)
 	mobile := feedBooking(t, svc, "Bo Feed", db.PlaceMobile, db.BookingConfirmed, day.Add(3*time.Hour))
 	cancelled := feedBooking(t, svc, "Cy Feed", db.PlaceStudio, db.BookingCancelled, day.Add(6*time.Hour))
 	held := feedBooking(t, svc, "Di Feed", db.PlaceStudio, db.BookingHeld, day.Add(9*time.Hour))
-	recent := feedBooking(t, svc, "Ed Feed", db.PlaceStudio, db.BookingCompleted, time.Now().Truncate(time.Hour).AddDate(0, 0, -5))
-	old := feedBooking(t, svc, "Flo Feed", db.PlaceStudio, db.BookingCompleted, time.Now().Truncate(time.Hour).AddDate(0, 0, -40))
+	recent := feedBooking(t, svc, "Ed Feed", db.PlaceStudio, db.BookingCompleted, clk.Now().Truncate(time.Hour).AddDate(0, 0, -5))
+	old := feedBooking(t, svc, "Flo Feed", db.PlaceStudio, db.BookingCompleted, clk.Now().Truncate(time.Hour).AddDate(0, 0, -40))
 
 	if err := db.RevokeCalendarFeed(ctx, seededDB(t)); err != nil {
 		t.Fatal(err)

@@ -212,7 +212,7 @@ func mergeByID(a, b []db.Comment) []db.Comment {
 
 // newCommentForm is an empty form, stamped with the time it was shown.
 func (h *Handler) newCommentForm(ctx context.Context, slug, csrf string) commentForm {
-	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, time.Now(), csrf), CSRF: csrf}
+	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, h.now(), csrf), CSRF: csrf}
 }
 
 // postComment saves a new comment or reply. With htmx it answers with a
@@ -254,7 +254,7 @@ func (h *Handler) postComment(c echo.Context) error {
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	case !h.filledByAPerson(ctx, f.Started, csrf):
-		f.Started = h.stampForm(ctx, time.Now(), csrf)
+		f.Started = h.stampForm(ctx, h.now(), csrf)
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
@@ -366,7 +366,7 @@ type commentPosted struct {
 // with that form in place.
 func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) error {
 	if f.Started == "" {
-		f.Started = h.stampForm(c.Request().Context(), time.Now(), f.CSRF)
+		f.Started = h.stampForm(c.Request().Context(), h.now(), f.CSRF)
 	}
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-form", f)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -58,7 +57,7 @@ func (h *Handler) showContact(c echo.Context) error {
 		d.Sent = &contactSent{Name: h.sessions.PopString(ctx, contactSentName), Email: h.sessions.PopString(ctx, contactSentEmail)}
 	} else {
 		csrf, _ := c.Get(csrfKey).(string)
-		d.Form = contactForm{Started: h.stampForm(ctx, time.Now(), csrf), CSRF: csrf}
+		d.Form = contactForm{Started: h.stampForm(ctx, h.now(), csrf), CSRF: csrf}
 	}
 	return h.renderContact(c, http.StatusOK, d)
 }
@@ -95,7 +94,7 @@ func (h *Handler) postContact(c echo.Context) error {
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
 	case !h.filledByAPerson(ctx, f.Started, csrf):
-		f.Started = h.stampForm(ctx, time.Now(), csrf)
+		f.Started = h.stampForm(ctx, h.now(), csrf)
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your message and send it again."
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
 	}
@@ -172,7 +171,7 @@ func checkContactForm(f *contactForm) {
 // with the messages and what was typed; without htmx, the whole page.
 func (h *Handler) contactFormError(c echo.Context, status int, f contactForm) error {
 	if f.Started == "" {
-		f.Started = h.stampForm(c.Request().Context(), time.Now(), f.CSRF)
+		f.Started = h.stampForm(c.Request().Context(), h.now(), f.CSRF)
 	}
 	if isFragment(c) {
 		return h.renderFragment(c, status, "contact#contact-form", f)

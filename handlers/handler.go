@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/clock"
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/jobs"
@@ -32,6 +33,9 @@ type Handler struct {
 	assets   *static.Assets
 	sessions *scs.SessionManager
 	log      *slog.Logger
+	// now is the one clock (package clock): every decision by the time of
+	// day reads it, so that tests choose the instant they run at.
+	now clock.Clock
 	// jobs enqueues e-mail and reminders in the transactions that cause them.
 	jobs *jobs.Queue
 	// Facts that change rarely, reused for cacheTTL.
@@ -89,6 +93,8 @@ type Deps struct {
 	// DirectDB reaches PostgreSQL without a transaction pooler, for
 	// LISTEN; DB when not set.
 	DirectDB *bun.DB
+	// Now is the clock; nil is the wall clock.
+	Now clock.Clock
 }
 
 // New returns a Handler over d. It sets d.Sessions.ErrorFunc so that
@@ -96,7 +102,7 @@ type Deps struct {
 func New(d Deps) *Handler {
 	h := &Handler{
 		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
-		sessions: d.Sessions, log: d.Log, done: d.Done, jobs: d.Jobs,
+		sessions: d.Sessions, log: d.Log, done: d.Done, jobs: d.Jobs, now: clock.Or(d.Now),
 		heartbeat: heartbeatEvery, replayLimit: replayLimit,
 	}
 	h.sessions.ErrorFunc = h.sessionError

@@ -31,6 +31,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dynamicmotion/clock"
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
@@ -42,6 +43,43 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+// epoch is the instant the booking tests run at: by default Sunday 6
+// December 2026 at 19:10 in London, the evening a run once failed because
+// "next week" was tomorrow morning, inside the 24-hour cut-off. TEST_EPOCH
+// (RFC 3339) runs them at another instant, to walk the suite across
+// clock changes and year ends; TestBookingAtHardInstants walks one booking
+// through them all in every run.
+var epoch = func() time.Time {
+	if v := os.Getenv("TEST_EPOCH"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			panic("TEST_EPOCH: " + err.Error())
+		}
+		return t
+	}
+	return time.Date(2026, 12, 6, 19, 10, 0, 0, time.UTC)
+}()
+
+// clk is the clock of every test server in this package: the wall clock
+// until a test calls runAt. (Tests in a package run one at a time.)
+var clk = &clock.Offset{}
+
+// onClock is at, an instant on the wall clock (River schedules jobs on it),
+// as clk reads it, to the second: the offset is measured twice, a moment
+// apart.
+func onClock(at time.Time) time.Time {
+	return at.Add(clk.Now().Sub(time.Now())).Round(time.Second)
+}
+
+// runAt runs the rest of t at instant: every test server (and the job
+// queue's decisions) read clk, which starts there and runs at the wall
+// clock's pace. When t ends, clk is the wall clock again.
+func runAt(t testing.TB, instant time.Time) {
+	t.Helper()
+	clk.Set(instant)
+	t.Cleanup(clk.Reset)
+}
 
 const (
 	practiceName = "Dynamic Motion Sports Therapy"
@@ -130,7 +168,7 @@ func newTestServerDB(t testing.TB, bdb *bun.DB, override func(*config.Config)) *
 	// The job queue is not started: tests see what was enqueued in the
 	// outbox and River's table (package jobs has the tests that send).
 	queue, err := jobs.New(context.Background(), jobs.Config{
-		DB: bdb, DSN: dbtest.DSN(t), Log: log,
+		DB: bdb, DSN: dbtest.DSN(t), Log: log, Now: clk.Now,
 		Practice: func(ctx context.Context, idb bun.IDB) (emails.Practice, error) {
 			biz, err := db.GetBusiness(ctx, idb)
 			return emails.PracticeFor(biz, cfg.BaseURL), err
@@ -141,7 +179,7 @@ func newTestServerDB(t testing.TB, bdb *bun.DB, override func(*config.Config)) *
 	}
 	t.Cleanup(func() { queue.Close() })
 
-	h := New(Deps{Config: cfg, DB: bdb, Views: renderer, Assets: assets, Sessions: sessions, Log: log, Done: done, Jobs: queue})
+	h := New(Deps{Config: cfg, DB: bdb, Views: renderer, Assets: assets, Sessions: sessions, Log: log, Done: done, Jobs: queue, Now: clk.Now})
 	e := h.Echo()
 	// Echo's Recover middleware logs panics through e.Logger, not slog:
 	// keep them in the test's log buffer rather than on stdout.
@@ -183,7 +221,7 @@ func addTestRoutes(e *echo.Echo, h *Handler) {
 	// Ages the admin login by the given hours, as if she had gone away.
 	g.POST("/admin-idle", func(c echo.Context) error {
 		hours, _ := strconv.Atoi(c.FormValue("hours"))
-		h.sessions.Put(c.Request().Context(), adminSeenKey, time.Now().Add(-time.Duration(hours)*time.Hour).Unix())
+		h.sessions.Put(c.Request().Context(), adminSeenKey, h.now().Add(-time.Duration(hours)*time.Hour).Unix())
 		return c.NoContent(http.StatusNoContent)
 	})
 	g.GET("/boom", func(c echo.Context) error { return errors.New("boom") })

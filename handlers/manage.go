@@ -60,8 +60,8 @@ func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageDa
 	}
 	cutoff := b.StartsAt.Add(-time.Duration(cutoffHours) * time.Hour)
 	d.Cutoff = cutoff.In(views.London).Format(dateTimeFmt)
-	d.Upcoming = b.Status == db.BookingConfirmed && time.Now().Before(b.StartsAt)
-	d.CanCancel = d.Upcoming && time.Now().Before(cutoff) && !b.LateMoved
+	d.Upcoming = b.Status == db.BookingConfirmed && h.now().Before(b.StartsAt)
+	d.CanCancel = d.Upcoming && h.now().Before(cutoff) && !b.LateMoved
 	d.CanMove = d.Upcoming && (d.CanCancel || b.LateMoveAllowed)
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	return d
@@ -105,7 +105,7 @@ func (h *Handler) cancelBooking(c echo.Context) error {
 	}
 	// The cancellation and its e-mail are one transaction.
 	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client"); err != nil {
+		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client", h.now()); err != nil {
 			return err
 		}
 		cancelled, err := db.BookingByID(ctx, tx, b.ID)
@@ -193,10 +193,10 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	}
 	svc := db.Service{ID: b.ServiceID, DurationMin: b.DurationMin}
 	ok := false
-	if perr == nil && bookable(start, time.Now(), r) { // nothing outside notice and horizon reaches the database
+	if perr == nil && bookable(start, h.now(), r) { // nothing outside notice and horizon reaches the database
 		week := mondayOf(start)
 		// The booking's own blocked time does not stand in its way.
-		req, err := h.slotRequest(ctx, r, svc, b.Place, week, week.AddDate(0, 0, 7), nil, time.Now(),
+		req, err := h.slotRequest(ctx, r, svc, b.Place, week, week.AddDate(0, 0, 7), nil, h.now(),
 			&db.Span{From: b.BlockedFrom, To: b.BlockedTo})
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
 	move := func() error { // the move and its e-mail are one transaction
 		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			from, err := db.MoveBooking(ctx, tx, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel)
+			from, err := db.MoveBooking(ctx, tx, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel, h.now())
 			if err != nil {
 				return err
 			}

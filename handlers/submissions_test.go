@@ -161,6 +161,7 @@ func TestNewArticleSentTwiceMakesOne(t *testing.T) {
 }
 
 func TestBookingByHandSentTwiceBooksOnce(t *testing.T) {
+	runAt(t, epoch)
 	s := adminServer(t)
 	svc := bookingServices(t)[0]
 	admin := s.client(t)
@@ -287,6 +288,7 @@ func TestContactSentTwiceIsOneMessage(t *testing.T) {
 // "Move my booking" clicked twice: the booking moves once, every click
 // leads to its page, and the client and the practice are told once.
 func TestMoveSentTwiceMovesOnce(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	ann := s.client(t)

@@ -107,7 +107,7 @@ func (h *Handler) waitlistChoice(c echo.Context) (waitlistPage, string, error) {
 	if err != nil {
 		return d, "", err
 	}
-	now := time.Now().In(views.London)
+	now := h.now().In(views.London)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, views.London)
 	if day.Before(today) || day.After(now.Add(r.Settings.Horizon)) {
 		return d, fmt.Sprintf("The waitlist is for days from today up to %d weeks ahead. Please choose another day.", r.Schedule.HorizonWeeks), nil
@@ -242,7 +242,7 @@ func (h *Handler) joinWaitlist(c echo.Context) error {
 	}
 	day, _ := time.ParseInLocation(time.DateOnly, d.Day, views.London)
 	from, to := atClock(day, d.Earliest), atClock(day, d.Latest).Add(time.Minute) // the latest start counts
-	free, err := h.freeSlots(ctx, r, d.Service, d.Place, from, to, h.holdOwner(c), time.Now())
+	free, err := h.freeSlots(ctx, r, d.Service, d.Place, from, to, h.holdOwner(c), h.now())
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (h *Handler) joinWaitlist(c echo.Context) error {
 			" now (" + strings.Join(times, ", ") + "). You can book one straight away instead of waiting."
 		return h.renderWaitlist(c, http.StatusConflict, "Join the waitlist", d)
 	}
-	if wait := h.bookingLimit.take(limitKey(c.RealIP()), time.Now()); wait > 0 {
+	if wait := h.bookingLimit.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		d.Notice = fmt.Sprintf("Many requests were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
 		return h.renderWaitlist(c, http.StatusTooManyRequests, "Join the waitlist", d)
 	}
@@ -322,8 +322,8 @@ func (h *Handler) takeOffer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Outcome == db.OfferOpen && o.ExpiresAt.After(time.Now()) {
-		switch err := db.TakeOffer(ctx, h.db, o.ID, h.ensureHoldOwner(c)); {
+	if o.Outcome == db.OfferOpen && o.ExpiresAt.After(h.now()) {
+		switch err := db.TakeOffer(ctx, h.db, o.ID, h.ensureHoldOwner(c), h.now()); {
 		case err == nil:
 			return c.Redirect(http.StatusSeeOther, "/book/details")
 		case !errors.Is(err, db.ErrOfferGone):
@@ -403,7 +403,7 @@ func (h *Handler) leaveWaitlist(c echo.Context) error {
 		return err
 	}
 	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		freed, err := db.LeaveWaitlist(ctx, tx, e.ID)
+		freed, err := db.LeaveWaitlist(ctx, tx, e.ID, h.now())
 		if err != nil || !freed {
 			return err
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 // dayOfWeek is the day weekday (Monday = 0) of the week n weeks after this one, as a London midnight.
-func dayOfWeek(n, weekday int) time.Time { return mondayOf(time.Now()).AddDate(0, 0, 7*n+weekday) }
+func dayOfWeek(n, weekday int) time.Time { return mondayOf(clk.Now()).AddDate(0, 0, 7*n+weekday) }
 
 // localTime is hh:mm on day, as the RFC 3339 the forms send.
 func localTime(day time.Time, hh, mm int) string {
@@ -57,6 +57,7 @@ func offerJobs(t *testing.T, day time.Time) int {
 // cannot be waited for says why, a window with free times says to book one (409), and a good form puts the
 // client on the list once, with one confirmation that carries the link that takes them off it again.
 func TestWaitlistJoin(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[1]
 	day := dayOfWeek(6, 3) // a Thursday
@@ -162,7 +163,7 @@ func offerTo(t *testing.T, s *testServer, e db.WaitlistEntry, svc db.Service, st
 	hold.HoldOwner, hold.HoldExpiresAt = tokenHash(token), &expires
 	o := db.WaitlistOffer{EntryID: e.ID, TokenHash: tokenHash(token), ExpiresAt: expires}
 	err = seededDB(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.LockDiary(ctx, tx); err != nil {
+		if err := db.LockDiaryAndClearExpiredHolds(ctx, tx, clk.Now()); err != nil {
 			return err
 		}
 		return db.CreateOffer(ctx, tx, hold, &o)
@@ -199,6 +200,7 @@ func offerState(t *testing.T, id int64) (outcome, entry string) {
 // offer ran out says plainly that the time is gone (410), also when someone else has booked it since; leaving
 // the list withdraws an open offer and looks for the next person in the same transaction.
 func TestWaitlistOfferLink(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[1]
 	day := dayOfWeek(7, 4) // a Friday
@@ -217,7 +219,7 @@ func TestWaitlistOfferLink(t *testing.T) {
 
 	e := waiting(t, svc, day, "wally@example.com")
 	offerToken := "offer-token-wally-0123456789abcdef"
-	o := offerTo(t, s, e, svc, at, offerToken, time.Now().Add(2*time.Hour))
+	o := offerTo(t, s, e, svc, at, offerToken, clk.Now().Add(2*time.Hour))
 
 	// Held: not in anyone else's picker, not holdable.
 	other := s.client(t)
@@ -261,7 +263,7 @@ func TestWaitlistOfferLink(t *testing.T) {
 	e2 := waiting(t, svc, day, "late@example.com")
 	at2 := localTime(day, 11, 0)
 	lateToken := "offer-token-late-0123456789abcdef"
-	offerTo(t, s, e2, svc, at2, lateToken, time.Now().Add(-time.Minute))
+	offerTo(t, s, e2, svc, at2, lateToken, clk.Now().Add(-time.Minute))
 	if _, err := seededDB(t).NewRaw(`UPDATE waitlist_offers SET outcome = 'expired' WHERE token_hash = ?`, tokenHash(lateToken)).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +287,7 @@ func TestWaitlistOfferLink(t *testing.T) {
 	e3 := waiting(t, svc, day, "leaver@example.com")
 	at3 := localTime(day, 13, 0)
 	leaveToken := "offer-token-leaver-0123456789abcdef"
-	o3 := offerTo(t, s, e3, svc, at3, leaveToken, time.Now().Add(2*time.Hour))
+	o3 := offerTo(t, s, e3, svc, at3, leaveToken, clk.Now().Add(2*time.Hour))
 	before = offerJobs(t, day)
 	wantStatus(t, late.post(t, "/book/waitlist/leave/"+leaveToken, nil), http.StatusSeeOther)
 	if outcome, entry := offerState(t, o3.ID); outcome != db.OfferWithdrawn || entry != db.WaitlistRemoved {
@@ -308,6 +310,7 @@ func TestWaitlistOfferLink(t *testing.T) {
 // with their booking, and the entry does not go back on the list when the offer would have run out. Someone
 // else's offer that day is left alone.
 func TestWaitlistOfferBookedAnotherTime(t *testing.T) {
+	runAt(t, epoch)
 	s := newTestServer(t, nil)
 	svc := bookingServices(t)[0]
 	day := dayOfWeek(1, 3) // a Thursday
@@ -324,14 +327,14 @@ func TestWaitlistOfferBookedAnotherTime(t *testing.T) {
 		t.Fatalf("free times on %s: %v", day.Format(time.DateOnly), times)
 	}
 	bystander := waiting(t, svc, day, "bystander@example.com")
-	ob := offerTo(t, s, bystander, svc, times[4], "offer-token-bystander-0123456789ab", time.Now().Add(2*time.Hour))
+	ob := offerTo(t, s, bystander, svc, times[4], "offer-token-bystander-0123456789ab", clk.Now().Add(2*time.Hour))
 
 	for i, how := range []string{"picker", "release"} {
 		t.Run(how, func(t *testing.T) {
 			e := waiting(t, svc, day, how+"@example.com")
 			token := "offer-token-" + how + "-0123456789abcdef"
 			offered, chosen := times[2*i], times[2*i+1]
-			o := offerTo(t, s, e, svc, offered, token, time.Now().Add(2*time.Hour))
+			o := offerTo(t, s, e, svc, offered, token, clk.Now().Add(2*time.Hour))
 			w := s.client(t)
 			wantStatus(t, w.get(t, "/book/offer/"+token), http.StatusSeeOther)
 			if how == "release" {
@@ -349,7 +352,7 @@ func TestWaitlistOfferBookedAnotherTime(t *testing.T) {
 			}
 			// When the offer would have run out, nothing changes: they are not put back on the list.
 			err := seededDB(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				if err := db.LockDiary(ctx, tx); err != nil {
+				if err := db.LockDiaryAndClearExpiredHolds(ctx, tx, clk.Now()); err != nil {
 					return err
 				}
 				_, ended, err := db.ExpireOffer(ctx, tx, o.ID)

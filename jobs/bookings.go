@@ -99,11 +99,11 @@ func (ReminderArgs) Kind() string { return "booking_reminder" }
 // has just had its confirmation, which serves as the reminder.
 func (q *Queue) scheduleReminder(ctx context.Context, tx bun.Tx, b db.Booking) error {
 	at := b.StartsAt.Add(-reminderBefore)
-	if !at.After(time.Now()) || b.ClientEmail == "" {
+	if !at.After(q.now()) || b.ClientEmail == "" {
 		return nil
 	}
 	return q.insert(ctx, tx, ReminderArgs{BookingID: b.ID, Sequence: b.Sequence},
-		&river.InsertOpts{ScheduledAt: at, UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		&river.InsertOpts{ScheduledAt: q.when(at), UniqueOpts: river.UniqueOpts{ByArgs: true}})
 }
 
 type reminderWorker struct {
@@ -123,7 +123,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		if err != nil {
 			return err
 		}
-		if b.Status != db.BookingConfirmed || b.Sequence != job.Args.Sequence || !b.StartsAt.After(time.Now()) {
+		if b.Status != db.BookingConfirmed || b.Sequence != job.Args.Sequence || !b.StartsAt.After(w.q.now()) {
 			q.log.Debug("reminder not needed", slog.Int64("booking_id", b.ID), slog.String("status", b.Status))
 			return nil
 		}

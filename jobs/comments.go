@@ -176,7 +176,7 @@ func (ModerationDigestArgs) Kind() string { return "comment_moderation_digest" }
 // scheduleDigest schedules the moderation digest digestDelay from now, unless one is already waiting in this
 // period. If this period's digest has already gone (or is going) out, the comment waits for the next period's.
 func (q *Queue) scheduleDigest(ctx context.Context, tx bun.Tx) error {
-	at := time.Now().Add(digestDelay)
+	at := time.Now().Add(digestDelay) // a delay on River's own (wall) clock, not a date: see Queue.when
 	opts := &river.InsertOpts{ScheduledAt: at, UniqueOpts: river.UniqueOpts{ByPeriod: digestPeriod}}
 	res, err := q.client.InsertTx(ctx, tx.Tx, ModerationDigestArgs{}, opts)
 	if err != nil {

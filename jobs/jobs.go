@@ -31,6 +31,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/clock"
 	"dynamicmotion/emails"
 	"dynamicmotion/mail"
 )
@@ -56,6 +57,10 @@ type Config struct {
 	MaxAttempts  int                     // 450: about three days of retries before a message counts as failed
 	OrderWait    time.Duration           // how long a message waits for an earlier one to the same person (15 s)
 
+	// Now is the clock that decides what is due (reminders, offers, what a message still says); nil is the wall
+	// clock. River itself runs on the wall clock: see Queue.when.
+	Now clock.Clock
+
 	// OfferHold, when set (tests), is how long a time freed for the waitlist is held for the person it is
 	// offered to; 0 takes the therapist's setting (db.Schedule.OfferHoldMin).
 	OfferHold time.Duration
@@ -72,7 +77,8 @@ const retryCeiling = 10 * time.Minute
 // same instant.
 type cappedRetry struct{}
 
-// NextRetry implements river.ClientRetryPolicy.
+// NextRetry implements river.ClientRetryPolicy. River schedules on the wall
+// clock (see Queue.when), so the retry is counted from it.
 func (cappedRetry) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(retryWait(len(job.Errors)+1, rand.Float64()))
 }
@@ -95,6 +101,7 @@ type Queue struct {
 	pool   *sql.DB
 	client *river.Client[*sql.Tx]
 	log    *slog.Logger
+	now    clock.Clock
 }
 
 // New opens River's pool and builds the client; nothing runs until Start, but jobs can be enqueued at once.
@@ -108,6 +115,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	if cfg.MaxAttempts == 0 {
 		cfg.MaxAttempts = 450
 	}
+	now := clock.Or(cfg.Now)
 	if cfg.RetryPolicy == nil {
 		cfg.RetryPolicy = cappedRetry{}
 	}
@@ -128,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 		pool.Close()
 		return nil, fmt.Errorf("job queue: connecting to PostgreSQL: %w", err)
 	}
-	q := &Queue{cfg: cfg, db: cfg.DB, pool: pool, log: cfg.Log}
+	q := &Queue{cfg: cfg, db: cfg.DB, pool: pool, log: cfg.Log, now: now}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &mailWorker{q: q})
@@ -211,6 +219,14 @@ func (q *Queue) Stop(ctx context.Context) error {
 
 // Close closes River's pool of a Queue that was never started.
 func (q *Queue) Close() error { return q.pool.Close() }
+
+// when is the wall-clock instant at which the queue's clock reads at: River
+// schedules jobs on the wall clock (and PostgreSQL's), while the site
+// decides by its own clock, which tests start at an instant of their
+// choosing. In production the two are the same and when(at) is at.
+func (q *Queue) when(at time.Time) time.Time {
+	return time.Now().Add(at.Sub(q.now()))
+}
 
 // insert enqueues args in tx.
 func (q *Queue) insert(ctx context.Context, tx bun.Tx, args river.JobArgs, opts *river.InsertOpts) error {

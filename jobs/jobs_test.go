@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/clock"
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
 	"dynamicmotion/emails"
@@ -27,6 +28,19 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+// epoch is the instant this package's tests run at: 00:30 on 29 March 2026,
+// half an hour before the clocks in London go forward (the day has 23
+// hours). The queue, River's scheduler and the tests all read clk, which
+// starts there and runs at the wall clock's pace, so that nothing here
+// depends on the day or hour the suite runs.
+var epoch = time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC)
+
+var clk = clock.StartingAt(epoch)
+
+// onClock is the instant on clk of at, an instant on the wall clock (River
+// schedules jobs on the wall clock).
+func onClock(at time.Time) time.Time { return at.Add(clk.Now().Sub(time.Now())) }
 
 const practiceEmail = "clare@dynamicmotion.example"
 
@@ -41,7 +55,7 @@ func practice(context.Context, bun.IDB) (emails.Practice, error) {
 type quickRetry struct{}
 
 func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
-	return time.Now().Add(100 * time.Millisecond)
+	return time.Now().Add(100 * time.Millisecond) // River schedules on the wall clock
 }
 
 type logBuffer struct {
@@ -83,6 +97,7 @@ func start(t *testing.T, keep bool) *env {
 	cfg := jobs.Config{
 		DB: bdb, DSN: dbtest.DSN(t), Practice: practice,
 		Log:          slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:          clk.Now,
 		PollInterval: 50 * time.Millisecond, RetryPolicy: quickRetry{}, MaxAttempts: 5, OrderWait: 100 * time.Millisecond,
 	}
 	if !keep {
@@ -123,19 +138,19 @@ func (e *env) book(t *testing.T, start time.Time, email string) db.Booking {
 		t.Fatal(err)
 	}
 	owner := bytes.Repeat([]byte{byte(len(email))}, 32)
-	exp := time.Now().Add(10 * time.Minute)
+	exp := clk.Now().Add(10 * time.Minute)
 	h := &db.Booking{
 		ServiceID: svc.ID, Place: db.PlaceStudio, StartsAt: start, EndsAt: start.Add(time.Hour),
 		BlockedFrom: start, BlockedTo: start.Add(75 * time.Minute), HoldOwner: owner, HoldExpiresAt: &exp,
 		ServiceName: svc.Name, DurationMin: 60, PricePence: 5000,
 	}
-	if err := db.HoldSlot(ctx, e.bdb, h); err != nil {
+	if err := db.HoldSlot(ctx, e.bdb, h, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	b := &db.Booking{ClientName: "Ann Client", ClientEmail: email, ClientPhone: "07700 900123",
 		ManageTokenHash: db.HashToken("token-" + email), Health: map[string]any{"q": "secret answer"}}
 	err := e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.Confirm(ctx, tx, owner, h.ID, b); err != nil {
+		if err := db.Confirm(ctx, tx, owner, h.ID, b, clk.Now()); err != nil {
 			return err
 		}
 		return e.q.BookingConfirmed(ctx, tx, *b, "https://dm.example/bookings/token-"+email)
@@ -253,7 +268,7 @@ func prop(e goical.Event, name string) string {
 
 // inDays is a time n days from now at 10:00 UTC.
 func inDays(n int) time.Time {
-	d := time.Now().UTC().AddDate(0, 0, n)
+	d := clk.Now().UTC().AddDate(0, 0, n)
 	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, time.UTC)
 }
 
@@ -384,12 +399,12 @@ func TestRolledBackChangeEnqueuesNothing(t *testing.T) {
 	ctx := context.Background()
 	var svc int64 = first.ServiceID
 	owner := bytes.Repeat([]byte{9}, 32)
-	exp := time.Now().Add(time.Minute)
+	exp := clk.Now().Add(time.Minute)
 	err = e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		h := &db.Booking{ServiceID: svc, Place: db.PlaceStudio, StartsAt: first.StartsAt, EndsAt: first.EndsAt,
 			BlockedFrom: first.BlockedFrom, BlockedTo: first.BlockedTo, HoldOwner: owner, HoldExpiresAt: &exp,
 			ServiceName: first.ServiceName, DurationMin: first.DurationMin, PricePence: first.PricePence}
-		if err := db.HoldSlot(ctx, tx, h); err != nil {
+		if err := db.HoldSlot(ctx, tx, h, clk.Now()); err != nil {
 			return err
 		}
 		return e.q.BookingConfirmed(ctx, tx, *h, "https://dm.example/bookings/x")
@@ -414,8 +429,8 @@ func TestReminderADayBefore(t *testing.T) {
 		Scan(context.Background(), &at); err != nil {
 		t.Fatalf("no reminder scheduled: %v", err)
 	}
-	if want := b.StartsAt.Add(-24 * time.Hour); !at.Equal(want) {
-		t.Errorf("reminder scheduled for %v, want %v", at, want)
+	if want, got := b.StartsAt.Add(-24*time.Hour), onClock(at); got.Sub(want).Abs() > time.Second {
+		t.Errorf("reminder scheduled for %v on the queue's clock, want %v", got, want)
 	}
 
 	if n := e.dueNow(t, "booking_reminder"); n != 1 {
@@ -443,7 +458,7 @@ func TestReminderADayBefore(t *testing.T) {
 // A booking made less than a day ahead gets no separate reminder: the confirmation has just arrived.
 func TestNoReminderForAShortNoticeBooking(t *testing.T) {
 	e := start(t, false)
-	e.book(t, time.Now().Add(20*time.Hour).Truncate(time.Hour), "dan@example.com")
+	e.book(t, clk.Now().Add(20*time.Hour).Truncate(time.Hour), "dan@example.com")
 	e.smtp.Wait(t, 2, 10*time.Second)
 	if states := e.jobStates(t, "booking_reminder"); len(states) != 0 {
 		t.Errorf("reminder jobs %v, want none", states)
@@ -482,7 +497,7 @@ func TestMovedBookingUpdatesTheInvitationAndTheReminder(t *testing.T) {
 	ctx := context.Background()
 	newStart := b.StartsAt.Add(3 * time.Hour)
 	err := e.bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := db.MoveBooking(ctx, tx, b.ID, newStart, newStart.Add(time.Hour), newStart, newStart.Add(75*time.Minute), false); err != nil {
+		if _, err := db.MoveBooking(ctx, tx, b.ID, newStart, newStart.Add(time.Hour), newStart, newStart.Add(75*time.Minute), false, clk.Now()); err != nil {
 			return err
 		}
 		moved, err := db.BookingByID(ctx, tx, b.ID)
@@ -512,14 +527,23 @@ func TestMovedBookingUpdatesTheInvitationAndTheReminder(t *testing.T) {
 		return len(s) == 2 && s[0] == "completed" && s[1] == "completed"
 	})
 	e.smtp.Wait(t, 5, 10*time.Second)
-	time.Sleep(200 * time.Millisecond)
+	// Every message the two reminders wrote has been sent (or dropped):
+	// nothing more is on its way.
+	waitFor(t, "every message settled", func() bool {
+		for _, st := range e.jobStates(t, "send_mail") {
+			if st != "completed" && st != "cancelled" && st != "discarded" {
+				return false
+			}
+		}
+		return true
+	})
 	got := e.smtp.To("fay@example.com")
 	if len(got) != 3 {
 		t.Fatalf("the client has %d messages, want confirmation, move and one reminder", len(got))
 	}
 	r := mailtest.MustParse(t, got[2].Data)
-	if !strings.Contains(r.Text, "13:00") {
-		t.Errorf("the reminder does not give the new time (13:00):\n%s", r.Text)
+	if want := newStart.In(london).Format("15:04"); !strings.Contains(r.Text, want) {
+		t.Errorf("the reminder does not give the new time (%s):\n%s", want, r.Text)
 	}
 }
 
@@ -649,8 +673,9 @@ func TestLateBookingMailIsDroppedOnceTheAppointmentBegins(t *testing.T) {
 	e.smtp.Stop()
 	b := e.book(t, inDays(3), "kim@example.com")
 	e.waitTried(t, "booking_confirmed")
-	if _, err := e.bdb.NewRaw("UPDATE bookings SET starts_at = now() - interval '1 minute', ends_at = now() + interval '59 minutes', blocked_from = now() - interval '1 minute', blocked_to = now() + interval '74 minutes' WHERE id = ?",
-		b.ID).Exec(context.Background()); err != nil {
+	now := clk.Now()
+	if _, err := e.bdb.NewRaw("UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ? WHERE id = ?",
+		now.Add(-time.Minute), now.Add(59*time.Minute), now.Add(-time.Minute), now.Add(74*time.Minute), b.ID).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	e.smtp.Restart(t)

@@ -87,7 +87,7 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[SendMailArgs]) err
 		return nil
 	}
 	log := q.log.With(slog.Int64("outbox_id", m.ID), slog.String("kind", m.Kind), slog.Int("attempt", job.Attempt))
-	if why, err := db.MailOutdated(ctx, q.db, m); err != nil {
+	if why, err := db.MailOutdated(ctx, q.db, m, q.now()); err != nil {
 		return err
 	} else if why != "" { // changed while the mail server was away
 		log.Info("mail dropped before sending: " + why)

@@ -29,7 +29,7 @@ type healthRetentionWorker struct {
 }
 
 func (w *healthRetentionWorker) Work(ctx context.Context, _ *river.Job[HealthRetentionArgs]) error {
-	n, err := db.EraseOldHealthAnswers(ctx, w.q.db)
+	n, err := db.EraseOldHealthAnswers(ctx, w.q.db, w.q.now())
 	if n > 0 {
 		w.q.log.Info("old health answers erased", slog.Int64("bookings", n))
 	}

@@ -27,13 +27,13 @@ func TestHealthRetentionJob(t *testing.T) {
 			BlockedFrom: start, BlockedTo: start.Add(75 * time.Minute), ServiceName: svc.Name, DurationMin: 60,
 			ClientName: "Ann Client", ClientEmail: email, Notes: "Sore knee", ManageTokenHash: db.HashToken(email),
 			Health: map[string]any{"q": map[string]any{"answer": "yes", "details": "secret"}}}
-		if err := db.BookByHand(ctx, e.bdb, b); err != nil {
+		if err := db.BookByHand(ctx, e.bdb, b, clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 		return b.ID
 	}
-	old := book(time.Now().AddDate(0, -7, 0).Truncate(time.Hour), "old@example.com")
-	recent := book(time.Now().AddDate(0, -5, 0).Truncate(time.Hour), "recent@example.com")
+	old := book(clk.Now().AddDate(0, -7, 0).Truncate(time.Hour), "old@example.com")
+	recent := book(clk.Now().AddDate(0, -5, 0).Truncate(time.Hour), "recent@example.com")
 
 	if err := db.SavePrivacy(ctx, e.bdb, db.Privacy{HealthKeepMonths: 6}); err != nil {
 		t.Fatal(err)

@@ -99,7 +99,7 @@ func (w *waitlistOfferWorker) Work(ctx context.Context, job *river.Job[WaitlistO
 		}
 		return q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return q.offerDay(ctx, tx, day) })
 	}
-	today := dateOf(time.Now())
+	today := dateOf(q.now())
 	if err := db.EndPastWaits(ctx, q.db, today, waitlistKeep); err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func dateOf(t time.Time) time.Time {
 // the link that books it. A time is only offered if it can still be booked when the hold ends (the notice counts
 // from then). Everything is read and written under the booking lock, so a time offered is free.
 func (q *Queue) offerDay(ctx context.Context, tx bun.Tx, day time.Time) error {
-	if err := db.LockDiary(ctx, tx); err != nil {
+	if err := db.LockDiaryAndClearExpiredHolds(ctx, tx, q.now()); err != nil {
 		return err
 	}
 	entries, err := db.WaitingOn(ctx, tx, day)
@@ -146,7 +146,7 @@ func (q *Queue) offerDay(ctx context.Context, tx bun.Tx, day time.Time) error {
 	if hold <= 0 {
 		hold = DefaultOfferHold
 	}
-	now := time.Now()
+	now := q.now()
 	for _, e := range entries {
 		start, ok, err := q.firstFree(ctx, tx, rules, e, now, hold)
 		if err != nil {
@@ -201,7 +201,7 @@ func (q *Queue) offer(ctx context.Context, tx bun.Tx, r db.Rules, e db.WaitlistE
 		ServiceID: e.ServiceID, Place: e.Place, StartsAt: start, EndsAt: start.Add(dur),
 		BlockedFrom: blocked.Start, BlockedTo: blocked.End,
 		HoldOwner: db.HashToken(token), HoldExpiresAt: &expires, Postcode: e.Postcode,
-		ServiceName: e.ServiceName, DurationMin: e.DurationMin, PricePence: e.PricePence,
+		ServiceName: e.ServiceName, DurationMin: e.DurationMin, PricePence: e.PricePence, CreatedAt: q.now(),
 	}
 	o := &db.WaitlistOffer{EntryID: e.ID, TokenHash: db.HashToken(token), ExpiresAt: expires}
 	if err := db.CreateOffer(ctx, tx, hold, o); err != nil {
@@ -216,7 +216,7 @@ func (q *Queue) offer(ctx context.Context, tx bun.Tx, r db.Rules, e db.WaitlistE
 		return err
 	}
 	q.log.Info("waitlist time offered", slog.Int64("offer_id", o.ID), slog.Int64("entry_id", e.ID))
-	return q.insert(ctx, tx, WaitlistExpireArgs{OfferID: o.ID}, &river.InsertOpts{ScheduledAt: expires})
+	return q.insert(ctx, tx, WaitlistExpireArgs{OfferID: o.ID}, &river.InsertOpts{ScheduledAt: q.when(expires)})
 }
 
 type waitlistExpireWorker struct {
@@ -229,7 +229,7 @@ type waitlistExpireWorker struct {
 func (w *waitlistExpireWorker) Work(ctx context.Context, job *river.Job[WaitlistExpireArgs]) error {
 	q := w.q
 	return q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.LockDiary(ctx, tx); err != nil {
+		if err := db.LockDiaryAndClearExpiredHolds(ctx, tx, q.now()); err != nil {
 			return err
 		}
 		e, ended, err := db.ExpireOffer(ctx, tx, job.Args.OfferID)

@@ -18,7 +18,7 @@ import (
 
 // waitDay is a weekday at least n days ahead (the studio works 9:00 to 18:00), as a London date.
 func waitDay(n int) time.Time {
-	d := time.Now().In(london).AddDate(0, 0, n)
+	d := clk.Now().In(london).AddDate(0, 0, n)
 	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
 		d = d.AddDate(0, 0, 1)
 	}
@@ -51,7 +51,7 @@ func (e *env) wait(t *testing.T, day time.Time, email string) db.WaitlistEntry {
 func (e *env) cancel(t *testing.T, b db.Booking) {
 	t.Helper()
 	err := e.bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client"); err != nil {
+		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client", clk.Now()); err != nil {
 			return err
 		}
 		b, err := db.BookingByID(ctx, tx, b.ID)
@@ -126,7 +126,7 @@ func TestWaitlistOffersFirstComeFirstServedAndMovesOnWhenUnused(t *testing.T) {
 		!offers[0].StartsAt.Equal(localAt(day, 10, 0)) {
 		t.Fatalf("offers %+v, want one open offer of 10:00 to the first person", offers)
 	}
-	if d := time.Until(offers[0].ExpiresAt); d < time.Hour+50*time.Minute || d > 2*time.Hour {
+	if d := offers[0].ExpiresAt.Sub(clk.Now()); d < time.Hour+50*time.Minute || d > 2*time.Hour {
 		t.Errorf("the offer runs out in %v, want 2 hours (the default setting)", d)
 	}
 	hold, err := db.BookingByID(context.Background(), e.bdb, offers[0].HoldID)
@@ -135,11 +135,11 @@ func TestWaitlistOffersFirstComeFirstServedAndMovesOnWhenUnused(t *testing.T) {
 	}
 	// Nobody else can take the time meanwhile.
 	owner := []byte("someone-else-someone-else-012345")
-	exp := time.Now().Add(10 * time.Minute)
+	exp := clk.Now().Add(10 * time.Minute)
 	other := &db.Booking{ServiceID: hold.ServiceID, Place: db.PlaceStudio, StartsAt: hold.StartsAt, EndsAt: hold.EndsAt,
 		BlockedFrom: hold.BlockedFrom, BlockedTo: hold.BlockedTo, HoldOwner: owner, HoldExpiresAt: &exp,
 		ServiceName: hold.ServiceName, DurationMin: hold.DurationMin, PricePence: hold.PricePence}
-	if err := db.HoldSlot(context.Background(), e.bdb, other); !errors.Is(err, db.ErrSlotTaken) {
+	if err := db.HoldSlot(context.Background(), e.bdb, other, clk.Now()); !errors.Is(err, db.ErrSlotTaken) {
 		t.Errorf("someone else holding the offered time: %v, want ErrSlotTaken", err)
 	}
 	if n := len(e.smtp.To("second@example.com")); n != 0 {
@@ -209,7 +209,7 @@ func TestWaitlistOfferRolledBackEnqueuesNothing(t *testing.T) {
 	e := start(t, false)
 	boom := errors.New("boom")
 	err := e.bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := e.q.OfferFreedTimes(ctx, tx, time.Now().AddDate(0, 0, 3)); err != nil {
+		if err := e.q.OfferFreedTimes(ctx, tx, clk.Now().AddDate(0, 0, 3)); err != nil {
 			return err
 		}
 		return boom
@@ -274,7 +274,7 @@ func TestWaitlistOfferWaitingForTheServerIsDroppedWhenItEnds(t *testing.T) {
 	e.cancel(t, b)
 	e.waitTried(t, "waitlist_offer")
 	if err := e.bdb.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-		_, err := db.LeaveWaitlist(ctx, tx, w.ID)
+		_, err := db.LeaveWaitlist(ctx, tx, w.ID, clk.Now())
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ func TestWaitlistOfferHoldIsTheTherapistsSetting(t *testing.T) {
 	e.wait(t, day, "waiting45@example.com")
 	e.cancel(t, b)
 	waitFor(t, "the offer", func() bool { return len(e.offers(t)) == 1 })
-	if d := time.Until(e.offers(t)[0].ExpiresAt); d < 40*time.Minute || d > 45*time.Minute {
+	if d := e.offers(t)[0].ExpiresAt.Sub(clk.Now()); d < 40*time.Minute || d > 45*time.Minute {
 		t.Errorf("the offer runs out in %v, want the 45 minutes set", d)
 	}
 }
