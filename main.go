@@ -37,6 +37,8 @@ import (
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
+	"dynamicmotion/clock"
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/devpg"
@@ -113,10 +115,9 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// withDatabase opens the pooled and the direct connection (passing fn the
-// direct URL too) (starting the
-// private development server when DATABASE_URL is unset), runs fn, and
-// closes everything.
+// withDatabase opens the pooled and the direct connection, starting the
+// private development server when DATABASE_URL is unset, runs fn with both
+// and the direct URL, and closes everything.
 func withDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(app, direct *bun.DB, directURL string) error) error {
 	appURL, directURL := cfg.DatabaseURL, cfg.DirectDatabaseURL
 	if appURL == "" {
@@ -195,9 +196,12 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 		if err != nil {
 			return err
 		}
+		// One clock for everything that decides by the time: the wall clock.
+		now := clock.System
 		h := handlers.New(handlers.Deps{
 			Config: cfg, DB: app, Views: renderer, Assets: assets,
 			Sessions: sessions, Log: log, Done: done, DirectDB: direct, Jobs: queue,
+			Now: now, Booking: booking.New(app, queue, now),
 		})
 		// Background work (e-mail, reminders) runs until the drain is over;
 		// jobs cut short are retried by whichever instance runs next.

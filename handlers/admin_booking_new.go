@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/schedule"
 	"dynamicmotion/views"
@@ -84,28 +85,23 @@ func (h *Handler) addBooking(c echo.Context) error {
 		f.Notice = "That time is not free for this service: it is outside the hours or time off, or it clashes with another appointment (with its buffer and travel time)."
 		return h.renderNewBooking(c, http.StatusConflict, f)
 	}
-	b := h.newBooking(svc, f.Place, start, r)
+	b := booking.NewBooking(svc, f.Place, start, r)
 	token := randomToken()
 	b.ClientName, b.ClientEmail, b.ClientPhone = f.Name, f.Email, f.Phone
 	b.Address, b.Postcode, b.Notes, b.ManageTokenHash = f.Address, f.Postcode, f.Notes, tokenHash(token)
-	cutoff := r.Schedule.CancelCutoffHours
-	b.PolicyCutoffHours, b.PolicyText, b.LateMoveAllowed = &cutoff, r.Schedule.CancellationPolicy, r.Schedule.LateMoveAllowed
+	booking.Snapshot(b, r.Schedule)
 	var page string
-	err = retryDeadlock(func() (err error) {
+	err = booking.Retry(func() (err error) {
 		page, err = h.once(c, func(ctx context.Context, tx bun.Tx) (string, error) {
-			if err := db.BookByHand(ctx, tx, b, h.now()); err != nil {
+			if err := h.desk.BookByHand(ctx, tx, b, true, h.manageURL(token)); err != nil {
 				return "", err
 			}
-			page := adminPath + "/bookings/" + strconv.FormatInt(b.ID, 10)
-			if b.ClientEmail == "" {
-				return page, nil
-			}
-			return page, h.jobs.BookingConfirmed(ctx, tx, *b, h.manageURL(token))
+			return adminPath + "/bookings/" + strconv.FormatInt(b.ID, 10), nil
 		})
 		return err
 	})
 	switch {
-	case errors.Is(err, db.ErrSlotTaken):
+	case errors.Is(err, booking.ErrTaken):
 		if done, err := h.sentBefore(c); done || err != nil {
 			return err
 		}
@@ -168,7 +164,7 @@ func (h *Handler) readHandBooking(c echo.Context) (f handBookingForm, svc db.Ser
 		if f.Address == "" {
 			f.Errors["address"] = "Please enter the address to visit."
 		}
-		if district, normal := postcodeDistrict(f.Postcode); district == "" {
+		if district, normal := booking.PostcodeDistrict(f.Postcode); district == "" {
 			f.Errors["postcode"] = "Please enter the full postcode, such as PE27 5AB."
 		} else {
 			f.Postcode = normal

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 )
 
@@ -97,7 +98,7 @@ func readBusiness(c echo.Context, cur db.Business) businessForm {
 		f.Errors["phone"] = "Please give a phone number or an email address, so that clients can reach you."
 	}
 	if b.Postcode != "" && f.Errors["postcode"] == "" {
-		if district, normal := postcodeDistrict(b.Postcode); district == "" {
+		if district, normal := booking.PostcodeDistrict(b.Postcode); district == "" {
 			f.Errors["postcode"] = "Please enter the full postcode, such as PE27 5AB."
 		} else {
 			b.Postcode = normal

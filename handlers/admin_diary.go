@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"database/sql"
 	"encoding/csv"
 	"errors"
@@ -13,8 +12,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/views"
 )
@@ -222,17 +221,7 @@ func (h *Handler) cancelAdminBooking(c echo.Context) error {
 	if len(d.Errors) > 0 {
 		return h.renderAdminBooking(c, http.StatusUnprocessableEntity, d)
 	}
-	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, reason, h.now()); err != nil {
-			return err
-		}
-		cancelled, err := db.BookingByID(ctx, tx, b.ID)
-		if err != nil {
-			return err
-		}
-		return h.jobs.BookingCancelled(ctx, tx, cancelled, reason)
-	})
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := h.desk.CancelByPractice(c.Request().Context(), b.ID, reason); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, adminPath+"/bookings/"+strconv.FormatInt(b.ID, 10))
@@ -245,11 +234,11 @@ func (h *Handler) markAttendance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	switch err := db.MarkAttendance(c.Request().Context(), h.db, b.ID, c.FormValue("status"), h.now()); {
-	case errors.Is(err, db.ErrSlotTaken):
+	switch err := h.desk.MarkAttendance(c.Request().Context(), b.ID, c.FormValue("status")); {
+	case errors.Is(err, booking.ErrTaken):
 		return h.renderAdminBooking(c, http.StatusConflict, adminBookingData{Booking: b,
 			Notice: "That time has been booked again since, so this booking cannot be put back."})
-	case errors.Is(err, db.ErrWrongStatus):
+	case errors.Is(err, booking.ErrWrongStatus):
 		return h.renderAdminBooking(c, http.StatusConflict, adminBookingData{Booking: b,
 			Notice: "That cannot be recorded for this booking (its time has not come, or it was cancelled)."})
 	case err != nil:

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 	"dynamicmotion/schedule"
@@ -142,18 +140,7 @@ func (h *Handler) saveHours(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderAvailability(c, http.StatusUnprocessableEntity, availabilityData{Days: days, HoursErrors: errs})
 	}
-	err := h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		old, err := db.ListWorkingHours(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := db.ReplaceWorkingHours(ctx, tx, hours); err != nil {
-			return err
-		}
-		gained := gainedWeekdays(old, hours)
-		return h.offerWaitingDays(ctx, tx, func(day time.Time) bool { return gained[day.Weekday()] })
-	})
-	if err != nil {
+	if err := h.desk.SaveHours(ctx, hours); err != nil {
 		return err
 	}
 	h.rulesCache.drop()
@@ -180,7 +167,7 @@ func (h *Handler) addTimeOff(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderAvailability(c, http.StatusUnprocessableEntity, availabilityData{Off: f, OffErrors: errs})
 	}
-	if err := db.AddTimeOff(c.Request().Context(), h.db, &off); err != nil {
+	if err := h.desk.AddTimeOff(c.Request().Context(), &off); err != nil {
 		return err
 	}
 	h.rulesCache.drop()
@@ -194,15 +181,7 @@ func (h *Handler) deleteTimeOff(c echo.Context) error {
 	if err != nil {
 		return echo.ErrNotFound
 	}
-	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		off, err := db.DeleteTimeOff(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		from, to := startOfDay(off.StartsAt), off.EndsAt
-		return h.offerWaitingDays(ctx, tx, func(day time.Time) bool { return !day.Before(from) && day.Before(to) })
-	})
-	switch {
+	switch err := h.desk.DeleteTimeOff(c.Request().Context(), id); {
 	case errors.Is(err, sql.ErrNoRows):
 		// Already gone (a second click): the page shows it is.
 	case err != nil:
@@ -210,46 +189,6 @@ func (h *Handler) deleteTimeOff(c echo.Context) error {
 	}
 	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=deleted")
-}
-
-// offerWaitingDays offers, in tx, the free times of the days people are
-// waiting for (London midnights) that freed says may have gained time.
-func (h *Handler) offerWaitingDays(ctx context.Context, tx bun.Tx, freed func(day time.Time) bool) error {
-	today := startOfDay(h.now())
-	waiting, err := db.WaitingDays(ctx, tx, today)
-	if err != nil {
-		return err
-	}
-	var at []time.Time
-	for _, d := range waiting {
-		y, m, dd := d.Date()
-		if day := time.Date(y, m, dd, 0, 0, 0, 0, views.London); freed(day) {
-			at = append(at, day.Add(12*time.Hour)) // inside the day, whatever the clocks do
-		}
-	}
-	if len(at) == 0 {
-		return nil
-	}
-	return h.jobs.OfferFreedTimes(ctx, tx, at...)
-}
-
-// gainedWeekdays reports the weekdays on which now has working time (at
-// either place) that was has not.
-func gainedWeekdays(was, now []db.WorkingHours) map[time.Weekday]bool {
-	covered := func(hs []db.WorkingHours, day int, place string, minute int) bool {
-		return slices.ContainsFunc(hs, func(h db.WorkingHours) bool {
-			return h.Weekday == day && h.Place == place && h.FromMin <= minute && minute < h.UntilMin
-		})
-	}
-	gained := map[time.Weekday]bool{}
-	for _, h := range now {
-		for m := h.FromMin; m < h.UntilMin && !gained[time.Weekday(h.Weekday)]; m++ {
-			if !covered(was, h.Weekday, h.Place, m) {
-				gained[time.Weekday(h.Weekday)] = true
-			}
-		}
-	}
-	return gained
 }
 
 // hoursDays lays the weekly hours out as the form's rows, Monday first.

@@ -462,37 +462,3 @@ func TestScheduleSettings(t *testing.T) {
 	booker.post(t, "/book/release", nil)
 	noServerErrors(t, s)
 }
-
-// A weekday gains time when a new range covers a minute no old range of
-// that place covered; moving or shortening ranges inside the old ones does not.
-func TestHoursGainedWeekdays(t *testing.T) {
-	runAt(t, epoch)
-	h := func(wd int, place string, from, to int) db.WorkingHours {
-		return db.WorkingHours{Weekday: wd, Place: place, FromMin: from, UntilMin: to}
-	}
-	was := []db.WorkingHours{h(1, db.PlaceStudio, 540, 1080), h(2, db.PlaceMobile, 600, 960)}
-	tests := []struct {
-		name string
-		now  []db.WorkingHours
-		want []time.Weekday
-	}{
-		{"the same", was, nil},
-		{"shorter and split", []db.WorkingHours{h(1, db.PlaceStudio, 540, 720), h(1, db.PlaceStudio, 780, 1080)}, nil},
-		{"a minute earlier", []db.WorkingHours{h(1, db.PlaceStudio, 539, 1080)}, []time.Weekday{time.Monday}},
-		{"a new day", append(slices.Clone(was), h(0, db.PlaceStudio, 600, 700)), []time.Weekday{time.Sunday}},
-		{"the other place", []db.WorkingHours{h(1, db.PlaceMobile, 600, 700), h(2, db.PlaceStudio, 600, 960)},
-			[]time.Weekday{time.Monday, time.Tuesday}},
-	}
-	for _, tc := range tests {
-		got := gainedWeekdays(was, tc.now)
-		var days []time.Weekday
-		for wd := time.Sunday; wd <= time.Saturday; wd++ {
-			if got[wd] {
-				days = append(days, wd)
-			}
-		}
-		if !slices.Equal(days, tc.want) {
-			t.Errorf("%s: gained %v, want %v", tc.name, days, tc.want)
-		}
-	}
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/schedule"
 	"dynamicmotion/views"
@@ -97,7 +98,7 @@ func (h *Handler) releaseIfChoiceChanged(c echo.Context) error {
 	if owner == nil || (svc == "" && place == "") {
 		return nil
 	}
-	held, err := db.HeldBy(c.Request().Context(), h.db, owner, h.now())
+	held, err := h.desk.HeldBy(c.Request().Context(), owner)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -105,7 +106,7 @@ func (h *Handler) releaseIfChoiceChanged(c echo.Context) error {
 		return err
 	}
 	if strconv.FormatInt(held.ServiceID, 10) != svc || held.Place != place {
-		return db.ReleaseHold(c.Request().Context(), h.db, owner)
+		return h.desk.Release(c.Request().Context(), owner)
 	}
 	return nil
 }
@@ -163,7 +164,7 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 	owner := h.holdOwner(c)
 
 	week := weekParam(pickerParam(c, "week"), pickerParam(c, "date"))
-	if t, err := time.Parse(time.RFC3339, pickerParam(c, "start")); week.IsZero() && err == nil && bookable(t, now, rules) {
+	if t, err := time.Parse(time.RFC3339, pickerParam(c, "start")); week.IsZero() && err == nil && booking.Bookable(t, now, rules) {
 		week = mondayOf(t)
 	}
 	if week.IsZero() {
@@ -186,7 +187,7 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 	if err != nil {
 		return d, err
 	}
-	if held, err := db.HeldBy(ctx, h.db, owner, h.now()); err == nil {
+	if held, err := h.desk.HeldBy(ctx, owner); err == nil {
 		d.HeldStart = held.StartsAt.UTC().Format(time.RFC3339)
 	}
 	// The time held, or the one just chosen when the picker comes back

@@ -11,15 +11,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/schedule"
 	"dynamicmotion/views"
@@ -171,10 +168,10 @@ func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, star
 	// A time held for this visitor is theirs while the hold runs: the
 	// notice counts from when they chose it, so that the few minutes spent
 	// on the form do not make the soonest times "too soon".
-	if held, herr := db.HeldBy(ctx, h.db, owner, h.now()); herr == nil && held.StartsAt.Equal(start) && held.Place == place && held.ServiceID == svc.ID {
+	if held, herr := h.desk.HeldBy(ctx, owner); herr == nil && held.StartsAt.Equal(start) && held.Place == place && held.ServiceID == svc.ID {
 		now = held.CreatedAt
 	}
-	if !bookable(start, now, r) {
+	if !booking.Bookable(start, now, r) {
 		// Nothing fits outside the notice and the horizon: no need to ask
 		// the database (which knows no year 0 either).
 		return svc, place, start, slotClosed, nil
@@ -195,37 +192,11 @@ func (h *Handler) chosenSlot(c echo.Context) (svc db.Service, place string, star
 	return svc, place, start, state, nil
 }
 
-// bookable reports whether start lies between the notice and the horizon.
-func bookable(start, now time.Time, r bookingRules) bool {
-	return !start.Before(now.Add(r.Settings.Notice)) && !start.After(now.Add(r.Settings.Horizon))
-}
-
 // fitsWhenFree reports whether start would fit if nothing were booked: a
 // time on the schedule that someone else has, as against one never offered.
 func fitsWhenFree(req schedule.Request, start time.Time) bool {
 	req.Busy = nil
 	return schedule.Fits(req, start)
-}
-
-// retryDeadlock runs a transaction that takes time again when PostgreSQL
-// cancelled it to break a deadlock (SQLSTATE 40P01). Under the exclusion
-// constraint two transactions that write overlapping times at once can each
-// wait for the other, and PostgreSQL then cancels one of them. Run again,
-// that one finds the other's time taken (db.ErrSlotTaken), or gets the time
-// if the other gave up. A time still fought over after a few tries counts as
-// taken: the visitor is offered other times, never an error page.
-func retryDeadlock(run func() error) error {
-	for range 3 {
-		if err := run(); !isDeadlock(err) {
-			return err
-		}
-	}
-	return db.ErrSlotTaken
-}
-
-func isDeadlock(err error) bool {
-	var pgErr pgdriver.Error
-	return errors.As(err, &pgErr) && pgErr.Field('C') == "40P01"
 }
 
 // holdSlot is POST /book/hold: the visitor chose a time; hold it for them
@@ -255,19 +226,17 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	owner := h.ensureHoldOwner(c)
-	b := h.newBooking(svc, place, start, r)
-	expires := h.now().Add(time.Duration(r.Schedule.HoldMin) * time.Minute)
-	b.HoldOwner, b.HoldExpiresAt = owner, &expires
+	b := booking.NewBooking(svc, place, start, r)
+	b.HoldOwner = h.ensureHoldOwner(c)
 	// Holds count per address too, so that dropping cookies cannot fill
 	// the diary with holds.
 	if b.HoldIP, err = h.ipHash(c.Request().Context(), limitKey(c.RealIP())); err != nil {
 		return err
 	}
-	switch err := retryDeadlock(func() error { return db.HoldSlot(c.Request().Context(), h.db, b, h.now()) }); {
-	case errors.Is(err, db.ErrSlotTaken):
+	switch err := h.desk.Hold(c.Request().Context(), b, time.Duration(r.Schedule.HoldMin)*time.Minute); {
+	case errors.Is(err, booking.ErrTaken):
 		return h.pickerAgain(c, http.StatusConflict, "Someone else has just chosen that time. Here are the free times now.")
-	case errors.Is(err, db.ErrTooManyHolds):
+	case errors.Is(err, booking.ErrTooManyHolds):
 		return h.pickerAgain(c, http.StatusTooManyRequests, fmt.Sprintf(
 			"Several times are already being held from your connection. Please finish or cancel one of those bookings, or wait up to %d minutes, and try again.",
 			r.Schedule.HoldMin))
@@ -279,18 +248,6 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	}
 	f := h.formFor(c, b, r)
 	return h.renderFragment(c, http.StatusOK, "book#booking-details", f)
-}
-
-// newBooking is a booking of svc at place from start, with its blocked
-// range, as the rules make it.
-func (h *Handler) newBooking(svc db.Service, place string, start time.Time, r bookingRules) *db.Booking {
-	dur := time.Duration(svc.DurationMin) * time.Minute
-	blocked := schedule.Blocked(start, dur, schedule.Place(place), r.Settings)
-	return &db.Booking{
-		ServiceID: svc.ID, Place: place, StartsAt: start, EndsAt: start.Add(dur),
-		BlockedFrom: blocked.Start, BlockedTo: blocked.End,
-		ServiceName: svc.Name, DurationMin: svc.DurationMin, PricePence: svc.PricePence,
-	}
 }
 
 // pickerAgain answers with the picker (or the booking page) and a message.
@@ -319,7 +276,7 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 		EndText: b.EndsAt.In(views.London).Format("15:04"), PricePence: b.PricePence,
 		CutoffHours: r.Schedule.CancelCutoffHours, LateMove: r.Schedule.LateMoveAllowed,
 	}
-	cutoff := b.StartsAt.Add(-time.Duration(r.Schedule.CancelCutoffHours) * time.Hour)
+	cutoff := booking.CutoffFor(b.StartsAt, r.Schedule)
 	f.CancelUntil = cutoff.In(views.London).Format("Monday 2 January, 15:04")
 	f.InsideCutoff = !h.now().Before(cutoff)
 	if biz, err := h.business(c); err == nil {
@@ -328,7 +285,7 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 	f.CSRF, _ = c.Get(csrfKey).(string)
 	if b.HoldExpiresAt != nil {
 		f.HeldUntil = b.HoldExpiresAt.In(views.London).Format("15:04")
-		if time.Until(*b.HoldExpiresAt) > time.Duration(r.Schedule.HoldMin+1)*time.Minute {
+		if b.HoldExpiresAt.Sub(h.now()) > time.Duration(r.Schedule.HoldMin+1)*time.Minute {
 			f.HoldMin = 0 // a longer hold (a time offered from the waitlist): the time it ends says it all
 		}
 	}
@@ -348,7 +305,7 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 // showDetails is GET /book/details: the details form for the visitor's
 // hold; without a hold, back to choosing a time.
 func (h *Handler) showDetails(c echo.Context) error {
-	held, err := db.HeldBy(c.Request().Context(), h.db, h.holdOwner(c), h.now())
+	held, err := h.desk.HeldBy(c.Request().Context(), h.holdOwner(c))
 	if errors.Is(err, sql.ErrNoRows) || h.holdOwner(c) == nil {
 		return c.Redirect(http.StatusSeeOther, "/book")
 	}
@@ -386,7 +343,7 @@ func (h *Handler) renderDetails(c echo.Context, status int, f bookingForm) error
 // back at once.
 func (h *Handler) releaseHold(c echo.Context) error {
 	if owner := h.holdOwner(c); owner != nil {
-		if err := db.ReleaseHold(c.Request().Context(), h.db, owner); err != nil {
+		if err := h.desk.Release(c.Request().Context(), owner); err != nil {
 			return err
 		}
 	}
@@ -396,19 +353,6 @@ func (h *Handler) releaseHold(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return c.Redirect(http.StatusSeeOther, "/book"+q)
-}
-
-var postcodePattern = regexp.MustCompile(`^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$`)
-
-// postcodeDistrict returns the outward code ("PE27") of a UK postcode, or
-// "" if it is not one.
-func postcodeDistrict(s string) (district, normal string) {
-	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
-	m := postcodePattern.FindStringSubmatch(s)
-	if m == nil {
-		return "", ""
-	}
-	return m[1], m[1] + " " + m[2]
 }
 
 // readBookingForm reads and checks the details form.
@@ -430,14 +374,9 @@ func (h *Handler) readBookingForm(c echo.Context, f *bookingForm, r bookingRules
 		if f.Address == "" {
 			f.Errors["address"] = "Please enter the address to visit."
 		}
-		district, normal := postcodeDistrict(f.Postcode)
-		switch {
-		case district == "":
-			f.Errors["postcode"] = "Please enter the full postcode, such as PE27 5AB."
-		case !containsFold(r.Schedule.MobileDistricts, district):
-			f.Errors["postcode"] = fmt.Sprintf("Sorry, mobile visits cover %s; %s is outside that area. You are welcome at the studio instead.",
-				strings.Join(r.Schedule.MobileDistricts, ", "), district)
-		default:
+		if normal, err := booking.CheckPostcode(r.Schedule, f.Postcode); err != nil {
+			f.Errors["postcode"] = err.Error()
+		} else {
 			f.Postcode = normal
 		}
 	}
@@ -458,15 +397,6 @@ func (h *Handler) readBookingForm(c echo.Context, f *bookingForm, r bookingRules
 	if !f.ConsentHealth {
 		f.Errors["consent_health"] = "Please agree to the practice keeping your health answers, which it needs to treat you safely."
 	}
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // book is POST /book: it re-checks the time and the details on the server
@@ -496,11 +426,11 @@ func (h *Handler) book(c echo.Context) error {
 	if state == slotInvalid {
 		return h.pickerAgain(c, http.StatusUnprocessableEntity, "Please choose a service, a place and a time.")
 	}
-	b := h.newBooking(svc, place, start, r)
+	b := booking.NewBooking(svc, place, start, r)
 	f := h.formFor(c, b, r)
 	h.readBookingForm(c, &f, r)
 	owner := h.holdOwner(c)
-	held, herr := db.HeldBy(ctx, h.db, owner, h.now())
+	held, herr := h.desk.HeldBy(ctx, owner)
 	if herr == nil && held.StartsAt.Equal(start) && held.ServiceID == svc.ID && held.Place == place {
 		f.HeldUntil = held.HoldExpiresAt.In(views.London).Format("15:04")
 	} else {
@@ -530,15 +460,11 @@ func (h *Handler) book(c echo.Context) error {
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}
 
-	// A visitor who does not hold this time (a form posted directly, or
-	// their hold lapsed) holds it in the booking's own transaction below.
-	// Held apart, twin requests of one session would each take the hold
-	// from the other (one hold per visitor) and be told the time was taken.
-	holdFirst := herr != nil || f.HeldUntil == ""
-	if holdFirst {
-		owner = h.ensureHoldOwner(c)
-		expires := h.now().Add(time.Minute)
-		b.HoldOwner, b.HoldExpiresAt = owner, &expires
+	req := booking.Request{Owner: owner, HoldID: held.ID}
+	if herr != nil || f.HeldUntil == "" {
+		// This visitor does not hold this time (a form posted directly,
+		// or their hold lapsed): it is held in the booking's transaction.
+		req.Owner, req.HoldID, req.Hold = h.ensureHoldOwner(c), 0, b
 	}
 	token, twin, found, err := h.derivedToken(ctx, key)
 	derived := token
@@ -551,69 +477,27 @@ func (h *Handler) book(c echo.Context) error {
 		token = randomToken()
 	}
 	now := h.now()
-	cutoff := r.Schedule.CancelCutoffHours
 	health := map[string]any{}
 	for _, a := range f.Health {
 		health[a.Key] = map[string]string{"question": a.Question, "answer": a.Answer, "details": a.Details}
 	}
-	booking := &db.Booking{
+	req.Booking = &db.Booking{
+		StartsAt:   start,
 		ClientName: f.Name, ClientEmail: f.Email, ClientPhone: f.Phone, Address: f.Address, Postcode: f.Postcode,
 		Notes: f.Notes, Health: health, ConsentAt: &now, ManageTokenHash: tokenHash(token),
-		PolicyCutoffHours: &cutoff, PolicyText: r.Schedule.CancellationPolicy, LateMoveAllowed: r.Schedule.LateMoveAllowed,
 	}
-	// The booking and its e-mail (confirmation, the practice's notice, the
-	// reminder) are one transaction: both happen, or neither.
-	confirm := func() error {
-		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			// Under the booking lock a twin request that booked first has
-			// committed: its booking has the token this one would make.
-			if err := db.LockBookings(ctx, tx); err != nil {
-				return err
-			}
-			switch tw, err := db.BookingByToken(ctx, tx, tokenHash(derived)); {
-			case err == nil && tw.Status != db.BookingCancelled && tw.StartsAt.Equal(start):
-				return errTwinBooked
-			case err != nil && !errors.Is(err, sql.ErrNoRows):
-				return err
-			}
-			holdID := held.ID
-			if holdFirst {
-				if err := db.HoldSlot(ctx, tx, b, now); err != nil {
-					return err
-				}
-				holdID = b.ID
-			}
-			if err := db.Confirm(ctx, tx, owner, holdID, booking, now); err != nil {
-				return err
-			}
-			// A time offered from the waitlist, or another time that day
-			// booked by whoever took an offer: they are off the list.
-			freed, err := db.OfferTaken(ctx, tx, owner, holdID, *booking)
-			if err != nil {
-				return err
-			}
-			if len(freed) > 0 {
-				if err := h.jobs.OfferFreedTimes(ctx, tx, freed...); err != nil {
-					return err
-				}
-			}
-			return h.jobs.BookingConfirmed(ctx, tx, *booking, h.manageURL(token))
-		})
-	}
-	switch err := retryDeadlock(confirm); {
-	case errors.Is(err, errTwinBooked):
+	booking.Snapshot(req.Booking, r.Schedule)
+	req.Twin, req.ManageURL = tokenHash(derived), h.manageURL(token)
+	switch err := h.desk.Book(ctx, req); {
+	case errors.Is(err, booking.ErrTwinBooked):
 		return c.Redirect(http.StatusSeeOther, bookingsPath+derived)
-	case errors.Is(err, db.ErrSlotTaken), errors.Is(err, db.ErrHoldGone):
+	case errors.Is(err, booking.ErrTaken), errors.Is(err, booking.ErrHoldGone):
 		return taken()
 	case err != nil:
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
 }
-
-// errTwinBooked ends the booking transaction of a request whose twin (the
-// same form sent again from the same session) booked the time first.
-var errTwinBooked = errors.New("a twin request booked it")
 
 // timeTaken re-renders the details form, everything kept, with the news
 // that the time is gone and the other free times of that week (409).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/schedule"
 )
@@ -64,7 +65,7 @@ func busyWeek(b *testing.B, s *testServer, monday, email string) int {
 				place = db.PlaceMobile
 			}
 			start := time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, r.Settings.Location).UTC()
-			bk := s.h.newBooking(svc, place, start, r)
+			bk := booking.NewBooking(svc, place, start, r)
 			var hash [32]byte
 			rand.Read(hash[:])
 			now := clk.Now()

@@ -2,17 +2,12 @@ package handlers
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"strings"
-	"syscall"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"dynamicmotion/db"
 	"dynamicmotion/views"
@@ -106,26 +101,5 @@ func (h *Handler) renderError(c echo.Context, data views.Error) error {
 }
 
 // isUnavailable reports errors that mean the database cannot be reached
-// right now, which the visitor sees as 503 rather than 500. Besides a
-// connection that cannot be made or broke, that is what PostgreSQL itself
-// says while it stops or starts (a restart, a failover): SQLSTATE class 08
-// (connection exception), 57P01–57P03 (the server is shutting down,
-// crashed, or is starting up and not accepting connections yet), 53300
-// (too many connections: several instances at their pool limits) and
-// 55000 with 3D000 (the database refuses connections or is gone for a
-// moment, as during a restore or a failover's switch).
-func isUnavailable(err error) bool {
-	var ne net.Error
-	var pgErr pgdriver.Error
-	if errors.As(err, &pgErr) {
-		code := pgErr.Field('C')
-		switch {
-		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03",
-			code == "53300", code == "55000", code == "3D000":
-			return true
-		}
-	}
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &ne)
-}
+// right now (see db.IsUnavailable), which the visitor sees as 503.
+func isUnavailable(err error) bool { return db.IsUnavailable(err) }

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,32 +15,6 @@ import (
 
 // Fuzz tests of the parsers of what visitors type. `make fuzz` runs each for
 // a bounded time; `go test` runs their seeds.
-
-var normalPostcode = regexp.MustCompile(`^[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2}$`)
-
-// A postcode is either refused, or normalised to "AREA INWARD" with the
-// district as its first half.
-func FuzzPostcodeDistrict(f *testing.F) {
-	for _, s := range []string{"pe27 5ab", "PE275AB", " cb24  6aa ", "SW1A 1AA", "", "PE27", "ZZ99 9ZZ9", "pe27\x005ab", "ＰＥ27 5AB"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		district, normal := postcodeDistrict(s)
-		if district == "" {
-			if normal != "" {
-				t.Fatalf("postcodeDistrict(%q) = %q, %q: a normal form without a district", s, district, normal)
-			}
-			return
-		}
-		if !normalPostcode.MatchString(normal) || !strings.HasPrefix(normal, district+" ") {
-			t.Fatalf("postcodeDistrict(%q) = %q, %q", s, district, normal)
-		}
-		// Normalising is idempotent.
-		if d2, n2 := postcodeDistrict(normal); d2 != district || n2 != normal {
-			t.Fatalf("normalising %q again gives %q, %q", normal, d2, n2)
-		}
-	})
-}
 
 // A week or date parameter is either ignored or a Monday at midnight in
 // London, whatever the clocks do.

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/clock"
 	"dynamicmotion/config"
 	"dynamicmotion/db"
@@ -36,8 +37,11 @@ type Handler struct {
 	// now is the one clock (package clock): every decision by the time of
 	// day reads it, so that tests choose the instant they run at.
 	now clock.Clock
-	// jobs enqueues e-mail and reminders in the transactions that cause them.
+	// jobs enqueues e-mail in the transactions that cause them.
 	jobs *jobs.Queue
+	// desk applies the booking rules (holds, bookings, moves, cancelling,
+	// the waitlist, hours): the booking handlers parse, call it, render.
+	desk *booking.Desk
 	// Facts that change rarely, reused for cacheTTL.
 	businessCache *cached[db.Business]
 	servicesCache *cached[[]db.Service]
@@ -95,6 +99,9 @@ type Deps struct {
 	DirectDB *bun.DB
 	// Now is the clock; nil is the wall clock.
 	Now clock.Clock
+	// Booking applies the booking rules; nil builds one over DB, Jobs and
+	// Now.
+	Booking *booking.Desk
 }
 
 // New returns a Handler over d. It sets d.Sessions.ErrorFunc so that
@@ -104,6 +111,10 @@ func New(d Deps) *Handler {
 		cfg: d.Config, db: d.DB, views: d.Views, assets: d.Assets,
 		sessions: d.Sessions, log: d.Log, done: d.Done, jobs: d.Jobs, now: clock.Or(d.Now),
 		heartbeat: heartbeatEvery, replayLimit: replayLimit,
+	}
+	h.desk = d.Booking
+	if h.desk == nil {
+		h.desk = booking.New(d.DB, d.Jobs, h.now)
 	}
 	h.sessions.ErrorFunc = h.sessionError
 	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {

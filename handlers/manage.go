@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -9,8 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
 	"dynamicmotion/ical"
@@ -54,15 +53,9 @@ func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageDa
 	if b.Place == db.PlaceMobile {
 		d.PlaceText = "Mobile visit to " + b.Address + ", " + b.Postcode
 	}
-	cutoffHours := 24
-	if b.PolicyCutoffHours != nil {
-		cutoffHours = *b.PolicyCutoffHours
-	}
-	cutoff := b.StartsAt.Add(-time.Duration(cutoffHours) * time.Hour)
-	d.Cutoff = cutoff.In(views.London).Format(dateTimeFmt)
-	d.Upcoming = b.Status == db.BookingConfirmed && h.now().Before(b.StartsAt)
-	d.CanCancel = d.Upcoming && h.now().Before(cutoff) && !b.LateMoved
-	d.CanMove = d.Upcoming && (d.CanCancel || b.LateMoveAllowed)
+	now := h.now()
+	d.Cutoff = booking.Cutoff(b).In(views.London).Format(dateTimeFmt)
+	d.Upcoming, d.CanCancel, d.CanMove = booking.Upcoming(b, now), booking.CanCancel(b, now), booking.CanMove(b, now)
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	return d
 }
@@ -104,18 +97,8 @@ func (h *Handler) cancelBooking(c echo.Context) error {
 		return h.renderManage(c, http.StatusConflict, d)
 	}
 	// The cancellation and its e-mail are one transaction.
-	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := db.CancelBooking(ctx, tx, b.ID, "cancelled by the client", h.now()); err != nil {
-			return err
-		}
-		cancelled, err := db.BookingByID(ctx, tx, b.ID)
-		if err != nil {
-			return err
-		}
-		return h.jobs.BookingCancelled(ctx, tx, cancelled, "")
-	})
-	if err != nil && !errors.Is(err, sql.ErrNoRows) { // ErrNoRows: cancelled already (a second click)
-		return err
+	if err := h.desk.CancelByClient(c.Request().Context(), b.ID); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
+		return err // ErrNotConfirmed: cancelled already (a second click)
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
 }
@@ -193,7 +176,7 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	}
 	svc := db.Service{ID: b.ServiceID, DurationMin: b.DurationMin}
 	ok := false
-	if perr == nil && bookable(start, h.now(), r) { // nothing outside notice and horizon reaches the database
+	if perr == nil && booking.Bookable(start, h.now(), r) { // nothing outside notice and horizon reaches the database
 		week := mondayOf(start)
 		// The booking's own blocked time does not stand in its way.
 		req, err := h.slotRequest(ctx, r, svc, b.Place, week, week.AddDate(0, 0, 7), nil, h.now(),
@@ -209,25 +192,12 @@ func (h *Handler) moveBooking(c echo.Context) error {
 		}
 		return h.renderManage(c, http.StatusConflict, d)
 	}
-	dur := time.Duration(b.DurationMin) * time.Minute
-	blocked := schedule.Blocked(start, dur, schedule.Place(b.Place), r.Settings)
-	move := func() error { // the move and its e-mail are one transaction
-		return h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			from, err := db.MoveBooking(ctx, tx, b.ID, start, start.Add(dur), blocked.Start, blocked.End, !d.CanCancel, h.now())
-			if err != nil {
-				return err
-			}
-			moved, err := db.BookingByID(ctx, tx, b.ID)
-			if err != nil {
-				return err
-			}
-			return h.jobs.BookingMoved(ctx, tx, moved, from, h.manageURL(token))
-		})
-	}
-	switch err := retryDeadlock(move); {
-	case errors.Is(err, db.ErrNotMoved):
-		// The same move sent twice: the first moved it and told everyone.
-	case errors.Is(err, db.ErrSlotTaken):
+	// The move and its e-mail are one transaction.
+	switch err := h.desk.Move(ctx, b, start, r, h.manageURL(token)); {
+	case errors.Is(err, booking.ErrNotMoved), errors.Is(err, booking.ErrNotConfirmed):
+		// The same move sent twice: the first moved it and told everyone;
+		// or the booking was cancelled meanwhile. The page says which.
+	case errors.Is(err, booking.ErrTaken):
 		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -14,8 +13,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
 	"dynamicmotion/jobs"
@@ -189,14 +188,9 @@ func (h *Handler) readWaitlistForm(c echo.Context, d *waitlistPage, r bookingRul
 		d.Errors["latest"] = "Please choose a latest start at or after the earliest (" + d.Earliest + ")."
 	}
 	if d.Place == db.PlaceMobile {
-		district, normal := postcodeDistrict(d.Postcode)
-		switch {
-		case district == "":
-			d.Errors["postcode"] = "Please enter the full postcode, such as PE27 5AB."
-		case !containsFold(r.Schedule.MobileDistricts, district):
-			d.Errors["postcode"] = fmt.Sprintf("Sorry, mobile visits cover %s; %s is outside that area. You are welcome at the studio instead.",
-				strings.Join(r.Schedule.MobileDistricts, ", "), district)
-		default:
+		if normal, err := booking.CheckPostcode(r.Schedule, d.Postcode); err != nil {
+			d.Errors["postcode"] = err.Error()
+		} else {
 			d.Postcode = normal
 		}
 	} else {
@@ -268,18 +262,8 @@ func (h *Handler) joinWaitlist(c echo.Context) error {
 		Name: d.Name, Email: d.Email, Postcode: d.Postcode, LeaveTokenHash: tokenHash(token),
 		ServiceName: d.Service.Name, DurationMin: d.Service.DurationMin, PricePence: d.Service.PricePence,
 	}
-	err = h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		added, err := db.AddToWaitlist(ctx, tx, &e)
-		if err != nil || !added {
-			return err
-		}
-		if err := h.jobs.WaitlistJoined(ctx, tx, e, token); err != nil {
-			return err
-		}
-		// A time freed while they were filling in the form is theirs too.
-		return h.jobs.OfferFreedTimes(ctx, tx, from)
-	})
-	if err != nil {
+	// A time freed while they were filling in the form is theirs too.
+	if _, err := h.desk.JoinWaitlist(ctx, &e, token, from); err != nil {
 		return err
 	}
 	note, _ := json.Marshal(waitlistPage{
@@ -323,10 +307,10 @@ func (h *Handler) takeOffer(c echo.Context) error {
 		return err
 	}
 	if o.Outcome == db.OfferOpen && o.ExpiresAt.After(h.now()) {
-		switch err := db.TakeOffer(ctx, h.db, o.ID, h.ensureHoldOwner(c), h.now()); {
+		switch err := h.desk.TakeOffer(ctx, o.ID, h.ensureHoldOwner(c)); {
 		case err == nil:
 			return c.Redirect(http.StatusSeeOther, "/book/details")
-		case !errors.Is(err, db.ErrOfferGone):
+		case !errors.Is(err, booking.ErrOfferGone):
 			return err
 		}
 		if o, e, err = db.OfferByToken(ctx, h.db, tokenHash(token)); err != nil {
@@ -402,14 +386,7 @@ func (h *Handler) leaveWaitlist(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.db.RunInTx(c.Request().Context(), nil, func(ctx context.Context, tx bun.Tx) error {
-		freed, err := db.LeaveWaitlist(ctx, tx, e.ID, h.now())
-		if err != nil || !freed {
-			return err
-		}
-		return h.jobs.OfferFreedTimes(ctx, tx, time.Date(e.Day.Year(), e.Day.Month(), e.Day.Day(), 12, 0, 0, 0, views.London))
-	})
-	if err != nil {
+	if err := h.desk.LeaveWaitlist(c.Request().Context(), e); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, jobs.LeavePath+token)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 )
 
@@ -159,7 +160,7 @@ func offerTo(t *testing.T, s *testServer, e db.WaitlistEntry, svc db.Service, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	hold := s.h.newBooking(svc, e.Place, mustTime(t, start), r)
+	hold := booking.NewBooking(svc, e.Place, mustTime(t, start), r)
 	hold.HoldOwner, hold.HoldExpiresAt = tokenHash(token), &expires
 	o := db.WaitlistOffer{EntryID: e.ID, TokenHash: tokenHash(token), ExpiresAt: expires}
 	err = seededDB(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
