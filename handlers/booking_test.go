@@ -2284,3 +2284,57 @@ func TestHoldsPerAddressAreCapped(t *testing.T) {
 		t.Errorf("one hold too many from one address: %d\n%.1500s", res.StatusCode, res.body)
 	}
 }
+
+// The booking flow over HTTP at each hard instant (see epoch): the picker's
+// first week offers a time; the details form states the cancellation terms
+// that the rule gives for that time at that instant; the booking's page
+// offers cancelling exactly when the rule allows it.
+func TestBookingFlowAtHardInstants(t *testing.T) {
+	instants := []time.Time{
+		time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC),   // a Tuesday morning
+		time.Date(2026, 12, 6, 19, 10, 0, 0, time.UTC),  // a Sunday evening
+		time.Date(2026, 12, 12, 23, 30, 0, 0, time.UTC), // a Saturday night
+		time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC),   // the clocks go forward at 01:00
+		time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC),  // 01:30 BST, before the clocks go back
+		time.Date(2027, 10, 31, 1, 10, 0, 0, time.UTC),  // 01:10 GMT, the second time round
+		time.Date(2026, 12, 31, 23, 50, 0, 0, time.UTC), // the year's last minutes
+		time.Date(2027, 6, 30, 22, 59, 0, 0, time.UTC),  // a month's last minute (BST)
+	}
+	svc := bookingServices(t)[1]
+	for _, at := range instants {
+		t.Run(at.In(views.London).Format("Mon 2 Jan 2006 15:04 MST"), func(t *testing.T) {
+			runAt(t, at)
+			s := newTestServer(t, nil)
+			cl := s.client(t)
+			start := cl.firstFree(t, svc.ID, db.PlaceStudio, "")
+			st := mustTime(t, start)
+			if st.Before(clk.Now().Add(12 * time.Hour)) {
+				t.Errorf("the first time offered, %v, is inside the 12-hour notice", st.In(views.London))
+			}
+			cl.hold(t, svc.ID, db.PlaceStudio, start)
+			details := cl.get(t, "/book/details")
+			wantStatus(t, details, http.StatusOK)
+			cancellable := clk.Now().Before(st.Add(-24 * time.Hour))
+			if cancellable {
+				checkHTML(t, details.body, in("section.booking-details p.policy-when",
+					hasText("You can cancel or move it online until "+st.Add(-24*time.Hour).In(views.London).Format("Monday 2 January, 15:04"))))
+			} else {
+				checkHTML(t, details.body, in("section.booking-details p.policy-when", hasText("cannot be cancelled online")))
+			}
+			token := cl.book(t, svc.ID, db.PlaceStudio, start)
+			page := cl.get(t, bookingsPath+token)
+			wantStatus(t, page, http.StatusOK)
+			if cancellable {
+				checkHTML(t, page.body, in("form[action="+bookingsPath+token+"/cancel]"))
+			} else {
+				checkHTML(t, page.body, notIn("form[action="+bookingsPath+token+"/cancel]"))
+			}
+			// Cancelled by the practice afterwards, so that its time is free
+			// for the next instant's run.
+			if err := s.h.desk.CancelByPractice(context.Background(), bookingOf(t, token).ID, "test over"); err != nil {
+				t.Fatal(err)
+			}
+			noServerErrors(t, s)
+		})
+	}
+}

@@ -48,8 +48,9 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 // December 2026 at 19:10 in London, the evening a run once failed because
 // "next week" was tomorrow morning, inside the 24-hour cut-off. TEST_EPOCH
 // (RFC 3339) runs them at another instant, to walk the suite across
-// clock changes and year ends; TestBookingAtHardInstants walks one booking
-// through them all in every run.
+// clock changes and year ends; TestBookingFlowAtHardInstants (here) and
+// booking.TestBookingAtHardInstants walk one booking through them all in
+// every run.
 var epoch = func() time.Time {
 	if v := os.Getenv("TEST_EPOCH"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
