@@ -25,6 +25,7 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/London must exist in a minimal container too
 
+	practiceclock "dynamicmotion/clock"
 	"dynamicmotion/db"
 	"dynamicmotion/ical"
 	"dynamicmotion/mail"
@@ -445,13 +446,7 @@ func policy(b db.Booking) string {
 
 // ---- formatting --------------------------------------------------------------------------------------------
 
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic("emails: " + err.Error()) // cannot happen: time/tzdata is embedded
-	}
-	return loc
-}()
+var london = practiceclock.Zone // the practice's time zone
 
 // day is the date in London: "Thursday 26 November 2026".
 func day(t time.Time) string { return t.In(london).Format("Monday 2 January 2006") }

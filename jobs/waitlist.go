@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/clock"
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
 	"dynamicmotion/schedule"
@@ -31,13 +32,7 @@ const waitlistKeep = 30 * 24 * time.Hour
 // that lapsed, hours added, time off removed).
 const sweepEvery = 15 * time.Minute
 
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic("jobs: " + err.Error())
-	}
-	return loc
-}()
+var london = clock.Zone // the practice's time zone
 
 // WaitlistOfferArgs is the job that offers the free times of Day (a London date, "2006-01-02") to the people
 // waiting for that day, first come first served. An empty Day means every day someone is waiting for.

@@ -2,6 +2,7 @@ package markdown
 
 import (
 	"bytes"
+	"dynamicmotion/clock"
 	"errors"
 	"fmt"
 	"regexp"
@@ -76,13 +77,7 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 var frontMatterKeys = []string{"title", "slug", "author", "summary", "published", "updated", "tags", "status"}
 
 // london is the practice's time zone.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		panic(err) // cannot happen: time/tzdata is embedded
-	}
-	return loc
-}()
+var london = clock.Zone // the practice's time zone
 
 // ParseDocument parses an article file: a first line "---", YAML front
 // matter, a line "---", then the Markdown body. A UTF-8 byte order mark and

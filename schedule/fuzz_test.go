@@ -250,3 +250,11 @@ func FuzzSlots(f *testing.F) {
 		}
 	})
 }
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}

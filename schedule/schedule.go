@@ -43,6 +43,8 @@ import (
 	"slices"
 	"time"
 	_ "time/tzdata" // the zone must exist in a minimal container
+
+	practice "dynamicmotion/clock"
 )
 
 // Place is where an appointment happens.
@@ -87,15 +89,7 @@ type Settings struct {
 // defaultStep is the step used when Settings.Step is 0.
 const defaultStep = 15 * time.Minute
 
-var london = mustLoad("Europe/London")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic("schedule: " + err.Error()) // cannot happen: time/tzdata is embedded
-	}
-	return loc
-}
+var london = practice.Zone // when Settings.Location is nil
 
 // normalized applies the documented defaults.
 func (s Settings) normalized() Settings {

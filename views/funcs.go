@@ -1,6 +1,7 @@
 package views
 
 import (
+	"dynamicmotion/clock"
 	"fmt"
 	"html/template"
 	"strings"
@@ -8,15 +9,7 @@ import (
 )
 
 // London is the business's time zone; times are shown in it.
-var London = mustLoad("Europe/London")
-
-func mustLoad(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var London = clock.Zone
 
 var baseFuncs = template.FuncMap{
 	"pounds":     Pounds,
