@@ -22,7 +22,7 @@ import (
 	"dynamicmotion/views"
 )
 
-// Session keys of the booking flow.
+// The booking flow's session key, limits and formats.
 const (
 	holdKey      = "hold_key"   // the random key that owns this visitor's hold
 	tokenBytes   = 24           // 192 random bits in a manage link
