@@ -197,11 +197,15 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog
 			return err
 		}
 		// One clock for everything that decides by the time: the wall clock.
+		// The booking rules queue their mail through the job queue, whose
+		// waitlist workers run the rules' offers in turn.
 		now := clock.System
+		desk := booking.New(app, queue, now)
+		queue.SetWaitlist(desk)
 		h := handlers.New(handlers.Deps{
 			Config: cfg, DB: app, Views: renderer, Assets: assets,
 			Sessions: sessions, Log: log, Done: done, DirectDB: direct, Jobs: queue,
-			Now: now, Booking: booking.New(app, queue, now),
+			Now: now, Booking: desk,
 		})
 		// Background work (e-mail, reminders) runs until the drain is over;
 		// jobs cut short are retried by whichever instance runs next.

@@ -36,9 +36,13 @@ type Mailer interface {
 	BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldStart time.Time, manageURL string) error
 	BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, reason string) error
 	WaitlistJoined(ctx context.Context, tx bun.Tx, e db.WaitlistEntry, leaveToken string) error
-	// OfferFreedTimes offers the days of the instants at to the people
-	// waiting for them.
+	// OfferFreedTimes has the days of the instants at offered to the
+	// people waiting for them (Desk.OfferDay, run later).
 	OfferFreedTimes(ctx context.Context, tx bun.Tx, at ...time.Time) error
+	// WaitlistOffered queues the e-mail that offers o's time to e, with
+	// the link (token) that books it, and the end of its hold
+	// (Desk.ExpireOffer at o.ExpiresAt).
+	WaitlistOffered(ctx context.Context, tx bun.Tx, e db.WaitlistEntry, o db.WaitlistOffer, token string) error
 }
 
 // Outcomes the operations answer with, besides errors of the database.

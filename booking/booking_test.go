@@ -473,3 +473,68 @@ func TestSaveHoursOffersGainedDays(t *testing.T) {
 		t.Errorf("opening on Sundays queued %d offers, want 1 for the Sunday waited for", n)
 	}
 }
+
+// A freed time goes to the first person waiting for that day: the first
+// start in their window that is bookable when the hold ends (notice counted
+// from then), held for them for the therapist's offer hold. When the hold
+// runs out (the job that ends it runs then) the offer ends, its hold is
+// released, and the day is offered again: never the same time to the
+// person who let it go.
+func TestFreedTimeGoesToTheWaitlistInTurn(t *testing.T) {
+	e := newEnv(t, london(2026, 12, 6, 19, 10)) // a Sunday evening
+	ctx := context.Background()
+	tuesday := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
+	wait := func(name string) *db.WaitlistEntry {
+		w := &db.WaitlistEntry{ServiceID: e.svc.ID, Place: db.PlaceStudio, Day: tuesday, EarliestMin: 9 * 60, LatestMin: 17 * 60,
+			Name: name, Email: name + "@example.com", LeaveTokenHash: owner("leave-" + name),
+			ServiceName: e.svc.Name, DurationMin: e.svc.DurationMin, PricePence: e.svc.PricePence}
+		if _, err := db.AddToWaitlist(ctx, e.bdb, w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	hal, ivy := wait("hal"), wait("ivy")
+	if err := e.desk.OfferDay(ctx, tuesday); err != nil {
+		t.Fatal(err)
+	}
+	offers := func() []db.WaitlistOffer {
+		var os []db.WaitlistOffer
+		if err := e.bdb.NewSelect().Model(&os).OrderExpr("id").Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return os
+	}
+	got := offers()
+	if len(got) != 2 || got[0].EntryID != hal.ID || got[1].EntryID != ivy.ID {
+		t.Fatalf("offers %+v, want Hal's then Ivy's", got)
+	}
+	hold := time.Duration(e.rules.Schedule.OfferHoldMin) * time.Minute
+	if want := london(2026, 12, 8, 9, 0); !got[0].StartsAt.Equal(want) {
+		t.Errorf("Hal is offered %v, want the day's first time, %v", got[0].StartsAt.In(clock.Zone), want)
+	}
+	if !got[1].StartsAt.After(got[0].StartsAt) {
+		t.Errorf("Ivy is offered %v, not after Hal's %v", got[1].StartsAt, got[0].StartsAt)
+	}
+	if d := got[0].ExpiresAt.Sub(e.clk.Now()); (d - hold).Abs() > time.Second {
+		t.Errorf("the offer is held for %v, want the setting's %v", d, hold)
+	}
+	if slices.Contains(e.free(t, db.PlaceStudio), got[0].StartsAt) {
+		t.Error("the picker still offers a time held for the waitlist")
+	}
+	e.clk.Advance(hold + time.Minute)
+	if ended, err := e.desk.ExpireOffer(ctx, got[0].ID); err != nil || !ended {
+		t.Fatalf("ending the offer once its hold ran out: %v, %v", ended, err)
+	}
+	if ended, err := e.desk.ExpireOffer(ctx, got[0].ID); err != nil || ended {
+		t.Errorf("ending it twice: %v, %v; want nothing to end", ended, err)
+	}
+	after := offers()
+	if after[0].Outcome == db.OfferOpen {
+		t.Errorf("Hal's offer is still open after it ran out")
+	}
+	for _, o := range after[2:] {
+		if o.EntryID == hal.ID && o.StartsAt.Equal(got[0].StartsAt) {
+			t.Errorf("Hal was offered the time he let go again")
+		}
+	}
+}

@@ -100,7 +100,7 @@ type Deps struct {
 	// Now is the clock; nil is the wall clock.
 	Now clock.Clock
 	// Booking applies the booking rules; nil builds one over DB, Jobs and
-	// Now.
+	// Now, and gives it to Jobs as its waitlist.
 	Booking *booking.Desk
 }
 
@@ -115,6 +115,9 @@ func New(d Deps) *Handler {
 	h.desk = d.Booking
 	if h.desk == nil {
 		h.desk = booking.New(d.DB, d.Jobs, h.now)
+		if d.Jobs != nil {
+			d.Jobs.SetWaitlist(h.desk)
+		}
 	}
 	h.sessions.ErrorFunc = h.sessionError
 	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {

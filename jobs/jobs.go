@@ -60,10 +60,6 @@ type Config struct {
 	// Now is the clock that decides what is due (reminders, offers, what a message still says); nil is the wall
 	// clock. River itself runs on the wall clock: see Queue.when.
 	Now clock.Clock
-
-	// OfferHold, when set (tests), is how long a time freed for the waitlist is held for the person it is
-	// offered to; 0 takes the therapist's setting (db.Schedule.OfferHoldMin).
-	OfferHold time.Duration
 }
 
 // retryCeiling is the longest wait between two tries of a job: a message
@@ -102,6 +98,8 @@ type Queue struct {
 	client *river.Client[*sql.Tx]
 	log    *slog.Logger
 	now    clock.Clock
+	// waitlist is run by the waitlist workers (SetWaitlist).
+	waitlist Waitlist
 }
 
 // New opens River's pool and builds the client; nothing runs until Start, but jobs can be enqueued at once.

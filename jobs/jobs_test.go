@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/clock"
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
@@ -112,6 +113,8 @@ func start(t *testing.T, keep bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The waitlist's rules, as main wires them.
+	q.SetWaitlist(booking.New(bdb, q, clk.Now))
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
