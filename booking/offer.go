@@ -148,9 +148,9 @@ func (d *Desk) offer(ctx context.Context, tx bun.Tx, r Rules, e db.WaitlistEntry
 	token := newToken()
 	svc := db.Service{ID: e.ServiceID, Name: e.ServiceName, DurationMin: e.DurationMin, PricePence: e.PricePence}
 	hold := NewBooking(svc, e.Place, start, r)
-	hold.HoldOwner, hold.HoldExpiresAt, hold.Postcode, hold.CreatedAt = db.HashToken(token), &expires, e.Postcode, now
+	hold.HoldOwner, hold.HoldExpiresAt, hold.Postcode = db.HashToken(token), &expires, e.Postcode
 	o := &db.WaitlistOffer{EntryID: e.ID, TokenHash: db.HashToken(token), ExpiresAt: expires}
-	if err := db.CreateOffer(ctx, tx, hold, o); err != nil {
+	if err := db.CreateOffer(ctx, tx, hold, o, now); err != nil {
 		return err
 	}
 	return d.mail.WaitlistOffered(ctx, tx, e, *o, token)

@@ -76,7 +76,7 @@ func clientEverywhere(t *testing.T) (past db.Booking, comments []int64) {
 			return err
 		}
 		h := hold(svc, time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC), "offer", testNow.Add(time.Hour))
-		return db.CreateOffer(ctx, tx, h, &db.WaitlistOffer{EntryID: e.ID, TokenHash: owner("offer"), ExpiresAt: testNow.Add(time.Hour)})
+		return db.CreateOffer(ctx, tx, h, &db.WaitlistOffer{EntryID: e.ID, TokenHash: owner("offer"), ExpiresAt: testNow.Add(time.Hour)}, testNow)
 	}))
 
 	cm := &db.ContactMessage{Name: privName, Email: privEmail, Phone: privPhone, Message: "Do you treat " + privHealth + "?"}

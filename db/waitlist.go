@@ -136,11 +136,11 @@ func OfferedStarts(ctx context.Context, idb bun.IDB, id int64) ([]time.Time, err
 
 // CreateOffer holds hold's time for a waitlist entry and records offer o of
 // it: the hold is inserted (ErrSlotTaken if the time is not free), o gets
-// its id, and the entry is marked offered. The hold is made at
-// hold.CreatedAt (the database's time when zero). Call it after
+// its id, and the entry is marked offered; the hold is made at now (the
+// notice of a booking that takes it counts from then). Call it after
 // LockDiaryAndClearExpiredHolds in tx.
-func CreateOffer(ctx context.Context, tx bun.Tx, hold *Booking, o *WaitlistOffer) error {
-	hold.Status = BookingHeld
+func CreateOffer(ctx context.Context, tx bun.Tx, hold *Booking, o *WaitlistOffer, now time.Time) error {
+	hold.Status, hold.CreatedAt = BookingHeld, now
 	if _, err := tx.NewInsert().Model(hold).ExcludeColumn("id").Returning("id, created_at").Exec(ctx); err != nil {
 		return slotTaken(err)
 	}

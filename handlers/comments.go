@@ -422,7 +422,7 @@ func (h *Handler) isAdmin(c echo.Context) bool {
 	ctx := c.Request().Context()
 	email := h.sessions.GetString(ctx, adminKey)
 	if email == "" || !strings.EqualFold(email, h.cfg.AdminEmail) ||
-		time.Since(time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)) >= adminIdle {
+		h.now().Sub(time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)) >= adminIdle {
 		return false
 	}
 	stamp, err := h.adminStamp.get(ctx)
@@ -493,7 +493,7 @@ func (h *Handler) filledByAPerson(ctx context.Context, stamp, bind string) bool 
 	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown, bind))) {
 		return false
 	}
-	age := time.Since(shown)
+	age := h.now().Sub(shown)
 	return age >= minFillTime && age <= maxFormAge
 }
 
@@ -539,7 +539,7 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 // changeable reports whether a comment may still be edited or deleted by
 // its author: shown or awaiting approval, and written within editWindow.
 func changeable(cm db.Comment) bool {
-	return (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) && time.Since(cm.CreatedAt) < editWindow
+	return (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) && time.Since(cm.CreatedAt) < editWindow // created_at is the database's stamp
 }
 
 // showEditComment is the form that edits one's own comment: in place with

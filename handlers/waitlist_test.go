@@ -167,7 +167,7 @@ func offerTo(t *testing.T, s *testServer, e db.WaitlistEntry, svc db.Service, st
 		if err := db.LockDiaryAndClearExpiredHolds(ctx, tx, clk.Now()); err != nil {
 			return err
 		}
-		return db.CreateOffer(ctx, tx, hold, &o)
+		return db.CreateOffer(ctx, tx, hold, &o, clk.Now())
 	})
 	if err != nil {
 		t.Fatalf("offering %s: %v", start, err)
