@@ -86,6 +86,11 @@ func holdLock(t *testing.T, dsn, table string) (release, waiting func()) {
 		// PostgreSQL announces no waiter: pg_stat_activity is polled, on
 		// the connection that holds the lock.
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			// A transaction sees pg_stat_activity as it was at its first
+			// look, unless it drops that snapshot.
+			if _, err := tx.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+				t.Fatal(err)
+			}
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
 				"WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&n); err != nil {
