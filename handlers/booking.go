@@ -18,6 +18,7 @@ import (
 
 	"dynamicmotion/booking"
 	"dynamicmotion/db"
+	"dynamicmotion/links"
 	"dynamicmotion/schedule"
 	"dynamicmotion/views"
 )
@@ -28,7 +29,7 @@ const (
 	tokenBytes   = 24           // 192 random bits in a manage link
 	maxFieldLen  = 200          // name, email, phone, address
 	maxNotesLen  = 2000         // notes and health details
-	bookingsPath = "/bookings/" // manage pages
+	bookingsPath = links.Manage // manage pages, followed by the token
 	dateTimeFmt  = "Monday 2 January 2006, 15:04"
 )
 
@@ -122,7 +123,7 @@ func tokenHash(token string) []byte { return db.HashToken(token) }
 
 // manageURL is the address of a booking's manage page with token.
 func (h *Handler) manageURL(token string) string {
-	return h.cfg.BaseURL.String() + bookingsPath + token
+	return links.ManageURL(h.cfg.BaseURL.String(), token)
 }
 
 // slotState is what the server makes of a chosen time.

@@ -12,11 +12,12 @@ import (
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
 	"dynamicmotion/ical"
+	"dynamicmotion/links"
 )
 
 // calendarPath is where the therapist's calendar feed lives:
 // calendarPath + secret + ".ics".
-const calendarPath = "/calendar/"
+const calendarPath = links.Calendar
 
 // feedPast is how far back the feed goes: recent appointments stay in the
 // therapist's calendar for a month.
@@ -77,5 +78,5 @@ func (h *Handler) rotateCalendarFeed(ctx context.Context) (string, error) {
 
 // calendarFeedURL is the feed's address for secret.
 func (h *Handler) calendarFeedURL(secret string) string {
-	return h.cfg.BaseURL.String() + calendarPath + secret + ".ics"
+	return links.CalendarURL(h.cfg.BaseURL.String(), secret)
 }

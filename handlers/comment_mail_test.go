@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"dynamicmotion/db"
-	"dynamicmotion/jobs"
+	"dynamicmotion/links"
 )
 
 // commentMail returns the messages about comments sent to address, oldest first.
@@ -121,7 +121,7 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 	if replyJobs(t, early.ID) != 1 {
 		t.Fatalf("a visible reply enqueued %d jobs, want 1", replyJobs(t, early.ID))
 	}
-	if sub, _ := db.SubscriptionByConfirmToken(ctx, seededDB(t), db.HashToken(strings.TrimPrefix(confirm, jobs.ConfirmRepliesPath))); sub.ConfirmedAt != nil {
+	if sub, _ := db.SubscriptionByConfirmToken(ctx, seededDB(t), db.HashToken(strings.TrimPrefix(confirm, links.ConfirmReplies))); sub.ConfirmedAt != nil {
 		t.Fatal("following the link confirmed the subscription")
 	}
 
@@ -150,10 +150,10 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 
 	// One-click unsubscribe, as a mail program POSTs it: no cookies, no token but the link's.
 	// (The confirmation carries an unsubscribe link too, as every message does.)
-	unsubTok := strings.TrimPrefix(linkIn(t, commentMail(t, addr)[0], "unsubscribe"), jobs.UnsubscribePath)
-	unsubPage := jobs.UnsubscribePath + unsubTok
-	checkHTML(t, s.visitor().get(t, unsubPage+jobs.OneClickSuffix).body, in("form[action="+unsubPage+"] button", hasText("Unsubscribe")))
-	req := postForm(unsubPage+jobs.OneClickSuffix, url.Values{"List-Unsubscribe": {"One-Click"}})
+	unsubTok := strings.TrimPrefix(linkIn(t, commentMail(t, addr)[0], "unsubscribe"), links.Unsubscribe)
+	unsubPage := links.Unsubscribe + unsubTok
+	checkHTML(t, s.visitor().get(t, unsubPage+links.OneClick).body, in("form[action="+unsubPage+"] button", hasText("Unsubscribe")))
+	req := postForm(unsubPage+links.OneClick, url.Values{"List-Unsubscribe": {"One-Click"}})
 	one := s.serve(t, req)
 	if one.StatusCode != http.StatusOK || len(one.Cookies()) != 0 {
 		t.Fatalf("one-click: %d, cookies %v", one.StatusCode, one.Cookies())
@@ -164,10 +164,10 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 	}
 	checkHTML(t, s.visitor().get(t, unsubPage).body, in("h1", hasText("You are unsubscribed")))
 	// Again is fine; a made-up token is not found.
-	if again := s.serve(t, postForm(unsubPage+jobs.OneClickSuffix, nil)); again.StatusCode != http.StatusOK {
+	if again := s.serve(t, postForm(unsubPage+links.OneClick, nil)); again.StatusCode != http.StatusOK {
 		t.Errorf("second one-click: %d", again.StatusCode)
 	}
-	if bad := s.serve(t, postForm(jobs.UnsubscribePath+strings.Repeat("A", 32)+jobs.OneClickSuffix, nil)); bad.StatusCode != http.StatusNotFound {
+	if bad := s.serve(t, postForm(links.Unsubscribe+strings.Repeat("A", 32)+links.OneClick, nil)); bad.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown token: %d, want 404", bad.StatusCode)
 	}
 	// The confirmation link no longer works after unsubscribing.

@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"dynamicmotion/jobs"
+	"dynamicmotion/links"
 	"dynamicmotion/static"
 )
 
@@ -53,14 +53,14 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/book/waitlist", h.showWaitlist, site...)
 	e.POST("/book/waitlist", h.joinWaitlist, site...)
 	get(e, "/book/waitlist/joined", h.showJoined, site...)
-	get(e, "/book/waitlist/leave/:token", h.showLeave, site...)
-	e.POST("/book/waitlist/leave/:token", h.leaveWaitlist, site...)
-	get(e, "/book/offer/:token", h.takeOffer, site...)
-	get(e, "/bookings/:token", h.showBooking, site...)
-	get(e, "/bookings/:token/calendar.ics", h.bookingCalendar, site...)
-	e.POST("/bookings/:token/cancel", h.cancelBooking, site...)
-	get(e, "/bookings/:token/move", h.showMove, site...)
-	e.POST("/bookings/:token/move", h.moveBooking, site...)
+	get(e, links.LeaveWaitlist+":token", h.showLeave, site...)
+	e.POST(links.LeaveWaitlist+":token", h.leaveWaitlist, site...)
+	get(e, links.Offer+":token", h.takeOffer, site...)
+	get(e, links.Manage+":token", h.showBooking, site...)
+	get(e, links.Manage+":token/calendar.ics", h.bookingCalendar, site...)
+	e.POST(links.Manage+":token/cancel", h.cancelBooking, site...)
+	get(e, links.Manage+":token/move", h.showMove, site...)
+	e.POST(links.Manage+":token/move", h.moveBooking, site...)
 	get(e, "/blog", h.showBlog, site...)
 	get(e, "/blog/:slug", h.showArticle, site...)
 	e.POST("/blog/:slug/like", h.likeArticle, site...)
@@ -74,12 +74,12 @@ func (h *Handler) Echo() *echo.Echo {
 	// one-click address is POSTed by mail programs (RFC 8058), which have no
 	// session or CSRF token: it gets no session and no CSRF check, and does
 	// nothing but unsubscribe the token's subscription.
-	get(e, jobs.ConfirmRepliesPath+":token", h.showConfirmReplies, site...)
-	e.POST(jobs.ConfirmRepliesPath+":token", h.confirmReplies, site...)
-	get(e, jobs.UnsubscribePath+":token", h.showUnsubscribe, site...)
-	e.POST(jobs.UnsubscribePath+":token", h.unsubscribe, site...)
-	get(e, jobs.UnsubscribePath+":token"+jobs.OneClickSuffix, h.showUnsubscribe, site...)
-	e.POST(jobs.UnsubscribePath+":token"+jobs.OneClickSuffix, h.unsubscribeOneClick, middleware.BodyLimit("1K"))
+	get(e, links.ConfirmReplies+":token", h.showConfirmReplies, site...)
+	e.POST(links.ConfirmReplies+":token", h.confirmReplies, site...)
+	get(e, links.Unsubscribe+":token", h.showUnsubscribe, site...)
+	e.POST(links.Unsubscribe+":token", h.unsubscribe, site...)
+	get(e, links.Unsubscribe+":token"+links.OneClick, h.showUnsubscribe, site...)
+	e.POST(links.Unsubscribe+":token"+links.OneClick, h.unsubscribeOneClick, middleware.BodyLimit("1K"))
 	// The therapist's area: every route behind requireAdmin (a test walks
 	// this list to make sure none is left open).
 	get(e, loginPath, h.showLogin, site...)

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"dynamicmotion/db"
-	"dynamicmotion/jobs"
+	"dynamicmotion/links"
 )
 
 // Reply notifications by e-mail: the pages the messages link to. Every link
@@ -51,7 +51,7 @@ func (h *Handler) showConfirmReplies(c echo.Context) error {
 	if s.ConfirmedAt != nil {
 		state = "confirmed"
 	}
-	return h.renderSubscription(c, s, state, jobs.ConfirmRepliesPath+c.Param("token"))
+	return h.renderSubscription(c, s, state, links.ConfirmReplies+c.Param("token"))
 }
 
 // confirmReplies confirms the subscription (again is fine) and shows that it is.
@@ -59,7 +59,7 @@ func (h *Handler) confirmReplies(c echo.Context) error {
 	if _, err := db.ConfirmSubscription(c.Request().Context(), h.db, linkTokenHash(c)); err != nil {
 		return linkError(err)
 	}
-	return c.Redirect(http.StatusSeeOther, jobs.ConfirmRepliesPath+c.Param("token"))
+	return c.Redirect(http.StatusSeeOther, links.ConfirmReplies+c.Param("token"))
 }
 
 // showUnsubscribe is the unsubscribe link in a message: a page with a
@@ -73,7 +73,7 @@ func (h *Handler) showUnsubscribe(c echo.Context) error {
 	if s.UnsubscribedAt != nil {
 		state = "unsubscribed"
 	}
-	return h.renderSubscription(c, s, state, jobs.UnsubscribePath+c.Param("token"))
+	return h.renderSubscription(c, s, state, links.Unsubscribe+c.Param("token"))
 }
 
 // unsubscribe is the page's button: one click, and the address is gone.
@@ -81,7 +81,7 @@ func (h *Handler) unsubscribe(c echo.Context) error {
 	if _, err := db.Unsubscribe(c.Request().Context(), h.db, linkTokenHash(c)); err != nil {
 		return linkError(err)
 	}
-	return c.Redirect(http.StatusSeeOther, jobs.UnsubscribePath+c.Param("token"))
+	return c.Redirect(http.StatusSeeOther, links.Unsubscribe+c.Param("token"))
 }
 
 // unsubscribeOneClick is the List-Unsubscribe address that mail programs

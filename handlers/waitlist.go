@@ -17,7 +17,7 @@ import (
 	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
-	"dynamicmotion/jobs"
+	"dynamicmotion/links"
 	"dynamicmotion/views"
 )
 
@@ -389,5 +389,5 @@ func (h *Handler) leaveWaitlist(c echo.Context) error {
 	if err := h.desk.LeaveWaitlist(c.Request().Context(), e); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, jobs.LeavePath+token)
+	return c.Redirect(http.StatusSeeOther, links.LeaveWaitlist+token)
 }

@@ -14,13 +14,11 @@ import (
 
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
+	"dynamicmotion/links"
 )
 
 // reminderBefore is when the client's reminder goes out.
 const reminderBefore = 24 * time.Hour
-
-// ManagePath is where a booking's manage page lives, followed by its token.
-const ManagePath = "/bookings/"
 
 // BookingConfirmed enqueues, in tx, the client's confirmation (with the calendar invitation and manageURL), the
 // practice's notice of the new booking, and the client's reminder a day before.
@@ -135,7 +133,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		if err != nil {
 			return err
 		}
-		if err := q.Mail(ctx, tx, "booking_reminder", About{Booking: b.ID}, emails.BookingReminder(p, b, p.SiteURL+ManagePath+token)); err != nil {
+		if err := q.Mail(ctx, tx, "booking_reminder", About{Booking: b.ID}, emails.BookingReminder(p, b, links.ManageURL(p.SiteURL, token))); err != nil {
 			return err
 		}
 		return completeIn(ctx, tx, job)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -14,16 +13,7 @@ import (
 
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
-)
-
-// The pages the comment messages link to, each followed by a token.
-const (
-	ConfirmRepliesPath = "/comments/subscriptions/confirm/"
-	UnsubscribePath    = "/comments/subscriptions/unsubscribe/"
-	// OneClickSuffix follows UnsubscribePath and the token: the address mail programs POST to (RFC 8058).
-	OneClickSuffix = "/one-click"
-	// ModerationPath is the therapist's list of comments to approve.
-	ModerationPath = "/admin/comments"
+	"dynamicmotion/links"
 )
 
 // The moderation digest: at most one per digestPeriod, the first digestDelay after a comment is held, so that
@@ -98,7 +88,7 @@ func (q *Queue) confirmSubscription(ctx context.Context, tx bun.Tx, s db.Comment
 	}
 	sub := emails.Subscription{Email: s.Email, Name: c.Name, PostTitle: c.PostTitle, URL: commentURL(p, c)}
 	return q.Mail(ctx, tx, "comment_subscription_confirm", About{Comment: s.CommentID},
-		emails.ConfirmReplies(p, sub, p.SiteURL+ConfirmRepliesPath+token, u))
+		emails.ConfirmReplies(p, sub, links.ConfirmRepliesURL(p.SiteURL, token), u))
 }
 
 // unsubscribeLink makes a new unsubscribe link of subscription id.
@@ -107,12 +97,11 @@ func (q *Queue) unsubscribeLink(ctx context.Context, tx bun.Tx, p emails.Practic
 	if err := db.AddUnsubscribeLink(ctx, tx, id, db.HashToken(token)); err != nil {
 		return emails.Unsubscribe{}, err
 	}
-	page := p.SiteURL + UnsubscribePath + token
-	return emails.Unsubscribe{Page: page, OneClick: page + OneClickSuffix}, nil
+	return emails.Unsubscribe{Page: links.UnsubscribeURL(p.SiteURL, token), OneClick: links.OneClickURL(p.SiteURL, token)}, nil
 }
 
 func commentURL(p emails.Practice, c db.CommentInPost) string {
-	return p.SiteURL + "/blog/" + c.PostSlug + "#comment-" + strconv.FormatInt(c.ID, 10)
+	return links.CommentURL(p.SiteURL, c.PostSlug, c.ID)
 }
 
 // ReplyArgs is the job that tells a thread's subscribers of reply CommentID.
@@ -217,7 +206,7 @@ func (w *digestWorker) Work(ctx context.Context, job *river.Job[ModerationDigest
 				URL: p.SiteURL + "/blog/" + c.PostSlug, At: c.CreatedAt}
 		}
 		if err := q.Mail(ctx, tx, "practice_comments_held", About{},
-			emails.CommentsAwaitingModeration(p, items, total, p.SiteURL+ModerationPath)); err != nil {
+			emails.CommentsAwaitingModeration(p, items, total, links.ModerationURL(p.SiteURL))); err != nil {
 			return err
 		}
 		return completeIn(ctx, tx, job)

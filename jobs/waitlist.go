@@ -13,12 +13,7 @@ import (
 	"dynamicmotion/clock"
 	"dynamicmotion/db"
 	"dynamicmotion/emails"
-)
-
-// Paths of the waitlist's links, each followed by a token.
-const (
-	OfferPath = "/book/offer/"          // takes an offered time
-	LeavePath = "/book/waitlist/leave/" // takes someone off the waitlist
+	"dynamicmotion/links"
 )
 
 // sweepEvery is how often every waiting day is looked at again, for times freed without a cancellation (a hold
@@ -83,7 +78,7 @@ func (q *Queue) WaitlistJoined(ctx context.Context, tx bun.Tx, e db.WaitlistEntr
 	if err != nil {
 		return err
 	}
-	return q.Mail(ctx, tx, "waitlist_joined", About{}, emails.WaitlistJoined(p, e, p.SiteURL+LeavePath+leaveToken))
+	return q.Mail(ctx, tx, "waitlist_joined", About{}, emails.WaitlistJoined(p, e, links.LeaveURL(p.SiteURL, leaveToken)))
 }
 
 type waitlistOfferWorker struct {
@@ -113,7 +108,7 @@ func (q *Queue) WaitlistOffered(ctx context.Context, tx bun.Tx, e db.WaitlistEnt
 	if err != nil {
 		return err
 	}
-	m := emails.WaitlistOffer(p, e, o, p.SiteURL+OfferPath+token, p.SiteURL+LeavePath+token)
+	m := emails.WaitlistOffer(p, e, o, links.OfferURL(p.SiteURL, token), links.LeaveURL(p.SiteURL, token))
 	if err := q.Mail(ctx, tx, "waitlist_offer", About{Offer: o.ID}, m); err != nil {
 		return err
 	}
