@@ -22,6 +22,8 @@ import (
 
 // fillTime is how long a person takes, at least, to fill the comment form:
 // the site turns away forms sent sooner than 2 s after they were shown.
+// Tests sleep it out: what they wait for is time itself passing since the
+// form's stamp, which no event marks.
 const fillTime = 2100 * time.Millisecond
 
 // liveWithin is how soon a comment must reach the other readers.
@@ -29,9 +31,20 @@ const liveWithin = 2 * time.Second
 
 // sseOpenRecorder runs before the page's scripts and notes when the live
 // stream of the comments is open, so that a test posts only once a reader
-// is listening.
+// is listening, and every message the stream brings (before the page's own
+// handlers may skip it), so that a test can wait for a given one.
 const sseOpenRecorder = `
-document.addEventListener('htmx:sseOpen', function () { window.__sseOpen = true; });`
+document.addEventListener('htmx:sseOpen', function () { window.__sseOpen = true; });
+window.__sseMessages = [];
+document.addEventListener('htmx:sseBeforeMessage', function (e) {
+	window.__sseMessages.push({type: e.detail.type, data: e.detail.data || ''});
+});`
+
+// streamed is a JavaScript expression: the page's live stream has brought
+// a message of type ("comment", "update") whose HTML includes text.
+func streamed(typ, text string) string {
+	return fmt.Sprintf(`(window.__sseMessages || []).some(m => m.type === %q && m.data.includes(%q))`, typ, text)
+}
 
 // startSecondInstance runs another `serve` process of the site on the same
 // database as TestMain's, as a second Fly machine would, and returns its
@@ -174,7 +187,7 @@ func postComment(tb *tab, name, text string) (id, num string) {
 	tb.do("writing a comment",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
-		chromedp.Sleep(fillTime),
+		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
 	)
 	waitFor(tb, "the comment appears", copiesOf(text)+` === 1`)
@@ -217,7 +230,7 @@ func TestLiveCommentAcrossInstances(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
 	)
-	b.do("waiting as long as a person takes to write", chromedp.Sleep(fillTime))
+	b.do("waiting as long as a person takes to write", chromedp.Sleep(fillTime)) // see fillTime
 	clicked := time.Now()
 	b.do(`clicking "Post comment"`, chromedp.Click(chromedp.CSS(`#comment-form-submit`)))
 
@@ -266,8 +279,11 @@ func TestLiveCommentAcrossInstances(t *testing.T) {
 	}
 
 	// Whatever else the stream brings (the poster's own copy of the event,
-	// a reconnect), the comment stays single.
-	a.do("waiting for late copies", chromedp.Sleep(time.Second))
+	// a reconnect), the comment stays single: once the poster's own copy
+	// has come (the reader's brought the comment), nothing more is due.
+	waitFor(b, "the poster's own copy of the comment arrives on the live stream", streamed("comment", `id="`+id+`"`))
+	settled(b)
+	settled(a)
 	for _, r := range []struct {
 		tb  *tab
 		who string
@@ -313,7 +329,7 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 	author.do("writing a reply",
 		chromedp.SendKeys(chromedp.CSS(replyForm+`-name`), name),
 		chromedp.SendKeys(chromedp.CSS(replyForm+`-body`), reply),
-		chromedp.Sleep(fillTime),
+		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 		chromedp.Click(chromedp.CSS(replyForm+`-submit`)),
 	)
 	inReplies := func(s string) string {
@@ -372,8 +388,11 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 	}
 
 	// Once the author's own copy of the live events has arrived, they can
-	// still change their comment, and nobody else can.
-	author.do("waiting for the live copies of the edit", chromedp.Sleep(time.Second))
+	// still change their comment, and nobody else can. The stream brings
+	// events in order, so the edit's comes after the comment's and the
+	// reply's.
+	waitFor(author, "the author's own copy of the edit arrives on the live stream", streamed("update", edited))
+	settled(author)
 	for _, r := range []struct {
 		tb       *tab
 		who      string
@@ -453,7 +472,7 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 	tb.do("filling in the form",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
-		chromedp.Sleep(fillTime),
+		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 	)
 	if _, err := chromedp.Run(tb.ctx, chromedp.WaitEvent(page.LoadEventFired, nil,
 		chromedp.Click(chromedp.CSS(`#comment-form-submit`)))); err != nil {
@@ -496,7 +515,7 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 	tb.do("filling in a name and a blank comment",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), second),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), "   "),
-		chromedp.Sleep(fillTime),
+		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 	)
 	resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`#comment-form-submit`)))
 	if err != nil {
@@ -577,7 +596,7 @@ func TestCommentFormKeyboardOnly(t *testing.T) {
 	if v := eval[[]string](tb, `[document.querySelector('#comment-form-name').value, document.querySelector('#comment-form-body').value]`); v[0] != name || v[1] != text {
 		t.Fatalf("the keys typed ended up as name %q and comment %q", v[0], v[1])
 	}
-	tb.do("waiting as long as a person takes to write", chromedp.Sleep(fillTime))
+	tb.do("waiting as long as a person takes to write", chromedp.Sleep(fillTime)) // see fillTime
 	tb.do(`pressing Enter on "Post comment"`, chromedp.KeyEvent(kb.Enter))
 
 	waitFor(tb, "the comment appears", copiesOf(text)+` === 1`)
@@ -642,7 +661,7 @@ func TestLiveDeleteKeepsAReplyBeingWritten(t *testing.T) {
 	// Sent, the reply finds its comment gone: it moves to the main form.
 	reader.do("sending the reply",
 		chromedp.SendKeys(chromedp.CSS(replyForm+`-name`), "Eve"),
-		chromedp.Sleep(fillTime),
+		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 		chromedp.Click(chromedp.CSS(replyForm+`-submit`)),
 	)
 	waitFor(reader, "the text is in the main form", fmt.Sprintf(`document.querySelector('#comment-form-body').value === %q`, reply))

@@ -48,7 +48,7 @@ func TestTherapistApprovesHeldComment(t *testing.T) {
 	visitor.do("writing a comment",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), "Maya"),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
-		chromedp.Sleep(fillTime),
+		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 		chromedp.Click(chromedp.CSS(`#comment-form-submit`)),
 	)
 	waitFor(visitor, "the comment shows to its author as awaiting approval", fmt.Sprintf(
