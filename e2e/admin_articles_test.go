@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -66,20 +67,24 @@ func TestArticleEditorKeepsUnsavedWords(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-title`), "Hamstrings"),
 		chromedp.Click(chromedp.CSS(`#f-body`)),
 		chromedp.SendKeys(chromedp.CSS(`#f-body`), body),
-		chromedp.Sleep(600*time.Millisecond), // past the copy's debounce
 	)
+	waitFor(tb, "the browser keeps a copy of the words (after the editor's debounce)", keptBody(body))
+	waitFor(tb, "the preview shows the words (so that the next preview is one after the logout)",
+		fmt.Sprintf(`(document.querySelector('#article-preview') || {}).textContent.includes(%q)`, body[strings.LastIndex(body, "\n")+1:]))
 
 	// Logged out meanwhile (another tab, or away too long): the next
 	// preview does not leave the page.
 	eval[bool](tb, `(() => {
 		const token = JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token'];
-		fetch('/admin/logout', {method: 'POST', headers: {'X-CSRF-Token': token}});
+		fetch('/admin/logout', {method: 'POST', headers: {'X-CSRF-Token': token}})
+			.then(r => { window.__loggedOut = r.status; }, () => { window.__loggedOut = -1; });
 		return true;
 	})()`)
-	time.Sleep(300 * time.Millisecond)
+	waitFor(tb, "the logout is answered", `window.__loggedOut > 0`)
 	eval[bool](tb, markPage)
 	tb.do("typing on", chromedp.SendKeys(chromedp.CSS(`#f-body`), " and more"))
 	waitFor(tb, "the page says the login is gone", `(document.querySelector('#flash') || {}).textContent.includes('logged out')`)
+	waitFor(tb, "the browser keeps a copy of the words typed on", keptBody(body+" and more"))
 	if !eval[bool](tb, pageMarked) {
 		t.Fatal("the preview after the login ran out left the page, and the words with it")
 	}
@@ -109,4 +114,14 @@ func TestArticleEditorKeepsUnsavedWords(t *testing.T) {
 	if eval[bool](tb, `!!document.querySelector('.draft-kept')`) {
 		t.Error("after saving, the editor still offers the saved words as unsaved")
 	}
+}
+
+// keptBody is a JavaScript expression: the copy the article editor keeps in
+// the browser holds body.
+func keptBody(body string) string {
+	return fmt.Sprintf(`(() => {
+		const key = 'dm-article-draft:' + document.querySelector('form.article-form').getAttribute('action');
+		const kept = JSON.parse(localStorage.getItem(key) || 'null');
+		return !!kept && !!kept.values && kept.values.body === %q;
+	})()`, body)
 }
