@@ -87,13 +87,7 @@ func TestBookingConfirmationByMail(t *testing.T) {
 // polls every second).
 func waitForMail(t *testing.T, s *mailtest.Server, address string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for len(s.To(address)) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d message(s) to %s within 20 s, want %d", len(s.To(address)), address, n)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	s.WaitTo(t, address, n, 20*time.Second)
 }
 
 // invitation parses a message's calendar part and checks its METHOD.

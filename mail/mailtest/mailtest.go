@@ -140,6 +140,28 @@ func (s *Server) Wait(tb testing.TB, n int, timeout time.Duration) []Received {
 	}
 }
 
+// WaitTo returns the messages for address once at least n have arrived,
+// failing the test after timeout.
+func (s *Server) WaitTo(tb testing.TB, address string, n int, timeout time.Duration) []Received {
+	tb.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		changed := s.changed
+		s.mu.Unlock()
+		if got := s.To(address); len(got) >= n {
+			return got
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			tb.Fatalf("mailtest: %d message(s) to %s arrived within %s, want %d", len(s.To(address)), address, timeout, n)
+			return nil
+		}
+	}
+}
+
 // To returns the messages that arrived for address (case-insensitive).
 func (s *Server) To(address string) []Received {
 	var out []Received
