@@ -243,7 +243,7 @@ func startServer(bin, dir string, env []string, origin string, timeout time.Dura
 		} else {
 			last = err.Error()
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // serve announces nothing when it is ready: /readyz is polled
 	}
 	s.cmd.Process.Kill() //nolint:errcheck // best effort; we are failing anyway
 	<-s.exited
@@ -272,6 +272,19 @@ func (s *server) stop(timeout time.Duration) error {
 		fmt.Fprintf(os.Stderr, "e2e: the server stopped cleanly %s after SIGINT\n", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+// waitUntil polls cond every 10 ms until it holds, failing the test if it
+// does not within d. It is for conditions that announce themselves with no
+// event the test could wait on (a lock waiter, a closed listener, a load
+// under way).
+func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within %s", what, d)
+		}
+	}
 }
 
 // syncBuffer is a bytes.Buffer that a process and the tests can share.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -53,7 +54,7 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 	atSignal := prepareComments(t, a.origin, "A at the signal", 2)
 	meanwhile := prepareComments(t, b.origin, "B meanwhile", 3)
 	after := prepareComments(t, b.origin, "B after", 2)
-	time.Sleep(fillTime)
+	time.Sleep(fillTime) // time itself must pass (see fillTime)
 
 	var posted []int64
 	var postedMu sync.Mutex
@@ -103,11 +104,11 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 				v := newVisitor(t, a.origin, true)
 				p := paths[n%len(paths)]
 				log.record(v, "GET "+p, "GET", p, nil, nil)
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond) // the load's pace, not a wait for anything
 			}
 		}()
 	}
-	release := lockTable(t, "bookings")
+	release, waiters := lockTable(t, "bookings")
 	var held []answer
 	var heldErrs []error
 	var heldMu sync.Mutex
@@ -122,7 +123,9 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 			heldMu.Unlock()
 		}()
 	}
-	time.Sleep(time.Second) // the load runs; the held-up requests wait in the database
+	// The held-up requests wait in the database, and the load runs.
+	waitUntil(t, "the three held-up requests wait on the lock", 10*time.Second, func() bool { return waiters() >= 3 })
+	waitUntil(t, "the load is under way", 10*time.Second, func() bool { return len(log.all()) >= 8 })
 
 	// SIGINT, with comments just answered by A.
 	for _, p := range atSignal {
@@ -151,8 +154,14 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 	for _, p := range meanwhile {
 		post(p)
 	}
-	time.Sleep(500 * time.Millisecond)                                     // the held-up requests are still in flight: the drain waits for them
-	release()                                                              // the database lets them go
+	// The drain is under way (A's listener is closed) while the held-up
+	// requests are still in flight: it waits for them until the database
+	// lets them go.
+	waitUntil(t, "A refuses new connections", shutdownTimeout, func() bool { return refuses(a.origin) })
+	if n := waiters(); n < 3 {
+		t.Errorf("only %d requests still wait on the lock once A drains, want the 3 held up", n)
+	}
+	release()
 	last := got[len(got)-1].id                                             // the browser's Last-Event-ID
 	onB := openStream(t, newVisitor(t, b.origin, false), streamPath, last) // reconnect, as EventSource does, to the other machine
 	reconnected := time.Since(signalled)
@@ -279,7 +288,8 @@ func originOf(id int64, posted []int64, a, b string) string {
 
 // lockTable takes an exclusive lock on table in TestMain's database, so that
 // every query on it waits (as on a slow or stuck database), until release.
-func lockTable(t *testing.T, table string) (release func()) {
+// waiters counts the sessions waiting for the lock.
+func lockTable(t *testing.T, table string) (release func(), waiters func() int) {
 	t.Helper()
 	ctx := context.Background()
 	bdb := dbOpen(t)
@@ -290,8 +300,47 @@ func lockTable(t *testing.T, table string) (release func()) {
 	if _, err := tx.ExecContext(ctx, "LOCK TABLE "+table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	var once sync.Once
-	release = func() { once.Do(func() { tx.Rollback() }) }
+	var mu sync.Mutex // the transaction is used from one goroutine at a time
+	released := false
+	release = func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !released {
+			released = true
+			tx.Rollback()
+		}
+	}
 	t.Cleanup(release)
-	return release
+	waiters = func() int {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if released {
+			return 0
+		}
+		// A transaction sees pg_stat_activity as it was at its first
+		// look, unless it drops that snapshot.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
+			"WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	return release, waiters
+}
+
+// refuses reports whether the site at origin refuses a new connection (its
+// listener is closed). A connection it accepts is closed at once, so that
+// it holds up no drain.
+func refuses(origin string) bool {
+	c, err := net.DialTimeout("tcp", strings.TrimPrefix(origin, "http://"), time.Second)
+	if err != nil {
+		return true
+	}
+	c.Close()
+	return false
 }
