@@ -42,7 +42,7 @@ func TestInstancesShareSessionsAndLiveComments(t *testing.T) {
 				}
 				p := paths[n%len(paths)]
 				log.record(newVisitor(t, origin, false), "GET "+p, "GET", p, nil, nil)
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond) // the load's pace, not a wait for anything
 			}
 		}()
 	}
@@ -104,51 +104,69 @@ func TestInstancesShareSessionsAndLiveComments(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := prepareComments(t, b.origin, "B to A", 1)[0]
-	time.Sleep(fillTime)
+	marker := prepareComments(t, a.origin, "marker", 1)[0]
+	time.Sleep(fillTime) // time itself must pass (see fillTime)
 	sentA := time.Now()
 	fromA := preparedComment{v: v, form: form, body: body}.send(t)
 	sentB := time.Now()
 	fromB := other.send(t)
 
 	// Each reader gets both comments (the one posted on the other
-	// instance through LISTEN/NOTIFY), once.
-	for _, r := range []struct {
-		s   *stream
-		who string
-	}{{liveA, "A"}, {liveB, "B"}} {
-		seen := map[int64]int{}
-		arrived := map[int64]time.Duration{}
+	// instance through LISTEN/NOTIFY), once. A third comment, posted once
+	// both have arrived everywhere, comes after any second copy of theirs
+	// (a stream sends events in order): when it has arrived, nothing more
+	// is due.
+	type reader struct {
+		s       *stream
+		who     string
+		seen    map[int64]int
+		arrived map[int64]time.Duration
+	}
+	readers := []*reader{{s: liveA, who: "A"}, {s: liveB, who: "B"}}
+	sent := map[int64]time.Time{fromA: sentA, fromB: sentB}
+	// read takes r's events until it has seen every id in want, at most
+	// for liveWithin.
+	read := func(r *reader, want ...int64) {
+		t.Helper()
 		deadline := time.After(liveWithin)
-		settle := (<-chan time.Time)(nil)
-		for done := false; !done; {
+		for {
+			missing := false
+			for _, id := range want {
+				missing = missing || r.seen[id] == 0
+			}
+			if !missing {
+				return
+			}
 			select {
 			case e := <-r.s.events:
 				if e.name != "comment" {
 					continue
 				}
 				id := e.commentID()
-				seen[id]++
-				if _, ok := arrived[id]; !ok {
-					arrived[id] = e.at.Sub(map[int64]time.Time{fromA: sentA, fromB: sentB}[id])
+				r.seen[id]++
+				if _, ok := r.arrived[id]; !ok && !sent[id].IsZero() {
+					r.arrived[id] = e.at.Sub(sent[id])
 				}
-				if seen[fromA] > 0 && seen[fromB] > 0 && settle == nil {
-					settle = time.After(500 * time.Millisecond) // for a second copy, if one were coming
-				}
-			case <-settle:
-				done = true
 			case <-deadline:
-				if settle == nil {
-					done = true
-				}
+				t.Errorf("the live reader on %s got %v of the comments %v within %s", r.who, r.seen, want, liveWithin)
+				return
 			}
 		}
+	}
+	for _, r := range readers {
+		r.seen, r.arrived = map[int64]int{}, map[int64]time.Duration{}
+		read(r, fromA, fromB)
+	}
+	last := marker.send(t)
+	for _, r := range readers {
+		read(r, last)
 		for _, id := range []int64{fromA, fromB} {
-			if seen[id] != 1 {
-				t.Errorf("comment %d reached the live reader on %s %d times, want once", id, r.who, seen[id])
+			if r.seen[id] != 1 {
+				t.Errorf("comment %d reached the live reader on %s %d times, want once", id, r.who, r.seen[id])
 			}
 		}
 		t.Logf("the live reader on %s got comment %d (posted on A) %s and comment %d (posted on B) %s after its POST was sent",
-			r.who, fromA, arrived[fromA].Round(time.Millisecond), fromB, arrived[fromB].Round(time.Millisecond))
+			r.who, fromA, r.arrived[fromA].Round(time.Millisecond), fromB, r.arrived[fromB].Round(time.Millisecond))
 	}
 
 	// The author may edit their comment on B.
