@@ -119,6 +119,8 @@ func stopDev(t *testing.T, srv *server, home string) {
 		t.Errorf("the socket %s/run/.s.PGSQL.5432 is still there after the site stopped", home)
 	}
 	var left []int
+	// PostgreSQL's processes are not this test's children (no Wait): their
+	// end is polled for.
 	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if left = processesMentioning(pgdata); len(left) == 0 || time.Now().After(deadline) {
 			break
@@ -229,7 +231,7 @@ func cleanUpCluster(t *testing.T, dataDir string) {
 		}
 	}
 	for deadline := time.Now().Add(10 * time.Second); len(processesMentioning(pgdata)) > 0 && time.Now().Before(deadline); {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // not our children: their end is polled for
 	}
 	if home != dataDir {
 		if err := os.RemoveAll(home); err != nil {

@@ -208,7 +208,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 				return a, retried, false
 			}
 			retried++
-			time.Sleep(retryEvery)
+			time.Sleep(retryEvery) // a person's pace in pressing again, not a wait for anything
 		}
 	}
 
@@ -265,7 +265,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 					t.Errorf("writer %d: %v", w, err)
 					return
 				}
-				time.Sleep(fillTime)
+				time.Sleep(fillTime) // time itself must pass (see fillTime)
 				a, retried, ok := untilServed(v, "POST /blog/:slug/comments", "POST", "/blog/"+firstArticle+"/comments", form, nil)
 				try.status, try.retried, try.gaveUp, try.id = a.status, retried, !ok, postedCommentID(a)
 				mu.Lock()
@@ -294,7 +294,7 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 				case 3:
 					log.record(returning, "GET /book (returning visitor)", "GET", "/book", nil, nil)
 				}
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // the readers' pace
 			}
 		}()
 	}
@@ -318,11 +318,13 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 			mu.Lock()
 			probes = append(probes, probe{at, a.status})
 			mu.Unlock()
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond) // the probes' pace
 		}
 	}()
 
-	// The outage.
+	// The outage. Its phases last as long as the scenario says: these
+	// sleeps are the load's and the outage's durations, not waits for an
+	// event.
 	loadStart := time.Now()
 	time.Sleep(warmUp)
 	downAt := time.Now()
@@ -340,12 +342,12 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 			readyAt = time.Now()
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the site announces no recovery: /readyz is polled
 	}
 	if readyAt.IsZero() {
 		t.Errorf("the site was not ready (/readyz 200) within %s of the database being back", recoverWith)
 	}
-	time.Sleep(afterwards)
+	time.Sleep(afterwards) // the load goes on for the scenario's last phase
 	stopLoad()
 	deadlineMu.Lock()
 	deadline = time.Now().Add(10 * time.Second)
