@@ -28,13 +28,19 @@ import (
 // the picker opens on (the week of the first free time), so that they do not
 // take each other's times:
 //
-//	TestBookingByKeyboardOnly          1 week later
-//	TestBookingWithoutJavaScript       2 weeks later
-//	TestHoldBlocksSecondVisitor        3 weeks later
-//	TestCancelAndMoveFromManagePage    4 weeks later (more than 24 h ahead)
-//	TestAxeBookingFlow (axe_test.go)   5 weeks later
+//	TestBookingByKeyboardOnly                      1 week later
+//	TestBookingWithoutJavaScript                   2 weeks later
+//	TestHoldBlocksSecondVisitor                    3 weeks later
+//	TestCancelAndMoveFromManagePage                4 weeks later (more than 24 h ahead)
+//	TestAxeBookingFlow (axe_test.go)               5 weeks later
+//	TestTimeOffRemovesTimesFromThePicker (admin)   6 weeks later
 //
-// The demo schedule books 8 weeks ahead, so every one of those weeks exists.
+// The weeks are reached by "Next week", as a visitor would: no test works
+// out a day from the wall clock, so none depends on the day or the hour it
+// runs. With the demo schedule the picker opens on this week or the next
+// (when nothing is free this week any more: a Saturday evening, a Sunday),
+// so six weeks later ends less than eight weeks ahead, and the demo schedule
+// books 8 weeks ahead: every one of those weeks exists.
 // They choose and book fewer than ten times in all from 127.0.0.1, well
 // under the limit of 30 in 10 minutes per address. TestHoldRefusedKeepsThePicker
 // uses that limit up, on a second instance of its own.
@@ -77,6 +83,17 @@ func (s slot) ukName(t *testing.T) string {
 		t.Fatalf("a time's value %q is not RFC 3339: %v", s.Value, err)
 	}
 	return start.In(views.London).Format(slotNameFormat)
+}
+
+// ukDate is the day the slot starts on in UK time, as the picker's week
+// parameter takes it (its value is in UTC, which can be the day before).
+func (s slot) ukDate(t *testing.T) string {
+	t.Helper()
+	start, err := time.Parse(time.RFC3339, s.Value)
+	if err != nil {
+		t.Fatalf("a time's value %q is not RFC 3339: %v", s.Value, err)
+	}
+	return start.In(views.London).Format(time.DateOnly)
 }
 
 // slotsJS lists the free times offered in the element matching the
@@ -791,7 +808,7 @@ func TestHoldBlocksSecondVisitor(t *testing.T) {
 	held := holdFirstFreeTime(a)
 	a.assertClean("A's details form")
 	service := serviceValue(b.openAndReturn(t, "/book"), "60 minutes")
-	week := "/book?service=" + service + "&location=studio&week=" + held.Value[:10]
+	week := "/book?service=" + service + "&location=studio&week=" + held.ukDate(t)
 
 	b.open(week)
 	if offered(b, held.Value) {
@@ -842,7 +859,7 @@ func TestCancelAndMoveFromManagePage(t *testing.T) {
 	tb.do("setting a phone viewport", chromedp.EmulateViewport(phoneWidth, 800), chromedp.Reload())
 	pageFits(t, tb, "the booking's page")
 	service := serviceValue(tb.openAndReturn(t, "/book"), "60 minutes")
-	week := "/book?service=" + service + "&location=studio&week=" + first.Value[:10]
+	week := "/book?service=" + service + "&location=studio&week=" + first.ukDate(t)
 	tb.open(manage)
 
 	// Move: the move page opens on the first free week; on to the booked one.
