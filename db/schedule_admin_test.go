@@ -17,6 +17,9 @@ import (
 func TestSaveSchedule(t *testing.T) {
 	ctx, bdb := context.Background(), dbtest.DB(t)
 	dbtest.Truncate(t, "schedule_settings")
+	// Back to the defaults afterwards, for the tests after this one (and
+	// this one again, with -count).
+	t.Cleanup(func() { dbtest.Truncate(t, "schedule_settings") })
 	s := db.DefaultSchedule
 	s.StepMin, s.BufferMin, s.TravelMin, s.NoticeHours, s.HorizonWeeks = 30, 10, 20, 24, 12
 	s.HoldMin, s.CancelCutoffHours, s.LateMoveAllowed = 5, 48, false
@@ -49,6 +52,15 @@ func TestSaveSchedule(t *testing.T) {
 // reads back as 1440.
 func TestReplaceWorkingHours(t *testing.T) {
 	ctx, bdb := context.Background(), dbtest.DB(t)
+	was, err := db.ListWorkingHours(ctx, bdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // the hours as they were, for the tests after this one
+		if err := db.ReplaceWorkingHours(ctx, bdb, was); err != nil {
+			t.Error(err)
+		}
+	})
 	dbtest.Truncate(t, "working_hours")
 	want := []db.WorkingHours{
 		{Weekday: 1, Place: db.PlaceMobile, FromMin: 600, UntilMin: 960},

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -15,176 +16,195 @@ func counter(n *atomic.Int64) func(context.Context) (int64, error) {
 	return func(context.Context) (int64, error) { return n.Add(1), nil }
 }
 
-// eventually waits until get returns want (a background read finishing).
-func eventually[T comparable](t *testing.T, c *cached[T], want T) {
+// The cache is pure Go: its tests run in a synctest bubble, where time is
+// the bubble's own (a Sleep passes at once, exactly) and synctest.Wait
+// returns once the background read is done.
+
+// settled waits for the background read get started, then expects want.
+func settled[T comparable](t *testing.T, c *cached[T], want T) {
 	t.Helper()
-	var got T
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if got, _ = c.get(context.Background()); got == want {
-			return
-		}
+	c.get(context.Background())
+	synctest.Wait()
+	if got, _ := c.get(context.Background()); got != want {
+		t.Fatalf("get = %v, want %v after the background read", got, want)
 	}
-	t.Fatalf("get = %v, want %v after the background read", got, want)
 }
 
 func TestCachedReusesValueUntilStale(t *testing.T) {
-	var n atomic.Int64
-	c := newCached(time.Hour, counter(&n))
-	for range 3 {
-		if v, err := c.get(context.Background()); v != 1 || err != nil {
-			t.Fatalf("get = %d, %v; want the first read's value 1 reused", v, err)
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		c := newCached(time.Hour, counter(&n))
+		for range 3 {
+			if v, err := c.get(context.Background()); v != 1 || err != nil {
+				t.Fatalf("get = %d, %v; want the first read's value 1 reused", v, err)
+			}
 		}
-	}
-	short := newCached(time.Millisecond, counter(&n))
-	first, _ := short.get(context.Background())
-	time.Sleep(5 * time.Millisecond)
-	if v, _ := short.get(context.Background()); v != first {
-		t.Errorf("right after going stale get = %d, want the previous value %d while it is read again", v, first)
-	}
-	eventually(t, short, first+1)
+		short := newCached(time.Millisecond, counter(&n))
+		first, _ := short.get(context.Background())
+		time.Sleep(5 * time.Millisecond)
+		if v, _ := short.get(context.Background()); v != first {
+			t.Errorf("right after going stale get = %d, want the previous value %d while it is read again", v, first)
+		}
+		synctest.Wait()
+		if v, _ := short.get(context.Background()); v != first+1 {
+			t.Errorf("after the background read get = %d, want %d", v, first+1)
+		}
+	})
 }
 
 func TestCachedInvalidateShowsAnEditAtOnce(t *testing.T) {
-	var n atomic.Int64
-	c := newCached(time.Hour, counter(&n))
-	c.get(context.Background())
-	c.invalidate()
-	eventually(t, c, 2)
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		c := newCached(time.Hour, counter(&n))
+		c.get(context.Background())
+		c.invalidate()
+		settled(t, c, 2)
+	})
 }
 
 func TestCachedKeepsServingTheLastValueWhenAReadFails(t *testing.T) {
-	var fail atomic.Bool
-	c := newCached(time.Millisecond, func(context.Context) (string, error) {
-		if fail.Load() {
-			return "", errors.New("database down")
-		}
-		return "details", nil
-	})
-	if v, err := c.get(context.Background()); v != "details" || err != nil {
-		t.Fatalf("first get = %q, %v", v, err)
-	}
-	fail.Store(true)
-	time.Sleep(5 * time.Millisecond)
-	for range 5 {
+	synctest.Test(t, func(t *testing.T) {
+		var fail atomic.Bool
+		c := newCached(time.Millisecond, func(context.Context) (string, error) {
+			if fail.Load() {
+				return "", errors.New("database down")
+			}
+			return "details", nil
+		})
 		if v, err := c.get(context.Background()); v != "details" || err != nil {
-			t.Errorf("with the database down get = %q, %v; want the last good value", v, err)
+			t.Fatalf("first get = %q, %v", v, err)
 		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		fail.Store(true)
+		time.Sleep(5 * time.Millisecond)
+		for range 5 {
+			if v, err := c.get(context.Background()); v != "details" || err != nil {
+				t.Errorf("with the database down get = %q, %v; want the last good value", v, err)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	})
 }
 
 // An article unpublished or deleted on another instance: the read finds no
 // row. The copy is not served on as if the database were down.
 func TestCachedForgetsAValueThatIsGone(t *testing.T) {
-	var gone atomic.Bool
-	c := newCached(time.Millisecond, func(context.Context) (string, error) {
-		if gone.Load() {
-			return "", sql.ErrNoRows
+	synctest.Test(t, func(t *testing.T) {
+		var gone atomic.Bool
+		c := newCached(time.Millisecond, func(context.Context) (string, error) {
+			if gone.Load() {
+				return "", sql.ErrNoRows
+			}
+			return "article", nil
+		})
+		if v, err := c.get(context.Background()); v != "article" || err != nil {
+			t.Fatalf("first get = %q, %v", v, err)
 		}
-		return "article", nil
+		gone.Store(true)
+		time.Sleep(5 * time.Millisecond)
+		c.get(context.Background()) // stale: starts the read that finds nothing
+		synctest.Wait()
+		if _, err := c.get(context.Background()); !errors.Is(err, sql.ErrNoRows) {
+			t.Fatalf("after the row went, get still answers without sql.ErrNoRows (%v)", err)
+		}
+		if c.hasValue() {
+			t.Error("the cache still holds the value of a row that is gone")
+		}
 	})
-	if v, err := c.get(context.Background()); v != "article" || err != nil {
-		t.Fatalf("first get = %q, %v", v, err)
-	}
-	gone.Store(true)
-	time.Sleep(5 * time.Millisecond)
-	var err error
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && !errors.Is(err, sql.ErrNoRows); time.Sleep(time.Millisecond) {
-		_, err = c.get(context.Background())
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		t.Fatalf("after the row went, get still answers without sql.ErrNoRows (%v)", err)
-	}
-	if c.hasValue() {
-		t.Error("the cache still holds the value of a row that is gone")
-	}
 }
 
 func TestCachedReportsAFailedFirstReadAndRetries(t *testing.T) {
-	var fail atomic.Bool
-	fail.Store(true)
-	c := newCached(time.Hour, func(context.Context) (string, error) {
-		if fail.Load() {
-			return "", errors.New("database down")
+	synctest.Test(t, func(t *testing.T) {
+		var fail atomic.Bool
+		fail.Store(true)
+		c := newCached(time.Hour, func(context.Context) (string, error) {
+			if fail.Load() {
+				return "", errors.New("database down")
+			}
+			return "ok", nil
+		})
+		if _, err := c.get(context.Background()); err == nil {
+			t.Fatal("with nothing cached, a failed read must be reported")
 		}
-		return "ok", nil
+		fail.Store(false)
+		if v, err := c.get(context.Background()); v != "ok" || err != nil {
+			t.Errorf("after the database came back get = %q, %v; want a fresh read", v, err)
+		}
 	})
-	if _, err := c.get(context.Background()); err == nil {
-		t.Fatal("with nothing cached, a failed read must be reported")
-	}
-	fail.Store(false)
-	if v, err := c.get(context.Background()); v != "ok" || err != nil {
-		t.Errorf("after the database came back get = %q, %v; want a fresh read", v, err)
-	}
 }
 
 func TestCachedReadsOnceForConcurrentRequests(t *testing.T) {
-	var n atomic.Int64
-	c := newCached(time.Hour, func(context.Context) (int64, error) {
-		time.Sleep(20 * time.Millisecond)
-		return n.Add(1), nil
-	})
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			if v, err := c.get(context.Background()); v != 1 || err != nil {
-				t.Errorf("get = %d, %v; want 1", v, err)
-			}
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		c := newCached(time.Hour, func(context.Context) (int64, error) {
+			time.Sleep(20 * time.Millisecond)
+			return n.Add(1), nil
 		})
-	}
-	wg.Wait()
-	if n.Load() != 1 {
-		t.Errorf("20 concurrent requests caused %d reads, want 1", n.Load())
-	}
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				if v, err := c.get(context.Background()); v != 1 || err != nil {
+					t.Errorf("get = %d, %v; want 1", v, err)
+				}
+			})
+		}
+		wg.Wait()
+		if n.Load() != 1 {
+			t.Errorf("20 concurrent requests caused %d reads, want 1", n.Load())
+		}
+	})
 }
 
 func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
-	c := newCached(time.Hour, func(ctx context.Context) (string, error) {
-		select {
-		case <-time.After(30 * time.Millisecond):
-			return "ok", nil
-		case <-ctx.Done():
-			return "", ctx.Err()
+	synctest.Test(t, func(t *testing.T) {
+		c := newCached(time.Hour, func(ctx context.Context) (string, error) {
+			select {
+			case <-time.After(30 * time.Millisecond):
+				return "ok", nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		})
+		gone, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(5 * time.Millisecond); cancel() }()
+		if _, err := c.get(gone); !errors.Is(err, context.Canceled) {
+			t.Errorf("the visitor who left got %v, want context.Canceled", err)
+		}
+		if v, err := c.get(context.Background()); v != "ok" || err != nil {
+			t.Errorf("another visitor got %q, %v; want the read to have carried on", v, err)
 		}
 	})
-	gone, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(5 * time.Millisecond); cancel() }()
-	if _, err := c.get(gone); !errors.Is(err, context.Canceled) {
-		t.Errorf("the visitor who left got %v, want context.Canceled", err)
-	}
-	if v, err := c.get(context.Background()); v != "ok" || err != nil {
-		t.Errorf("another visitor got %q, %v; want the read to have carried on", v, err)
-	}
 }
 
 // After drop, the very next get waits for a new read: never the old value,
 // even when a read begun before the drop is still running.
 func TestCachedDropShowsAnEditOnTheNextRequest(t *testing.T) {
-	var n atomic.Int64
-	c := newCached(time.Hour, counter(&n))
-	c.get(context.Background())
-	c.drop()
-	if v, err := c.get(context.Background()); v != 2 || err != nil {
-		t.Errorf("get after drop = %d, %v; want the new read's 2", v, err)
-	}
-
-	release := make(chan struct{})
-	var reads atomic.Int64
-	slow := newCached(time.Millisecond, func(context.Context) (int64, error) {
-		if reads.Add(1) == 2 {
-			<-release // the read begun before the drop
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		c := newCached(time.Hour, counter(&n))
+		c.get(context.Background())
+		c.drop()
+		if v, err := c.get(context.Background()); v != 2 || err != nil {
+			t.Errorf("get after drop = %d, %v; want the new read's 2", v, err)
 		}
-		return reads.Load(), nil
+
+		release := make(chan struct{})
+		var reads atomic.Int64
+		slow := newCached(time.Millisecond, func(context.Context) (int64, error) {
+			if reads.Add(1) == 2 {
+				<-release // the read begun before the drop
+			}
+			return reads.Load(), nil
+		})
+		slow.get(context.Background())
+		time.Sleep(3 * time.Millisecond)
+		slow.get(context.Background()) // stale: starts read 2 and serves 1
+		slow.drop()
+		got := make(chan int64)
+		go func() { v, _ := slow.get(context.Background()); got <- v }()
+		synctest.Wait() // it waits for a read of its own
+		close(release)
+		if v := <-got; v != 3 {
+			t.Errorf("get after drop during a read = %d, want 3 (a read begun after the drop)", v)
+		}
 	})
-	slow.get(context.Background())
-	time.Sleep(3 * time.Millisecond)
-	slow.get(context.Background()) // stale: starts read 2 and serves 1
-	slow.drop()
-	got := make(chan int64)
-	go func() { v, _ := slow.get(context.Background()); got <- v }()
-	time.Sleep(5 * time.Millisecond)
-	close(release)
-	if v := <-got; v != 3 {
-		t.Errorf("get after drop during a read = %d, want 3 (a read begun after the drop)", v)
-	}
 }

@@ -566,7 +566,7 @@ func TestSlowBodyOutlastsTheReadTimeout(t *testing.T) {
 		go func() {
 			for range 6 { // 6 × 100 ms: twice the read limit
 				pw.Write(bytes.Repeat([]byte("x"), 1000))
-				time.Sleep(100 * time.Millisecond)
+				time.Sleep(100 * time.Millisecond) // a slow client: the time must really pass
 			}
 			pw.Close()
 		}()

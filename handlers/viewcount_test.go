@@ -32,7 +32,7 @@ func TestViewsAreWrittenInBatches(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after %v the database has %d views, want 5", 5*viewFlushDelay, postNow(t, p.Slug).Views)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // polling the table: the batched write sends no event
 	}
 	if got := s.h.viewCount.pendingViews(); len(got) != 0 {
 		t.Errorf("views still waiting after the write: %v", got)

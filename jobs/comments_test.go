@@ -85,7 +85,7 @@ func (e *commentEnv) approve(t *testing.T, c db.Comment) {
 	}
 }
 
-// settled waits until every reply job has finished, then a moment for a stray message.
+// settled waits until every reply job has finished and the queue is idle.
 func (e *commentEnv) settled(t *testing.T) {
 	t.Helper()
 	waitFor(t, "the reply jobs to finish", func() bool {
@@ -98,7 +98,7 @@ func (e *commentEnv) settled(t *testing.T) {
 		e.bdb.NewRaw("SELECT count(*) FROM outbox WHERE status = 'queued'").Scan(context.Background(), &queued)
 		return queued == 0
 	})
-	time.Sleep(100 * time.Millisecond)
+	e.waitIdle(t) // and any stray message would have been sent
 }
 
 var (

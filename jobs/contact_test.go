@@ -48,7 +48,7 @@ func TestContactMessageReachesThePractice(t *testing.T) {
 		ms := e.outbox(t)
 		return len(ms) == 1 && ms[0].Status == db.OutboxSent && ms[0].Kind == "contact_message"
 	})
-	time.Sleep(200 * time.Millisecond)
+	e.waitIdle(t)
 	if n := len(e.smtp.Messages()); n != 1 {
 		t.Errorf("%d messages sent, want exactly 1", n)
 	}

@@ -187,6 +187,24 @@ func (e *env) waitTried(t *testing.T, kind string) {
 	})
 }
 
+// waitIdle waits until the queue has nothing left to do now: no job is
+// available, running or waiting to be retried, and none is scheduled within
+// the next minute (reminders and digests wait longer). What was going to be
+// sent has been sent: a test can then count messages, and a duplicate
+// would have arrived.
+func (e *env) waitIdle(t *testing.T) {
+	t.Helper()
+	waitFor(t, "the queue to have nothing left to do", func() bool {
+		n, err := e.bdb.NewSelect().Table("river_job").
+			Where("state IN ('available', 'running', 'retryable', 'pending') OR (state = 'scheduled' AND scheduled_at < now() + interval '1 minute')").
+			Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n == 0
+	})
+}
+
 // waitDropped waits until no message of kind is left in the outbox.
 func (e *env) waitDropped(t *testing.T, kind string) {
 	t.Helper()
@@ -208,7 +226,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // polling the condition: it has no event of its own
 	}
 }
 
@@ -366,7 +384,7 @@ func TestMailServerDownThenUp(t *testing.T) {
 		}
 		return true
 	})
-	time.Sleep(300 * time.Millisecond) // a duplicate would come by now
+	e.waitIdle(t) // a duplicate would have come by now
 	if n := len(e.smtp.To("bea@example.com")); n != 1 {
 		t.Errorf("the client got %d copies, want exactly 1", n)
 	}
@@ -651,8 +669,17 @@ func TestMailAboutABookingArrivesInOrder(t *testing.T) {
 	b := e.book(t, inDays(6), "jo@example.com")
 	e.waitTried(t, "booking_confirmed")
 	e.cancel(t, b)
-	// The cancellation waits while the confirmation is still being tried.
-	time.Sleep(500 * time.Millisecond)
+	// The cancellation waits while the confirmation is still being tried:
+	// once the confirmation has been tried again after it was written, the
+	// cancellation had its turn to jump the queue, and must not have.
+	waitFor(t, "the confirmation to be tried again", func() bool {
+		for _, m := range e.outbox(t) {
+			if m.Kind == "booking_confirmed" && m.Attempts >= 3 {
+				return true
+			}
+		}
+		return false
+	})
 	for _, m := range e.outbox(t) {
 		if m.Kind == "booking_cancelled" && m.Attempts > 0 {
 			t.Errorf("the cancellation was tried before the confirmation went")

@@ -168,7 +168,7 @@ func TestWaitlistOffersFirstComeFirstServedAndMovesOnWhenUnused(t *testing.T) {
 	// The second lets it go too: the first is not offered the same time again, and the time is free.
 	e.dueNow(t, "waitlist_offer_expire")
 	waitFor(t, "the second offer to run out", func() bool { return e.offers(t)[1].Outcome == db.OfferExpired })
-	time.Sleep(300 * time.Millisecond)
+	e.waitIdle(t)
 	if len(e.offers(t)) != 2 || len(e.smtp.To("first@example.com")) != 1 {
 		t.Errorf("the time was offered again to someone who let it go: %+v", e.offers(t))
 	}
