@@ -98,10 +98,9 @@ func newCommentLimits() *formLimits { return newFormLimits(20, 6, 10*time.Minute
 // perhaps a second with what they forgot; more is a script.
 func newContactLimits() *formLimits { return newFormLimits(10, 3, time.Hour) }
 
-// allow counts a form sent from ip and session and returns 0, or how long
-// to wait when either has had its share.
-func (l *formLimits) allow(ip, session string) time.Duration {
-	now := time.Now()
+// allow counts a form sent from ip and session at now and returns 0, or
+// how long to wait when either has had its share.
+func (l *formLimits) allow(ip, session string, now time.Time) time.Duration {
 	if wait := l.perSession.take(session, now); wait > 0 {
 		return wait
 	}
@@ -123,19 +122,17 @@ func newLoginLimits() *loginLimits {
 	}
 }
 
-// wait is how long until ip may try account again (0: now). An empty
-// account is not counted.
-func (l *loginLimits) wait(ip, account string) time.Duration {
-	now := time.Now()
+// wait is how long from now until ip may try account again (0: at once).
+// An empty account is not counted.
+func (l *loginLimits) wait(ip, account string, now time.Time) time.Duration {
 	if account == "" {
 		return l.perIP.blocked(ip, now)
 	}
 	return max(l.perIP.blocked(ip, now), l.perAccount.blocked(account, now))
 }
 
-// failed counts one failed login (an empty account only for ip).
-func (l *loginLimits) failed(ip, account string) {
-	now := time.Now()
+// failed counts one failed login at now (an empty account only for ip).
+func (l *loginLimits) failed(ip, account string, now time.Time) {
 	l.perIP.take(ip, now)
 	if account != "" {
 		l.perAccount.take(account, now)
