@@ -70,7 +70,7 @@ var clk = &clock.Offset{}
 // as clk reads it, to the second: the offset is measured twice, a moment
 // apart.
 func onClock(at time.Time) time.Time {
-	return at.Add(clk.Now().Sub(time.Now())).Round(time.Second)
+	return at.Add(time.Until(clk.Now())).Round(time.Second)
 }
 
 // runAt runs the rest of t at instant: every test server (and the job

@@ -41,7 +41,7 @@ var clk = clock.StartingAt(epoch)
 
 // onClock is the instant on clk of at, an instant on the wall clock (River
 // schedules jobs on the wall clock).
-func onClock(at time.Time) time.Time { return at.Add(clk.Now().Sub(time.Now())) }
+func onClock(at time.Time) time.Time { return at.Add(time.Until(clk.Now())) }
 
 const practiceEmail = "clare@dynamicmotion.example"
 
