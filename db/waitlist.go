@@ -154,7 +154,7 @@ func CreateOffer(ctx context.Context, tx bun.Tx, hold *Booking, o *WaitlistOffer
 
 // ExpireOffer ends offer id if it is still open: its hold is released, it
 // is marked expired and its entry waits again (for other times). It returns
-// the offer's entry and whether it ended it. Call it after LockDiary in tx.
+// the offer's entry and whether it ended it. Call it after LockDiaryAndClearExpiredHolds in tx.
 func ExpireOffer(ctx context.Context, tx bun.Tx, id int64) (WaitlistEntry, bool, error) {
 	return endOffer(ctx, tx, "o.id = ?", id, OfferExpired, WaitlistWaiting)
 }
