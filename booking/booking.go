@@ -24,6 +24,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/cache"
 	"dynamicmotion/clock"
 	"dynamicmotion/db"
 )
@@ -76,12 +77,39 @@ type Desk struct {
 	db   *bun.DB
 	mail Mailer
 	now  clock.Clock
+	// rules is this instance's copy of the scheduling rules and hours:
+	// read on most requests, changed a few times a year.
+	rules *cache.Value[Rules]
 }
 
 // New returns a Desk over bdb that queues mail through mail and reads the
 // time from now (nil: the wall clock).
 func New(bdb *bun.DB, mail Mailer, now clock.Clock) *Desk {
-	return &Desk{db: bdb, mail: mail, now: clock.Or(now)}
+	d := &Desk{db: bdb, mail: mail, now: clock.Or(now)}
+	d.rules = cache.New(cache.TTL, d.loadRules)
+	return d
+}
+
+// Rules returns the scheduling rules and weekly hours, as the slot engine
+// takes them, in the practice's time zone. A change made on this instance
+// is seen at once, one made on another within cache.TTL.
+func (d *Desk) Rules(ctx context.Context) (Rules, error) { return d.rules.Get(ctx) }
+
+func (d *Desk) loadRules(ctx context.Context) (Rules, error) {
+	r, err := db.LoadRules(ctx, d.db)
+	r.Settings.Location = clock.Zone
+	return r, err
+}
+
+// RulesChanged forgets this instance's copy of the rules, for a change
+// made to them other than through the desk: the next request reads them.
+func (d *Desk) RulesChanged() { d.rules.Drop() }
+
+// SaveSettings saves the therapist's scheduling rules (step, buffer,
+// travel, notice, horizon, holds, the cancellation policy, the area).
+func (d *Desk) SaveSettings(ctx context.Context, s db.Schedule) error {
+	defer d.rules.Drop()
+	return db.SaveSchedule(ctx, d.db, s)
 }
 
 // Now is the desk's clock.

@@ -14,6 +14,7 @@ import (
 // SaveHours replaces the weekly working hours; the days people wait for
 // that gain working time are offered to them in the same transaction.
 func (d *Desk) SaveHours(ctx context.Context, hours []db.WorkingHours) error {
+	defer d.rules.Drop()
 	return d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		old, err := db.ListWorkingHours(ctx, tx)
 		if err != nil {

@@ -143,7 +143,6 @@ func (h *Handler) saveHours(c echo.Context) error {
 	if err := h.desk.SaveHours(ctx, hours); err != nil {
 		return err
 	}
-	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=hours")
 }
 
@@ -153,10 +152,9 @@ func (h *Handler) saveScheduleSettings(c echo.Context) error {
 	if len(errs) > 0 {
 		return h.renderAvailability(c, http.StatusUnprocessableEntity, availabilityData{Settings: f, SettingsErrors: errs})
 	}
-	if err := db.SaveSchedule(c.Request().Context(), h.db, s); err != nil {
+	if err := h.desk.SaveSettings(c.Request().Context(), s); err != nil {
 		return err
 	}
-	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=settings")
 }
 
@@ -170,7 +168,6 @@ func (h *Handler) addTimeOff(c echo.Context) error {
 	if err := h.desk.AddTimeOff(c.Request().Context(), &off); err != nil {
 		return err
 	}
-	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=off")
 }
 
@@ -187,7 +184,6 @@ func (h *Handler) deleteTimeOff(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.rulesCache.drop()
 	return c.Redirect(http.StatusSeeOther, availabilityPath+"?saved=deleted")
 }
 

@@ -204,7 +204,7 @@ func TestLoginAndLogout(t *testing.T) {
 
 // A new password (set with the admin-password command, perhaps because the
 // old one leaked) ends every session logged in with the old one, on every
-// instance once its copy of the account is read again (cacheTTL).
+// instance once its copy of the account is read again (cache.TTL).
 func TestNewPasswordEndsOldSessions(t *testing.T) {
 	s := adminServer(t)
 	cl := s.client(t)
@@ -219,7 +219,7 @@ func TestNewPasswordEndsOldSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { adminServer(t) }) // the usual password back for the other tests
-	s.h.adminStamp.drop()                // as cacheTTL would
+	s.h.adminStamp.Drop()                // as cache.TTL would
 	res := cl.get(t, adminPath)
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), loginPath) {
 		t.Errorf("after a new password the old session opens the admin area: %d to %q", res.StatusCode, res.Header.Get("Location"))

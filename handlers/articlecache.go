@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"dynamicmotion/cache"
 	"dynamicmotion/db"
 )
 
@@ -13,7 +14,7 @@ import (
 // afresh (a practice's blog has far fewer articles than this).
 const maxCachedArticles = 1000
 
-// article is a public article as its page shows it, kept for cacheTTL: the
+// article is a public article as its page shows it, kept for cache.TTL: the
 // post, or where a former slug points, and the related articles. Views and
 // likes counted on this instance while it is kept are added to its copy, so
 // a reader sees their own view and like at once.
@@ -49,29 +50,29 @@ type articleCache struct {
 	load func(ctx context.Context, slug string) (*article, error)
 
 	mu     sync.Mutex
-	bySlug map[string]*cached[*article]
+	bySlug map[string]*cache.Value[*article]
 }
 
 func newArticleCache(load func(ctx context.Context, slug string) (*article, error)) *articleCache {
-	return &articleCache{load: load, bySlug: map[string]*cached[*article]{}}
+	return &articleCache{load: load, bySlug: map[string]*cache.Value[*article]{}}
 }
 
 // get returns the article for slug, read from the database at most once
-// per cacheTTL for every slug.
+// per cache.TTL for every slug.
 func (a *articleCache) get(ctx context.Context, slug string) (*article, error) {
 	a.mu.Lock()
 	c := a.bySlug[slug]
 	if c == nil {
 		if len(a.bySlug) >= maxCachedArticles {
-			a.bySlug = map[string]*cached[*article]{}
+			a.bySlug = map[string]*cache.Value[*article]{}
 		}
-		c = newCached(cacheTTL, func(ctx context.Context) (*article, error) { return a.load(ctx, slug) })
+		c = cache.New(cache.TTL, func(ctx context.Context) (*article, error) { return a.load(ctx, slug) })
 		a.bySlug[slug] = c
 	}
 	a.mu.Unlock()
 
-	art, err := c.get(ctx)
-	if err != nil && !c.hasValue() {
+	art, err := c.Get(ctx)
+	if err != nil && !c.HasValue() {
 		// Not found (or the database is down): keep nothing for this slug,
 		// so that made-up addresses cannot fill the cache.
 		a.mu.Lock()
@@ -87,6 +88,6 @@ func (a *articleCache) get(ctx context.Context, slug string) (*article, error) {
 // here, and when another instance announces a comment event.
 func (a *articleCache) invalidate() {
 	a.mu.Lock()
-	a.bySlug = map[string]*cached[*article]{}
+	a.bySlug = map[string]*cache.Value[*article]{}
 	a.mu.Unlock()
 }

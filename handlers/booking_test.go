@@ -31,6 +31,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 	"golang.org/x/net/html"
 
+	"dynamicmotion/cache"
 	"dynamicmotion/db"
 	"dynamicmotion/views"
 )
@@ -560,7 +561,7 @@ func TestBookPickerServiceNotOfferedThere(t *testing.T) {
 	s := newTestServer(t, nil)
 	// The third service is made studio-only in this server's memory, so
 	// that the shared database stays as it is.
-	s.h.servicesCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Service, error) {
+	s.h.servicesCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.Service, error) {
 		ss, err := db.ListActiveServices(ctx, s.h.db)
 		if err == nil && len(ss) >= 3 {
 			ss[2].Mobile = false
@@ -1210,7 +1211,7 @@ func TestHeldTimeOutlastsTheNotice(t *testing.T) {
 	// Ann chose t1 two hours ago; the notice now reaches just past it.
 	ctx := context.Background()
 	setSchedule(t, func(sc *db.Schedule) { sc.NoticeHours = int(mustTime(t, t1).Sub(clk.Now()).Hours()) + 1 })
-	s.h.rulesCache.drop()
+	s.h.desk.RulesChanged()
 	if _, err := seededDB(t).NewRaw("UPDATE bookings SET created_at = ? WHERE status = 'held' AND hold_owner = ?",
 		clk.Now().Add(-2*time.Hour), ann.holdOwner(t)).Exec(ctx); err != nil {
 		t.Fatal(err)

@@ -416,7 +416,7 @@ func (h *Handler) holdForApproval(c echo.Context, author, ipHash []byte) (bool, 
 
 // isAdmin reports whether the therapist is logged in on this session: as
 // the account ADMIN_EMAIL names, with the password it has now (a new one
-// ends older sessions, on every instance within cacheTTL), and not away
+// ends older sessions, on every instance within cache.TTL), and not away
 // longer than adminIdle.
 func (h *Handler) isAdmin(c echo.Context) bool {
 	ctx := c.Request().Context()
@@ -425,7 +425,7 @@ func (h *Handler) isAdmin(c echo.Context) bool {
 		h.now().Sub(time.Unix(h.sessions.GetInt64(ctx, adminSeenKey), 0)) >= adminIdle {
 		return false
 	}
-	stamp, err := h.adminStamp.get(ctx)
+	stamp, err := h.adminStamp.Get(ctx)
 	return err == nil && stamp != "" &&
 		subtle.ConstantTimeCompare([]byte(stamp), []byte(h.sessions.GetString(ctx, adminStampKey))) == 1
 }

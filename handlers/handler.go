@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"dynamicmotion/booking"
+	"dynamicmotion/cache"
 	"dynamicmotion/clock"
 	"dynamicmotion/config"
 	"dynamicmotion/db"
@@ -42,13 +43,13 @@ type Handler struct {
 	// desk applies the booking rules (holds, bookings, moves, cancelling,
 	// the waitlist, hours): the booking handlers parse, call it, render.
 	desk *booking.Desk
-	// Facts that change rarely, reused for cacheTTL.
-	businessCache *cached[db.Business]
-	servicesCache *cached[[]db.Service]
-	latestCache   *cached[[]db.Post]
-	blogCache     *cached[db.PostPage]   // /blog's first page, untagged
-	tagsCache     *cached[[]db.TagCount] // the topics list on /blog
-	// Articles by slug, reused for cacheTTL, and their views, written in
+	// Facts that change rarely, reused for cache.TTL.
+	businessCache *cache.Value[db.Business]
+	servicesCache *cache.Value[[]db.Service]
+	latestCache   *cache.Value[[]db.Post]
+	blogCache     *cache.Value[db.PostPage]   // /blog's first page, untagged
+	tagsCache     *cache.Value[[]db.TagCount] // the topics list on /blog
+	// Articles by slug, reused for cache.TTL, and their views, written in
 	// batches.
 	articles  *articleCache
 	viewCount *viewCounter
@@ -58,17 +59,16 @@ type Handler struct {
 	commentLimits *formLimits
 	contactLimits *formLimits
 	loginLimits   *loginLimits
-	streams       streamCounts  // open live streams by client address
-	heartbeat     time.Duration // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
-	replayLimit   int           // events a reconnecting reader may catch up on (replayLimit; tests lower it)
-	// Booking: the rules and hours (cached), and a limit on holds and
-	// bookings per client address.
-	rulesCache *cached[bookingRules]
-	adminStamp *cached[string] // the credentialStamp of the therapist's password
+	streams       streamCounts         // open live streams by client address
+	heartbeat     time.Duration        // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
+	replayLimit   int                  // events a reconnecting reader may catch up on (replayLimit; tests lower it)
+	adminStamp    *cache.Value[string] // the credentialStamp of the therapist's password
 	// secretPrefixes are the beginnings of the addresses that hold a
 	// secret, which a trailing slash does not redirect (set by Echo).
 	secretPrefixes []string
-	bookingLimit   *rateLimit
+	// bookingLimit limits holds, bookings and waitlist joins per client
+	// address.
+	bookingLimit *rateLimit
 	// The site's own secret keys (see siteKey), read once.
 	keysMu sync.Mutex
 	keys   map[string][]byte
@@ -120,25 +120,24 @@ func New(d Deps) *Handler {
 		}
 	}
 	h.sessions.ErrorFunc = h.sessionError
-	h.businessCache = newCached(cacheTTL, func(ctx context.Context) (db.Business, error) {
+	h.businessCache = cache.New(cache.TTL, func(ctx context.Context) (db.Business, error) {
 		return db.GetBusiness(ctx, h.db)
 	})
-	h.servicesCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Service, error) {
+	h.servicesCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.Service, error) {
 		return db.ListActiveServices(ctx, h.db)
 	})
-	h.latestCache = newCached(cacheTTL, func(ctx context.Context) ([]db.Post, error) {
+	h.latestCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.Post, error) {
 		return db.LatestPosts(ctx, h.db, latestOnHome)
 	})
-	h.blogCache = newCached(cacheTTL, func(ctx context.Context) (db.PostPage, error) {
+	h.blogCache = cache.New(cache.TTL, func(ctx context.Context) (db.PostPage, error) {
 		return db.ListPosts(ctx, h.db, "", 1, postsPerPage)
 	})
-	h.tagsCache = newCached(cacheTTL, func(ctx context.Context) ([]db.TagCount, error) {
+	h.tagsCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.TagCount, error) {
 		return db.PublicTags(ctx, h.db)
 	})
 	h.articles = newArticleCache(h.loadArticle)
 	h.keys = map[string][]byte{}
-	h.rulesCache = newCached(cacheTTL, h.loadBookingRules)
-	h.adminStamp = newCached(cacheTTL, h.loadAdminStamp)
+	h.adminStamp = cache.New(cache.TTL, h.loadAdminStamp)
 	h.bookingLimit = newRateLimit(30, 10*time.Minute)
 	h.commentLimits = newCommentLimits()
 	h.contactLimits = newContactLimits()

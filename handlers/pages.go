@@ -22,14 +22,14 @@ type homeData struct {
 // latestOnHome is how many articles the home page lists.
 const latestOnHome = 3
 
-// business is the practice's details (cached for cacheTTL).
+// business is the practice's details (cached for cache.TTL).
 func (h *Handler) business(c echo.Context) (db.Business, error) {
-	return h.businessCache.get(c.Request().Context())
+	return h.businessCache.Get(c.Request().Context())
 }
 
-// activeServices is what clients can book (cached for cacheTTL).
+// activeServices is what clients can book (cached for cache.TTL).
 func (h *Handler) activeServices(c echo.Context) ([]db.Service, error) {
-	return h.servicesCache.get(c.Request().Context())
+	return h.servicesCache.Get(c.Request().Context())
 }
 
 // showHome is the front page: who, what, where, and the way to book.
@@ -38,7 +38,7 @@ func (h *Handler) showHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	latest, err := h.latestCache.get(c.Request().Context())
+	latest, err := h.latestCache.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -273,15 +273,10 @@ func (h *Handler) slotRequest(ctx context.Context, r bookingRules, svc db.Servic
 // engine takes them, with the practice's own settings.
 type bookingRules = db.Rules
 
-// bookingRules reads the rules (cached like the practice's details).
+// bookingRules reads the rules (booking.Desk.Rules keeps them for a few
+// seconds).
 func (h *Handler) bookingRules(ctx context.Context) (bookingRules, error) {
-	return h.rulesCache.get(ctx)
-}
-
-func (h *Handler) loadBookingRules(ctx context.Context) (bookingRules, error) {
-	r, err := db.LoadRules(ctx, h.db)
-	r.Settings.Location = views.London
-	return r, err
+	return h.desk.Rules(ctx)
 }
 
 // daysOf lays a week's slots out by day, Monday to Sunday.

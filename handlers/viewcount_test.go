@@ -77,7 +77,7 @@ func TestViewCounterKeepsCountsWhenAWriteFails(t *testing.T) {
 	}
 }
 
-// An article is read from the database once per cacheTTL, however many
+// An article is read from the database once per cache.TTL, however many
 // readers ask; a made-up slug is not kept.
 func TestArticleCacheReadsOnce(t *testing.T) {
 	s := newTestServer(t, nil)

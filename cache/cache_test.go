@@ -1,4 +1,4 @@
-package handlers
+package cache
 
 import (
 	"context"
@@ -21,11 +21,11 @@ func counter(n *atomic.Int64) func(context.Context) (int64, error) {
 // returns once the background read is done.
 
 // settled waits for the background read get started, then expects want.
-func settled[T comparable](t *testing.T, c *cached[T], want T) {
+func settled[T comparable](t *testing.T, c *Value[T], want T) {
 	t.Helper()
-	c.get(context.Background())
+	c.Get(context.Background())
 	synctest.Wait()
-	if got, _ := c.get(context.Background()); got != want {
+	if got, _ := c.Get(context.Background()); got != want {
 		t.Fatalf("get = %v, want %v after the background read", got, want)
 	}
 }
@@ -33,20 +33,20 @@ func settled[T comparable](t *testing.T, c *cached[T], want T) {
 func TestCachedReusesValueUntilStale(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
-		c := newCached(time.Hour, counter(&n))
+		c := New(time.Hour, counter(&n))
 		for range 3 {
-			if v, err := c.get(context.Background()); v != 1 || err != nil {
+			if v, err := c.Get(context.Background()); v != 1 || err != nil {
 				t.Fatalf("get = %d, %v; want the first read's value 1 reused", v, err)
 			}
 		}
-		short := newCached(time.Millisecond, counter(&n))
-		first, _ := short.get(context.Background())
+		short := New(time.Millisecond, counter(&n))
+		first, _ := short.Get(context.Background())
 		time.Sleep(5 * time.Millisecond)
-		if v, _ := short.get(context.Background()); v != first {
+		if v, _ := short.Get(context.Background()); v != first {
 			t.Errorf("right after going stale get = %d, want the previous value %d while it is read again", v, first)
 		}
 		synctest.Wait()
-		if v, _ := short.get(context.Background()); v != first+1 {
+		if v, _ := short.Get(context.Background()); v != first+1 {
 			t.Errorf("after the background read get = %d, want %d", v, first+1)
 		}
 	})
@@ -55,9 +55,9 @@ func TestCachedReusesValueUntilStale(t *testing.T) {
 func TestCachedInvalidateShowsAnEditAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
-		c := newCached(time.Hour, counter(&n))
-		c.get(context.Background())
-		c.invalidate()
+		c := New(time.Hour, counter(&n))
+		c.Get(context.Background())
+		c.Invalidate()
 		settled(t, c, 2)
 	})
 }
@@ -65,19 +65,19 @@ func TestCachedInvalidateShowsAnEditAtOnce(t *testing.T) {
 func TestCachedKeepsServingTheLastValueWhenAReadFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var fail atomic.Bool
-		c := newCached(time.Millisecond, func(context.Context) (string, error) {
+		c := New(time.Millisecond, func(context.Context) (string, error) {
 			if fail.Load() {
 				return "", errors.New("database down")
 			}
 			return "details", nil
 		})
-		if v, err := c.get(context.Background()); v != "details" || err != nil {
+		if v, err := c.Get(context.Background()); v != "details" || err != nil {
 			t.Fatalf("first get = %q, %v", v, err)
 		}
 		fail.Store(true)
 		time.Sleep(5 * time.Millisecond)
 		for range 5 {
-			if v, err := c.get(context.Background()); v != "details" || err != nil {
+			if v, err := c.Get(context.Background()); v != "details" || err != nil {
 				t.Errorf("with the database down get = %q, %v; want the last good value", v, err)
 			}
 			time.Sleep(2 * time.Millisecond)
@@ -90,23 +90,23 @@ func TestCachedKeepsServingTheLastValueWhenAReadFails(t *testing.T) {
 func TestCachedForgetsAValueThatIsGone(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var gone atomic.Bool
-		c := newCached(time.Millisecond, func(context.Context) (string, error) {
+		c := New(time.Millisecond, func(context.Context) (string, error) {
 			if gone.Load() {
 				return "", sql.ErrNoRows
 			}
 			return "article", nil
 		})
-		if v, err := c.get(context.Background()); v != "article" || err != nil {
+		if v, err := c.Get(context.Background()); v != "article" || err != nil {
 			t.Fatalf("first get = %q, %v", v, err)
 		}
 		gone.Store(true)
 		time.Sleep(5 * time.Millisecond)
-		c.get(context.Background()) // stale: starts the read that finds nothing
+		c.Get(context.Background()) // stale: starts the read that finds nothing
 		synctest.Wait()
-		if _, err := c.get(context.Background()); !errors.Is(err, sql.ErrNoRows) {
+		if _, err := c.Get(context.Background()); !errors.Is(err, sql.ErrNoRows) {
 			t.Fatalf("after the row went, get still answers without sql.ErrNoRows (%v)", err)
 		}
-		if c.hasValue() {
+		if c.HasValue() {
 			t.Error("the cache still holds the value of a row that is gone")
 		}
 	})
@@ -116,17 +116,17 @@ func TestCachedReportsAFailedFirstReadAndRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var fail atomic.Bool
 		fail.Store(true)
-		c := newCached(time.Hour, func(context.Context) (string, error) {
+		c := New(time.Hour, func(context.Context) (string, error) {
 			if fail.Load() {
 				return "", errors.New("database down")
 			}
 			return "ok", nil
 		})
-		if _, err := c.get(context.Background()); err == nil {
+		if _, err := c.Get(context.Background()); err == nil {
 			t.Fatal("with nothing cached, a failed read must be reported")
 		}
 		fail.Store(false)
-		if v, err := c.get(context.Background()); v != "ok" || err != nil {
+		if v, err := c.Get(context.Background()); v != "ok" || err != nil {
 			t.Errorf("after the database came back get = %q, %v; want a fresh read", v, err)
 		}
 	})
@@ -135,14 +135,14 @@ func TestCachedReportsAFailedFirstReadAndRetries(t *testing.T) {
 func TestCachedReadsOnceForConcurrentRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
-		c := newCached(time.Hour, func(context.Context) (int64, error) {
+		c := New(time.Hour, func(context.Context) (int64, error) {
 			time.Sleep(20 * time.Millisecond)
 			return n.Add(1), nil
 		})
 		var wg sync.WaitGroup
 		for range 20 {
 			wg.Go(func() {
-				if v, err := c.get(context.Background()); v != 1 || err != nil {
+				if v, err := c.Get(context.Background()); v != 1 || err != nil {
 					t.Errorf("get = %d, %v; want 1", v, err)
 				}
 			})
@@ -156,7 +156,7 @@ func TestCachedReadsOnceForConcurrentRequests(t *testing.T) {
 
 func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := newCached(time.Hour, func(ctx context.Context) (string, error) {
+		c := New(time.Hour, func(ctx context.Context) (string, error) {
 			select {
 			case <-time.After(30 * time.Millisecond):
 				return "ok", nil
@@ -166,10 +166,10 @@ func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
 		})
 		gone, cancel := context.WithCancel(context.Background())
 		go func() { time.Sleep(5 * time.Millisecond); cancel() }()
-		if _, err := c.get(gone); !errors.Is(err, context.Canceled) {
+		if _, err := c.Get(gone); !errors.Is(err, context.Canceled) {
 			t.Errorf("the visitor who left got %v, want context.Canceled", err)
 		}
-		if v, err := c.get(context.Background()); v != "ok" || err != nil {
+		if v, err := c.Get(context.Background()); v != "ok" || err != nil {
 			t.Errorf("another visitor got %q, %v; want the read to have carried on", v, err)
 		}
 	})
@@ -180,27 +180,27 @@ func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
 func TestCachedDropShowsAnEditOnTheNextRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
-		c := newCached(time.Hour, counter(&n))
-		c.get(context.Background())
-		c.drop()
-		if v, err := c.get(context.Background()); v != 2 || err != nil {
+		c := New(time.Hour, counter(&n))
+		c.Get(context.Background())
+		c.Drop()
+		if v, err := c.Get(context.Background()); v != 2 || err != nil {
 			t.Errorf("get after drop = %d, %v; want the new read's 2", v, err)
 		}
 
 		release := make(chan struct{})
 		var reads atomic.Int64
-		slow := newCached(time.Millisecond, func(context.Context) (int64, error) {
+		slow := New(time.Millisecond, func(context.Context) (int64, error) {
 			if reads.Add(1) == 2 {
 				<-release // the read begun before the drop
 			}
 			return reads.Load(), nil
 		})
-		slow.get(context.Background())
+		slow.Get(context.Background())
 		time.Sleep(3 * time.Millisecond)
-		slow.get(context.Background()) // stale: starts read 2 and serves 1
-		slow.drop()
+		slow.Get(context.Background()) // stale: starts read 2 and serves 1
+		slow.Drop()
 		got := make(chan int64)
-		go func() { v, _ := slow.get(context.Background()); got <- v }()
+		go func() { v, _ := slow.Get(context.Background()); got <- v }()
 		synctest.Wait() // it waits for a read of its own
 		close(release)
 		if v := <-got; v != 3 {

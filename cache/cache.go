@@ -1,4 +1,8 @@
-package handlers
+// Package cache keeps one value read from the database for a few seconds:
+// the practice's details, its services, the booking rules, an article.
+// Every instance keeps its own copy; an edit drops this instance's at once,
+// and the others read again within their TTL.
+package cache
 
 import (
 	"context"
@@ -8,15 +12,14 @@ import (
 	"time"
 )
 
-// cacheTTL is how long facts that change rarely (the practice's details, its
-// services) are reused before they are read again. An edit on this instance
-// drops its copy at once; other instances see it within cacheTTL.
-const cacheTTL = 5 * time.Second
+// TTL is how long facts that change rarely (the practice's details, its
+// services, the booking rules) are reused before they are read again.
+const TTL = 5 * time.Second
 
-// cacheLoadTimeout bounds one read, whoever's request started it.
-const cacheLoadTimeout = 3 * time.Second
+// loadTimeout bounds one read, whoever's request started it.
+const loadTimeout = 3 * time.Second
 
-// cached holds one value read from the database and reused for ttl.
+// Value holds one value read from the database and reused for ttl.
 //
 // One request at a time reads; while it does, the others get the previous
 // value if there is one (it is at most a few seconds old) or wait for the
@@ -25,7 +28,7 @@ const cacheLoadTimeout = 3 * time.Second
 // (sql.ErrNoRows: an article unpublished on another instance, say): then
 // the value is forgotten and the error is the answer. A read is not tied to the request that started
 // it: a visitor who leaves does not fail the others waiting.
-type cached[T any] struct {
+type Value[T any] struct {
 	load func(context.Context) (T, error)
 	ttl  time.Duration
 
@@ -38,12 +41,13 @@ type cached[T any] struct {
 	lastErr error         // the last read's error, for waiters with no value
 }
 
-func newCached[T any](ttl time.Duration, load func(context.Context) (T, error)) *cached[T] {
-	return &cached[T]{load: load, ttl: ttl}
+// New returns a Value that load reads, reused for ttl.
+func New[T any](ttl time.Duration, load func(context.Context) (T, error)) *Value[T] {
+	return &Value[T]{load: load, ttl: ttl}
 }
 
-// get returns the cached value, reading it when it is missing or stale.
-func (c *cached[T]) get(ctx context.Context) (T, error) {
+// Get returns the cached value, reading it when it is missing or stale.
+func (c *Value[T]) Get(ctx context.Context) (T, error) {
 	for {
 		c.mu.Lock()
 		if c.has && time.Since(c.loaded) < c.ttl {
@@ -79,8 +83,8 @@ func (c *cached[T]) get(ctx context.Context) (T, error) {
 	}
 }
 
-func (c *cached[T]) read(done chan struct{}, gen uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), cacheLoadTimeout)
+func (c *Value[T]) read(done chan struct{}, gen uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
 	v, err := c.load(ctx)
 
@@ -98,26 +102,26 @@ func (c *cached[T]) read(done chan struct{}, gen uint64) {
 	}
 }
 
-// hasValue reports whether a value has ever been read.
-func (c *cached[T]) hasValue() bool {
+// HasValue reports whether a value has ever been read.
+func (c *Value[T]) HasValue() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.has
 }
 
-// invalidate makes the next get read the database; until that read is done
+// Invalidate makes the next get read the database; until that read is done
 // the previous value may still be served.
-func (c *cached[T]) invalidate() {
+func (c *Value[T]) Invalidate() {
 	c.mu.Lock()
 	c.loaded = time.Time{}
 	c.gen++
 	c.mu.Unlock()
 }
 
-// drop forgets the value: the next get reads the database and waits for
+// Drop forgets the value: the next get reads the database and waits for
 // that read, so the request right after an edit on this instance sees it
-// (invalidate may still serve the previous value once).
-func (c *cached[T]) drop() {
+// (Invalidate may still serve the previous value once).
+func (c *Value[T]) Drop() {
 	c.mu.Lock()
 	var zero T
 	c.val, c.has, c.loaded = zero, false, time.Time{}
