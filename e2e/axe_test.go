@@ -436,7 +436,7 @@ func TestAxeEmailLinkPages(t *testing.T) {
 	}
 	leave := token("leave")
 	e := db.WaitlistEntry{ServiceID: svc.ID, Place: db.PlaceStudio, Day: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC),
-		EarliestMin: 600, LatestMin: 660, Name: "Axe Waiter", Email: "axe.waiter2@example.com", LeaveTokenHash: db.HashToken(leave)}
+		EarliestMin: 600, LatestMin: 660, Name: "Axe Waiter", Email: token("waiter") + "@example.com", LeaveTokenHash: db.HashToken(leave)}
 	if added, err := db.AddToWaitlist(ctx, bdb, &e); err != nil || !added {
 		t.Fatalf("AddToWaitlist: %v, %v", added, err)
 	}
