@@ -228,9 +228,9 @@ func (h *Handler) previewArticle(c echo.Context) error {
 // every time): the next request reads the lists again.
 func (h *Handler) articlesChanged() {
 	h.articles.invalidate()
-	h.latestCache.Drop()
-	h.blogCache.Drop()
-	h.tagsCache.Drop()
+	h.facts.latest.Drop()
+	h.facts.blog.Drop()
+	h.facts.tags.Drop()
 }
 
 // storedArticle is the post of the :id parameter, any status; 404 if none.

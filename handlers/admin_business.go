@@ -59,7 +59,7 @@ func (h *Handler) saveBusiness(c echo.Context) error {
 	if err := db.SaveBusiness(c.Request().Context(), h.db, f.Business); err != nil {
 		return err
 	}
-	h.businessCache.Drop() // the next page reads them (other instances within cache.TTL)
+	h.facts.business.Drop() // the next page reads them (other instances within cache.TTL)
 	h.articles.invalidate()
 	return c.Redirect(http.StatusSeeOther, adminPath+"/business?saved=1")
 }

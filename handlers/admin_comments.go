@@ -151,7 +151,7 @@ func (h *Handler) setModerationMode(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.businessCache.Drop() // the mode is part of the business settings
+	h.facts.business.Drop() // the mode is part of the business settings
 	return moderationRedirect(c, "mode")
 }
 

@@ -89,14 +89,14 @@ func (h *Handler) login(c echo.Context) error {
 	case device != "":
 		limited = account + "|" + device
 	}
-	if wait := h.loginLimits.wait(ip, limited, h.now()); wait > 0 {
+	if wait := h.limits.login.wait(ip, limited, h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Notice = fmt.Sprintf("Too many failed attempts to log in. Please wait %s and try again.", roundWait(wait))
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
 	// The attempt counts before the password is checked, so that a burst
 	// of parallel guesses meets the limit too; a success takes it back.
-	h.loginLimits.failed(ip, limited, h.now())
+	h.limits.login.failed(ip, limited, h.now())
 	// Each check takes 19 MiB for a moment (argon2id): a few at a time, so
 	// that a burst cannot exhaust the machine's memory.
 	select {
@@ -114,8 +114,8 @@ func (h *Handler) login(c echo.Context) error {
 		f.Notice = "That email address and password do not match. Please try again."
 		return h.renderLogin(c, http.StatusUnprocessableEntity, f)
 	}
-	h.loginLimits.perAccount.forget(limited)
-	h.loginLimits.perIP.forget(ip)
+	h.limits.login.perAccount.forget(limited)
+	h.limits.login.perIP.forget(ip)
 	if err := h.rememberDevice(c, account, device); err != nil {
 		return err
 	}

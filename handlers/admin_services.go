@@ -91,7 +91,7 @@ func (h *Handler) addService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.servicesCache.Drop()
+	h.facts.services.Drop()
 	return c.Redirect(http.StatusSeeOther, page)
 }
 
@@ -141,7 +141,7 @@ func (h *Handler) saveService(c echo.Context) error {
 	if err := db.UpdateService(c.Request().Context(), h.db, s); err != nil {
 		return err
 	}
-	h.servicesCache.Drop()
+	h.facts.services.Drop()
 	return c.Redirect(http.StatusSeeOther, servicesPath+"?saved=saved")
 }
 
@@ -158,7 +158,7 @@ func (h *Handler) moveService(c echo.Context) error {
 	if err := db.MoveService(c.Request().Context(), h.db, s.ID, dir == "up"); err != nil {
 		return err
 	}
-	h.servicesCache.Drop()
+	h.facts.services.Drop()
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?saved=order#service-%d", servicesPath, s.ID))
 }
 
@@ -174,7 +174,7 @@ func (h *Handler) setServiceActive(c echo.Context) error {
 	if err := db.SetServiceActive(c.Request().Context(), h.db, s.ID, on); err != nil {
 		return err
 	}
-	h.servicesCache.Drop()
+	h.facts.services.Drop()
 	saved := "off"
 	if on {
 		saved = "on"

@@ -60,7 +60,7 @@ func (h *Handler) showBlog(c echo.Context) error {
 		return h.renderFragment(c, http.StatusOK, "blog#post-items", list)
 	}
 
-	tags, err := h.tagsCache.Get(c.Request().Context())
+	tags, err := h.facts.tags.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,7 @@ func (h *Handler) postList(c echo.Context, query, tag string, page int) (postLis
 		var res db.PostPage
 		var err error
 		if tag == "" && page == 1 {
-			res, err = h.blogCache.Get(ctx) // the page most readers open
+			res, err = h.facts.blog.Get(ctx) // the page most readers open
 		} else {
 			res, err = db.ListPosts(ctx, h.db, tag, page, postsPerPage)
 		}

@@ -205,7 +205,7 @@ func fitsWhenFree(req schedule.Request, start time.Time) bool {
 // again with the news and fresh times (409).
 func (h *Handler) holdSlot(c echo.Context) error {
 	// The limit comes first: a refused request costs the database nothing.
-	if wait := h.bookingLimit.take(limitKey(c.RealIP()), h.now()); wait > 0 {
+	if wait := h.limits.booking.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return h.pickerAgain(c, http.StatusTooManyRequests, fmt.Sprintf("Many times were chosen from your connection in a short while. Please wait %s and try again.", roundWait(wait)))
 	}
@@ -456,7 +456,7 @@ func (h *Handler) book(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
 	}
-	if wait := h.bookingLimit.take(limitKey(c.RealIP()), h.now()); wait > 0 {
+	if wait := h.limits.booking.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		f.Notice = fmt.Sprintf("Many bookings were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}

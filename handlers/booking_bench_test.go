@@ -155,7 +155,7 @@ func BenchmarkBook(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			s := newTestServer(b, nil)
-			s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
+			s.h.limits.booking = newRateLimit(1<<30, time.Hour)
 			svc := bookingServices(b)[0]
 			email := benchEmail(b)
 			times := benchTimes(b, s, svc)

@@ -561,7 +561,7 @@ func TestBookPickerServiceNotOfferedThere(t *testing.T) {
 	s := newTestServer(t, nil)
 	// The third service is made studio-only in this server's memory, so
 	// that the shared database stays as it is.
-	s.h.servicesCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.Service, error) {
+	s.h.facts.services = cache.New(cache.TTL, func(ctx context.Context) ([]db.Service, error) {
 		ss, err := db.ListActiveServices(ctx, s.h.db)
 		if err == nil && len(ss) >= 3 {
 			ss[2].Mobile = false
@@ -770,7 +770,7 @@ func TestHoldSlot(t *testing.T) {
 func TestHoldConcurrently(t *testing.T) {
 	runAt(t, epoch)
 	s := newTestServer(t, nil)
-	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
+	s.h.limits.booking = newRateLimit(1<<30, time.Hour)
 	svc := bookingServices(t)[1]
 	start := s.client(t).firstFree(t, svc.ID, db.PlaceStudio, weekAfter(6))
 	statuses := race(t, s, 50, "/book/hold", holdForm(svc.ID, db.PlaceStudio, start))
@@ -1327,7 +1327,7 @@ func doubleClick(t *testing.T, post func(string, url.Values) (int, string), svc 
 func TestBookDoubleClickWithoutHold(t *testing.T) {
 	runAt(t, epoch)
 	s := newTestServer(t, nil)
-	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
+	s.h.limits.booking = newRateLimit(1<<30, time.Hour)
 	svc := bookingServices(t)[0]
 	cl := s.client(t)
 	// Week 7 lies wholly inside the 8-week horizon on any day; week 8 ends
@@ -1567,7 +1567,7 @@ func TestBookConcurrently(t *testing.T) {
 	s := newTestServer(t, nil)
 	// All fifty come from 127.0.0.1: the limit per address is not what is
 	// tested here.
-	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
+	s.h.limits.booking = newRateLimit(1<<30, time.Hour)
 	svc := bookingServices(t)[0]
 	start := s.client(t).firstFree(t, svc.ID, db.PlaceStudio, weekAfter(4))
 	deadlocks := deadlockCount(t)
@@ -2203,7 +2203,7 @@ func TestManageUnknownToken(t *testing.T) {
 func TestBookingRateLimit(t *testing.T) {
 	runAt(t, epoch)
 	s := newTestServer(t, nil)
-	s.h.bookingLimit = newRateLimit(3, time.Hour)
+	s.h.limits.booking = newRateLimit(3, time.Hour)
 	svc := bookingServices(t)[0]
 	cl := s.client(t)
 	free := cl.freeTimes(t, svc.ID, db.PlaceStudio, weekAfter(7))

@@ -280,7 +280,7 @@ func (h *Handler) postComment(c echo.Context) error {
 		return err
 	}
 	author := h.ensureAuthor(c)
-	if wait := h.commentLimits.allow(string(ipHash), string(author), h.now()); wait > 0 {
+	if wait := h.limits.comment.allow(string(ipHash), string(author), h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Notice = fmt.Sprintf("You have sent several comments in a short time. Please wait %s and send this one again; it is still here.", roundWait(wait))
 		return h.commentFormError(c, http.StatusTooManyRequests, f)

@@ -20,7 +20,7 @@ import (
 // post, through the whole middleware chain and the database, as a person
 // who took their time over the form. Rate limits are lifted for the run.
 func benchCommenter(b *testing.B, s *testServer, slug string) func() {
-	s.h.commentLimits = &formLimits{perIP: newRateLimit(1<<30, time.Hour), perSession: newRateLimit(1<<30, time.Hour)}
+	s.h.limits.comment = &formLimits{perIP: newRateLimit(1<<30, time.Hour), perSession: newRateLimit(1<<30, time.Hour)}
 	ctx := context.Background()
 	req := httptest.NewRequest(http.MethodGet, "/blog/"+slug, nil)
 	rec := httptest.NewRecorder()

@@ -107,7 +107,7 @@ func (h *Handler) postContact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if wait := h.contactLimits.allow(string(ipHash), string(h.ensureSessionKey(c, senderKey)), h.now()); wait > 0 {
+	if wait := h.limits.contact.allow(string(ipHash), string(h.ensureSessionKey(c, senderKey)), h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Notice = fmt.Sprintf("Several messages have been sent from here in a short time. Please wait %s and send this one again; it is still here.", roundWait(wait))
 		return h.contactFormError(c, http.StatusTooManyRequests, f)

@@ -66,8 +66,8 @@ func FuzzFormPosts(f *testing.F) {
 		f.Add(s)
 	}
 	s := newTestServer(f, nil)
-	s.h.bookingLimit = newRateLimit(1<<30, time.Hour)
-	s.h.commentLimits = newCommentLimits()
+	s.h.limits.booking = newRateLimit(1<<30, time.Hour)
+	s.h.limits.comment = newCommentLimits()
 	targets := []string{"/book", "/book/hold", "/blog/sports-massage-for-lower-back-pain/comments", "/contact", "/book/waitlist"}
 	f.Fuzz(func(t *testing.T, body string) {
 		if !utf8.ValidString(body) && len(body) > 4096 {

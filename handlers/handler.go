@@ -8,7 +8,6 @@ package handlers
 import (
 	"context"
 	"log/slog"
-	"math"
 	"sync"
 	"time"
 
@@ -43,32 +42,24 @@ type Handler struct {
 	// desk applies the booking rules (holds, bookings, moves, cancelling,
 	// the waitlist, hours): the booking handlers parse, call it, render.
 	desk *booking.Desk
-	// Facts that change rarely, reused for cache.TTL.
-	businessCache *cache.Value[db.Business]
-	servicesCache *cache.Value[[]db.Service]
-	latestCache   *cache.Value[[]db.Post]
-	blogCache     *cache.Value[db.PostPage]   // /blog's first page, untagged
-	tagsCache     *cache.Value[[]db.TagCount] // the topics list on /blog
+	// facts are what pages show that changes rarely (pages.go).
+	facts facts
 	// Articles by slug, reused for cache.TTL, and their views, written in
 	// batches.
 	articles  *articleCache
 	viewCount *viewCounter
 
 	// Live comments: events from every instance, through PostgreSQL.
-	hub           *live.Hub
-	commentLimits *formLimits
-	contactLimits *formLimits
-	loginLimits   *loginLimits
-	streams       streamCounts         // open live streams by client address
-	heartbeat     time.Duration        // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
-	replayLimit   int                  // events a reconnecting reader may catch up on (replayLimit; tests lower it)
-	adminStamp    *cache.Value[string] // the credentialStamp of the therapist's password
+	hub *live.Hub
+	// limits are the rate limits on what visitors send (limits.go).
+	limits      limits
+	streams     streamCounts         // open live streams by client address
+	heartbeat   time.Duration        // how often an idle stream gets a keep-alive (heartbeatEvery; tests shorten it)
+	replayLimit int                  // events a reconnecting reader may catch up on (replayLimit; tests lower it)
+	adminStamp  *cache.Value[string] // the credentialStamp of the therapist's password
 	// secretPrefixes are the beginnings of the addresses that hold a
 	// secret, which a trailing slash does not redirect (set by Echo).
 	secretPrefixes []string
-	// bookingLimit limits holds, bookings and waitlist joins per client
-	// address.
-	bookingLimit *rateLimit
 	// The site's own secret keys (see siteKey), read once.
 	keysMu sync.Mutex
 	keys   map[string][]byte
@@ -120,36 +111,18 @@ func New(d Deps) *Handler {
 		}
 	}
 	h.sessions.ErrorFunc = h.sessionError
-	h.businessCache = cache.New(cache.TTL, func(ctx context.Context) (db.Business, error) {
-		return db.GetBusiness(ctx, h.db)
-	})
-	h.servicesCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.Service, error) {
-		return db.ListActiveServices(ctx, h.db)
-	})
-	h.latestCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.Post, error) {
-		return db.LatestPosts(ctx, h.db, latestOnHome)
-	})
-	h.blogCache = cache.New(cache.TTL, func(ctx context.Context) (db.PostPage, error) {
-		return db.ListPosts(ctx, h.db, "", 1, postsPerPage)
-	})
-	h.tagsCache = cache.New(cache.TTL, func(ctx context.Context) ([]db.TagCount, error) {
-		return db.PublicTags(ctx, h.db)
-	})
+	h.facts = newFacts(d.DB)
 	h.articles = newArticleCache(h.loadArticle)
 	h.keys = map[string][]byte{}
 	h.adminStamp = cache.New(cache.TTL, h.loadAdminStamp)
-	h.bookingLimit = newRateLimit(30, 10*time.Minute)
-	h.commentLimits = newCommentLimits()
-	h.contactLimits = newContactLimits()
-	h.loginLimits = newLoginLimits()
+	h.limits = newLimits()
 	h.passwordChecks, h.preparing, h.dummyHash = make(chan struct{}, 2), make(chan struct{}, 1), newDummyHash()
 	if h.cfg.BenchNoLimits {
 		// A load run (BENCH_CEILING=1 BENCH_NO_LIMITS=1, loopback only:
 		// see config) posts thousands of comments and bookings from one
 		// address and one session.
 		h.log.Warn("BENCH_NO_LIMITS: comment and booking rate limits are lifted for a load run")
-		h.bookingLimit = newRateLimit(math.MaxInt, time.Second)
-		h.commentLimits = newFormLimits(math.MaxInt, math.MaxInt, time.Second)
+		h.limits.liftForLoadRun()
 	}
 	direct := d.DirectDB
 	if direct == nil {

@@ -1,10 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 
+	"dynamicmotion/cache"
 	"dynamicmotion/db"
 )
 
@@ -22,14 +25,34 @@ type homeData struct {
 // latestOnHome is how many articles the home page lists.
 const latestOnHome = 3
 
+// facts are what the public pages show that changes rarely, each read at
+// most every cache.TTL; an edit on this instance drops its copy at once.
+type facts struct {
+	business *cache.Value[db.Business]
+	services *cache.Value[[]db.Service]
+	latest   *cache.Value[[]db.Post]     // the home page's newest articles
+	blog     *cache.Value[db.PostPage]   // /blog's first page, untagged
+	tags     *cache.Value[[]db.TagCount] // the topics list on /blog
+}
+
+func newFacts(bdb *bun.DB) facts {
+	return facts{
+		business: cache.New(cache.TTL, func(ctx context.Context) (db.Business, error) { return db.GetBusiness(ctx, bdb) }),
+		services: cache.New(cache.TTL, func(ctx context.Context) ([]db.Service, error) { return db.ListActiveServices(ctx, bdb) }),
+		latest:   cache.New(cache.TTL, func(ctx context.Context) ([]db.Post, error) { return db.LatestPosts(ctx, bdb, latestOnHome) }),
+		blog:     cache.New(cache.TTL, func(ctx context.Context) (db.PostPage, error) { return db.ListPosts(ctx, bdb, "", 1, postsPerPage) }),
+		tags:     cache.New(cache.TTL, func(ctx context.Context) ([]db.TagCount, error) { return db.PublicTags(ctx, bdb) }),
+	}
+}
+
 // business is the practice's details (cached for cache.TTL).
 func (h *Handler) business(c echo.Context) (db.Business, error) {
-	return h.businessCache.Get(c.Request().Context())
+	return h.facts.business.Get(c.Request().Context())
 }
 
 // activeServices is what clients can book (cached for cache.TTL).
 func (h *Handler) activeServices(c echo.Context) ([]db.Service, error) {
-	return h.servicesCache.Get(c.Request().Context())
+	return h.facts.services.Get(c.Request().Context())
 }
 
 // showHome is the front page: who, what, where, and the way to book.
@@ -38,7 +61,7 @@ func (h *Handler) showHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	latest, err := h.latestCache.Get(c.Request().Context())
+	latest, err := h.facts.latest.Get(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -203,8 +203,8 @@ func TestEveryPageOverHTTPS(t *testing.T) {
 // 5xx, never the hostile markup echoed, and nothing is stored.
 func TestEveryPublicRouteWithstandsHostileInput(t *testing.T) {
 	s := newTestServer(t, nil)
-	s.h.bookingLimit = newRateLimit(1<<30, 1)
-	s.h.commentLimits = newCommentLimits()
+	s.h.limits.booking = newRateLimit(1<<30, 1)
+	s.h.limits.comment = newCommentLimits()
 	bdb := seededDB(t)
 	before := rowCounts(t, bdb)
 	cl := s.client(t)
@@ -239,7 +239,7 @@ func TestEveryAdminRouteWithstandsHostileInput(t *testing.T) {
 	if err := db.SetAdminPassword(ctx, bdb, adminEmail, hash); err != nil {
 		t.Fatal(err)
 	}
-	s.h.loginLimits = newLoginLimits()
+	s.h.limits.login = newLoginLimits()
 	cl := s.client(t)
 	cl.logIn(t)
 	attack(t, s, cl, adminPath+"/")

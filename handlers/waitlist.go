@@ -250,7 +250,7 @@ func (h *Handler) joinWaitlist(c echo.Context) error {
 			" now (" + strings.Join(times, ", ") + "). You can book one straight away instead of waiting."
 		return h.renderWaitlist(c, http.StatusConflict, "Join the waitlist", d)
 	}
-	if wait := h.bookingLimit.take(limitKey(c.RealIP()), h.now()); wait > 0 {
+	if wait := h.limits.booking.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		d.Notice = fmt.Sprintf("Many requests were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
 		return h.renderWaitlist(c, http.StatusTooManyRequests, "Join the waitlist", d)
 	}
