@@ -29,6 +29,7 @@ import (
 	"dynamicmotion/db"
 	"dynamicmotion/ical"
 	"dynamicmotion/mail"
+	"dynamicmotion/money"
 )
 
 // Practice is what every message says about the practice.
@@ -483,15 +484,7 @@ func span(start, end time.Time) string {
 }
 
 // pounds formats pence as a price: 3000 → "£30", 3550 → "£35.50".
-func pounds(pence int) string {
-	if pence < 0 {
-		return "−" + pounds(-pence)
-	}
-	if pence%100 == 0 {
-		return fmt.Sprintf("£%d", pence/100)
-	}
-	return fmt.Sprintf("£%d.%02d", pence/100, pence%100)
-}
+func pounds(pence int) string { return money.Pounds(pence) }
 
 // minutes formats a session's length as massage sessions are sold: "60 minutes", "90 minutes".
 func minutes(m int) string {

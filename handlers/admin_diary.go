@@ -15,6 +15,7 @@ import (
 
 	"dynamicmotion/booking"
 	"dynamicmotion/db"
+	"dynamicmotion/money"
 	"dynamicmotion/views"
 )
 
@@ -109,7 +110,7 @@ func (h *Handler) exportDiary(c echo.Context) error {
 		row := []string{
 			b.StartsAt.In(views.London).Format(time.DateOnly), b.StartsAt.In(views.London).Format("15:04"),
 			b.EndsAt.In(views.London).Format("15:04"), b.ServiceName, place, b.ClientName, b.ClientEmail,
-			b.ClientPhone, b.Postcode, b.Status, fmt.Sprintf("%d.%02d", b.PricePence/100, b.PricePence%100),
+			b.ClientPhone, b.Postcode, b.Status, money.Decimal(b.PricePence),
 		}
 		for i := range row {
 			row[i] = csvSafe(row[i])

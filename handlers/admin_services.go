@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
+	"dynamicmotion/money"
 )
 
 // servicesPath is the therapist's list of services.
@@ -186,17 +187,12 @@ func (h *Handler) setServiceActive(c echo.Context) error {
 func formOfService(s db.Service) serviceForm {
 	return serviceForm{
 		ID: s.ID, Name: s.Name, Summary: s.Summary, Duration: strconv.Itoa(s.DurationMin),
-		Price: strings.TrimPrefix(poundsText(s.PricePence), "£"), AtStudio: s.AtStudio, Mobile: s.Mobile, Active: s.Active,
+		Price: poundsText(s.PricePence), AtStudio: s.AtStudio, Mobile: s.Mobile, Active: s.Active,
 	}
 }
 
 // poundsText is pence as the price field takes it: 4500 → "45", 4550 → "45.50".
-func poundsText(pence int) string {
-	if pence%100 == 0 {
-		return strconv.Itoa(pence / 100)
-	}
-	return fmt.Sprintf("%d.%02d", pence/100, pence%100)
-}
+func poundsText(pence int) string { return money.Plain(pence) }
 
 // pricePattern is a price in pounds: 45, 45.5, 45.50, £45.
 var pricePattern = regexp.MustCompile(`^£?\s*(\d{1,4})(?:\.(\d{1,2}))?$`)

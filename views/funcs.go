@@ -2,6 +2,7 @@ package views
 
 import (
 	"dynamicmotion/clock"
+	"dynamicmotion/money"
 	"fmt"
 	"html/template"
 	"strings"
@@ -78,15 +79,7 @@ func newExactNavItem(current, href, label string) NavItem {
 }
 
 // Pounds formats pence as a price: 3000 → "£30", 3550 → "£35.50".
-func Pounds(pence int) string {
-	if pence < 0 {
-		return "−" + Pounds(-pence)
-	}
-	if pence%100 == 0 {
-		return fmt.Sprintf("£%d", pence/100)
-	}
-	return fmt.Sprintf("£%d.%02d", pence/100, pence%100)
-}
+func Pounds(pence int) string { return money.Pounds(pence) }
 
 // Minutes formats a duration in minutes: 30 → "30 min", 90 → "1 h 30 min".
 func Minutes(m int) string {
