@@ -90,15 +90,17 @@ func TestAddAndEditService(t *testing.T) {
 	visitor := s.client(t)
 	checkHTML(t, visitor.get(t, "/book").body, in("input[name=service]")) // the services are now cached
 
-	f := validServiceForm("Test calf clinic")
+	// A name of this run's own (the slug of an earlier run's is taken).
+	name := "Test calf clinic " + unique()
+	f := validServiceForm(name)
 	f.Set("price", "£42.5")
 	f.Del("mobile")
 	svc := addTestService(t, cl, f)
-	if svc.PricePence != 4250 || svc.DurationMin != 45 || !svc.AtStudio || svc.Mobile || !svc.Active || svc.Slug != "test-calf-clinic" {
+	if svc.PricePence != 4250 || svc.DurationMin != 45 || !svc.AtStudio || svc.Mobile || !svc.Active || svc.Slug != strings.ReplaceAll(strings.ToLower(name), " ", "-") {
 		t.Errorf("added %+v", svc)
 	}
 	list := cl.get(t, servicesPath+"?saved=added")
-	checkHTML(t, list.body, in("li#service-"+itoa(svc.ID)+" a[href='/admin/services/"+itoa(svc.ID)+"']", hasText("Test calf clinic")),
+	checkHTML(t, list.body, in("li#service-"+itoa(svc.ID)+" a[href='/admin/services/"+itoa(svc.ID)+"']", hasText(name)),
 		in("li#service-"+itoa(svc.ID), hasText("£42.50"), hasText("studio only")),
 		in("[role=status]", hasText("added")))
 	checkHTML(t, visitor.get(t, "/book").body, in("input[name=service][value='"+itoa(svc.ID)+"']"))

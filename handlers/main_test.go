@@ -76,10 +76,31 @@ func onClock(at time.Time) time.Time {
 // runAt runs the rest of t at instant: every test server (and the job
 // queue's decisions) read clk, which starts there and runs at the wall
 // clock's pace. When t ends, clk is the wall clock again.
+//
+// Tests at one instant book the same days each time they run: what a test
+// writes to the diary (bookings and holds, waitlist entries and offers, the
+// mail they queued, time off) is deleted when it ends, so that the next
+// test, or this one again with -count, finds the diary as it was.
 func runAt(t testing.TB, instant time.Time) {
 	t.Helper()
+	ctx := context.Background()
+	bdb := seededDB(t)
+	tables := []string{"outbox", "waitlist", "bookings", "time_off"} // in an order the foreign keys allow
+	last := make([]int64, len(tables))
+	for i, table := range tables {
+		if err := bdb.NewRaw("SELECT coalesce(max(id), 0) FROM ?", bun.Ident(table)).Scan(ctx, &last[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	clk.Set(instant)
-	t.Cleanup(clk.Reset)
+	t.Cleanup(func() {
+		clk.Reset()
+		for i, table := range tables {
+			if _, err := bdb.NewRaw("DELETE FROM ? WHERE id > ?", bun.Ident(table), last[i]).Exec(ctx); err != nil {
+				t.Errorf("deleting what the test wrote to %s: %v", table, err)
+			}
+		}
+	})
 }
 
 const (
