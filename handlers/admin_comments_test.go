@@ -17,16 +17,20 @@ import (
 // withModeration sets the moderation mode for the test, back to off after it.
 func withModeration(t *testing.T, mode string) {
 	t.Helper()
+	// The queue starts empty: comments other tests left held (links,
+	// moderation of their own) are hidden, before and after.
+	emptyQueue := func() {
+		if _, err := seededDB(t).NewRaw("UPDATE comments SET status = ? WHERE status = ?", db.CommentHidden, db.CommentHeld).Exec(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}
+	emptyQueue()
 	if err := db.SetCommentModeration(context.Background(), seededDB(t), mode); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		db.SetCommentModeration(context.Background(), seededDB(t), db.ModerationOff)
-		// What the test left in the queue is hidden: the next test (or this
-		// one again, with -count) starts with an empty queue.
-		if _, err := seededDB(t).NewRaw("UPDATE comments SET status = ? WHERE status = ?", db.CommentHidden, db.CommentHeld).Exec(context.Background()); err != nil {
-			t.Error(err)
-		}
+		emptyQueue()
 	})
 }
 
