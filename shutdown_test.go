@@ -85,6 +85,7 @@ func holdLock(t *testing.T, dsn, table string) (release, waiting func()) {
 		t.Helper()
 		// PostgreSQL announces no waiter: pg_stat_activity is polled, on
 		// the connection that holds the lock.
+		// Polled: a lock wait shows only in pg_stat_activity, which sends no event.
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 			// A transaction sees pg_stat_activity as it was at its first
 			// look, unless it drops that snapshot.
@@ -112,6 +113,7 @@ func holdLock(t *testing.T, dsn, table string) (release, waiting func()) {
 // listener, so a new connection is tried every few milliseconds.
 func refusedWithin(site runningSite, d time.Duration) bool {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	// Polled: a refused connection is only known by trying one.
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		res, err := client.Get(site.url + "/healthz")
 		if err != nil {

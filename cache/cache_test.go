@@ -20,6 +20,11 @@ func counter(n *atomic.Int64) func(context.Context) (int64, error) {
 // the bubble's own (a Sleep passes at once, exactly) and synctest.Wait
 // returns once the background read is done.
 
+// age lets d go by on the bubble's clock, at once and exactly: the cache's
+// age against its TTL is what these tests are about, so time itself must
+// pass; nothing else is waited for this way.
+func age(d time.Duration) { time.Sleep(d) }
+
 // settled waits for the background read get started, then expects want.
 func settled[T comparable](t *testing.T, c *Value[T], want T) {
 	t.Helper()
@@ -41,7 +46,7 @@ func TestCachedReusesValueUntilStale(t *testing.T) {
 		}
 		short := New(time.Millisecond, counter(&n))
 		first, _ := short.Get(context.Background())
-		time.Sleep(5 * time.Millisecond)
+		age(5 * time.Millisecond)
 		if v, _ := short.Get(context.Background()); v != first {
 			t.Errorf("right after going stale get = %d, want the previous value %d while it is read again", v, first)
 		}
@@ -75,12 +80,12 @@ func TestCachedKeepsServingTheLastValueWhenAReadFails(t *testing.T) {
 			t.Fatalf("first get = %q, %v", v, err)
 		}
 		fail.Store(true)
-		time.Sleep(5 * time.Millisecond)
+		age(5 * time.Millisecond)
 		for range 5 {
 			if v, err := c.Get(context.Background()); v != "details" || err != nil {
 				t.Errorf("with the database down get = %q, %v; want the last good value", v, err)
 			}
-			time.Sleep(2 * time.Millisecond)
+			age(2 * time.Millisecond)
 		}
 	})
 }
@@ -100,7 +105,7 @@ func TestCachedForgetsAValueThatIsGone(t *testing.T) {
 			t.Fatalf("first get = %q, %v", v, err)
 		}
 		gone.Store(true)
-		time.Sleep(5 * time.Millisecond)
+		age(5 * time.Millisecond)
 		c.Get(context.Background()) // stale: starts the read that finds nothing
 		synctest.Wait()
 		if _, err := c.Get(context.Background()); !errors.Is(err, sql.ErrNoRows) {
@@ -136,7 +141,7 @@ func TestCachedReadsOnceForConcurrentRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var n atomic.Int64
 		c := New(time.Hour, func(context.Context) (int64, error) {
-			time.Sleep(20 * time.Millisecond)
+			age(20 * time.Millisecond)
 			return n.Add(1), nil
 		})
 		var wg sync.WaitGroup
@@ -165,7 +170,7 @@ func TestCachedReadSurvivesTheRequestThatStartedIt(t *testing.T) {
 			}
 		})
 		gone, cancel := context.WithCancel(context.Background())
-		go func() { time.Sleep(5 * time.Millisecond); cancel() }()
+		go func() { age(5 * time.Millisecond); cancel() }()
 		if _, err := c.Get(gone); !errors.Is(err, context.Canceled) {
 			t.Errorf("the visitor who left got %v, want context.Canceled", err)
 		}
@@ -196,7 +201,7 @@ func TestCachedDropShowsAnEditOnTheNextRequest(t *testing.T) {
 			return reads.Load(), nil
 		})
 		slow.Get(context.Background())
-		time.Sleep(3 * time.Millisecond)
+		age(3 * time.Millisecond)
 		slow.Get(context.Background()) // stale: starts read 2 and serves 1
 		slow.Drop()
 		got := make(chan int64)

@@ -280,6 +280,7 @@ func (s *server) stop(timeout time.Duration) error {
 // under way).
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
+	// Polled (see above): nothing announces these conditions.
 	for deadline := time.Now().Add(d); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not happen within %s", what, d)
