@@ -125,9 +125,10 @@ func RequeueOutbox(ctx context.Context, idb bun.IDB, id int64) error {
 
 // PruneOutbox deletes messages that were sent or kept more than age ago:
 // the outbox is a record of delivery, not an archive of clients' mail.
+// Age is counted on the database's clock, which stamped sent_at.
 func PruneOutbox(ctx context.Context, idb bun.IDB, age time.Duration) (int64, error) {
-	res, err := idb.NewRaw(`DELETE FROM outbox WHERE status IN ('sent', 'kept') AND sent_at < ?`,
-		time.Now().Add(-age)).Exec(ctx)
+	res, err := idb.NewRaw(`DELETE FROM outbox WHERE status IN ('sent', 'kept') AND sent_at < now() - make_interval(secs => ?)`,
+		age.Seconds()).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -11,7 +11,7 @@ import (
 // SaveSchedule stores the practice's scheduling rules (the one row), replacing
 // what was saved before.
 func SaveSchedule(ctx context.Context, idb bun.IDB, s Schedule) error {
-	s.ID, s.UpdatedAt = 1, time.Now()
+	s.ID, s.UpdatedAt = 1, time.Time{} // the database's now(): a record, not a decision
 	if s.MobileDistricts == nil {
 		s.MobileDistricts = []string{}
 	}
@@ -22,7 +22,7 @@ func SaveSchedule(ctx context.Context, idb bun.IDB, s Schedule) error {
 		Set("offer_hold_min = EXCLUDED.offer_hold_min").
 		Set("cancel_cutoff_hours = EXCLUDED.cancel_cutoff_hours, late_move_allowed = EXCLUDED.late_move_allowed").
 		Set("cancellation_policy = EXCLUDED.cancellation_policy, mobile_districts = EXCLUDED.mobile_districts").
-		Set("updated_at = EXCLUDED.updated_at").
+		Set("updated_at = now()").
 		Exec(ctx)
 	return err
 }

@@ -60,6 +60,7 @@ func (h *Handler) page(c echo.Context, title, description string, data any) (vie
 		Path:        c.Request().URL.Path,
 		CSRF:        token,
 		Business:    b,
+		Year:        h.now().In(views.London).Year(),
 		Data:        data,
 	}, nil
 }

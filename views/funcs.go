@@ -16,7 +16,6 @@ var baseFuncs = template.FuncMap{
 	"pounds":     Pounds,
 	"minutes":    Minutes,
 	"paragraphs": Paragraphs,
-	"year":       func() int { return time.Now().In(London).Year() },
 	"date":       func(t time.Time) string { return t.In(London).Format("2 January 2006") },
 	"isoDate":    func(t time.Time) string { return t.In(London).Format("2006-01-02") },
 	"isoTime":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },

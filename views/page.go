@@ -17,6 +17,7 @@ type Page struct {
 	Scripts     []string // extra scripts the page needs (asset names), after htmx
 	Admin       *Admin   // set on the therapist's pages: her header instead of the site's
 	Business    db.Business
+	Year        int // this year in London, for the footer
 	Data        any
 }
 
