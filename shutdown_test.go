@@ -14,6 +14,7 @@ import (
 
 	"dynamicmotion/config"
 	"dynamicmotion/db"
+	"dynamicmotion/db/dbtest"
 )
 
 // runningSite is serve running in the test process on a loopback port.
@@ -85,16 +86,9 @@ func holdLock(t *testing.T, dsn, table string) (release, waiting func()) {
 		t.Helper()
 		// PostgreSQL announces no waiter: pg_stat_activity is polled, on
 		// the connection that holds the lock.
-		// Polled: a lock wait shows only in pg_stat_activity, which sends no event.
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			// A transaction sees pg_stat_activity as it was at its first
-			// look, unless it drops that snapshot.
-			if _, err := tx.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
-				t.Fatal(err)
-			}
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
-				"WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&n); err != nil {
+			n, err := dbtest.LockWaiters(ctx, tx)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if n > 0 {

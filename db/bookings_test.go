@@ -13,8 +13,6 @@ import (
 
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
-
-	"github.com/uptrace/bun"
 )
 
 // bookingTime is a fixed Monday in the future: 1 March 2027 at hh:mm London
@@ -293,7 +291,12 @@ func TestMoveBookingTwiceAtOnce(t *testing.T) {
 		from, err := db.MoveBooking(ctx, bdb, b.ID, bookingTime(14, 0), bookingTime(15, 0), bookingTime(14, 0), bookingTime(15, 15), false, testNow)
 		second <- result{from, err}
 	}()
-	waitForLockWait(t, bdb) // the second is waiting on the row
+	// The second waits on the row (polled: PostgreSQL announces no waiter).
+	for n, deadline := 0, time.Now().Add(10*time.Second); n == 0; time.Sleep(5 * time.Millisecond) {
+		if n, err = dbtest.LockWaiters(ctx, first); err != nil || time.Now().After(deadline) {
+			t.Fatalf("the second move never waited on the row (%v)", err)
+		}
+	}
 	if err := first.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -361,27 +364,5 @@ func TestHoldsPerAddress(t *testing.T) {
 	other.HoldIP = owner("198.51.100.1")
 	if err := db.HoldSlot(ctx, bdb, other, testNow); err != nil {
 		t.Errorf("another address: %v", err)
-	}
-}
-
-// waitForLockWait waits until a session of this test's database waits for
-// a lock held by another: the event a test of two transactions needs
-// before letting the first one go.
-func waitForLockWait(t *testing.T, bdb *bun.DB) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		var n int
-		err := bdb.NewRaw(`SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND cardinality(pg_blocking_pids(pid)) > 0`).Scan(context.Background(), &n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no transaction came to wait for the lock")
-		}
-		time.Sleep(5 * time.Millisecond) // polling pg_stat_activity: a lock wait sends no event
 	}
 }

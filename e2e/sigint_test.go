@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"dynamicmotion/db"
+	"dynamicmotion/db/dbtest"
 )
 
 // TestSigintUnderLoadStreamsMoveToAnotherInstance: two instances on one
@@ -318,14 +319,8 @@ func lockTable(t *testing.T, table string) (release func(), waiters func() int) 
 		if released {
 			return 0
 		}
-		// A transaction sees pg_stat_activity as it was at its first
-		// look, unless it drops that snapshot.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
-			t.Fatal(err)
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity "+
-			"WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&n); err != nil {
+		n, err := dbtest.LockWaiters(ctx, tx)
+		if err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -162,3 +162,17 @@ func Empty(tb testing.TB, o db.Options) (string, *bun.DB) {
 	tb.Cleanup(func() { bdb.Close() })
 	return dsn, bdb
 }
+
+// LockWaiters counts the sessions waiting for a lock that tx's own session
+// holds: what a test of two transactions waits for before letting the first
+// go. It drops tx's snapshot of pg_stat_activity first, which a transaction
+// otherwise keeps from its first look. PostgreSQL announces no waiter, so
+// callers poll it.
+func LockWaiters(ctx context.Context, tx bun.Tx) (int, error) {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+		return 0, err
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pg_backend_pid() = ANY (pg_blocking_pids(pid))").Scan(&n)
+	return n, err
+}
