@@ -2,8 +2,6 @@ package booking
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"slices"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"dynamicmotion/clock"
 	"dynamicmotion/db"
+	"dynamicmotion/links"
 	"dynamicmotion/schedule"
 )
 
@@ -145,7 +144,7 @@ func firstFree(ctx context.Context, tx bun.Tx, r Rules, e db.WaitlistEntry, now 
 // offer holds start for e until expires, records the offer, and queues its
 // e-mail and the end of its hold, all in tx.
 func (d *Desk) offer(ctx context.Context, tx bun.Tx, r Rules, e db.WaitlistEntry, start, now, expires time.Time) error {
-	token := newToken()
+	token := links.NewToken()
 	svc := db.Service{ID: e.ServiceID, Name: e.ServiceName, DurationMin: e.DurationMin, PricePence: e.PricePence}
 	hold := NewBooking(svc, e.Place, start, r)
 	hold.HoldOwner, hold.HoldExpiresAt, hold.Postcode = db.HashToken(token), &expires, e.Postcode
@@ -161,11 +160,4 @@ func (d *Desk) offer(ctx context.Context, tx bun.Tx, r Rules, e db.WaitlistEntry
 func dateOf(t time.Time) time.Time {
 	y, m, d := t.In(clock.Zone).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// newToken is a fresh random link token: 192 bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
@@ -84,11 +83,8 @@ func (h *Handler) holdOwner(c echo.Context) []byte { return h.sessionKeyHash(c, 
 
 func (h *Handler) ensureHoldOwner(c echo.Context) []byte { return h.ensureSessionKey(c, holdKey) }
 
-func randomToken() string {
-	var b [tokenBytes]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// randomToken is a new manage link's token (see links.NewToken).
+func randomToken() string { return links.NewToken() }
 
 // derivedToken is the manage token of this session's booking of key
 // (start|service|place), with the booking that has it if there is one. It

@@ -2,9 +2,7 @@ package jobs
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"time"
@@ -125,7 +123,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 			q.log.Debug("reminder not needed", slog.Int64("booking_id", b.ID), slog.String("status", b.Status))
 			return nil
 		}
-		token := newToken()
+		token := links.NewToken()
 		if err := db.AddBookingLink(ctx, tx, b.ID, db.HashToken(token)); err != nil {
 			return err
 		}
@@ -138,11 +136,4 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		}
 		return completeIn(ctx, tx, job)
 	})
-}
-
-// newToken is a manage link's token: 192 random bits.
-func newToken() string {
-	var b [24]byte
-	rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -69,7 +69,7 @@ func (q *Queue) commentVisible(ctx context.Context, tx bun.Tx, c db.Comment) err
 // confirmSubscription mails s's confirmation link (a new one; an earlier link stops working), unless one went
 // out within the hour.
 func (q *Queue) confirmSubscription(ctx context.Context, tx bun.Tx, s db.CommentSubscription) error {
-	token := newToken()
+	token := links.NewToken()
 	send, err := db.SetConfirmToken(ctx, tx, s.ID, db.HashToken(token))
 	if err != nil || !send {
 		return err
@@ -93,7 +93,7 @@ func (q *Queue) confirmSubscription(ctx context.Context, tx bun.Tx, s db.Comment
 
 // unsubscribeLink makes a new unsubscribe link of subscription id.
 func (q *Queue) unsubscribeLink(ctx context.Context, tx bun.Tx, p emails.Practice, id int64) (emails.Unsubscribe, error) {
-	token := newToken()
+	token := links.NewToken()
 	if err := db.AddUnsubscribeLink(ctx, tx, id, db.HashToken(token)); err != nil {
 		return emails.Unsubscribe{}, err
 	}

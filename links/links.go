@@ -7,6 +7,8 @@
 package links
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"strconv"
 	"strings"
 )
@@ -24,6 +26,14 @@ const (
 	Moderation     = "/admin/comments"                      // the comments awaiting approval (no token)
 	Blog           = "/blog/"                               // an article, followed by its slug
 )
+
+// NewToken is a new secret for a link: 192 random bits, URL-safe (32
+// characters). Only its hash is stored.
+func NewToken() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
 
 // join is base (the site's address, "https://example.com", with or without
 // a final slash) followed by path.
