@@ -65,6 +65,14 @@ type bookingForm struct {
 	InsideCutoff bool // booked now, it could no longer be cancelled online
 	LateMove     bool // moving stays possible inside the cut-off
 
+	// Where the client goes to change the service, place or time (the
+	// picker on the chosen day, the held time still chosen), and what the
+	// flow carries: a visit's postcode and a "Book again" link's token.
+	ChangeURL  string
+	Again      string
+	HealthNone bool // "none of these apply to me"
+	CanRefill  bool // a "Book again" whose booking has health answers to fill in
+
 	Policy    string
 	Errors    map[string]string
 	Notice    string       // about the time (just taken, hold ended)
@@ -240,11 +248,105 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	to := detailsURL(svc.ID, place, start, c.FormValue("postcode"), c.FormValue("again"))
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/book/details")
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	f := h.formFor(c, b, r)
-	return h.renderFragment(c, http.StatusOK, "book#booking-details", f)
+	if err := h.fillFromFlow(c, &f); err != nil {
+		return err
+	}
+	c.Response().Header().Set("HX-Push-Url", to)
+	return h.renderFragment(c, http.StatusOK, "book-details#details-flow", f)
+}
+
+// detailsURL is the address of the details step for a time: it survives
+// reload, Back and Forward, and says what it is about without the session.
+func detailsURL(svc int64, place string, start time.Time, postcode, again string) string {
+	q := url.Values{}
+	q.Set("service", strconv.FormatInt(svc, 10))
+	q.Set("location", place)
+	q.Set("start", start.UTC().Format(time.RFC3339))
+	if place == db.PlaceMobile && postcode != "" {
+		q.Set("postcode", postcode)
+	}
+	if validToken(again) {
+		q.Set("again", again)
+	}
+	return "/book/details?" + q.Encode()
+}
+
+// changeURL is the picker on the day of start, with this choice.
+func changeURL(svc int64, place string, start time.Time, postcode, again string) string {
+	q := url.Values{}
+	q.Set("service", strconv.FormatInt(svc, 10))
+	q.Set("location", place)
+	if place == db.PlaceMobile && postcode != "" {
+		q.Set("postcode", postcode)
+	}
+	if validToken(again) {
+		q.Set("again", again)
+	}
+	if !start.IsZero() {
+		q.Set("date", start.In(views.London).Format(time.DateOnly))
+	}
+	return "/book?" + q.Encode()
+}
+
+// fillFromFlow fills in what the flow brought to the details form: the
+// postcode a visit was checked for, and from a "Book again" link (and only
+// from one) the name, e-mail, phone and visit address of that booking.
+// Its health answers are filled in only when the client asks (refill).
+func (h *Handler) fillFromFlow(c echo.Context, f *bookingForm) error {
+	if pc := c.FormValue("postcode"); f.Place == db.PlaceMobile && f.Postcode == "" && len(pc) <= 12 {
+		f.Postcode = pc
+	}
+	again := c.FormValue("again")
+	if !validToken(again) {
+		return nil
+	}
+	prev, err := db.BookingByToken(c.Request().Context(), h.db, tokenHash(again))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f.Again = again
+	f.ChangeURL = changeURL(f.ServiceID, f.Place, mustParse(f.Start), f.Postcode, again)
+	f.CanRefill = len(prev.Health) > 0
+	if f.Name == "" && f.Email == "" {
+		f.Name, f.Email, f.Phone = prev.ClientName, prev.ClientEmail, prev.ClientPhone
+		if f.Place == db.PlaceMobile && prev.Place == db.PlaceMobile && f.Address == "" {
+			f.Address = prev.Address
+			if f.Postcode == "" {
+				f.Postcode = prev.Postcode
+			}
+		}
+	}
+	return nil
+}
+
+// refillHealth puts the answers of the "Book again" booking into the form,
+// to confirm or change: only when the client asked for them on this form.
+func (h *Handler) refillHealth(c echo.Context, f *bookingForm) error {
+	prev, err := db.BookingByToken(c.Request().Context(), h.db, tokenHash(f.Again))
+	if err != nil || f.Again == "" {
+		return nil // no such booking: nothing to fill in
+	}
+	for i := range f.Health {
+		a := &f.Health[i]
+		if m, ok := prev.Health[a.Key].(map[string]any); ok {
+			a.Answer, _ = m["answer"].(string)
+			a.Details, _ = m["details"].(string)
+		}
+	}
+	return nil
+}
+
+func mustParse(rfc3339 string) time.Time {
+	t, _ := time.Parse(time.RFC3339, rfc3339)
+	return t
 }
 
 // pickerAgain answers with the picker (or the booking page) and a message.
@@ -255,13 +357,10 @@ func (h *Handler) pickerAgain(c echo.Context, status int, message string) error 
 	}
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	if isFragment(c) {
-		return h.renderFragment(c, status, "book#picker", d)
+		c.Response().Header().Set("HX-Push-Url", d.Base+"?"+d.dayQuery(d.Day))
+		return h.renderFragment(c, status, "book#book-flow", d)
 	}
-	p, err := h.page(c, "Book a session", "", d)
-	if err != nil {
-		return err
-	}
-	return h.render(c, status, "book", "", p)
+	return h.renderBook(c, status, d)
 }
 
 // formFor is an empty details form for a held booking.
@@ -273,6 +372,7 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 		EndText: b.EndsAt.In(views.London).Format("15:04"), PricePence: b.PricePence,
 		CutoffHours: r.Schedule.CancelCutoffHours, LateMove: r.Schedule.LateMoveAllowed,
 	}
+	f.ChangeURL = changeURL(b.ServiceID, b.Place, b.StartsAt, "", "")
 	cutoff := booking.CutoffFor(b.StartsAt, r.Schedule)
 	f.CancelUntil = cutoff.In(views.London).Format("Monday 2 January, 15:04")
 	f.InsideCutoff = !h.now().Before(cutoff)
@@ -299,34 +399,72 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 	return f
 }
 
-// showDetails is GET /book/details: the details form for the visitor's
-// hold; without a hold, back to choosing a time.
+// showDetails is GET /book/details?service=…&location=…&start=…: the
+// details form for that time. Held by this visitor, it says until when;
+// free but not held (a reload after the hold ended, a shared address), the
+// form still books it if it is free when sent; taken or not bookable, other
+// times of that day are offered. Without a time, the visitor's hold (the
+// old address), or back to choosing one.
 func (h *Handler) showDetails(c echo.Context) error {
-	held, err := h.desk.HeldBy(c.Request().Context(), h.holdOwner(c))
-	if errors.Is(err, sql.ErrNoRows) || h.holdOwner(c) == nil {
+	ctx := c.Request().Context()
+	owner := h.holdOwner(c)
+	held, herr := h.desk.HeldBy(ctx, owner)
+	if herr != nil && !errors.Is(herr, sql.ErrNoRows) {
+		return herr
+	}
+	if c.QueryParam("start") == "" {
+		if herr != nil || owner == nil {
+			return c.Redirect(http.StatusSeeOther, "/book")
+		}
+		// The hold's own form (a waitlist offer's link leads here).
+		q := c.Request().URL.Query()
+		q.Set("service", strconv.FormatInt(held.ServiceID, 10))
+		q.Set("location", held.Place)
+		q.Set("start", held.StartsAt.UTC().Format(time.RFC3339))
+		c.Request().URL.RawQuery = q.Encode()
+	}
+	svc, place, start, state, err := h.chosenSlot(c)
+	if err != nil {
+		return err
+	}
+	if state == slotInvalid {
 		return c.Redirect(http.StatusSeeOther, "/book")
 	}
+	r, err := h.bookingRules(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := h.bookingRules(c.Request().Context())
-	if err != nil {
+	b := booking.NewBooking(svc, place, start, r)
+	isHeld := herr == nil && owner != nil && held.StartsAt.Equal(start) && held.ServiceID == svc.ID && held.Place == place
+	if isHeld {
+		b = &held
+	}
+	f := h.formFor(c, b, r)
+	if err := h.fillFromFlow(c, &f); err != nil {
 		return err
 	}
-	f := h.formFor(c, &held, r)
-	// A time offered from the waitlist: they told us who they are then.
-	switch _, e, err := db.OfferForHold(c.Request().Context(), h.db, held.ID); {
-	case err == nil:
-		f.Name, f.Email, f.Postcode = e.Name, e.Email, e.Postcode
-	case !errors.Is(err, sql.ErrNoRows):
-		return err
+	switch {
+	case state == slotTaken:
+		return h.timeTaken(c, f, svc, place, start, r)
+	case state == slotClosed:
+		return h.timeClosed(c, f, svc, place, start, r)
+	case isHeld:
+		// A time offered from the waitlist: they told us who they are then.
+		switch _, e, err := db.OfferForHold(ctx, h.db, held.ID); {
+		case err == nil:
+			f.Name, f.Email, f.Postcode = e.Name, e.Email, e.Postcode
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+	default:
+		f.Notice = "This time is free, but no longer held for you: it is booked for you if it is still free when you send this form."
 	}
 	return h.renderDetails(c, http.StatusOK, f)
 }
 
 func (h *Handler) renderDetails(c echo.Context, status int, f bookingForm) error {
 	if isFragment(c) {
-		return h.renderFragment(c, status, "book-details#booking-details", f)
+		return h.renderFragment(c, status, "book-details#details-flow", f)
 	}
 	p, err := h.page(c, "Your details", "", f)
 	if err != nil {
@@ -377,9 +515,13 @@ func (h *Handler) readBookingForm(c echo.Context, f *bookingForm, r bookingRules
 			f.Postcode = normal
 		}
 	}
+	f.HealthNone = c.FormValue("health_none") == "yes"
 	for i := range f.Health {
 		a := &f.Health[i]
 		a.Answer = c.FormValue("health_" + a.Key)
+		if a.Answer == "" && f.HealthNone {
+			a.Answer = "no" // "none of these apply to me" answers what was left unanswered
+		}
 		a.Details = val("health_"+a.Key+"_details", maxNotesLen)
 		switch {
 		case a.Answer != "yes" && a.Answer != "no":
@@ -414,7 +556,7 @@ func (h *Handler) book(c echo.Context) error {
 		return err
 	} else if st, perr := time.Parse(time.RFC3339, c.FormValue("start")); found && perr == nil &&
 		b.Status != db.BookingCancelled && b.StartsAt.Equal(st) {
-		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+		return c.Redirect(http.StatusSeeOther, bookedURL(token))
 	}
 	svc, place, start, state, err := h.chosenSlot(c)
 	if err != nil {
@@ -426,6 +568,10 @@ func (h *Handler) book(c echo.Context) error {
 	b := booking.NewBooking(svc, place, start, r)
 	f := h.formFor(c, b, r)
 	h.readBookingForm(c, &f, r)
+	if err := h.fillFromFlow(c, &f); err != nil {
+		return err
+	}
+
 	owner := h.holdOwner(c)
 	held, herr := h.desk.HeldBy(ctx, owner)
 	if herr == nil && held.StartsAt.Equal(start) && held.ServiceID == svc.ID && held.Place == place {
@@ -433,13 +579,22 @@ func (h *Handler) book(c echo.Context) error {
 	} else {
 		f.HeldUntil = ""
 	}
+	if c.FormValue("fill") == "last" {
+		// "Fill in my answers from last time": the form again, everything
+		// typed kept, last time's health answers in place to confirm or change.
+		if err := h.refillHealth(c, &f); err != nil {
+			return err
+		}
+		f.Errors, f.HealthNone = map[string]string{}, false
+		return h.renderDetails(c, http.StatusOK, f)
+	}
 	// A time someone has: this visitor, in a twin request (a double click
 	// on Book sends the form twice at once), or someone else.
 	taken := func() error {
 		if token, twin, found, err := h.derivedToken(ctx, key); err != nil {
 			return err
 		} else if found && twin.Status != db.BookingCancelled && twin.StartsAt.Equal(start) {
-			return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+			return c.Redirect(http.StatusSeeOther, bookedURL(token))
 		}
 		return h.timeTaken(c, f, svc, place, start, r)
 	}
@@ -469,7 +624,7 @@ func (h *Handler) book(c echo.Context) error {
 	case err != nil:
 		return err
 	case found && twin.Status != db.BookingCancelled && twin.StartsAt.Equal(start): // a twin request booked it meanwhile
-		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+		return c.Redirect(http.StatusSeeOther, bookedURL(token))
 	case found: // booked before, then cancelled or moved: this booking's link is a new one
 		token = randomToken()
 	}
@@ -487,14 +642,18 @@ func (h *Handler) book(c echo.Context) error {
 	req.Twin, req.ManageURL = tokenHash(derived), h.manageURL(token)
 	switch err := h.desk.Book(ctx, req); {
 	case errors.Is(err, booking.ErrTwinBooked):
-		return c.Redirect(http.StatusSeeOther, bookingsPath+derived)
+		return c.Redirect(http.StatusSeeOther, bookedURL(derived))
 	case errors.Is(err, booking.ErrTaken), errors.Is(err, booking.ErrHoldGone):
 		return taken()
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+	return c.Redirect(http.StatusSeeOther, bookedURL(token))
 }
+
+// bookedURL is where a booking made (or found made by a twin request) is
+// shown: its manage page, saying "You're booked".
+func bookedURL(token string) string { return bookingsPath + token + "?booked=1" }
 
 // timeTaken re-renders the details form, everything kept, with the news
 // that the time is gone and the other free times of that week (409).
@@ -533,25 +692,35 @@ func (h *Handler) timeClosed(c echo.Context, f bookingForm, svc db.Service, plac
 	return h.renderDetails(c, http.StatusUnprocessableEntity, f)
 }
 
-// otherTimes fills the form's other free times: those of the week of start,
-// or, when start is no time to speak of (none, past, beyond the horizon), of
-// the first week with free times. The chosen time itself is cleared.
+// otherTimes fills the form's other free times: those of the day of start,
+// or, when that day has none or start is no time to speak of (none, past,
+// beyond the horizon), of the next day with free times. The chosen time
+// itself is cleared.
 func (h *Handler) otherTimes(c echo.Context, f bookingForm, svc db.Service, place string, start time.Time, r bookingRules) (bookingForm, error) {
 	ctx := c.Request().Context()
 	now, owner := h.now(), h.holdOwner(c)
-	week := mondayOf(start)
+	day := startOfDay(start)
 	if start.IsZero() || start.Before(now) || start.After(now.Add(r.Settings.Horizon)) {
-		var err error
-		if week, err = h.openingWeek(ctx, r, svc, place, owner, now); err != nil {
-			return f, err
-		}
+		day = startOfDay(now)
 	}
-	slots, err := h.freeSlots(ctx, r, svc, place, week, week.AddDate(0, 0, 7), owner, now)
+	slots, err := h.freeSlots(ctx, r, svc, place, day, day.AddDate(0, 0, 1), owner, now)
 	if err != nil {
 		return f, err
 	}
-	for _, d := range daysOf(week, slots, "") {
-		f.Alternate = append(f.Alternate, d.Slots...)
+	if len(slots) == 0 {
+		first, err := h.firstFree(ctx, r, svc, place, day, owner, now, nil)
+		if err != nil {
+			return f, err
+		}
+		if !first.IsZero() {
+			day = startOfDay(first)
+			if slots, err = h.freeSlots(ctx, r, svc, place, day, day.AddDate(0, 0, 1), owner, now); err != nil {
+				return f, err
+			}
+		}
+	}
+	for _, p := range partsOf(slots, day, "") {
+		f.Alternate = append(f.Alternate, p.Slots...)
 	}
 	f.Start, f.StartText, f.HeldUntil = "", "", ""
 	return f, nil

@@ -106,20 +106,39 @@ func (cl *client) post(t *testing.T, target string, f url.Values, headers ...str
 // the week the picker chooses).
 func slotsURL(svc int64, place, week string) string {
 	u := fmt.Sprintf("/book/slots?service=%d&location=%s", svc, place)
+	if place == db.PlaceMobile {
+		u += "&postcode=PE27+5AB" // a visit's times show once the postcode is known
+	}
 	if week != "" {
 		u += "&week=" + week
 	}
 	return u
 }
 
-// freeTimes returns the free times the client's picker offers (RFC 3339).
+// freeTimes returns the free times the client's picker offers (RFC 3339):
+// with a week, those of each of its days (one request a day, as the picker
+// shows one day at a time); without, those of the day the picker opens on.
 func (cl *client) freeTimes(t *testing.T, svc int64, place, week string) []string {
 	t.Helper()
-	res := cl.get(t, slotsURL(svc, place, week), "HX-Request: true")
-	wantStatus(t, res, http.StatusOK)
+	if week == "" {
+		res := cl.get(t, slotsURL(svc, place, ""), "HX-Request: true")
+		wantStatus(t, res, http.StatusOK)
+		return values(slotInputs(t, res.body))
+	}
+	monday, err := time.ParseInLocation(time.DateOnly, week, views.London)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
-	for _, s := range slotInputs(t, res.body) {
-		out = append(out, s.Value)
+	for i := range 7 {
+		day := monday.AddDate(0, 0, i)
+		res := cl.get(t, slotsURL(svc, place, "")+"&date="+day.Format(time.DateOnly), "HX-Request: true")
+		wantStatus(t, res, http.StatusOK)
+		for _, s := range slotInputs(t, res.body) {
+			if startOfDay(mustTime(t, s.Value)).Equal(day) { // a day the picker does not show opens another
+				out = append(out, s.Value)
+			}
+		}
 	}
 	return out
 }
@@ -186,7 +205,7 @@ func detailsForm(svc int64, place, start string) url.Values {
 func (cl *client) hold(t *testing.T, svc int64, place, start string) {
 	t.Helper()
 	res := cl.post(t, "/book/hold", holdForm(svc, place, start))
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/book/details" {
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != detailsURL(svc, place, mustTime(t, start), "", "") {
 		t.Fatalf("holding %s: status %d, Location %q; body:\n%.2000s", start, res.StatusCode, res.Header.Get("Location"), res.body)
 	}
 }
@@ -206,7 +225,8 @@ func bookedToken(t *testing.T, res response) string {
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, bookingsPath) {
 		t.Fatalf("booking: status %d, Location %q, want 303 to %s<token>; body:\n%.3000s", res.StatusCode, loc, bookingsPath, res.body)
 	}
-	return strings.TrimPrefix(loc, bookingsPath)
+	token, _, _ := strings.Cut(strings.TrimPrefix(loc, bookingsPath), "?")
+	return token
 }
 
 // bookingOf reads the booking of a manage token from the database.
@@ -270,15 +290,15 @@ func (cl *client) holdOwner(t *testing.T) []byte {
 // slotInput is one free time in a picker, as the page shows it.
 type slotInput struct {
 	Value   string // the form value: the start, RFC 3339
-	ID      string
-	Name    string // the label's visually hidden text: the full name
+	Name    string // its full name: day and time
 	Shown   string // what sighted visitors see ("09:00")
-	Day     string // the legend of its day
-	Checked bool
+	Day     string // the heading of its day, or the legend of its group
+	Checked bool   // chosen (a radio) or held by this visitor (a button)
 }
 
-// slotInputs returns the time controls (input name=start) of a page or
-// fragment, in document order.
+// slotInputs returns the time controls (name=start: the picker's buttons,
+// or radio buttons when moving a booking or choosing another time) of a
+// page or fragment, in document order.
 func slotInputs(t *testing.T, body string) []slotInput {
 	t.Helper()
 	doc := parseHTML(t, body)
@@ -287,32 +307,35 @@ func slotInputs(t *testing.T, body string) []slotInput {
 		f, _ := attr(l, "for")
 		labels[f] = l
 	}
+	day := ""
+	if h := selectAll(doc, "h2#day-title"); len(h) > 0 {
+		day = text(h[0])
+	} else if l := selectAll(doc, "fieldset.alt-times legend"); len(l) > 0 {
+		day = text(l[0])
+	}
 	var out []slotInput
-	for _, fs := range selectAll(doc, "fieldset.day") {
-		day := ""
-		if l := selectAll(fs, "legend"); len(l) > 0 {
-			day = text(l[0])
+	for _, in := range selectAll(doc, "[name=start]") {
+		if typ, _ := attr(in, "type"); in.Data == "input" && typ == "hidden" {
+			continue
 		}
-		for _, in := range selectAll(fs, "input[name=start]") {
-			s := slotInput{Day: day}
-			s.Value, _ = attr(in, "value")
-			s.ID, _ = attr(in, "id")
+		s := slotInput{Day: day}
+		s.Value, _ = attr(in, "value")
+		switch in.Data {
+		case "button":
+			s.Shown = text(in)
+			class, _ := attr(in, "class")
+			s.Checked = strings.Contains(class, "held")
+		default:
 			_, s.Checked = attr(in, "checked")
-			if typ, _ := attr(in, "type"); typ != "radio" {
-				t.Errorf("time %s is an input of type %q, want radio", s.Value, typ)
-			}
-			if l := labels[s.ID]; l != nil {
-				if h := selectAll(l, "span.visually-hidden"); len(h) > 0 {
-					s.Name = text(h[0])
-				}
-				if h := selectAll(l, "span[aria-hidden=true]"); len(h) > 0 {
-					s.Shown = text(h[0])
-				}
+			id, _ := attr(in, "id")
+			if l := labels[id]; l != nil {
+				s.Shown = text(l)
 			} else {
-				t.Errorf("time %s (id %q) has no label", s.Value, s.ID)
+				t.Errorf("time %s (id %q) has no label", s.Value, id)
 			}
-			out = append(out, s)
 		}
+		s.Name = day + ", " + s.Shown
+		out = append(out, s)
 	}
 	return out
 }
@@ -365,15 +388,21 @@ func TestBookPicker(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	isWholePage(t, res)
 	doc := parseHTML(t, res.body)
+	if n := len(res.body); n > 25<<10 {
+		t.Errorf("/book is %d bytes, over its 25 KB budget", n)
+	}
 
 	// Service and place: radio groups in fieldsets with legends, in a form
-	// that also works without JavaScript (GET /book).
+	// that also works without JavaScript (GET /book); the postcode of a
+	// visit is asked right there, with where visits go.
 	checkHTML(t, res.body,
 		in("form.book-choice", hasAttr("method", "get"), hasAttr("action", "/book"), hasAttr("hx-get", "/book/slots")),
 		count("form.book-choice input[type=radio][name=service]", len(services)),
 		in("form.book-choice input[type=radio][name=service][value="+fmt.Sprint(services[0].ID)+"]", hasAttr("checked", "")),
 		in("form.book-choice input[type=radio][name=location][value=studio]", hasAttr("checked", "")),
 		in("form.book-choice input[type=radio][name=location][value=mobile]"),
+		in("form.book-choice input#f-where[name=postcode]", hasAttr("autocomplete", "postal-code")),
+		in("form.book-choice #area-hint", hasText("PE27"), hasText("CB24")),
 		// (The HTML parser reads <noscript> as text, as a browser with
 		// JavaScript does.)
 		in("form.book-choice noscript", hasText(`<button class="button secondary" type="submit">Show free times</button>`)),
@@ -390,57 +419,68 @@ func TestBookPicker(t *testing.T) {
 			t.Errorf("the service %q is not offered", svc.Name)
 		}
 	}
-	// Where mobile visits go is said before anyone picks a time.
-	checkHTML(t, res.body, in("form.book-choice label.choice .choice-hint", hasText("PE27"), hasText("CB24")))
 
-	// A week of days, Monday to Sunday (from today on, in the current
-	// week: days gone by are not offered), under the week's heading; times
-	// are said to be UK time.
+	// A strip of the week's days from today, each a link (boosted by htmx
+	// into the picker) named with its number of free times; the first day
+	// with a free time is chosen, and it is today or the days before it
+	// in the strip have nothing free.
+	today := startOfDay(clk.Now())
+	days := selectAll(doc, "nav.day-nav ul.day-strip a.day")
+	if len(days) == 0 || len(days) > 7 {
+		t.Fatalf("%d days in the strip, want 1 to 7", len(days))
+	}
+	q := fmt.Sprintf("location=studio&service=%d", services[0].ID)
+	var chosen time.Time
+	for i, a := range days {
+		href, _ := attr(a, "href")
+		date := dayParam(strings.TrimPrefix(href, "/book?"+q+"&date="))
+		if date.IsZero() || date.Before(today) {
+			t.Fatalf("day %d links to %q, want /book?%s&date=<a day from today>", i, href, q)
+		}
+		if i > 0 && !date.Equal(mustDay(t, days[i-1]).AddDate(0, 0, 1)) {
+			t.Errorf("day %d (%s) does not follow the day before", i, date.Format(time.DateOnly))
+		}
+		// Its name counts what that day's picker offers.
+		one := cl.get(t, slotsURL(services[0].ID, db.PlaceStudio, "")+"&date="+date.Format(time.DateOnly), "HX-Request: true")
+		free := values(slotInputs(t, one.body))
+		name := text(selectAll(a, ".visually-hidden")[0])
+		want := date.Format("Monday 2 January") + ", " + map[bool]string{true: fmt.Sprintf("%d free times", len(free)), false: "fully booked"}[len(free) > 0]
+		if date.Weekday() == time.Sunday {
+			want = date.Format("Monday 2 January") + ", closed" // the studio is closed on Sundays
+		}
+		if len(free) == 1 {
+			want = date.Format("Monday 2 January") + ", 1 free time"
+		}
+		if name != want {
+			t.Errorf("day %s is named %q, want %q", date.Format(time.DateOnly), name, want)
+		}
+		_, current := attr(a, "aria-current")
+		if current != (i == firstWithTimes(t, cl, services[0].ID, days)) {
+			t.Errorf("day %s: aria-current=%v", date.Format(time.DateOnly), current)
+		}
+		if current {
+			chosen = date
+		}
+	}
+	if chosen.IsZero() {
+		t.Fatal("no day with free times in the first week")
+	}
+
+	// The chosen day: its heading, its status, and its times as buttons
+	// that hold them, grouped by part of the day; UK times in order, past
+	// the notice, values in UTC.
 	checkHTML(t, res.body,
-		in("section#picker h2#picker-title", hasText("Free times, Week of Monday")),
-		in("section#picker p.hint", hasText("Times are UK time")),
+		in("section#picker h2#day-title", hasText(chosen.Format("Monday 2 January")), hasAttr("tabindex", "-1")),
 		in("section#picker #picker-status[role=status]", hasText("free time")),
-		in("section#picker form.slots", hasAttr("method", "post"), hasAttr("action", "/book/hold")),
+		in("section#picker form.slots", hasAttr("method", "post"), hasAttr("action", "/book/hold"), hasAttr("hx-post", "/book/hold"), hasAttr("hx-target", "#book-flow")),
 		in("section#picker form.slots input[name=_csrf]", hasAttr("value", cl.csrfToken())),
 		in("section#picker form.slots input[name=service]", hasAttr("value", fmt.Sprint(services[0].ID))),
 		in("section#picker form.slots input[name=location]", hasAttr("value", "studio")),
-		in("section#picker form.slots button[type=submit]"),
+		in("section#picker .times[role=group]", hasAttr("aria-labelledby", "day-title")),
 	)
-	days := selectAll(doc, "section#picker fieldset.day")
-	title := text(selectAll(doc, "section#picker h2#picker-title")[0])
-	monday, err := time.ParseInLocation("Monday 2 January 2006", strings.TrimPrefix(title, "Free times, Week of "), views.London)
-	if err != nil || monday.Weekday() != time.Monday {
-		t.Fatalf("the picker's heading is %q, want the week's Monday (%v)", title, err)
-	}
-	first := monday
-	if today := startOfDay(clk.Now()); first.Before(today) {
-		first = today
-	}
-	if want := 7 - int(first.Sub(monday).Hours()/24+0.5); len(days) != want {
-		t.Errorf("%d days shown, want %d: the week from %s", len(days), want, first.Format("Monday 2 January"))
-	}
-	for i, d := range days {
-		date := first.AddDate(0, 0, i)
-		want := date.Format("Monday 2 January 2006")
-		if got := text(selectAll(d, "legend")[0]); got != want {
-			t.Errorf("day %d is %q, want %q", i, got, want)
-		}
-		// Days with nothing free say so; the studio is closed on Sundays.
-		if len(selectAll(d, "input[name=start]")) == 0 {
-			if n := selectAll(d, "p.none"); len(n) == 0 || text(n[0]) != "Nothing free" {
-				t.Errorf("%s has no times and does not say \"Nothing free\"", want)
-			}
-		} else if date.Weekday() == time.Sunday {
-			t.Errorf("Sunday %s offers times; the studio is closed", want)
-		}
-	}
-
-	// Each free time: value RFC 3339 in UTC, on the day it is listed under,
-	// named in full for screen readers ("Thursday 26 November 2026, 09:00"),
-	// shown as the UK time; in order; all in the future past the notice.
 	slots := slotInputs(t, res.body)
 	if len(slots) == 0 {
-		t.Fatal("the picker opened on a week with nothing free")
+		t.Fatal("the chosen day has no times")
 	}
 	var last time.Time
 	for _, sl := range slots {
@@ -448,11 +488,8 @@ func TestBookPicker(t *testing.T) {
 		if !strings.HasSuffix(sl.Value, "Z") {
 			t.Errorf("value %q is not in UTC", sl.Value)
 		}
-		if want := londonName(start); sl.Name != want {
-			t.Errorf("time %s is named %q, want %q", sl.Value, sl.Name, want)
-		}
-		if !strings.HasPrefix(sl.Name, sl.Day+", ") {
-			t.Errorf("time %s (%q) is listed under %q", sl.Value, sl.Name, sl.Day)
+		if !startOfDay(start).Equal(chosen) {
+			t.Errorf("time %s is not on %s", sl.Value, chosen.Format(time.DateOnly))
 		}
 		if want := start.In(views.London).Format("15:04"); sl.Shown != want {
 			t.Errorf("time %s shows %q, want %q", sl.Value, sl.Shown, want)
@@ -465,93 +502,138 @@ func TestBookPicker(t *testing.T) {
 		}
 		last = start
 	}
-
-	// It opened on the week of the first free time: the weeks before it,
-	// from this one, have nothing free, and there is no earlier week to go to.
-	shown := monday.Format(time.DateOnly)
-	if shown != mondayOf(mustTime(t, slots[0].Value)).Format(time.DateOnly) {
-		t.Errorf("the week shown (%s) is not the week of its first time %s", shown, slots[0].Value)
-	}
-	for w := mondayOf(clk.Now()); w.Before(monday); w = w.AddDate(0, 0, 7) {
-		if free := cl.freeTimes(t, services[0].ID, db.PlaceStudio, w.Format(time.DateOnly)); len(free) > 0 {
-			t.Errorf("the week of %s has %d free times, yet the picker opened on %s", w.Format(time.DateOnly), len(free), shown)
-		}
-	}
-	if prev := link(t, doc, "Previous week"); prev != nil {
-		// Only when the weeks before it, still bookable, are full.
-		if shown == mondayOf(clk.Now().Add(12*time.Hour)).Format(time.DateOnly) {
-			t.Errorf("the first bookable week offers a previous week: %s", render(prev))
+	for _, part := range selectAll(doc, ".times h3") {
+		if p := text(part); p != "Morning" && p != "Afternoon" && p != "Evening" {
+			t.Errorf("a part of the day is called %q", p)
 		}
 	}
 
-	// Next week: a plain link for browsers without JavaScript, and hx-get of
-	// the picker alone for htmx.
-	next := monday.AddDate(0, 0, 7).Format(time.DateOnly)
-	a := link(t, doc, "Next week")
-	if a == nil {
-		t.Fatal("no Next week link")
-	}
-	wantHref := fmt.Sprintf("/book?service=%d&location=studio&week=%s", services[0].ID, next)
-	wantHX := fmt.Sprintf("/book/slots?service=%d&location=studio&week=%s", services[0].ID, next)
-	for _, c := range []checker{hasAttr("href", wantHref), hasAttr("hx-get", wantHX), hasAttr("hx-target", "#picker"), hasAttr("hx-swap", "outerHTML")} {
-		if err := c(a); err != nil {
-			t.Errorf("Next week: %v", err)
-		}
-	}
+	checkHTML(t, res.body, in("nav.day-nav", hasAttr("hx-boost", "true"), hasAttr("hx-target", "#picker"), hasAttr("hx-select", "#picker")))
 
-	// Following it with htmx gives only the picker, for that week, with a
-	// Previous week link back (both kinds).
-	frag := cl.get(t, wantHX, "HX-Request: true")
+	// Another day with htmx (a day link, boosted, or the public
+	// /book/slots): the picker alone, small, and the address to show (the
+	// page's own, for reload, Back and sharing).
+	next := chosen.AddDate(0, 0, 1)
+	for next.Weekday() == time.Sunday {
+		next = next.AddDate(0, 0, 1)
+	}
+	dq := q + "&date=" + next.Format(time.DateOnly)
+	boosted := cl.get(t, "/book?"+dq, "HX-Request: true", "HX-Boosted: true", "HX-Target: picker")
+	if !strings.HasPrefix(strings.TrimSpace(boosted.body), `<section id="picker"`) {
+		t.Errorf("a boosted day link for #picker is not answered with the picker alone:\n%.300s", boosted.body)
+	}
+	frag := cl.get(t, "/book/slots?"+dq, "HX-Request: true")
 	wantStatus(t, frag, http.StatusOK)
 	isFragmentBody(t, frag)
 	wantVaryHXRequest(t, frag)
 	if !strings.HasPrefix(strings.TrimSpace(frag.body), `<section id="picker"`) {
 		t.Errorf("the fragment is not the #picker section:\n%.300s", frag.body)
 	}
-	nextMonday, _ := time.ParseInLocation(time.DateOnly, next, views.London)
+	if n := len(frag.body); n > 6<<10 {
+		t.Errorf("one day's picker is %d bytes, over its 6 KB budget", n)
+	}
+	if got := frag.Header.Get("HX-Push-Url"); got != "/book?"+dq {
+		t.Errorf("HX-Push-Url %q, want /book?%s", got, dq)
+	}
 	checkHTML(t, frag.body,
 		count("section#picker", 1),
-		in("section#picker h2", hasText("Week of "+nextMonday.Format("Monday 2 January 2006"))),
-		count("fieldset.day", 7),
+		in("h2#day-title", hasText(next.Format("Monday 2 January"))),
+		in("a.day[aria-current=date]", hasText(next.Format("Mon"))),
 		in("form.slots input[name=_csrf]", hasAttr("value", cl.csrfToken())),
 	)
-	prev := link(t, parseHTML(t, frag.body), "Previous week")
-	if prev == nil {
-		t.Fatal("the next week has no Previous week link")
-	}
-	for _, c := range []checker{
-		hasAttr("href", fmt.Sprintf("/book?service=%d&location=studio&week=%s", services[0].ID, shown)),
-		hasAttr("hx-get", fmt.Sprintf("/book/slots?service=%d&location=studio&week=%s", services[0].ID, shown)),
-	} {
-		if err := c(prev); err != nil {
-			t.Errorf("Previous week: %v", err)
-		}
-	}
-	// Without htmx the same addresses give the whole page.
-	for _, target := range []string{wantHref, wantHX} {
+	// Without htmx the same addresses give the whole page on that day.
+	for _, target := range []string{"/book?" + dq, "/book/slots?" + dq} {
 		page := cl.get(t, target)
 		wantStatus(t, page, http.StatusOK)
 		isWholePage(t, page)
-		checkHTML(t, page.body, in("section#picker h2", hasText("Week of "+nextMonday.Format("Monday 2 January 2006"))))
+		checkHTML(t, page.body, in("section#picker h2#day-title", hasText(next.Format("Monday 2 January"))))
 	}
 
-	// Another service and place: its own times, the choice kept.
-	mob := cl.get(t, slotsURL(services[1].ID, db.PlaceMobile, next), "HX-Request: true")
-	wantStatus(t, mob, http.StatusOK)
+	// Later: the next week, opened on its first day with a free time.
+	nextWeek := mondayOf(chosen).AddDate(0, 0, 7)
+	later := link(t, doc, "Later →")
+	if later == nil {
+		t.Fatal("no Later link")
+	}
+	wq := q + "&week=" + nextWeek.Format(time.DateOnly)
+	for _, c := range []checker{hasAttr("href", "/book?"+wq), hasAttr("rel", "next")} {
+		if err := c(later); err != nil {
+			t.Errorf("Later: %v", err)
+		}
+	}
+	wk := cl.get(t, "/book/slots?"+wq, "HX-Request: true")
+	first := mustTime(t, slotInputs(t, wk.body)[0].Value)
+	if mondayOf(first) != nextWeek {
+		t.Errorf("the next week opened on %s", first)
+	}
+	checkHTML(t, wk.body, in("a[rel=prev]"))
+
+	// A visit: the postcode first. Without one, where visits go and no
+	// times; outside the area, why and the studio instead; inside, the
+	// times of visits (Monday to Friday 10:00 to 16:00).
+	base := fmt.Sprintf("/book/slots?service=%d&location=mobile", services[1].ID)
+	none := cl.get(t, base, "HX-Request: true")
+	checkHTML(t, none.body, in("#area-note", hasText("PE27"), hasText("Enter your postcode")), notIn("[name=start]"))
+	out := cl.get(t, base+"&postcode=CB1+2AB", "HX-Request: true")
+	checkHTML(t, out.body, in("section#picker .form-notice[role=alert]", hasText("CB1 is outside")), notIn("[name=start]"),
+		in("#area-note a", hasAttr("href", fmt.Sprintf("/book?service=%d&location=studio", services[1].ID))))
+	mob := cl.get(t, base+"&postcode=pe27+5ab&date="+nextWeek.Format(time.DateOnly), "HX-Request: true")
 	checkHTML(t, mob.body,
-		in("p.hint", hasText("mobile visit")),
 		in("form.slots input[name=service]", hasAttr("value", fmt.Sprint(services[1].ID))),
-		in("form.slots input[name=location]", hasAttr("value", "mobile")))
+		in("form.slots input[name=location]", hasAttr("value", "mobile")),
+		in("form.slots input[name=postcode]", hasAttr("value", "PE27 5AB")))
+	if len(slotInputs(t, mob.body)) == 0 {
+		t.Error("a Monday of visits has no times")
+	}
 	for _, sl := range slotInputs(t, mob.body) {
 		l := mustTime(t, sl.Value).In(views.London)
 		if l.Weekday() == time.Saturday || l.Hour() < 10 || l.Add(time.Hour).After(time.Date(l.Year(), l.Month(), l.Day(), 16, 0, 0, 0, views.London)) {
 			t.Errorf("a 60-minute mobile visit at %s is outside Monday to Friday 10:00 to 16:00", londonName(l))
 		}
 	}
-	page := cl.get(t, fmt.Sprintf("/book?service=%d&location=mobile", services[1].ID))
+	page := cl.get(t, fmt.Sprintf("/book?service=%d&location=mobile&postcode=PE27+5AB", services[1].ID))
 	checkHTML(t, page.body,
 		in("form.book-choice input[name=service][value="+fmt.Sprint(services[1].ID)+"]", hasAttr("checked", "")),
-		in("form.book-choice input[name=location][value=mobile]", hasAttr("checked", "")))
+		in("form.book-choice input[name=location][value=mobile]", hasAttr("checked", "")),
+		in("form.book-choice input[name=postcode]", hasAttr("value", "PE27 5AB")))
+
+	// A closed day (a Sunday at the studio) and a full one (time off all
+	// day): each says so, offers the next free day, and the full one the
+	// waitlist for that day, in place.
+	sunday := nextWeek.AddDate(0, 0, 6)
+	closed := cl.get(t, slotsURL(services[0].ID, db.PlaceStudio, "")+"&date="+sunday.Format(time.DateOnly), "HX-Request: true")
+	checkHTML(t, closed.body, in(".day-none", hasText("no sessions")), in(".day-none a.next-free", hasText("Next free: ")), notIn(".day-none a[href^='/book/waitlist']"))
+	tuesday := nextWeek.AddDate(0, 0, 1)
+	off := db.TimeOff{StartsAt: tuesday, EndsAt: tuesday.AddDate(0, 0, 1), Note: "Course"}
+	if err := s.h.desk.AddTimeOff(context.Background(), &off); err != nil {
+		t.Fatal(err)
+	}
+	full := cl.get(t, slotsURL(services[0].ID, db.PlaceStudio, "")+"&date="+tuesday.Format(time.DateOnly), "HX-Request: true")
+	checkHTML(t, full.body,
+		in(".day-none", hasText("Everything is booked on "+tuesday.Format("Monday 2 January"))),
+		in(".day-none a[href='/book/waitlist?service="+fmt.Sprint(services[0].ID)+"&location=studio&date="+tuesday.Format(time.DateOnly)+"']", hasText("Join the waitlist for this day")),
+		in(".day-none a.next-free", hasText("Next free: "+tuesday.AddDate(0, 0, 1).Format("Monday 2 January"))),
+		in("a.day.full[aria-current=date]"))
+}
+
+// mustDay is the date a day link of the strip opens.
+func mustDay(t *testing.T, a *html.Node) time.Time {
+	t.Helper()
+	href, _ := attr(a, "href")
+	_, d, _ := strings.Cut(href, "date=")
+	return dayParam(d)
+}
+
+// firstWithTimes is the index of the first day of the strip with a free time.
+func firstWithTimes(t *testing.T, cl *client, svc int64, days []*html.Node) int {
+	t.Helper()
+	for i, a := range days {
+		res := cl.get(t, slotsURL(svc, db.PlaceStudio, "")+"&date="+mustDay(t, a).Format(time.DateOnly), "HX-Request: true")
+		if len(slotInputs(t, res.body)) > 0 {
+			return i
+		}
+	}
+	return -1
 }
 
 // A service offered only at the studio, asked for as a mobile visit, is
@@ -666,7 +748,7 @@ func TestHoldSlot(t *testing.T) {
 	checkHTML(t, res.body,
 		// What, when until when, the price, where, and until when it can
 		// be cancelled online: all before the client books.
-		in("section.booking-details p.chosen", hasText(svc.Name), hasText(londonName(start)),
+		in("section.booking-details .chosen", hasText(svc.Name), hasText(londonName(start)),
 			hasText("to "+start.Add(time.Duration(svc.DurationMin)*time.Minute).In(views.London).Format("15:04")),
 			hasText("UK time"), hasText(views.Pounds(svc.PricePence))),
 		in("section.booking-details p.studio-where", hasText("The studio:"), hasText("St Ives")),
@@ -675,7 +757,6 @@ func TestHoldSlot(t *testing.T) {
 		in("form[action=/book] input[name=service]", hasAttr("value", fmt.Sprint(svc.ID))),
 		in("form[action=/book] input[name=location]", hasAttr("value", "studio")),
 		in("form[action=/book] input[name=_csrf]", hasAttr("value", ann.csrfToken())),
-		in("form[action=/book/release] button", hasText("Choose another time")),
 	)
 	// Ann's own picker shows the time as hers, chosen.
 	for _, sl := range slotInputs(t, ann.get(t, slotsURL(svc.ID, db.PlaceStudio, week), "HX-Request: true").body) {
@@ -736,8 +817,13 @@ func TestHoldSlot(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	isFragmentBody(t, res)
 	checkHTML(t, res.body,
-		in("section#picker.booking-details form[action=/book] input[name=start]", hasAttr("value", t2)),
-		in("section#picker p.hint", hasText("holding this time for you until")))
+		in("div#book-flow section#details.booking-details form[action=/book] input[name=start]", hasAttr("value", t2)),
+		in("section#details p.hint", hasText("holding this time for you until")),
+		// The way back keeps the choice and opens on the time's day.
+		in("section#details .chosen a", hasAttr("href", changeURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", ""))))
+	if got, want := res.Header.Get("HX-Push-Url"), detailsURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", ""); got != want {
+		t.Errorf("HX-Push-Url %q, want the details step's own address %q", got, want)
+	}
 
 	// Choose another time: the hold is given up, back to the picker.
 	res = ann.post(t, "/book/release", url.Values{"service": {fmt.Sprint(svc.ID)}, "location": {"studio"}})
@@ -1122,7 +1208,7 @@ func TestBook(t *testing.T) {
 	// The same form again (a second click, a reload): the same booking.
 	for _, headers := range [][]string{nil, {"HX-Request: true"}} {
 		again := cl.post(t, "/book", f, headers...)
-		if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != bookingsPath+token {
+		if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != bookedURL(token) {
 			t.Errorf("the form sent again: %d to %q, want 303 to the same booking", again.StatusCode, again.Header.Get("Location"))
 		}
 	}
@@ -2104,16 +2190,16 @@ func TestMoveBooking(t *testing.T) {
 		t.Errorf("the move picker offers %s, which Bob booked", t3)
 	}
 	for _, sl := range slotInputs(t, res.body) {
-		if sl.Name != londonName(mustTime(t, sl.Value)) {
-			t.Errorf("move time %s is named %q", sl.Value, sl.Name)
+		if want := mustTime(t, sl.Value).In(views.London).Format("Monday 2 January, 15:04"); sl.Name != want {
+			t.Errorf("move time %s is named %q, want %q", sl.Value, sl.Name, want)
 		}
 	}
 	if len(offered) == 0 {
 		t.Fatal("nothing to move to")
 	}
-	if nav := link(t, parseHTML(t, res.body), "Next week"); nav != nil {
+	if nav := link(t, parseHTML(t, res.body), "Later →"); nav != nil {
 		if href := attrOr(nav, "href"); !strings.HasPrefix(href, bookingsPath+token+"/move?week=") {
-			t.Errorf("the move picker's Next week goes to %q", href)
+			t.Errorf("the move picker's Later goes to %q", href)
 		}
 	}
 
@@ -2121,7 +2207,7 @@ func TestMoveBooking(t *testing.T) {
 	for _, bad := range []string{t3, "not a time", "", "2026-11-29T03:00:00Z"} {
 		res := ann.post(t, bookingsPath+token+"/move", url.Values{"start": {bad}})
 		wantStatus(t, res, http.StatusConflict)
-		checkHTML(t, res.body, in("form[action="+bookingsPath+token+"/move] .form-notice[role=alert]", hasText("not free")))
+		checkHTML(t, res.body, in("section#picker .form-notice[role=alert]", hasText("not free")))
 		if b := bookingOf(t, token); !b.StartsAt.Equal(before.StartsAt) || !b.BlockedFrom.Equal(before.BlockedFrom) || b.Status != db.BookingConfirmed {
 			t.Errorf("moving to %q changed the booking: %s at %v", bad, b.Status, b.StartsAt)
 		}

@@ -16,21 +16,20 @@ import (
 // Fuzz tests of the parsers of what visitors type. `make fuzz` runs each for
 // a bounded time; `go test` runs their seeds.
 
-// A week or date parameter is either ignored or a Monday at midnight in
-// London, whatever the clocks do.
-func FuzzWeekParam(f *testing.F) {
+// A date parameter is either ignored or a midnight in London, whatever the
+// clocks do, and its Monday is a Monday midnight too.
+func FuzzDayParam(f *testing.F) {
 	for _, s := range []string{"2026-11-25", "2026-03-29", "2026-10-25", "0000-01-01", "9999-12-31", "2026-02-30", "", "2026-11-25T00:00:00Z"} {
-		f.Add(s, "")
-		f.Add("", s)
+		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, week, date string) {
-		m := weekParam(week, date)
-		if m.IsZero() {
+	f.Fuzz(func(t *testing.T, date string) {
+		d := dayParam(date)
+		if d.IsZero() {
 			return
 		}
-		l := m.In(views.London)
-		if l.Weekday() != time.Monday || l.Hour() != 0 || l.Minute() != 0 {
-			t.Fatalf("weekParam(%q, %q) = %v, not a Monday midnight in London", week, date, l)
+		l, m := d.In(views.London), mondayOf(d).In(views.London)
+		if l.Hour() != 0 || l.Minute() != 0 || m.Weekday() != time.Monday || m.Hour() != 0 || m.Minute() != 0 {
+			t.Fatalf("dayParam(%q) = %v, Monday %v: not midnights in London", date, l, m)
 		}
 	})
 }

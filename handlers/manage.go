@@ -117,6 +117,10 @@ func (h *Handler) showMove(c echo.Context) error {
 	if err := h.movePicker(c, &d, ""); err != nil {
 		return err
 	}
+	if pickerPart(c) { // another day
+		c.Response().Header().Set("Referrer-Policy", "no-referrer")
+		return h.renderPicker(c, http.StatusOK, *d.Picker)
+	}
 	return h.renderManage(c, http.StatusOK, d)
 }
 
@@ -124,8 +128,8 @@ func (h *Handler) movePicker(c echo.Context, d *manageData, message string) erro
 	q := c.Request().URL.Query()
 	q.Set("service", fmt.Sprint(d.Booking.ServiceID))
 	q.Set("location", d.Booking.Place)
-	if q.Get("week") == "" {
-		q.Set("week", d.Booking.StartsAt.In(views.London).Format(time.DateOnly)) // open on the booking's week
+	if q.Get("date") == "" && q.Get("week") == "" && q.Get("start") == "" {
+		q.Set("date", d.Booking.StartsAt.In(views.London).Format(time.DateOnly)) // open on the booking's day
 	}
 	c.Request().URL.RawQuery = q.Encode()
 	b := d.Booking
@@ -135,17 +139,22 @@ func (h *Handler) movePicker(c echo.Context, d *manageData, message string) erro
 	if err != nil {
 		return err
 	}
+	p.Base = bookingsPath + d.Token + "/move"
 	// The booking's own time is not "taken" for itself, but it is not a move.
 	own := d.Booking.StartsAt.UTC().Format(time.RFC3339)
-	for i := range p.Days {
-		slots := p.Days[i].Slots[:0]
-		for _, s := range p.Days[i].Slots {
+	parts := p.Parts[:0]
+	for _, part := range p.Parts {
+		slots := part.Slots[:0]
+		for _, s := range part.Slots {
 			if s.Value != own {
 				slots = append(slots, s)
 			}
 		}
-		p.Days[i].Slots = slots
+		if part.Slots = slots; len(slots) > 0 {
+			parts = append(parts, part)
+		}
 	}
+	p.Parts = parts
 	p.CSRF = d.CSRF
 	d.Picker = &p
 	return nil

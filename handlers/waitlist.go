@@ -285,9 +285,6 @@ func (h *Handler) showJoined(c echo.Context) error {
 	return h.renderWaitlist(c, http.StatusOK, "You are on the waitlist", d)
 }
 
-// validToken reports whether a token from a link has the length ours have.
-func validToken(token string) bool { return len(token) >= 20 && len(token) <= 64 }
-
 // takeOffer is GET /book/offer/:token, the link in an offer: while the
 // offer is open, its hold becomes this visitor's, and the details form
 // (filled in with their name and address) books it as any hold is booked.

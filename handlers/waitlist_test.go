@@ -68,10 +68,10 @@ func TestWaitlistJoin(t *testing.T) {
 	booker.book(t, svc.ID, db.PlaceStudio, at)
 
 	cl := s.client(t)
-	// The picker links each working day to its waitlist, after the times.
-	res := cl.get(t, slotsURL(svc.ID, db.PlaceStudio, weekAfter(6)), "HX-Request: true")
+	// The picker links a working day to its waitlist, after its times.
+	res := cl.get(t, slotsURL(svc.ID, db.PlaceStudio, "")+"&date="+day.Format(time.DateOnly), "HX-Request: true")
 	join := fmt.Sprintf("/book/waitlist?service=%d&location=studio&date=%s", svc.ID, day.Format(time.DateOnly))
-	checkHTML(t, res.body, in(`.waitlist-days a[href="`+join+`"]`, hasText("Join the waitlist for "+day.Format("Monday 2 January 2006"))))
+	checkHTML(t, res.body, in(`.waitlist-link a[href="`+join+`"]`, hasText("Join the waitlist for this day")))
 	res = cl.get(t, join)
 	wantStatus(t, res, http.StatusOK)
 	checkHTML(t, res.body, in("form[action='/book/waitlist'] select#f-earliest option[value='15:00']"),

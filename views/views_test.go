@@ -141,37 +141,57 @@ type sampleSlot struct {
 }
 
 type sampleDay struct {
-	Date        time.Time
-	Label       string
-	Slots       []sampleSlot
-	WaitlistURL string
+	Date                  time.Time
+	Label, Short, Num     string
+	Free                  int
+	Open, Selected, Today bool
+	Query                 string
+}
+
+func (d sampleDay) State() string { return map[bool]string{true: "free", false: "full"}[d.Free > 0] }
+func (d sampleDay) Name() string  { return d.Label + ", free times" }
+
+type samplePart struct {
+	Name  string
+	Slots []sampleSlot
 }
 
 type samplePickerData struct {
-	Services                                        []db.Service
-	Service                                         db.Service
-	Place                                           string
-	Offered                                         bool
-	Districts                                       string
-	Week                                            time.Time
-	WeekLabel, PrevURL, NextURL, PrevWeek, NextWeek string
-	Days                                            []sampleDay
-	Free                                            int
-	HeldStart, Message, CSRF                        string
+	Services                     []db.Service
+	Service                      db.Service
+	Place                        string
+	Offered                      bool
+	Area, Postcode               string
+	Ready                        bool
+	Base, Frag, Query            string
+	Move                         bool
+	Again                        string
+	Days                         []sampleDay
+	WeekName, PrevWeek, NextWeek string
+	Day                          sampleDay
+	Parts                        []samplePart
+	NextFree                     *sampleDay
+	Waitlist                     string
+	Free                         int
+	HeldStart, Message, CSRF     string
 }
+
+func (d samplePickerData) Href(q string) string { return d.Base + "?" + q }
 
 func samplePicker() samplePickerData {
 	week := time.Date(2026, 11, 30, 0, 0, 0, 0, views.London)
 	days := make([]sampleDay, 7)
 	for i := range days {
 		d := week.AddDate(0, 0, i)
-		days[i] = sampleDay{Date: d, Label: d.Format("Monday 2 January 2006")}
+		days[i] = sampleDay{Date: d, Label: d.Format("Monday 2 January"), Short: d.Format("Mon"), Num: d.Format("2"), Open: true,
+			Query: "service=1&location=studio&date=" + d.Format(time.DateOnly)}
 	}
-	days[2].WaitlistURL = "/book/waitlist?service=1&location=studio&date=2026-12-02"
-	days[3].Slots = []sampleSlot{{Value: "2026-12-03T09:00:00Z", Time: "09:00", Name: "Thursday 3 December 2026, 09:00"}}
+	days[3].Free, days[3].Selected = 1, true
 	return samplePickerData{
-		Services: sampleServices, Service: sampleServices[0], Place: "studio", Offered: true, Week: week,
-		WeekLabel: "Week of Monday 30 November 2026", NextWeek: "2026-12-07", Days: days, Free: 1, CSRF: "csrf-token-abc",
+		Services: sampleServices, Service: sampleServices[0], Place: "studio", Offered: true, Ready: true, Base: "/book",
+		Query: "service=1&location=studio", Days: days, WeekName: "30 November to 6 December", NextWeek: "service=1&location=studio&week=2026-12-07",
+		Day: days[3], Parts: []samplePart{{Name: "Morning", Slots: []sampleSlot{{Value: "2026-12-03T09:00:00Z", Time: "09:00", Name: "Thursday 3 December, 09:00"}}}},
+		Free: 1, CSRF: "csrf-token-abc",
 	}
 }
 
@@ -215,7 +235,10 @@ func sampleBookingForm() any {
 		Notice                                       string
 		Alternate                                    []sampleSlot
 		CSRF                                         string
+		ChangeURL, Again                             string
+		HealthNone, CanRefill                        bool
 	}{
+		ChangeURL: "/book?service=1&location=mobile&date=2026-12-03", Again: "abcdefghijklmnopqrstuvwxyz", CanRefill: true,
 		EndText: "10:00", PricePence: 5000, CancelUntil: "Wednesday 2 December, 09:00", CutoffHours: 24,
 		ServiceID: 1, Service: sampleServices[0], Place: "mobile", Start: "2026-12-03T09:00:00Z",
 		StartText: "Thursday 3 December 2026, 09:00", HeldUntil: "14:32", HoldMin: 10, Name: "Ann", Email: "ann@",
@@ -705,10 +728,10 @@ func TestPagesShowTheirData(t *testing.T) {
 			`sse-connect="/blog/sports-massage-for-lower-back-pain/comments/stream?after=41"`, "Ann &lt;b&gt;", "<p>Helpful, thanks.</p>",
 			"The practice’s answer", `id="replies-7"`, "Please write a little more.", `aria-invalid="true"`, `name="website"`,
 			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05"}},
-		{"book", []string{"Free times, Week of Monday 30 November 2026", `value="2026-12-03T09:00:00Z"`,
-			`<p id="picker-status" class="visually-hidden" role="status">Week of Monday 30 November 2026: 1 free time.</p>`,
-			`<p id="picker-announce" class="visually-hidden" role="status"></p>`,
-			`<span class="visually-hidden">Thursday 3 December 2026, 09:00</span>`, "Nothing free", `hx-get="/book/slots?service=1&amp;location=studio&amp;week=2026-12-07"`}},
+		{"book", []string{`<h2 id="day-title" tabindex="-1">Thursday 3 December</h2>`, `<button name="start" value="2026-12-03T09:00:00Z">09:00</button>`,
+			`<p id="picker-status" class="visually-hidden" role="status">Thursday 3 December, free times.</p>`,
+			`<p id="picker-announce" class="visually-hidden" role="status"></p>`, `aria-current="date"`, "<h3>Morning</h3>",
+			`<span class="visually-hidden">Monday 30 November, free times</span>`, `href="/book?service=1&amp;location=studio&amp;week=2026-12-07"`}},
 		{"book-details", []string{"Your details", `name="start" value="2026-12-03T09:00:00Z"`, "until 14:32 (10 minutes)",
 			"Please enter your email address", "Please say a little more", `id="f-postcode"`, "Recent injury?",
 			`aria-describedby="f-health-injury-details-error"`, `<p id="f-health-injury-details-error" class="field-error">`,

@@ -121,27 +121,27 @@
     });
   }
 
-  // The booking picker: when a swap of #picker took away the focused element
-  // (a week link, "Continue with this time"), the focus would fall back to
-  // the page's body and a keyboard or screen reader user would start again
-  // at the top. Move it to the heading of what was swapped in instead. A
-  // swap that leaves the focus where it was (choosing a service or a place)
-  // keeps it there.
+  // The booking flow: when a swap of #picker (another day) or #book-flow (a
+  // time chosen: the details form) took away the focused element, the focus
+  // would fall back to the page's body and a keyboard or screen reader user
+  // would start again at the top. Move it to the heading of what was swapped
+  // in instead. A swap that leaves the focus where it was (choosing a
+  // service or a place) keeps it there.
   //
   // A live region swapped in whole is not reliably announced, so the words
   // of the new picker's status go into #picker-announce, which stays in the
   // page; the copy that came with the swap is silenced, not to be read twice.
   //
-  // An answer for the picker that is not one (the error message of a 429,
-  // "please wait") must not take its place: the visitor would lose the week
-  // and the time they chose. Its words go next to Continue instead.
-  var pickerSwapped = false;
+  // An answer that is not a picker (the error message of a 429, "please
+  // wait") must not take its place: the visitor would lose the day they
+  // chose. Its words go above the times instead.
+  var pickerSwapped = null;
   document.addEventListener('htmx:beforeSwap', function (e) {
     var target = e.detail.target;
-    pickerSwapped = false;
-    if (!target || target.id !== 'picker' || !e.detail.shouldSwap) { return; }
+    pickerSwapped = null;
+    if (!target || (target.id !== 'picker' && target.id !== 'book-flow') || !e.detail.shouldSwap) { return; }
     var body = e.detail.serverResponse || '';
-    if (!/<section[^>]*\sid="picker"/.test(body)) {
+    if (!/<(section|div)[^>]*\sid="(picker|book-flow)"/.test(body)) {
       e.detail.shouldSwap = false;
       var doc = new DOMParser().parseFromString(body, 'text/html');
       var p = doc.querySelector('.error p');
@@ -150,11 +150,11 @@
       note.className = 'form-notice';
       note.setAttribute('role', 'alert');
       note.textContent = p ? p.textContent.trim() : 'Something went wrong. Please try again.';
-      var button = target.querySelector('form.slots button[type="submit"]');
-      if (button) { button.parentNode.insertBefore(note, button); } else { target.appendChild(note); }
+      var times = document.querySelector('#picker .times');
+      if (times) { times.parentNode.insertBefore(note, times); } else { target.appendChild(note); }
       return;
     }
-    pickerSwapped = true;
+    pickerSwapped = target.id;
   });
   document.addEventListener('htmx:afterSwap', function () {
     if (!pickerSwapped) { return; }
@@ -167,11 +167,101 @@
   });
   document.addEventListener('htmx:afterSettle', function () {
     if (!pickerSwapped) { return; }
-    pickerSwapped = false;
+    var id = pickerSwapped;
+    pickerSwapped = null;
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) { return; }
-    var heading = document.querySelector('#picker h2[tabindex="-1"]');
+    var heading = document.querySelector('#' + id + ' h2[tabindex="-1"]') || document.querySelector('#book-flow h2[tabindex="-1"]');
     if (heading) { heading.focus(); }
+  });
+
+  // A day's times are one stop for the Tab key: the arrow keys (and Home,
+  // End) move between them, Enter or Space chooses. Without this script
+  // each time is its own stop, which works too.
+  function roving(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll('.times[role="group"]').forEach(function (group) {
+      var buttons = [].slice.call(group.querySelectorAll('button'));
+      if (!buttons.length || group.dataset.roving) { return; }
+      group.dataset.roving = '1';
+      var current = group.querySelector('button.held') || buttons[0];
+      buttons.forEach(function (b) { b.tabIndex = b === current ? 0 : -1; });
+      group.addEventListener('keydown', function (e) {
+        var i = buttons.indexOf(document.activeElement);
+        if (i < 0) { return; }
+        var next = { ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1, Home: 0, End: buttons.length - 1 }[e.key];
+        if (next === undefined) { return; }
+        e.preventDefault();
+        next = Math.max(0, Math.min(buttons.length - 1, next));
+        buttons[i].tabIndex = -1;
+        buttons[next].tabIndex = 0;
+        buttons[next].focus();
+      });
+    });
+  }
+  roving(document);
+  document.addEventListener('htmx:load', function (e) { roving(e.detail.elt); });
+
+  // The booking details are kept in this tab (sessionStorage, gone when the
+  // tab closes) while they are typed, and put back into empty fields when
+  // the form is shown again: after Back, a "Change" of time or service, a
+  // reload or a time taken meanwhile. Once booked, they are forgotten.
+  var draftSkip = { _csrf: 1, service: 1, location: 1, start: 1, again: 1, fill: 1 };
+  function draftKey(form) { return 'dm-draft:' + form.dataset.draft; }
+  function saveDraft(form) {
+    var v = {};
+    [].forEach.call(form.elements, function (el) {
+      if (!el.name || draftSkip[el.name] || el.type === 'submit' || el.type === 'hidden') { return; }
+      if (el.type === 'radio') { if (el.checked) { v[el.name] = el.value; } return; }
+      if (el.type === 'checkbox') { v[el.name] = el.checked ? el.value : ''; return; }
+      v[el.name] = el.value;
+    });
+    try { sessionStorage.setItem(draftKey(form), JSON.stringify(v)); } catch (err) { /* private mode: nothing kept */ }
+  }
+  function restoreDrafts(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll('form[data-draft]').forEach(function (form) {
+      if (form.dataset.draftReady) { return; }
+      form.dataset.draftReady = '1';
+      var kept = null;
+      try { kept = JSON.parse(sessionStorage.getItem(draftKey(form)) || 'null'); } catch (err) { kept = null; }
+      if (kept) {
+        Object.keys(kept).forEach(function (name) {
+          var els = form.querySelectorAll('[name="' + name.replace(/"/g, '') + '"]');
+          if (!els.length) { return; }
+          var el = els[0];
+          if (el.type === 'radio') {
+            var any = [].some.call(els, function (r) { return r.checked; });
+            if (!any) { [].forEach.call(els, function (r) { r.checked = r.value === kept[name]; }); }
+          } else if (el.type === 'checkbox') {
+            if (!el.checked && kept[name]) { el.checked = true; }
+          } else if (!el.value) {
+            el.value = kept[name];
+          }
+        });
+      }
+      form.addEventListener('input', function () { saveDraft(form); });
+      form.addEventListener('change', function () { saveDraft(form); });
+    });
+  }
+  if (/[?&]booked=1/.test(location.search)) {
+    try { sessionStorage.removeItem('dm-draft:booking'); } catch (err) { /* nothing kept */ }
+  }
+  restoreDrafts(document);
+  document.addEventListener('htmx:load', function (e) { restoreDrafts(e.detail.elt); });
+
+  // "None of these apply to me" answers every health question no; a yes
+  // takes the tick away again.
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    var fs = el.closest && el.closest('fieldset.health');
+    if (!fs) { return; }
+    if (el.name === 'health_none' && el.checked) {
+      fs.querySelectorAll('input[type="radio"][value="no"]').forEach(function (r) {
+        if (!fs.querySelector('input[type="radio"][name="' + r.name + '"]:checked')) { r.checked = true; }
+      });
+    } else if (el.type === 'radio' && el.value === 'yes') {
+      var none = fs.querySelector('input[name="health_none"]');
+      if (none) { none.checked = false; }
+    }
   });
 
   // Live comments arrive twice for the person who wrote one: in the answer
