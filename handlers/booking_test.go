@@ -2148,8 +2148,8 @@ func TestMoveRefusesImpossibleTimes(t *testing.T) {
 	before := bookingOf(t, token)
 	for _, start := range []string{"0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "yesterday", ""} {
 		res := cl.post(t, bookingsPath+token+"/move", url.Values{"start": {start}})
-		if res.StatusCode != http.StatusConflict {
-			t.Errorf("move to %q: status %d, want 409", start, res.StatusCode)
+		if want := map[bool]int{true: http.StatusUnprocessableEntity, false: http.StatusConflict}[start == ""]; res.StatusCode != want {
+			t.Errorf("move to %q: status %d, want %d", start, res.StatusCode, want)
 		}
 	}
 	if after := bookingOf(t, token); !after.StartsAt.Equal(before.StartsAt) {
@@ -2206,6 +2206,11 @@ func TestMoveBooking(t *testing.T) {
 	// To a taken time: refused, unchanged.
 	for _, bad := range []string{t3, "not a time", "", "2026-11-29T03:00:00Z"} {
 		res := ann.post(t, bookingsPath+token+"/move", url.Values{"start": {bad}})
+		if bad == "" { // no time chosen: said beside the button
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			checkHTML(t, res.body, in(".slots-submit #submit-note[role=alert]", hasText("Please choose a time first.")))
+			continue
+		}
 		wantStatus(t, res, http.StatusConflict)
 		checkHTML(t, res.body, in("section#picker .form-notice[role=alert]", hasText("not free")))
 		if b := bookingOf(t, token); !b.StartsAt.Equal(before.StartsAt) || !b.BlockedFrom.Equal(before.BlockedFrom) || b.Status != db.BookingConfirmed {

@@ -195,6 +195,14 @@ func (h *Handler) moveBooking(c echo.Context) error {
 		}
 		ok = schedule.Fits(req, start)
 	}
+	if !ok && c.FormValue("start") == "" {
+		// No time chosen: said beside the button, the day kept.
+		if err := h.movePicker(c, &d, ""); err != nil {
+			return err
+		}
+		d.Picker.SubmitMessage = "Please choose a time first."
+		return h.renderManage(c, http.StatusUnprocessableEntity, d)
+	}
 	if !ok {
 		if err := h.movePicker(c, &d, "That time is not free. Please choose another."); err != nil {
 			return err

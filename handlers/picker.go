@@ -50,9 +50,10 @@ type pickerData struct {
 	Waitlist string      // the waitlist form for the chosen day, when one can wait for it
 	Free     int         // free times on the chosen day
 
-	HeldStart string // RFC 3339 start of the time this visitor holds
-	Message   string // why there is nothing, or that a time was just taken
-	CSRF      string
+	HeldStart     string // RFC 3339 start of the time this visitor holds
+	Message       string // why there is nothing, or that a time was just taken
+	SubmitMessage string // beside the button: a move sent without a time
+	CSRF          string
 }
 
 type pickerDay struct {

@@ -201,6 +201,17 @@
   roving(document);
   document.addEventListener('htmx:load', function (e) { roving(e.detail.elt); });
 
+  // A move sent with no time chosen says so beside its button, where the
+  // eye is, instead of sending the page back to the top.
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches('form.slots') || !form.querySelector('input[type="radio"][name="start"]')) { return; }
+    if (form.querySelector('input[name="start"]:checked')) { return; }
+    e.preventDefault();
+    var note = form.querySelector('#submit-note');
+    if (note) { note.textContent = 'Please choose a time first.'; }
+  });
+
   // The booking details are kept in this tab (sessionStorage, gone when the
   // tab closes) while they are typed, and put back into empty fields when
   // the form is shown again: after Back, a "Change" of time or service, a
