@@ -301,6 +301,7 @@ func (h *Handler) fillFromFlow(c echo.Context, f *bookingForm) error {
 	if pc := c.FormValue("postcode"); f.Place == db.PlaceMobile && f.Postcode == "" && len(pc) <= 12 {
 		f.Postcode = pc
 	}
+	f.ChangeURL = changeURL(f.ServiceID, f.Place, mustParse(f.Start), f.Postcode, "")
 	again := c.FormValue("again")
 	if !validToken(again) {
 		return nil
