@@ -97,7 +97,7 @@ func (h *Handler) cancelBooking(c echo.Context) error {
 		return h.renderManage(c, http.StatusConflict, d)
 	}
 	// The cancellation and its e-mail are one transaction.
-	if err := h.desk.CancelByClient(c.Request().Context(), b.ID); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
+	if err := h.desk.CancelByClient(c.Request().Context(), b.ID, ""); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
 		return err // ErrNotConfirmed: cancelled already (a second click)
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
