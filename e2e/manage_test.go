@@ -190,3 +190,49 @@ func TestCancelAsksThenCancels(t *testing.T) {
 		t.Errorf("in the database: %s, reason %q", st, reason)
 	}
 }
+
+// TestTherapistCancelAsksFirst: the therapist's "Cancel this booking…"
+// opens a page saying who and when, with "Keep booking" first; a missing
+// reason comes back there; with one, the booking is cancelled. The page is
+// axe-clean, with and without the mistake.
+func TestTherapistCancelAsksFirst(t *testing.T) {
+	_, id := manageBooking(t, "Tess Therapistcancel", "tess@example.com")
+	tb := clickTab(t)
+	tb.do("setting a 390×844 phone viewport", chromedp.EmulateViewport(390, 844))
+	logIn(tb)
+	page := fmt.Sprintf("/admin/bookings/%d", id)
+	tb.open(page)
+	loadBy(tb, `clicking "Cancel this booking…"`, chromedp.Click(byText(`main a`, "Cancel this booking…")))
+	if path := eval[string](tb, `location.pathname`); path != page+"/cancel" {
+		t.Fatalf(`"Cancel this booking…" went to %s`, path)
+	}
+	if h1 := eval[string](tb, `document.querySelector('h1').textContent.trim()`); h1 != "Cancel Tess Therapistcancel’s booking?" {
+		t.Errorf("the page asking says %q", h1)
+	}
+	if got := eval[[]string](tb, `[...document.querySelectorAll('main .confirm-actions .button')].map(e => e.textContent.trim())`); len(got) != 2 || got[0] != "Keep booking" || got[1] != "Cancel booking" {
+		t.Errorf("the choices are %q, want Keep booking first", got)
+	}
+	pageFits(t, tb, "the therapist's page asking before cancelling")
+	tb.assertClean("the therapist's page asking before cancelling")
+	checkAxe(tb, "the therapist's page asking before cancelling")
+
+	tb.expectStatus(page+"/cancel", 422)
+	loadBy(tb, `clicking "Cancel booking" without a reason`, chromedp.Click(byText(`main form button`, "Cancel booking")))
+	if msg := eval[string](tb, `(document.querySelector('#f-reason-error') || {}).textContent || ''`); !strings.Contains(msg, "Please give a reason") {
+		t.Errorf("no reason came back with %q", msg)
+	}
+	checkAxe(tb, "the therapist's page asking before cancelling, with a mistake")
+	tb.takeProblems() // the 422 is meant
+	if st, _ := bookingStatus(t, id); st != db.BookingConfirmed {
+		t.Fatalf("asking cancelled the booking: %s", st)
+	}
+	tb.do("writing a reason", chromedp.SendKeys(chromedp.CSS(`#f-reason`), "The therapist is unwell."))
+	loadBy(tb, `clicking "Cancel booking"`, chromedp.Click(byText(`main form button`, "Cancel booking")))
+	if path := eval[string](tb, `location.pathname`); path != page {
+		t.Errorf("cancelling landed on %s, want %s", path, page)
+	}
+	if st, _ := bookingStatus(t, id); st != db.BookingCancelled {
+		t.Errorf("after cancelling the booking is %s", st)
+	}
+	tb.assertClean("the booking's page after cancelling")
+}
