@@ -53,8 +53,9 @@ const slotNameFormat = "Monday 2 January 2006, 15:04"
 var slotNamePattern = regexp.MustCompile(`^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) [1-9][0-9]? ` +
 	`(January|February|March|April|May|June|July|August|September|October|November|December) 20[0-9]{2}, [0-2][0-9]:[0-5][0-9]$`)
 
-// manageLink is the address of a client's own booking page.
-var manageLink = regexp.MustCompile(`^/bookings/[A-Za-z0-9_-]{20,64}$`)
+// manageLink is the address of a client's own booking page (right after
+// booking, with ?booked=1).
+var manageLink = regexp.MustCompile(`^/bookings/[A-Za-z0-9_-]{20,64}(\?booked=1)?$`)
 
 // clickTab opens a tab for a test that clicks around (every tab asks for
 // reduced motion; see newTab).
