@@ -266,11 +266,14 @@ func TestBookingAtHardInstants(t *testing.T) {
 			}
 
 			// Cancelled: the policy is the caller's to check, the desk does it.
-			if err := e.desk.CancelByClient(ctx, b.ID); err != nil {
+			if err := e.desk.CancelByClient(ctx, b.ID, "A cold, sorry."); err != nil {
 				t.Fatalf("cancelling: %v", err)
 			}
-			if err := e.desk.CancelByClient(ctx, b.ID); !errors.Is(err, booking.ErrNotConfirmed) {
+			if err := e.desk.CancelByClient(ctx, b.ID, "again"); !errors.Is(err, booking.ErrNotConfirmed) {
 				t.Errorf("cancelling twice: %v, want ErrNotConfirmed", err)
+			}
+			if c := e.booking(t, b.ID); c.CancelReason != booking.ClientCancelReason || c.ClientCancelReason != "A cold, sorry." {
+				t.Errorf("cancelled by the client: reason %q, the client's %q", c.CancelReason, c.ClientCancelReason)
 			}
 			if got := e.outbox(t, b.ID); !slices.Contains(got, "booking_cancelled") || !slices.Contains(got, "booking_moved") {
 				t.Errorf("mail after moving and cancelling: %v", got)

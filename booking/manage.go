@@ -15,23 +15,29 @@ const ClientCancelReason = "cancelled by the client"
 
 // CancelByClient cancels confirmed booking id at the client's request and
 // queues the client's and the practice's e-mail in the same transaction;
-// the time is free at once. Whether the policy allows it is the caller's
-// check (CanCancel), made on the booking it showed. ErrNotConfirmed when
-// it is cancelled already (a second click).
-func (d *Desk) CancelByClient(ctx context.Context, id int64) error {
-	return d.cancel(ctx, id, ClientCancelReason, "")
+// the time is free at once. reason is the client's own (optional): it is
+// kept for the therapist and the practice's e-mail carries it. Whether the
+// policy allows it is the caller's check (CanCancel), made on the booking
+// it showed. ErrNotConfirmed when it is cancelled already (a second click).
+func (d *Desk) CancelByClient(ctx context.Context, id int64, reason string) error {
+	return d.cancel(ctx, id, ClientCancelReason, "", reason)
 }
 
 // CancelByPractice cancels confirmed booking id for the therapist; the
 // client is told reason.
 func (d *Desk) CancelByPractice(ctx context.Context, id int64, reason string) error {
-	return d.cancel(ctx, id, reason, reason)
+	return d.cancel(ctx, id, reason, reason, "")
 }
 
-func (d *Desk) cancel(ctx context.Context, id int64, recorded, told string) error {
+func (d *Desk) cancel(ctx context.Context, id int64, recorded, told, clientReason string) error {
 	return notConfirmed(d.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := db.CancelBooking(ctx, tx, id, recorded, d.now()); err != nil {
 			return err
+		}
+		if clientReason != "" {
+			if err := db.SetClientCancelReason(ctx, tx, id, clientReason); err != nil {
+				return err
+			}
 		}
 		cancelled, err := db.BookingByID(ctx, tx, id)
 		if err != nil {

@@ -175,6 +175,12 @@ type Booking struct {
 	ConfirmedAt       *time.Time     `bun:"confirmed_at"`
 	CancelledAt       *time.Time     `bun:"cancelled_at"`
 	CancelReason      string         `bun:"cancel_reason"`
+	// ClientCancelReason is what the client wrote when cancelling online
+	// (optional): for the therapist's eyes.
+	ClientCancelReason string `bun:"client_cancel_reason"`
+	// PreviousStartsAt is the start before the last move (nil if never
+	// moved).
+	PreviousStartsAt *time.Time `bun:"previous_starts_at"`
 }
 
 // slotTaken turns an exclusion violation into ErrSlotTaken.
@@ -337,6 +343,13 @@ func CancelBooking(ctx context.Context, idb bun.IDB, id int64, reason string, no
 	return nil
 }
 
+// SetClientCancelReason records the client's own reason for cancelling
+// booking id (the handler keeps it to 1000 characters).
+func SetClientCancelReason(ctx context.Context, idb bun.IDB, id int64, reason string) error {
+	_, err := idb.NewRaw("UPDATE bookings SET client_cancel_reason = ? WHERE id = ?", reason, id).Exec(ctx)
+	return err
+}
+
 // MoveBooking moves a confirmed booking to new times in one statement: the
 // client has the new time, or (ErrSlotTaken) still the old one. late marks
 // a move inside the cancellation cut-off, after which the booking cannot be
@@ -356,7 +369,7 @@ func MoveBooking(ctx context.Context, idb bun.IDB, id int64, starts, ends, block
 		if from.Equal(starts) {
 			return ErrNotMoved
 		}
-		_, err := tx.NewRaw(`UPDATE bookings SET starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
+		_, err := tx.NewRaw(`UPDATE bookings SET previous_starts_at = starts_at, starts_at = ?, ends_at = ?, blocked_from = ?, blocked_to = ?,
 			sequence = sequence + 1, late_moved = late_moved OR ? WHERE id = ?`,
 			starts, ends, blockedFrom, blockedTo, late, id).Exec(ctx)
 		return slotTaken(err)

@@ -250,8 +250,19 @@ func TestMoveBooking(t *testing.T) {
 	if !got.StartsAt.Equal(bookingTime(9, 30)) {
 		t.Errorf("after a refused move the booking starts %v, want 9:30", got.StartsAt)
 	}
+	// It remembers where the last move took it from (for "Moved from … to …").
+	if got.PreviousStartsAt == nil || !got.PreviousStartsAt.Equal(bookingTime(9, 0)) {
+		t.Errorf("after moving from 9:00 the previous start is %v", got.PreviousStartsAt)
+	}
 	if err := db.CancelBooking(ctx, bdb, b.ID, "client", testNow); err != nil {
 		t.Fatal(err)
+	}
+	// The client's reason, kept beside the one the diary gives.
+	if err := db.SetClientCancelReason(ctx, bdb, b.ID, "Away that week."); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.BookingByID(ctx, bdb, b.ID); got.CancelReason != "client" || got.ClientCancelReason != "Away that week." {
+		t.Errorf("cancelled: reason %q, the client's %q", got.CancelReason, got.ClientCancelReason)
 	}
 	if err := db.CancelBooking(ctx, bdb, b.ID, "client", testNow); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("cancelling twice: %v", err)

@@ -65,9 +65,10 @@ func SavePrivacy(ctx context.Context, idb bun.IDB, p Privacy) error {
 }
 
 // healthOlderThan selects the bookings that ended more than ? months before
-// the instant ? and still hold health answers or notes: what a retention
-// period erases.
-const healthOlderThan = `ends_at < ?::timestamptz - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '')`
+// the instant ? and still hold health answers or notes (the client's note
+// when booking, or their reason for cancelling): what a retention period
+// erases.
+const healthOlderThan = `ends_at < ?::timestamptz - make_interval(months => ?) AND (health IS NOT NULL OR notes <> '' OR client_cancel_reason <> '')`
 
 // EraseOldHealthAnswers empties the health answers and notes of every
 // booking that ended more than the saved number of months ago (nothing when
@@ -78,7 +79,7 @@ func EraseOldHealthAnswers(ctx context.Context, idb bun.IDB, now time.Time) (int
 	if err != nil || p.HealthKeepMonths <= 0 {
 		return 0, err
 	}
-	res, err := idb.NewRaw(`UPDATE bookings SET health = NULL, notes = '' WHERE `+healthOlderThan, now, p.HealthKeepMonths).Exec(ctx)
+	res, err := idb.NewRaw(`UPDATE bookings SET health = NULL, notes = '', client_cancel_reason = '' WHERE `+healthOlderThan, now, p.HealthKeepMonths).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -258,7 +259,7 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string, now time.Time) 
 				[]any{email, pgdialect.Array(bookingIDs), wholeAddress(email), pgdialect.Array(commentPatterns(commentIDs))}},
 			{&e.BookingLinks, `DELETE FROM booking_links WHERE booking_id = ANY(?)`, []any{pgdialect.Array(bookingIDs)}},
 			{&e.Bookings, `UPDATE bookings SET client_name = ?, client_email = '', client_phone = '', address = '',
-				notes = '', health = NULL, cancel_reason = '',
+				notes = '', health = NULL, cancel_reason = '', client_cancel_reason = '',
 				postcode = coalesce(substring(upper(postcode) FROM '^\s*([A-Z]{1,2}[0-9][0-9A-Z]{0,1})\s*[0-9][A-Z]{2}\s*$'), ''),
 				manage_token_hash = sha256(convert_to(gen_random_uuid()::text || id::text, 'UTF8'))
 				WHERE id = ANY(?)`, []any{ErasedName, pgdialect.Array(bookingIDs)}},

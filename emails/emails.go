@@ -158,7 +158,8 @@ func TherapistNewBooking(p Practice, b db.Booking) mail.Message {
 		p.invitation(ical.Request, p.therapistEvent(b)))
 }
 
-// TherapistCancelled is the practice's notice of a cancellation, with the calendar cancellation.
+// TherapistCancelled is the practice's notice of a cancellation, with the calendar cancellation; reason is the one
+// the client was told (the therapist's), and a client who cancelled online may have left one of their own.
 func TherapistCancelled(p Practice, b db.Booking, reason string) mail.Message {
 	b = clean(b)
 	v := p.view("Booking cancelled", "")
@@ -166,6 +167,9 @@ func TherapistCancelled(p Practice, b db.Booking, reason string) mail.Message {
 	extra := []fact{{"Was", span(b.StartsAt, b.EndsAt)}}
 	if r := oneLine(reason); r != "" {
 		extra = append(extra, fact{"Reason", r})
+	}
+	if r := oneLine(b.ClientCancelReason); r != "" { // cancelled online, with a word for the therapist
+		extra = append(extra, fact{"Client’s reason", r})
 	}
 	v.facts(p.therapistFacts(b, extra...)...)
 	v.link("Open the admin area", p.site("/admin"))

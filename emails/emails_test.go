@@ -623,6 +623,18 @@ func TestBookingCancelled(t *testing.T) {
 	}
 	both(t, got, "Reason: Client cancelled online", "the time is free again")
 	got.calendar1(t, "CANCEL")
+
+	// Cancelled online with a word for the therapist: her notice carries it
+	// (on one line), the client's own cancellation does not repeat it.
+	b.ClientCancelReason = "Down with a cold,\nsorry <b>!"
+	got = build(t, emails.TherapistCancelled(practice(), b, ""))
+	both(t, got, "Client’s reason: Down with a cold, sorry")
+	if strings.Contains(got.html, "<b>") {
+		t.Errorf("the client's reason is not escaped:\n%s", got.html)
+	}
+	if got := build(t, emails.BookingCancelled(practice(), b, "")); strings.Contains(got.text, "cold") {
+		t.Errorf("the client's own cancellation repeats their reason:\n%s", got.text)
+	}
 }
 
 func TestBookingReminder(t *testing.T) {

@@ -198,8 +198,36 @@ func healthAnswers(stored map[string]any) []healthAnswer {
 	return out
 }
 
-// cancelAdminBooking is POST /admin/bookings/:id/cancel: the therapist
-// cancels, with a reason the client is told in the cancellation e-mail.
+// showCancelAdminBooking is GET /admin/bookings/:id/cancel: who and when
+// would be cancelled, that the client is e-mailed (or must be phoned), the
+// reason to tell them, and "Keep booking" as the first choice. A booking
+// that cannot be cancelled goes back to its page.
+func (h *Handler) showCancelAdminBooking(c echo.Context) error {
+	b, err := h.adminBooking(c)
+	if err != nil {
+		return err
+	}
+	if b.Status != db.BookingConfirmed || !b.EndsAt.After(h.now()) {
+		return c.Redirect(http.StatusSeeOther, adminPath+"/bookings/"+strconv.FormatInt(b.ID, 10))
+	}
+	return h.renderAdminCancel(c, http.StatusOK, adminBookingData{Booking: b})
+}
+
+func (h *Handler) renderAdminCancel(c echo.Context, status int, d adminBookingData) error {
+	b := d.Booking
+	d.When = b.StartsAt.In(views.London).Format("Monday 2 January 2006, 15:04") + " to " + b.EndsAt.In(views.London).Format("15:04")
+	d.CSRF, _ = c.Get(csrfKey).(string)
+	p, err := h.adminPage(c, "Cancel "+b.ClientName+"’s booking?", d)
+	if err != nil {
+		return err
+	}
+	return h.render(c, status, "admin-booking-cancel", "", p)
+}
+
+// cancelAdminBooking is POST /admin/bookings/:id/cancel, from the page
+// that asked first: the therapist cancels, with a reason the client is
+// told in the cancellation e-mail. A missing or long reason comes back on
+// that page, kept.
 func (h *Handler) cancelAdminBooking(c echo.Context) error {
 	b, err := h.adminBooking(c)
 	if err != nil {
@@ -220,7 +248,7 @@ func (h *Handler) cancelAdminBooking(c echo.Context) error {
 		d.Errors["reason"] = "Please keep the reason to 500 characters."
 	}
 	if len(d.Errors) > 0 {
-		return h.renderAdminBooking(c, http.StatusUnprocessableEntity, d)
+		return h.renderAdminCancel(c, http.StatusUnprocessableEntity, d)
 	}
 	if err := h.desk.CancelByPractice(c.Request().Context(), b.ID, reason); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
 		return err

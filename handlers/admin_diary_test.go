@@ -57,7 +57,8 @@ func TestDiaryShowsBookings(t *testing.T) {
 	checkHTML(t, page.body,
 		in("dl.health-answers", hasText(healthQuestions[0].Question), hasText("Torn calf in May")),
 		in("dl.booking-facts", hasText("ann@example.com"), hasText("07700 900123")),
-		in("form[action=/admin/bookings/"+itoa(b.ID)+"/cancel] textarea[name=reason]"),
+		in("a[href=/admin/bookings/"+itoa(b.ID)+"/cancel]", hasText("Cancel this booking")),
+		notIn("form[action=/admin/bookings/"+itoa(b.ID)+"/cancel]"),     // it asks first, on a page of its own
 		notIn("form[action=/admin/bookings/"+itoa(b.ID)+"/attendance]"), // its time has not come
 	)
 	if cc := page.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {

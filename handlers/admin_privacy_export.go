@@ -44,6 +44,8 @@ type exportBooking struct {
 	BookedAt     time.Time      `json:"booked_at"`
 	CancelledAt  *time.Time     `json:"cancelled_at,omitempty"`
 	CancelReason string         `json:"cancel_reason,omitempty"`
+	// ClientReason is what the client wrote when cancelling online.
+	ClientReason string `json:"client_cancel_reason,omitempty"`
 }
 
 type exportWaitlistEntry struct {
@@ -114,6 +116,7 @@ func newClientExport(d db.ClientData, controller string, now time.Time) clientEx
 			Status: b.Status, PricePence: b.PricePence, Name: b.ClientName, Email: b.ClientEmail, Phone: b.ClientPhone,
 			Address: b.Address, Postcode: b.Postcode, Notes: b.Notes, Health: b.Health, ConsentAt: b.ConsentAt,
 			BookedAt: b.CreatedAt.UTC(), CancelledAt: b.CancelledAt, CancelReason: b.CancelReason,
+			ClientReason: b.ClientCancelReason,
 		})
 	}
 	for _, e := range d.Waitlist {

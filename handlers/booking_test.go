@@ -225,8 +225,8 @@ func bookedToken(t *testing.T, res response) string {
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, bookingsPath) {
 		t.Fatalf("booking: status %d, Location %q, want 303 to %s<token>; body:\n%.3000s", res.StatusCode, loc, bookingsPath, res.body)
 	}
-	token, _, _ := strings.Cut(strings.TrimPrefix(loc, bookingsPath), "?")
-	return token
+	loc, _, _ = strings.Cut(loc, "?") // ?booked=1 right after booking
+	return strings.TrimPrefix(loc, bookingsPath)
 }
 
 // bookingOf reads the booking of a manage token from the database.
@@ -1179,8 +1179,8 @@ func TestBook(t *testing.T) {
 		in("dl.booking-facts", hasText(svc.Name), hasText(londonName(start0)+" to "+start0.Add(30*time.Minute).In(views.London).Format("15:04")),
 			hasText("At the studio"), hasText("Ann Example")),
 		in("dl.booking-facts address", hasText("St Ives")), // where the studio is
-		in("a[href="+bookingsPath+token+"/calendar.ics]", hasText("Add to calendar")),
-		in("form[action="+bookingsPath+token+"/cancel] button", hasText("Cancel this booking")),
+		in("a[href="+bookingsPath+token+"/calendar.ics]", hasText("Calendar file (.ics)")),
+		in("a[href="+bookingsPath+token+"/cancel]", hasText("Cancel this booking")),
 		in("a[href="+bookingsPath+token+"/move]"),
 		in("meta[name=robots]"),
 		notIn("link[rel=canonical]"),
@@ -1844,7 +1844,8 @@ func TestManageCalendarAndCancel(t *testing.T) {
 
 	// Cancel, before the cut-off.
 	page := cl.get(t, bookingsPath+token)
-	checkHTML(t, page.body, in("form[action="+bookingsPath+token+"/cancel] p", hasText("You can cancel or move this booking until")))
+	checkHTML(t, page.body, in("main p.cutoff", hasText("You can cancel or move this booking until")),
+		in("a[href="+bookingsPath+token+"/cancel]", hasText("Cancel this booking")))
 	res = cl.post(t, bookingsPath+token+"/cancel", url.Values{})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != bookingsPath+token {
 		t.Fatalf("cancel: %d to %q", res.StatusCode, res.Header.Get("Location"))
@@ -1855,8 +1856,9 @@ func TestManageCalendarAndCancel(t *testing.T) {
 	page = cl.get(t, bookingsPath+token)
 	wantStatus(t, page, http.StatusOK)
 	checkHTML(t, page.body,
-		in("main .form-notice", hasText("This booking is cancelled")),
-		notIn("form[action="+bookingsPath+token+"/cancel]"),
+		in("main h1", hasExactText("Your booking is cancelled")),
+		in("main", hasText("This booking is cancelled")),
+		notIn("a[href="+bookingsPath+token+"/cancel]"),
 		notIn("a[href="+bookingsPath+token+"/move]"))
 	ics := calendarProps(t, calendarLines(t, cl.get(t, bookingsPath+token+"/calendar.ics").body))
 	if ics["STATUS"] != "CANCELLED" || ics["UID"] != p["UID"] {
@@ -1926,7 +1928,7 @@ func TestCancelAfterCutoff(t *testing.T) {
 	page := cl.get(t, bookingsPath+token)
 	wantStatus(t, page, http.StatusOK)
 	checkHTML(t, page.body,
-		notIn("form[action="+bookingsPath+token+"/cancel]"),
+		notIn("a[href="+bookingsPath+token+"/cancel]"),
 		in("main", hasText("Please cancel or move your appointment at least 24 hours before it starts")),
 		in("main a[href^=tel:]", hasText("01480 000000")),
 		in("main a[href^=mailto:]"),
@@ -1950,7 +1952,7 @@ func TestCancelAfterCutoff(t *testing.T) {
 		t.Fatalf("no times to move to in the week of %s", week)
 	}
 	res = cl.post(t, bookingsPath+token+"/move", url.Values{"start": {free[0].Value}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != bookingsPath+token {
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != movedPath(token) {
 		t.Fatalf("late move: %d to %q\n%.2000s", res.StatusCode, res.Header.Get("Location"), res.body)
 	}
 	if b := bookingOf(t, token); !b.StartsAt.Equal(mustTime(t, free[0].Value)) || b.Status != db.BookingConfirmed {
@@ -1963,7 +1965,7 @@ func TestCancelAfterCutoff(t *testing.T) {
 	if b := bookingOf(t, token); b.Status != db.BookingConfirmed || !b.LateMoved {
 		t.Errorf("cancelling after a late move: %s (late_moved %v), want still confirmed", b.Status, b.LateMoved)
 	}
-	checkHTML(t, cl.get(t, bookingsPath+token).body, notIn("form[action="+bookingsPath+token+"/cancel]"))
+	checkHTML(t, cl.get(t, bookingsPath+token).body, notIn("a[href="+bookingsPath+token+"/cancel]"))
 }
 
 // setSchedule saves the booking rules changed by change until the test
@@ -2011,7 +2013,7 @@ func TestLateMoveRefusedByPolicy(t *testing.T) {
 	page := cl.get(t, bookingsPath+token)
 	wantStatus(t, page, http.StatusOK)
 	checkHTML(t, page.body,
-		notIn("form[action="+bookingsPath+token+"/cancel]"),
+		notIn("a[href="+bookingsPath+token+"/cancel]"),
 		notIn("a[href^="+bookingsPath+token+"/move]"),
 		in("main", hasText("charged in full")),
 		in("main a[href^=tel:]", hasText("01480 000000")))
@@ -2092,7 +2094,7 @@ func TestBookingKeepsItsPolicy(t *testing.T) {
 	annStart := startWithin(t, annToken, 28*time.Hour, 44*time.Hour)
 	page := ann.get(t, bookingsPath+annToken)
 	wantStatus(t, page, http.StatusOK)
-	checkHTML(t, page.body, in("form[action="+bookingsPath+annToken+"/cancel] p",
+	checkHTML(t, page.body, in("main p.cutoff",
 		hasText("until "+annStart.Add(-24*time.Hour).In(views.London).Format(dateTimeFmt))))
 	res := ann.post(t, bookingsPath+annToken+"/cancel", url.Values{})
 	if res.StatusCode != http.StatusSeeOther {
@@ -2106,7 +2108,7 @@ func TestBookingKeepsItsPolicy(t *testing.T) {
 	makeLate(t, catToken)
 	page = cat.get(t, bookingsPath+catToken)
 	wantStatus(t, page, http.StatusOK)
-	checkHTML(t, page.body, notIn("form[action="+bookingsPath+catToken+"/cancel]"), in("main", hasText(oldWords)))
+	checkHTML(t, page.body, notIn("a[href="+bookingsPath+catToken+"/cancel]"), in("main", hasText(oldWords)))
 	if strings.Contains(page.body, newWords) {
 		t.Error("Cat's page gives the policy made after she booked")
 	}
@@ -2127,7 +2129,7 @@ func TestBookingKeepsItsPolicy(t *testing.T) {
 	startWithin(t, bobToken, 28*time.Hour, 44*time.Hour)
 	page = bob.get(t, bookingsPath+bobToken)
 	wantStatus(t, page, http.StatusOK)
-	checkHTML(t, page.body, notIn("form[action="+bookingsPath+bobToken+"/cancel]"), in("main", hasText(newWords)))
+	checkHTML(t, page.body, notIn("a[href="+bookingsPath+bobToken+"/cancel]"), in("main", hasText(newWords)))
 	res = bob.post(t, bookingsPath+bobToken+"/cancel", url.Values{})
 	wantStatus(t, res, http.StatusConflict)
 	checkHTML(t, res.body, in("main .form-notice[role=alert]", hasText(newWords)))
@@ -2236,7 +2238,7 @@ func TestMoveBooking(t *testing.T) {
 		t.Fatal("no free time two hours away from the booking")
 	}
 	res = ann.post(t, bookingsPath+token+"/move", url.Values{"start": {t2}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != bookingsPath+token {
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != movedPath(token) {
 		t.Fatalf("move: %d to %q\n%.2000s", res.StatusCode, res.Header.Get("Location"), res.body)
 	}
 	after := bookingOf(t, token)
@@ -2267,7 +2269,7 @@ func TestManageUnknownToken(t *testing.T) {
 	s := newTestServer(t, nil)
 	cl := s.client(t)
 	for _, token := range []string{"x", "short", strings.Repeat("A", 19), randomToken(), strings.Repeat("z", 65), "..%2f..%2fadmin"} {
-		for _, p := range []string{"", "/calendar.ics", "/move"} {
+		for _, p := range []string{"", "/calendar.ics", "/move", "/cancel"} {
 			res := cl.get(t, bookingsPath+token+p)
 			if res.StatusCode != http.StatusNotFound {
 				t.Errorf("GET %s%s%s = %d, want 404", bookingsPath, token, p, res.StatusCode)
@@ -2417,9 +2419,9 @@ func TestBookingFlowAtHardInstants(t *testing.T) {
 			page := cl.get(t, bookingsPath+token)
 			wantStatus(t, page, http.StatusOK)
 			if cancellable {
-				checkHTML(t, page.body, in("form[action="+bookingsPath+token+"/cancel]"))
+				checkHTML(t, page.body, in("a[href="+bookingsPath+token+"/cancel]"))
 			} else {
-				checkHTML(t, page.body, notIn("form[action="+bookingsPath+token+"/cancel]"))
+				checkHTML(t, page.body, notIn("a[href="+bookingsPath+token+"/cancel]"))
 			}
 			// Cancelled by the practice afterwards, so that its time is free
 			// for the next instant's run.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,20 +20,35 @@ import (
 	"dynamicmotion/views"
 )
 
-// manageData is a client's own booking page.
+// manageData is a client's own booking page, and the page asking before
+// it is cancelled.
 type manageData struct {
 	Token     string
 	Booking   db.Booking
+	Heading   string // "You're booked", "Your booking" or "Your booking is cancelled"
+	Booked    bool   // just booked (?booked=1): the confirmation is on its way
+	Cancelled bool
 	When      string // "Thursday 26 November 2026, 09:00 to 10:00"
 	PlaceText string
 	Upcoming  bool
 	CanCancel bool   // before the cut-off of the policy it was booked under
 	CanMove   bool   // before the cut-off, or after it when the policy allows moving late
 	Cutoff    string // "Wednesday 25 November 2026, 09:00"
+	Moved     string // "Moved from Thursday 10 December, 14:00 to Wednesday 16 December, 13:00", after a move
 	Notice    string
 	CSRF      string
 	Picker    *pickerData // free times to move to
+	// Add to calendar, for an upcoming booking only ("" otherwise): the
+	// web calendars' forms, filled in (the .ics download is beside them).
+	GoogleURL, OutlookURL string
+	BookAgain             string // /book with the same service and place, and again=<token>
+	// The cancel page's form: the client's reason, kept when it comes back.
+	Reason      string
+	ReasonError string
 }
+
+// maxCancelReason is the most the client may write about why they cancel.
+const maxCancelReason = 1000
 
 // findBooking loads the booking of the :token in the address. Anything
 // else is the site's 404: a wrong token says nothing about others.
@@ -47,7 +65,7 @@ func (h *Handler) findBooking(c echo.Context) (db.Booking, string, error) {
 }
 
 func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageData {
-	d := manageData{Token: token, Booking: b, PlaceText: "At the studio"}
+	d := manageData{Token: token, Booking: b, PlaceText: "At the studio", Heading: "Your booking"}
 	start, end := b.StartsAt.In(views.London), b.EndsAt.In(views.London)
 	d.When = start.Format(dateTimeFmt) + " to " + end.Format("15:04")
 	if b.Place == db.PlaceMobile {
@@ -56,21 +74,74 @@ func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageDa
 	now := h.now()
 	d.Cutoff = booking.Cutoff(b).In(views.London).Format(dateTimeFmt)
 	d.Upcoming, d.CanCancel, d.CanMove = booking.Upcoming(b, now), booking.CanCancel(b, now), booking.CanMove(b, now)
+	if d.Cancelled = b.Status == db.BookingCancelled; d.Cancelled {
+		d.Heading = "Your booking is cancelled"
+	}
+	d.BookAgain = bookAgainURL(b, token)
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	return d
 }
 
-// showBooking is GET /bookings/:token: the client's booking.
+// bookAgainURL is the booking page for the same service and place, with
+// the manage token as again= (the booking side may offer what this
+// booking's client typed last time).
+func bookAgainURL(b db.Booking, token string) string {
+	return "/book?service=" + strconv.FormatInt(b.ServiceID, 10) + "&location=" + url.QueryEscape(b.Place) +
+		"&again=" + url.QueryEscape(token)
+}
+
+// movedText says what the last move changed ("Moved from Thursday 10
+// December, 14:00 to Wednesday 16 December, 13:00", UK time; with the
+// years when they differ), or "" when from is nil or the booking's time.
+func movedText(prev *time.Time, to time.Time) string {
+	if prev == nil || prev.Equal(to) {
+		return ""
+	}
+	from := *prev
+	from, to = from.In(views.London), to.In(views.London)
+	layout := "Monday 2 January, 15:04"
+	if from.Year() != to.Year() {
+		layout = dateTimeFmt
+	}
+	return "Moved from " + from.Format(layout) + " to " + to.Format(layout)
+}
+
+// showBooking is GET /bookings/:token: the client's booking. Right after
+// booking (?booked=1) it says so; after a move (?moved=1) it says what the
+// last move changed (the database keeps the start before it).
 func (h *Handler) showBooking(c echo.Context) error {
 	b, token, err := h.findBooking(c)
 	if err != nil {
 		return err
 	}
-	return h.renderManage(c, http.StatusOK, h.manageFor(c, b, token))
+	d := h.manageFor(c, b, token)
+	if b.Status == db.BookingConfirmed {
+		if c.QueryParam("booked") == "1" {
+			d.Booked, d.Heading = true, "You’re booked"
+		}
+		if c.QueryParam("moved") == "1" {
+			d.Moved = movedText(b.PreviousStartsAt, b.StartsAt)
+		}
+	}
+	if d.Upcoming {
+		biz, err := h.business(c)
+		if err != nil {
+			return err
+		}
+		ev := h.calendarEvent(b, biz, token)
+		d.GoogleURL, d.OutlookURL = ical.GoogleURL(ev), ical.OutlookURL(ev)
+	}
+	return h.renderManage(c, http.StatusOK, d)
 }
 
 func (h *Handler) renderManage(c echo.Context, status int, d manageData) error {
-	p, err := h.page(c, "Your booking", "", d)
+	return h.renderManagePage(c, status, "booking", d.Heading, d)
+}
+
+// renderManagePage renders one of the pages under a booking's secret
+// address: never indexed, kept or passed on as a referrer.
+func (h *Handler) renderManagePage(c echo.Context, status int, name, title string, d manageData) error {
+	p, err := h.page(c, title, "", d)
 	if err != nil {
 		return err
 	}
@@ -79,10 +150,31 @@ func (h *Handler) renderManage(c echo.Context, status int, d manageData) error {
 	hd := c.Response().Header()
 	hd.Set("Referrer-Policy", "no-referrer") // the token is in the address
 	p.NoStore = true                         // a client's name and address: not on a shared computer's disk
-	return h.render(c, status, "booking", "", p)
+	return h.render(c, status, name, "", p)
 }
 
-// cancelBooking is POST /bookings/:token/cancel, until the cut-off.
+// showCancel is GET /bookings/:token/cancel: what cancelling will cancel,
+// with room for a reason and "Keep my booking" as the first choice. A
+// booking that cannot be cancelled (any more) goes back to its page, which
+// says why.
+func (h *Handler) showCancel(c echo.Context) error {
+	b, token, err := h.findBooking(c)
+	if err != nil {
+		return err
+	}
+	d := h.manageFor(c, b, token)
+	if !d.CanCancel {
+		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+	}
+	return h.renderCancel(c, http.StatusOK, d)
+}
+
+func (h *Handler) renderCancel(c echo.Context, status int, d manageData) error {
+	return h.renderManagePage(c, status, "booking-cancel", "Cancel your booking?", d)
+}
+
+// cancelBooking is POST /bookings/:token/cancel, until the cut-off, with
+// the client's optional reason for the therapist.
 func (h *Handler) cancelBooking(c echo.Context) error {
 	b, token, err := h.findBooking(c)
 	if err != nil {
@@ -96,8 +188,13 @@ func (h *Handler) cancelBooking(c echo.Context) error {
 		d.Notice = "This booking can no longer be cancelled online. " + b.PolicyText
 		return h.renderManage(c, http.StatusConflict, d)
 	}
+	d.Reason = formValue(c, "reason")
+	if n := utf8.RuneCountInString(d.Reason); n > maxCancelReason {
+		d.ReasonError = fmt.Sprintf("Please keep the reason to %d characters (it has %d), or leave it empty.", maxCancelReason, n)
+		return h.renderCancel(c, http.StatusUnprocessableEntity, d)
+	}
 	// The cancellation and its e-mail are one transaction.
-	if err := h.desk.CancelByClient(c.Request().Context(), b.ID); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
+	if err := h.desk.CancelByClient(c.Request().Context(), b.ID, d.Reason); err != nil && !errors.Is(err, booking.ErrNotConfirmed) {
 		return err // ErrNotConfirmed: cancelled already (a second click)
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
@@ -170,8 +267,8 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	start, perr := time.Parse(time.RFC3339, c.FormValue("start"))
 	if perr == nil && start.Equal(b.StartsAt) && b.Status == db.BookingConfirmed {
 		// Already at that time: the same move sent twice (a double click),
-		// whose first sending moved it. Its page says where it is now.
-		return c.Redirect(http.StatusSeeOther, bookingsPath+token)
+		// whose first sending moved it. Its page says what moved.
+		return c.Redirect(http.StatusSeeOther, movedPath(token))
 	}
 	d := h.manageFor(c, b, token)
 	if !d.CanMove {
@@ -211,9 +308,11 @@ func (h *Handler) moveBooking(c echo.Context) error {
 	}
 	// The move and its e-mail are one transaction.
 	switch err := h.desk.Move(ctx, b, start, r, h.manageURL(token)); {
-	case errors.Is(err, booking.ErrNotMoved), errors.Is(err, booking.ErrNotConfirmed):
-		// The same move sent twice: the first moved it and told everyone;
-		// or the booking was cancelled meanwhile. The page says which.
+	case errors.Is(err, booking.ErrNotMoved):
+		// The same move sent twice: the first moved it and told everyone.
+		return c.Redirect(http.StatusSeeOther, movedPath(token))
+	case errors.Is(err, booking.ErrNotConfirmed):
+		// The booking was cancelled meanwhile: the page says so.
 	case errors.Is(err, booking.ErrTaken):
 		if err := h.movePicker(c, &d, "Someone else has just taken that time; your booking is unchanged. Please choose another."); err != nil {
 			return err
@@ -221,9 +320,14 @@ func (h *Handler) moveBooking(c echo.Context) error {
 		return h.renderManage(c, http.StatusConflict, d)
 	case err != nil:
 		return err
+	default: // moved: its page says from when to when
+		return c.Redirect(http.StatusSeeOther, movedPath(token))
 	}
 	return c.Redirect(http.StatusSeeOther, bookingsPath+token)
 }
+
+// movedPath is the booking's page saying what its last move changed.
+func movedPath(token string) string { return bookingsPath + token + "?moved=1" }
 
 // bookingCalendar is the booking as an iCalendar file for the client's
 // calendar: the same generator (package ical) as the invitations by mail,

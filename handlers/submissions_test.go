@@ -301,11 +301,11 @@ func TestMoveSentTwiceMovesOnce(t *testing.T) {
 	to := free[len(free)-1]
 
 	answers := ann.sendTogether(t, bookingsPath+token+"/move", url.Values{"start": {to}}, ann.ip, 2)
-	if loc := sameRedirect(t, answers); loc != bookingsPath+token {
-		t.Errorf("the clicks went to %q, want the booking's page", loc)
+	if loc := sameRedirect(t, answers); loc != movedPath(token) {
+		t.Errorf("the clicks went to %q, want the booking's page saying what moved", loc)
 	}
 	again := ann.post(t, bookingsPath+token+"/move", url.Values{"start": {to}})
-	if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != bookingsPath+token {
+	if again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != movedPath(token) {
 		t.Errorf("the move sent again later: %d to %q, want 303 to the booking", again.StatusCode, again.Header.Get("Location"))
 	}
 	b := bookingOf(t, token)

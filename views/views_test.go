@@ -254,15 +254,24 @@ func sampleManage() any {
 	return struct {
 		Token                        string
 		Booking                      db.Booking
+		Heading                      string
+		Booked, Cancelled            bool
 		When, PlaceText              string
 		Upcoming, CanCancel, CanMove bool
-		Cutoff, Notice, CSRF         string
+		Cutoff, Moved, Notice, CSRF  string
 		Picker                       *samplePickerData
+		GoogleURL, OutlookURL        string
+		BookAgain                    string
+		Reason, ReasonError          string
 	}{
-		Token: "tok", When: "Thursday 3 December 2026, 09:00 to 10:00", PlaceText: "At the studio", Upcoming: true, CanCancel: true, CanMove: true,
-		Cutoff: "Wednesday 2 December 2026, 09:00", CSRF: "csrf-token-abc",
+		Token: "tok", Heading: "You’re booked", Booked: true, When: "Thursday 3 December 2026, 09:00 to 10:00", PlaceText: "At the studio",
+		Upcoming: true, CanCancel: true, CanMove: true, Cutoff: "Wednesday 2 December 2026, 09:00", CSRF: "csrf-token-abc",
+		Moved:     "Moved from Tuesday 1 December, 10:00 to Thursday 3 December, 09:00",
+		GoogleURL: "https://calendar.google.com/calendar/render?action=TEMPLATE&text=Sports%20massage", OutlookURL: "https://outlook.live.com/calendar/0/action/compose?subject=Sports%20massage",
+		BookAgain: "/book?service=2&location=studio&again=tok",
+		Reason:    "A cold <b>", ReasonError: "Please keep the reason to 1000 characters (it has 1001), or leave it empty.",
 		Booking: db.Booking{ServiceName: "Sports massage — 60 minutes", DurationMin: 60, PricePence: 5000, ClientName: "Ann",
-			Status: "confirmed", PolicyCutoffHours: &cut},
+			ClientEmail: "ann@example.com", Status: "confirmed", PolicyCutoffHours: &cut},
 	}
 }
 
@@ -324,7 +333,7 @@ func sampleAdmin(name string) any {
 		}{Week: "2026-11-23", Prev: "2026-11-16", Next: "2026-11-30", Title: "23 – 29 November 2026", Booked: 1,
 			Days: []day{{Label: "Monday 23 November", Date: "2026-11-23", Bookings: []db.Booking{{ID: 1, StartsAt: start,
 				EndsAt: start.Add(time.Hour), ServiceName: "Sports massage", ClientName: "Ann", Status: db.BookingCancelled}}}}}
-	case "admin-booking":
+	case "admin-booking", "admin-booking-cancel":
 		type answer struct{ Key, Question, Answer, Details string }
 		return struct {
 			Booking            db.Booking
@@ -540,7 +549,7 @@ func samplePage(name string) views.Page {
 			Errors                          map[string]string
 		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
 			Errors: map[string]string{"password": "Please enter your password."}}
-	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-new",
+	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-cancel", "admin-booking-new",
 		"admin-privacy", "admin-availability", "admin-services", "admin-service", "admin-articles", "admin-article",
 		"admin-media":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
@@ -558,7 +567,7 @@ func samplePage(name string) views.Page {
 			DayLabel: "Wednesday 2 December 2026", Times: []string{"09:00", "09:15"}, Earliest: "09:00", Latest: "09:15",
 			Errors: map[string]string{"email": "Please enter your email address."}, BookURL: "/book", CSRF: "csrf-token-abc",
 		}
-	case "booking":
+	case "booking", "booking-cancel":
 		p.Data = sampleManage()
 	case "article":
 		p.OGType = "article"
@@ -736,7 +745,11 @@ func TestPagesShowTheirData(t *testing.T) {
 			"Please enter your email address", "Please say a little more", `id="f-postcode"`, "Recent injury?",
 			`aria-describedby="f-health-injury-details-error"`, `<p id="f-health-injury-details-error" class="field-error">`,
 			`aria-describedby="f-consent-policy-error"`, `<p id="f-consent-policy-error" class="field-error">Please agree`}},
-		{"booking", []string{"Your booking", "Thursday 3 December 2026, 09:00 to 10:00", "/bookings/tok/calendar.ics", "Cancel this booking", "£50"}},
+		{"booking", []string{"You’re booked", "Thursday 3 December 2026, 09:00 to 10:00", "/bookings/tok/calendar.ics", "Cancel this booking", "£50",
+			"A confirmation is on its way to <strong>ann@example.com</strong>", `href="https://calendar.google.com/calendar/render?action=TEMPLATE&amp;text=Sports%20massage"`,
+			"Moved from Tuesday 1 December, 10:00 to Thursday 3 December, 09:00", `href="/bookings/tok/cancel"`, `href="/book?service=2&amp;location=studio&amp;again=tok"`}},
+		{"booking-cancel", []string{"Cancel your booking?", `action="/bookings/tok/cancel"`, ">A cold &lt;b&gt;</textarea>", `aria-invalid="true"`,
+			"Keep my booking", "Cancel booking"}},
 		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>"}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},

@@ -1,0 +1,1 @@
+ALTER TABLE bookings DROP COLUMN previous_starts_at, DROP COLUMN client_cancel_reason;
