@@ -168,8 +168,11 @@ func TherapistCancelled(p Practice, b db.Booking, reason string) mail.Message {
 	if r := oneLine(reason); r != "" {
 		extra = append(extra, fact{"Reason", r})
 	}
-	if r := oneLine(b.ClientCancelReason); r != "" { // cancelled online, with a word for the therapist
-		extra = append(extra, fact{"Client’s reason", r})
+	if oneLine(b.ClientCancelReason) != "" {
+		// Cancelled online with a word for her: it may speak of health, and
+		// health stays out of e-mail (as the client's notes do), so the mail
+		// says where to read it.
+		extra = append(extra, fact{"Client’s reason", "left with the cancellation; read it on the booking in the admin area"})
 	}
 	v.facts(p.therapistFacts(b, extra...)...)
 	v.link("Open the admin area", p.site("/admin"))
