@@ -232,26 +232,11 @@ func (h *Handler) movePicker(c echo.Context, d *manageData, message string) erro
 	b := d.Booking
 	svc := db.Service{ID: b.ServiceID, Name: b.ServiceName, DurationMin: b.DurationMin, PricePence: b.PricePence,
 		AtStudio: b.Place == db.PlaceStudio, Mobile: b.Place == db.PlaceMobile, Active: true}
-	p, err := h.pickerExcept(c, message, &db.Span{From: b.BlockedFrom, To: b.BlockedTo}, &svc)
+	p, err := h.pickerExcept(c, message, &db.Span{From: b.BlockedFrom, To: b.BlockedTo}, &svc, b.StartsAt)
 	if err != nil {
 		return err
 	}
 	p.Base = bookingsPath + d.Token + "/move"
-	// The booking's own time is not "taken" for itself, but it is not a move.
-	own := d.Booking.StartsAt.UTC().Format(time.RFC3339)
-	parts := p.Parts[:0]
-	for _, part := range p.Parts {
-		slots := part.Slots[:0]
-		for _, s := range part.Slots {
-			if s.Value != own {
-				slots = append(slots, s)
-			}
-		}
-		if part.Slots = slots; len(slots) > 0 {
-			parts = append(parts, part)
-		}
-	}
-	p.Parts = parts
 	p.CSRF = d.CSRF
 	d.Picker = &p
 	return nil

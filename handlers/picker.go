@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -196,14 +197,15 @@ func (h *Handler) releaseIfChoiceChanged(c echo.Context) error {
 // time. After a form was posted (a time that could not be held) they come
 // from the form, and the day is that of the time chosen.
 func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
-	return h.pickerExcept(c, message, nil, nil)
+	return h.pickerExcept(c, message, nil, nil, time.Time{})
 }
 
 // pickerExcept is picker for moving a booking: its own blocked time
 // (except) does not stand in the way of the times around it, and the times
 // are those of its own service (own), which may since have been taken off
-// the list of services.
-func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, own *db.Service) (pickerData, error) {
+// the list of services. Its own start (ownStart) is not offered: it is
+// not taken for itself, but it is no move either.
+func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, own *db.Service, ownStart time.Time) (pickerData, error) {
 	ctx := c.Request().Context()
 	services, err := h.activeServices(c)
 	if err != nil {
@@ -301,6 +303,7 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 	if err != nil {
 		return d, err
 	}
+	slots = slices.DeleteFunc(slots, func(t time.Time) bool { return t.Equal(ownStart) })
 	chosen := d.HeldStart
 	if v := pickerParam(c, "start"); v != "" {
 		chosen = v
