@@ -581,7 +581,8 @@ func TestBookPicker(t *testing.T) {
 	checkHTML(t, mob.body,
 		in("form.slots input[name=service]", hasAttr("value", fmt.Sprint(services[1].ID))),
 		in("form.slots input[name=location]", hasAttr("value", "mobile")),
-		in("form.slots input[name=postcode]", hasAttr("value", "PE27 5AB")))
+		in("form.slots input[name=postcode]", hasAttr("value", "PE27 5AB")),
+		in("p.area-ok", hasText("We visit PE27 5AB")))
 	if len(slotInputs(t, mob.body)) == 0 {
 		t.Error("a Monday of visits has no times")
 	}
