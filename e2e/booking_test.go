@@ -24,27 +24,35 @@ import (
 	"dynamicmotion/views"
 )
 
-// Booking: the tests below book through one server and one database, one
-// after the other. Each works in a week of its own, counted from the week
-// the picker opens on (the week of the first free time), so that they do not
-// take each other's times:
+// Booking: the tests below and in booking_flow_test.go book through one
+// database, one after the other. Each works in a week of its own, counted
+// from the week the picker opens on (the week of the first free time), so
+// that they do not take each other's times:
 //
+//	TestBookingByTouch (booking_flow_test.go)      the week it opens on (the first free time)
 //	TestBookingByKeyboardOnly                      1 week later
 //	TestBookingWithoutJavaScript                   2 weeks later
-//	TestHoldBlocksSecondVisitor                    3 weeks later
+//	TestHoldBlocksSecondVisitor                    3 weeks later (holds only)
+//	TestBookingBackForwardReload, …ServiceChange…  3 weeks later (holds only)
 //	TestCancelAndMoveFromManagePage                4 weeks later (more than 24 h ahead)
 //	TestAxeBookingFlow (axe_test.go)               5 weeks later
-//	TestTimeOffRemovesTimesFromThePicker (admin)   6 weeks later
+//	TestTimeOffRemovesTimesFromThePicker (admin)   6 weeks later (no booking)
+//	TestBookAgainPrefills (booking_flow_test.go)   7 weeks later
 //
-// The weeks are reached by "Next week", as a visitor would: no test works
-// out a day from the wall clock, so none depends on the day or the hour it
+// The weeks are reached by "Later →", as a visitor would: no test works out
+// a day from the wall clock, so none depends on the day or the hour it
 // runs. With the demo schedule the picker opens on this week or the next
 // (when nothing is free this week any more: a Saturday evening, a Sunday),
-// so six weeks later ends less than eight weeks ahead, and the demo schedule
-// books 8 weeks ahead: every one of those weeks exists.
-// They choose and book fewer than ten times in all from 127.0.0.1, well
-// under the limit of 30 in 10 minutes per address. TestHoldRefusedKeepsThePicker
-// uses that limit up, on a second instance of its own.
+// so seven weeks later starts less than eight weeks ahead, and the demo
+// schedule books 8 weeks ahead: every one of those weeks has free times.
+//
+// Holds and bookings count against a limit of 30 in 10 minutes per address
+// (kept in each instance's memory): on the main instance these tests make
+// about 20. TestBookingServiceChangeKeepsFields and TestBookAgainPrefills
+// run on instances of their own, and TestHoldRefusedKeepsThePicker uses its
+// instance's allowance up. An address may also hold only 3 times at once
+// (db.MaxHoldsPerAddress, in the database, for 10 minutes): every test that
+// holds gives its hold up when it ends (releaseAtEnd).
 
 // dayTimeFormat is how a free time is named where it stands on its own
 // ("Thursday 10 December, 09:00"), in UK time; bookedFormat is how a
@@ -290,7 +298,7 @@ func releaseAtEnd(tb *tab) {
 		// Best effort from whatever page of the site the tab is on; the
 		// browser closes after this (its cleanup was registered first).
 		_, _ = chromedp.Run(tb.ctx, chromedp.Evaluate[chromedp.Void](`(async () => {
-			if (!location.href.startsWith(`+strconvQuote(baseURL)+`)) return;
+			if (!location.href.startsWith('http://127.0.0.1:')) return;
 			let token = (document.querySelector('input[name="_csrf"]') || {}).value || '';
 			if (!token) {
 				const page = await (await fetch('/book')).text();
