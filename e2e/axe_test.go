@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,14 +311,24 @@ func TestAxeCommentsSection(t *testing.T) {
 }
 
 // TestAxeBookingFlow: every step of booking has no serious or critical axe
-// violation: the picker on another week (swapped in by htmx), the details
-// form, the details form showing mistakes, the booking's own page, the page
-// that moves it, and the waitlist form. It books in the fifth week after the
-// one the picker opens on (see the list at the top of booking_test.go).
+// violation: the booking page, the picker on another day (swapped in by
+// htmx), the details form, the details form showing mistakes, the booking's
+// own page, the page that moves it (and another day there), and the
+// waitlist form and its answer. A day with nothing free is checked in
+// TestTimeOffRemovesTimesFromThePicker, a postcode outside the area in
+// TestBookingMobilePostcode. It books in the fifth week after the one the
+// picker opens on (see the list at the top of booking_test.go).
 func TestAxeBookingFlow(t *testing.T) {
 	tb := clickTab(t)
+	tb.open("/book")
+	checkAxe(tb, "the booking page")
 	openWeek(tb, "30 minutes", 5)
 	checkAxe(tb, "the picker, five weeks on (htmx)")
+	days := strip(tb)
+	if i := slices.IndexFunc(days, func(d stripDay) bool { return d.State == "free" && !d.Selected }); i >= 0 {
+		dayInPlace(tb, days[i])
+		checkAxe(tb, "another day of the strip (htmx)")
+	}
 
 	waitlist := eval[string](tb, `(document.querySelector('#picker .waitlist-link a') || {}).href || ''`)
 
@@ -325,7 +336,7 @@ func TestAxeBookingFlow(t *testing.T) {
 	checkAxe(tb, "the details form (htmx)")
 
 	tb.expectStatus("/book", 422)
-	loadBy(tb, `clicking "Book" with nothing filled in`, chromedp.Click(byText(`#picker form button`, "Book")))
+	loadBy(tb, `clicking "Book" with nothing filled in`, chromedp.Click(byText(`#details form button`, "Book")))
 	if n := eval[int](tb, `document.querySelectorAll('main .field-error').length`); n == 0 {
 		t.Fatal("the empty details form came back without messages next to its fields")
 	}
@@ -337,6 +348,11 @@ func TestAxeBookingFlow(t *testing.T) {
 
 	tb.open(manage + "/move")
 	checkAxe(tb, "the page that moves a booking")
+	days = strip(tb)
+	if i := slices.IndexFunc(days, func(d stripDay) bool { return d.State == "free" && !d.Selected }); i >= 0 {
+		dayInPlace(tb, days[i])
+		checkAxe(tb, "another day on the page that moves a booking (htmx)")
+	}
 
 	if waitlist == "" {
 		t.Fatal("the picker offers no day to join the waitlist for")

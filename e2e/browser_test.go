@@ -86,8 +86,9 @@ func newBrowser(t *testing.T) *browser {
 
 // tab is one browser tab that records everything that went wrong in it.
 type tab struct {
-	t   *testing.T
-	ctx context.Context
+	t      *testing.T
+	ctx    context.Context
+	origin string // the site open opens pages of: baseURL unless a test sets another instance's
 
 	mu            sync.Mutex
 	consoleErrors []string // console.error and console.assert calls
@@ -203,14 +204,22 @@ func argsText(args []*runtime.RemoteObject) string {
 func (tb *tab) expectStatus(path string, status int64) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	tb.expected[baseURL+path] = status
+	origin := tb.origin
+	if origin == "" {
+		origin = baseURL
+	}
+	tb.expected[origin+path] = status
 }
 
 // open loads path on the site, waits for the page to load and returns the
 // HTTP status of the document.
 func (tb *tab) open(path string) int64 {
 	tb.t.Helper()
-	resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(baseURL+path))
+	origin := tb.origin
+	if origin == "" {
+		origin = baseURL
+	}
+	resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(origin+path))
 	if err != nil {
 		tb.t.Fatalf("loading %s: %v", path, err)
 	}

@@ -43,7 +43,7 @@ func TestBookingConfirmationByMail(t *testing.T) {
 	tb.openAt(origin, "/book")
 	service := serviceValue(tb, "60 minutes")
 	tb.openAt(origin, "/book?service="+service+"&location=studio")
-	nextWeekInPlace(tb) // more than a day ahead, so that it can be cancelled online
+	laterInPlace(tb) // more than a day ahead, so that it can be cancelled online
 	chosen := holdFirstFreeTime(tb)
 	fillDetails(tb, "Mina Mailer", "mina@example.com")
 	manage := book(tb)

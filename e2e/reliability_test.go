@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -211,9 +212,10 @@ func (v *visitor) doCtx(ctx context.Context, method, path string, form url.Value
 // Fields of the site's forms.
 var (
 	startedField = regexp.MustCompile(`name="started" value="([^"]*)"`)
-	startValue   = regexp.MustCompile(`name="start" id="slot-[^"]*" value="([^"]+)"`)
+	startValue   = regexp.MustCompile(`<button name="start" value="([^"]+)"`)
 	serviceField = regexp.MustCompile(`name="service" value="(\d+)"`)
-	nextWeekLink = regexp.MustCompile(`hx-get="/book/slots\?service=\d+&amp;location=studio&amp;week=([0-9-]+)"[^>]*>Next week`)
+	freeDayLink  = regexp.MustCompile(`<a class="day free" href="/book\?[^"]*date=([0-9-]+)"`)
+	nextWeekLink = regexp.MustCompile(`<a href="/book\?[^"]*week=([0-9-]+)" rel="next">`)
 	commentIDRe  = regexp.MustCompile(`id="comment-(\d+)"`)
 )
 
@@ -266,9 +268,10 @@ func abbreviate(s string, n int) string {
 }
 
 // freeStudioTimes reads the slot picker (as htmx asks for it) of the
-// first service at the studio, week after week, until it has at least n
-// free start times (or the horizon ends). It returns the service id and the
-// times, in RFC 3339, earliest first.
+// first service at the studio, day by day along its strip and week after
+// week ("Later →"), until it has at least n free start times (or the horizon
+// ends). It returns the service id and the times, in RFC 3339, earliest
+// first.
 func freeStudioTimes(t *testing.T, v *visitor, n int) (service string, starts []string) {
 	t.Helper()
 	a, err := v.do("GET", "/book", nil, nil)
@@ -280,28 +283,39 @@ func freeStudioTimes(t *testing.T, v *visitor, n int) (service string, starts []
 		t.Fatalf("GET /book shows no service in its picker:\n%s", abbreviate(a.body, 2000))
 	}
 	service = m[1]
-	week := ""
-	for i := 0; i < 12 && len(starts) < n; i++ {
-		path := "/book/slots?service=" + service + "&location=studio"
-		if week != "" {
-			path += "&week=" + week
-		}
+	base := "/book/slots?service=" + service + "&location=studio"
+	queue, seen := []string{base}, map[string]bool{base: true}
+	for len(queue) > 0 && len(starts) < n && len(seen) < 150 {
+		path := queue[0]
+		queue = queue[1:]
 		a, err := v.do("GET", path, nil, map[string]string{"HX-Request": "true"})
 		if err != nil || a.status != 200 {
 			t.Fatalf("GET %s: %v %d", path, err, a.status)
 		}
 		for _, m := range startValue.FindAllStringSubmatch(a.body, -1) {
-			starts = append(starts, m[1])
+			if !slices.Contains(starts, m[1]) {
+				starts = append(starts, m[1])
+			}
 		}
-		nw := nextWeekLink.FindStringSubmatch(a.body)
-		if nw == nil {
-			break
+		// The week's other free days, then the next week.
+		var more []string
+		for _, m := range freeDayLink.FindAllStringSubmatch(a.body, -1) {
+			more = append(more, base+"&date="+m[1])
 		}
-		week = nw[1]
+		if nw := nextWeekLink.FindStringSubmatch(a.body); nw != nil {
+			more = append(more, base+"&week="+nw[1])
+		}
+		for _, p := range more {
+			if !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
 	}
 	if len(starts) < n {
-		t.Fatalf("the picker offers %d free studio times in 12 weeks, the test needs %d", len(starts), n)
+		t.Fatalf("the picker offers %d free studio times in the weeks open for booking, the test needs %d", len(starts), n)
 	}
+	slices.Sort(starts) // RFC 3339 in UTC: in the order of time
 	return service, starts
 }
 
