@@ -80,6 +80,8 @@ type Desk struct {
 	// rules is this instance's copy of the scheduling rules and hours:
 	// read on most requests, changed a few times a year.
 	rules *cache.Value[Rules]
+	// free is this instance's copy of the free times (FreeTimes).
+	free freeCache
 }
 
 // New returns a Desk over bdb that queues mail through mail and reads the
