@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -58,7 +59,7 @@ func first(ts []time.Time) string {
 	return ts[0].In(clock.Zone).Format("Mon 2 Jan 15:04")
 }
 
-// rules reads the rules as the desk would after a change.
+// reload reads the rules from the database, as saved.
 func (e *env) reload(t *testing.T) booking.Rules {
 	t.Helper()
 	r, err := db.LoadRules(context.Background(), e.bdb)
@@ -114,10 +115,21 @@ func TestFreeTimesAcrossInstances(t *testing.T) {
 		t.Fatal("the time is not offered again after the time off is removed")
 	}
 
-	// Hours: the day of start is no longer worked. The rules handed in are
-	// those read after the change (the desk's own copy is a few seconds old
-	// at most); the copy computed under the old hours is not served for
-	// them.
+	// Hours: the day of start is no longer worked. The other instance's
+	// rules (read before, and kept) are read again at once; the free times
+	// computed under the old hours are not served under the new.
+	rulesOf := func(d *booking.Desk) booking.Rules {
+		t.Helper()
+		r, err := d.Rules(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := e.reload(t); r.Settings != want.Settings || !slices.Equal(r.Hours, want.Hours) || r.Schedule.StepMin != want.Schedule.StepMin {
+			t.Fatalf("the other instance's rules are not the ones saved")
+		}
+		return r
+	}
+	rulesOf(b)
 	hours, err := db.ListWorkingHours(ctx, e.bdb)
 	if err != nil {
 		t.Fatal(err)
@@ -126,13 +138,13 @@ func TestFreeTimesAcrossInstances(t *testing.T) {
 	if err := a.SaveHours(ctx, fewer); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.check(t, b, e.reload(t), nil, "after the hours"); slices.Contains(got, start) {
+	if got := e.check(t, b, rulesOf(b), nil, "after the hours"); slices.Contains(got, start) {
 		t.Fatal("a time on a day no longer worked is still offered")
 	}
 	if err := a.SaveHours(ctx, hours); err != nil {
 		t.Fatal(err)
 	}
-	e.check(t, b, e.reload(t), nil, "after the hours are put back")
+	e.check(t, b, rulesOf(b), nil, "after the hours are put back")
 
 	// The rules: on the hour only.
 	s := e.rules.Schedule
@@ -140,7 +152,7 @@ func TestFreeTimesAcrossInstances(t *testing.T) {
 	if err := a.SaveSettings(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	for _, ts := range e.check(t, b, e.reload(t), nil, "after the step changed") {
+	for _, ts := range e.check(t, b, rulesOf(b), nil, "after the step changed") {
 		if ts.In(clock.Zone).Minute() != 0 {
 			t.Fatalf("%v offered with a step of an hour", ts)
 		}
@@ -220,7 +232,7 @@ func TestFreeTimesNoticeAtRead(t *testing.T) {
 }
 
 // A day's window gives that day's times only, and a window outside the
-// notice and the horizon none, without reading the database.
+// notice and the horizon none.
 func TestFreeTimesWindow(t *testing.T) {
 	e := newEnv(t, london(2026, 12, 8, 10, 0))
 	b := e.other()
@@ -243,7 +255,7 @@ func TestFreeTimesWindow(t *testing.T) {
 		t.Errorf("one day: %d times, want %d", len(got), len(want))
 	}
 	for _, w := range [][2]time.Time{
-		{now.Add(-48 * time.Hour), now},                                        // past
+		{now.Add(-48 * time.Hour), now},                                         // past
 		{now.Add(e.rules.Settings.Horizon + time.Minute), now.AddDate(1, 0, 0)}, // beyond the horizon
 	} {
 		if got, err := b.FreeTimes(ctx, e.rules, e.svc, db.PlaceStudio, w[0], w[1], nil, now); err != nil || got != nil {
@@ -351,6 +363,55 @@ func BenchmarkFreeTimesCached(b *testing.B) {
 // engine run for the day.
 func BenchmarkFreeTimesAfresh(b *testing.B) {
 	benchFreeTimes(b, nil)
+}
+
+// BenchmarkFreeTimes32 is one day's read by 32 readers at once (as the
+// load run's 32 connections), with its p99 latency: from the copy, and
+// computed afresh each time (the picker before the copy).
+func BenchmarkFreeTimes32(b *testing.B) {
+	b.Run("cached", func(b *testing.B) { bench32(b, true) })
+	b.Run("afresh", func(b *testing.B) { bench32(b, false) })
+}
+
+func bench32(b *testing.B, cached bool) {
+	e := newEnv(b, london(2026, 12, 8, 10, 0))
+	ctx := context.Background()
+	desk := e.other()
+	now := e.clk.Now()
+	day := london(2026, 12, 10, 0, 0)
+	read := func() ([]time.Time, error) {
+		if !cached {
+			req, err := db.SlotRequest(ctx, e.bdb, e.rules, time.Hour, db.PlaceStudio, day, day.AddDate(0, 0, 1), nil, now)
+			return schedule.Slots(req), err
+		}
+		return desk.FreeTimes(ctx, e.rules, e.svc, db.PlaceStudio, day, day.AddDate(0, 0, 1), nil, now)
+	}
+	if got, err := read(); err != nil || len(got) == 0 {
+		b.Fatalf("%d times, %v", len(got), err)
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			t0 := time.Now()
+			if _, err := read(); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	}
 }
 
 func benchFreeTimes(b *testing.B, cached func(*booking.Desk) *booking.Desk) {
