@@ -20,6 +20,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -80,6 +81,12 @@ type Desk struct {
 	// rules is this instance's copy of the scheduling rules and hours:
 	// read on most requests, changed a few times a year.
 	rules *cache.Value[Rules]
+	// rulesAt is the newest diary version Rules has seen: a newer one
+	// drops the copy of the rules (they may have changed on another
+	// instance).
+	rulesAt atomic.Int64
+	// free is this instance's copy of the free times (FreeTimes).
+	free freeCache
 }
 
 // New returns a Desk over bdb that queues mail through mail and reads the
@@ -91,9 +98,26 @@ func New(bdb *bun.DB, mail Mailer, now clock.Clock) *Desk {
 }
 
 // Rules returns the scheduling rules and weekly hours, as the slot engine
-// takes them, in the practice's time zone. A change made on this instance
-// is seen at once, one made on another within cache.TTL.
-func (d *Desk) Rules(ctx context.Context) (Rules, error) { return d.rules.Get(ctx) }
+// takes them, in the practice's time zone. A change made on any instance is
+// seen at once: the diary's version (db.DiaryState, one single-row read),
+// which saving the rules or the hours moves on, tells when to read them
+// again. When that read fails the copy is served, for up to cache.TTL and
+// then for as long as reading the rules fails, as before.
+func (d *Desk) Rules(ctx context.Context) (Rules, error) {
+	if v, _, err := db.DiaryState(ctx, d.db, nil, d.now()); err == nil {
+		for {
+			seen := d.rulesAt.Load()
+			if v <= seen {
+				break
+			}
+			if d.rulesAt.CompareAndSwap(seen, v) {
+				d.rules.Drop()
+				break
+			}
+		}
+	}
+	return d.rules.Get(ctx)
+}
 
 func (d *Desk) loadRules(ctx context.Context) (Rules, error) {
 	r, err := db.LoadRules(ctx, d.db)

@@ -42,7 +42,7 @@ var seeded sync.Once
 
 // newEnv starts a desk whose clock reads at now. Bookings, holds, outbox
 // and queued jobs are emptied first: each test sees only its own.
-func newEnv(t *testing.T, at time.Time) *env {
+func newEnv(t testing.TB, at time.Time) *env {
 	t.Helper()
 	ctx := context.Background()
 	bdb := dbtest.DB(t)

@@ -46,7 +46,7 @@ type Schedule struct {
 	bun.BaseModel `bun:"table:schedule_settings"`
 
 	ID                 int16     `bun:"id,pk"`
-	StepMin            int       `bun:"step_min"`
+	StepMin            int       `bun:"step_min"` // 15, 30 or 60; StepServiceLength: the service's own length
 	BufferMin          int       `bun:"buffer_min"`
 	TravelMin          int       `bun:"travel_min"`
 	NoticeHours        int       `bun:"notice_hours"`
@@ -60,9 +60,18 @@ type Schedule struct {
 	UpdatedAt          time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
-// DefaultSchedule is used until the therapist saves her own rules.
+// StepServiceLength is the step_min that offers starts at the service's
+// own length apart (a 45-minute service at 09:00, 09:45, 10:30…).
+const StepServiceLength = 0
+
+// StepChoices are the steps between offered starts the therapist may
+// choose, in minutes (the table's check allows these only).
+var StepChoices = []int{15, 30, 60, StepServiceLength}
+
+// DefaultSchedule is used until the therapist saves her own rules: starts
+// on the hour and half hour.
 var DefaultSchedule = Schedule{
-	ID: 1, StepMin: 15, BufferMin: 15, TravelMin: 30, NoticeHours: 12, HorizonWeeks: 8, HoldMin: 10, OfferHoldMin: 120,
+	ID: 1, StepMin: 30, BufferMin: 15, TravelMin: 30, NoticeHours: 12, HorizonWeeks: 8, HoldMin: 10, OfferHoldMin: 120,
 	CancelCutoffHours: 24, LateMoveAllowed: true,
 	CancellationPolicy: "Please cancel or move your appointment at least 24 hours before it starts. " +
 		"Inside 24 hours you can still move it to another free time; to cancel, please phone the practice.",

@@ -327,7 +327,7 @@ func TestScheduleSeeded(t *testing.T) {
 	bdb := dbtest.DB(t)
 	serviceID(t)
 	s, err := db.GetSchedule(ctx, bdb)
-	if err != nil || s.StepMin != 15 || s.BufferMin != 15 || s.TravelMin != 30 || s.HoldMin != 10 || len(s.MobileDistricts) != 5 {
+	if err != nil || s.StepMin != 30 || s.BufferMin != 15 || s.TravelMin != 30 || s.HoldMin != 10 || len(s.MobileDistricts) != 5 {
 		t.Errorf("schedule %+v (%v)", s, err)
 	}
 	hs, err := db.ListWorkingHours(ctx, bdb)

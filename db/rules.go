@@ -19,7 +19,9 @@ type Rules struct {
 }
 
 // LoadRules reads the scheduling rules and the weekly hours. Settings.Location
-// is left nil, which the slot engine reads as Europe/London.
+// is left nil, which the slot engine reads as Europe/London. Settings.Step
+// is 0 when the step is the service's own length (StepServiceLength): use
+// For, or SlotRequest, which resolve it for an appointment's length.
 func LoadRules(ctx context.Context, idb bun.IDB) (Rules, error) {
 	s, err := GetSchedule(ctx, idb)
 	if err != nil {
@@ -45,6 +47,23 @@ func LoadRules(ctx context.Context, idb bun.IDB) (Rules, error) {
 	return r, nil
 }
 
+// For returns the settings for an appointment of dur: Settings with the
+// step resolved (the service's own length when the therapist chose so).
+func (r Rules) For(dur time.Duration) schedule.Settings {
+	s := r.Settings
+	s.Step = r.Step(dur)
+	return s
+}
+
+// Step is the distance between the offered starts of an appointment of dur:
+// the chosen step, or dur itself when the step is the service's length.
+func (r Rules) Step(dur time.Duration) time.Duration {
+	if r.Settings.Step <= 0 && dur > 0 {
+		return dur
+	}
+	return r.Settings.Step
+}
+
 // SlotRequest gathers what the slot engine needs to find the free starts of
 // an appointment of dur at place in [from, to): the rules, and the busy
 // times and time off in the database now. The holds of owner do not count
@@ -63,7 +82,7 @@ func SlotRequest(ctx context.Context, idb bun.IDB, r Rules, dur time.Duration, p
 		return schedule.Request{}, err
 	}
 	req := schedule.Request{
-		Settings: r.Settings, Hours: r.Hours, Duration: dur,
+		Settings: r.For(dur), Hours: r.Hours, Duration: dur,
 		Place: schedule.Place(place), Now: now, From: from, To: to,
 	}
 busy:

@@ -4,12 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
+	"dynamicmotion/db/migrations"
 )
 
 // The therapist's rules are saved over the defaults and read back as saved,
@@ -21,14 +25,14 @@ func TestSaveSchedule(t *testing.T) {
 	// this one again, with -count).
 	t.Cleanup(func() { dbtest.Truncate(t, "schedule_settings") })
 	s := db.DefaultSchedule
-	s.StepMin, s.BufferMin, s.TravelMin, s.NoticeHours, s.HorizonWeeks = 30, 10, 20, 24, 12
+	s.StepMin, s.BufferMin, s.TravelMin, s.NoticeHours, s.HorizonWeeks = 60, 10, 20, 24, 12
 	s.HoldMin, s.CancelCutoffHours, s.LateMoveAllowed = 5, 48, false
 	s.CancellationPolicy, s.MobileDistricts = "Two days' notice, please.", []string{"PE27", "CB4"}
 	if err := db.SaveSchedule(ctx, bdb, s); err != nil {
 		t.Fatal(err)
 	}
 	s.MobileDistricts = nil // none: mobile visits are nowhere
-	s.StepMin = 20
+	s.StepMin = db.StepServiceLength
 	if err := db.SaveSchedule(ctx, bdb, s); err != nil {
 		t.Fatal(err)
 	}
@@ -36,15 +40,17 @@ func TestSaveSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.StepMin != 20 || got.BufferMin != 10 || got.TravelMin != 20 || got.NoticeHours != 24 || got.HorizonWeeks != 12 ||
+	if got.StepMin != db.StepServiceLength || got.BufferMin != 10 || got.TravelMin != 20 || got.NoticeHours != 24 || got.HorizonWeeks != 12 ||
 		got.HoldMin != 5 || got.CancelCutoffHours != 48 || got.LateMoveAllowed || got.CancellationPolicy != s.CancellationPolicy ||
 		len(got.MobileDistricts) != 0 {
 		t.Errorf("saved %+v\nread  %+v", s, got)
 	}
 	// The table's own checks stay the last word.
-	s.StepMin = 1
-	if err := db.SaveSchedule(ctx, bdb, s); err == nil {
-		t.Error("a step of 1 minute was saved")
+	for _, step := range []int{1, 5, 20, 45, 120} { // the steps once allowed, and others, are not among the choices
+		s.StepMin = step
+		if err := db.SaveSchedule(ctx, bdb, s); err == nil {
+			t.Errorf("a step of %d minutes was saved", step)
+		}
 	}
 }
 
@@ -114,3 +120,47 @@ func TestTimeOff(t *testing.T) {
 		t.Errorf("deleting twice: %v, want sql.ErrNoRows", err)
 	}
 }
+
+// Migration 0025 moves a saved step to the choices the page offers: the
+// old default, 15, to the new default, 30 (a row left at the default
+// cannot be told from one chosen); any other to the nearest choice. It is
+// run here again, in a transaction rolled back, over each old value.
+func TestStepChoicesMigration(t *testing.T) {
+	ctx, bdb := context.Background(), dbtest.DB(t)
+	up, err := fs.ReadFile(migrations.FS, "0025_step_choices.tx.up.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for was, want := range map[int]int{5: 15, 15: 30, 20: 15, 25: 30, 30: 30, 40: 30, 45: 60, 60: 60, 90: 60, 120: 60} {
+		err := bdb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			// The diary's triggers (0026) are deferred; a table with
+			// changes whose triggers are pending cannot be altered.
+			if _, err := tx.ExecContext(ctx, "SET CONSTRAINTS ALL IMMEDIATE"); err != nil {
+				return err
+			}
+			if err := db.SaveSchedule(ctx, tx, db.DefaultSchedule); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE schedule_settings DROP CONSTRAINT schedule_settings_step_min_check;
+				UPDATE schedule_settings SET step_min = ?`, was); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(up)); err != nil {
+				return err
+			}
+			var got int
+			if err := tx.NewRaw("SELECT step_min FROM schedule_settings").Scan(ctx, &got); err != nil {
+				return err
+			}
+			if got != want {
+				t.Errorf("a step of %d became %d, want %d", was, got, want)
+			}
+			return errRollBack
+		})
+		if !errors.Is(err, errRollBack) {
+			t.Fatalf("step %d: %v", was, err)
+		}
+	}
+}
+
+var errRollBack = errors.New("roll back")

@@ -35,6 +35,7 @@ type availabilityData struct {
 	Settings       settingsForm
 	SettingsErrors map[string]string
 	Affected       []affectedBooking
+	StepOptions    []stepOption
 	Saved          string // what was just saved, for the notice
 	CSRF           string
 }
@@ -65,6 +66,38 @@ type settingsForm struct {
 	OfferHold                                           string
 	LateMove                                            bool
 	Policy, Districts                                   string
+}
+
+// stepOption is one choice of the step between offered start times.
+type stepOption struct{ Value, Label string }
+
+// stepOptions are the choices of the step between offered start times, as
+// the form sends them: minutes, or "service" for the service's own length.
+var stepOptions = []stepOption{
+	{"15", "Every 15 minutes (09:00, 09:15, 09:30…)"},
+	{"30", "Every half hour, on the hour and half hour (09:00, 09:30, 10:00…)"},
+	{"60", "Every hour, on the hour (09:00, 10:00, 11:00…)"},
+	{stepService, "The length of each service, one after another (a 45-minute session at 09:00, 09:45, 10:30…)"},
+}
+
+// stepService is the form's value for "the service's own length".
+const stepService = "service"
+
+// stepValue is the form's value of a saved step.
+func stepValue(min int) string {
+	if min == db.StepServiceLength {
+		return stepService
+	}
+	return strconv.Itoa(min)
+}
+
+// readStep reads the form's step: one of stepOptions.
+func readStep(v string) (int, bool) {
+	if v == stepService {
+		return db.StepServiceLength, true
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n != db.StepServiceLength && slices.Contains(db.StepChoices, n)
 }
 
 // affectedBooking is an upcoming confirmed booking that the hours or the
@@ -124,6 +157,7 @@ func (h *Handler) renderAvailability(c echo.Context, status int, d availabilityD
 		return err
 	}
 	d.Affected = offSchedule(rules, off, upcoming)
+	d.StepOptions = stepOptions
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Availability", d)
 	if err != nil {
@@ -292,7 +326,7 @@ func parseRanges(s string) ([][2]int, string) {
 func settingsFormOf(s db.Schedule) settingsForm {
 	i := strconv.Itoa
 	return settingsForm{
-		Step: i(s.StepMin), Buffer: i(s.BufferMin), Travel: i(s.TravelMin), Notice: i(s.NoticeHours),
+		Step: stepValue(s.StepMin), Buffer: i(s.BufferMin), Travel: i(s.TravelMin), Notice: i(s.NoticeHours),
 		Horizon: i(s.HorizonWeeks), Hold: i(s.HoldMin), Cutoff: i(s.CancelCutoffHours), OfferHold: i(s.OfferHoldMin),
 		LateMove: s.LateMoveAllowed, Policy: s.CancellationPolicy, Districts: strings.Join(s.MobileDistricts, ", "),
 	}
@@ -319,12 +353,17 @@ func readSettings(c echo.Context) (settingsForm, db.Schedule, map[string]string)
 		return v
 	}
 	s := db.Schedule{
-		StepMin: num("step", f.Step, 5, 120, "minutes"), BufferMin: num("buffer", f.Buffer, 0, 240, "minutes"),
+		BufferMin: num("buffer", f.Buffer, 0, 240, "minutes"),
 		TravelMin: num("travel", f.Travel, 0, 240, "minutes"), NoticeHours: num("notice", f.Notice, 0, 720, "hours"),
 		HorizonWeeks: num("horizon", f.Horizon, 1, 52, "weeks"), HoldMin: num("hold", f.Hold, 2, 60, "minutes"),
 		CancelCutoffHours: num("cutoff", f.Cutoff, 0, 336, "hours"), LateMoveAllowed: f.LateMove,
 		OfferHoldMin:       num("offer_hold", f.OfferHold, 15, 1440, "minutes"),
 		CancellationPolicy: strings.ReplaceAll(f.Policy, "\r\n", "\n"), MobileDistricts: []string{},
+	}
+	if step, ok := readStep(f.Step); ok {
+		s.StepMin = step
+	} else {
+		errs["step"] = "Please choose how far apart start times are: every 15, 30 or 60 minutes, or the length of each service."
 	}
 	switch n := utf8.RuneCountInString(s.CancellationPolicy); {
 	case n == 0:

@@ -103,7 +103,9 @@ func TestAvailabilityPage(t *testing.T) {
 		in("td[data-label^=Mobile] input#f-mobile-3"),
 		in("form[action='/admin/availability/hours'] input[name=_csrf]"),
 		in("form[action='/admin/availability/time-off'] input#off-from-date[type=date]"),
-		in("form[action='/admin/availability/settings'] input#f-step", hasAttr("value", "15")),
+		count("form[action='/admin/availability/settings'] input[type=radio][name=step]", 4),
+		in("form[action='/admin/availability/settings'] input[name=step][checked]", hasAttr("value", "15")),
+		in("form[action='/admin/availability/settings'] fieldset legend", hasText("Start times offered")),
 		in("nav a[href='/admin/availability'][aria-current=page]"),
 		in(".hint", hasText("within a few seconds")),
 	)
@@ -411,8 +413,10 @@ func TestScheduleSettings(t *testing.T) {
 			"cutoff": {"24"}, "offer_hold": {"120"}, "late_move": {"yes"}, "policy": {"Please give a day's notice."}, "districts": {"PE27, PE28"}}
 	}
 	tests := []struct{ field, value, want string }{
-		{"step", "0", "from 5 to 120"},
-		{"step", "ten", "whole number of minutes"},
+		{"step", "0", "every 15, 30 or 60 minutes, or the length of each service"},
+		{"step", "45", "every 15, 30 or 60 minutes"},
+		{"step", "ten", "every 15, 30 or 60 minutes"},
+		{"step", "", "every 15, 30 or 60 minutes"},
 		{"buffer", "-5", "from 0 to 240"},
 		{"travel", "999", "from 0 to 240"},
 		{"notice", "1000", "from 0 to 720"},
@@ -433,6 +437,19 @@ func TestScheduleSettings(t *testing.T) {
 			checkHTML(t, res.body, in("#f-"+tc.field+"-error", hasText(tc.want)), count("form[action='/admin/availability/settings'] .field-error", 1),
 				in("input#f-districts", hasAttr("value", f.Get("districts"))))
 		})
+	}
+
+	// Each choice of step is saved as the rules understand it, and the page
+	// shows it chosen.
+	for value, want := range map[string]int{"15": 15, "30": 30, "60": 60, "service": db.StepServiceLength} {
+		f := valid()
+		f.Set("step", value)
+		wantStatus(t, cl.post(t, availabilityPath+"/settings", f), http.StatusSeeOther)
+		if got, err := db.GetSchedule(context.Background(), seededDB(t)); err != nil || got.StepMin != want {
+			t.Errorf("step %q saved as %d (%v), want %d", value, got.StepMin, err, want)
+		}
+		res := cl.get(t, availabilityPath)
+		checkHTML(t, res.body, count("input[name=step][checked]", 1), in("input[name=step][checked]", hasAttr("value", value)))
 	}
 
 	f := valid()

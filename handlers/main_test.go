@@ -120,7 +120,14 @@ var (
 func seededDB(t testing.TB) *bun.DB {
 	t.Helper()
 	bdb := dbtest.DB(t)
-	seedOnce.Do(func() { seedErr = db.Seed(context.Background(), bdb) })
+	seedOnce.Do(func() {
+		if seedErr = db.Seed(context.Background(), bdb); seedErr == nil {
+			// The package's booking tests choose times on a 15-minute grid
+			// (the default was 15 until it became the half hour); the step
+			// itself is tested apart (TestScheduleSettings).
+			_, seedErr = bdb.NewRaw("UPDATE schedule_settings SET step_min = 15").Exec(context.Background())
+		}
+	})
 	if seedErr != nil {
 		t.Fatalf("db.Seed: %v", seedErr)
 	}

@@ -525,14 +525,11 @@ func pickerParam(c echo.Context, name string) string {
 	return c.FormValue(name)
 }
 
-// freeSlots computes the free start times of a service at a place in
-// [from, to), against the bookings and holds in the database now.
+// freeSlots is the free start times of a service at a place in [from, to),
+// against the bookings and holds in the database now (booking.Desk.FreeTimes,
+// which keeps them per instance while the diary does not change).
 func (h *Handler) freeSlots(ctx context.Context, r bookingRules, svc db.Service, place string, from, to time.Time, owner []byte, now time.Time, except ...*db.Span) ([]time.Time, error) {
-	req, err := h.slotRequest(ctx, r, svc, place, from, to, owner, now, except...)
-	if err != nil {
-		return nil, err
-	}
-	return schedule.Slots(req), nil
+	return h.desk.FreeTimes(ctx, r, svc, place, from, to, owner, now, except...)
 }
 
 // slotRequest gathers what the slot engine needs for [from, to).

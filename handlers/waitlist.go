@@ -121,7 +121,8 @@ func (h *Handler) waitlistChoice(c echo.Context) (waitlistPage, string, error) {
 // startTimes are the start times on the grid of the working hours at place
 // on day that leave room for an appointment of durMin, as "15:04".
 func startTimes(r bookingRules, day time.Time, place string, durMin int) []string {
-	step := max(r.Schedule.StepMin, 1)
+	// The grid the picker offers: the chosen step, or the service's length.
+	step := max(int(r.Step(time.Duration(durMin)*time.Minute)/time.Minute), 1)
 	var out []string
 	for _, wh := range r.Hours {
 		if wh.Weekday != day.Weekday() || string(wh.Place) != place {

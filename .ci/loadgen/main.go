@@ -11,7 +11,7 @@
 //
 // Scenarios: the home page, an article with at least 50 visible comments
 // (seeded through the site's own comment form first), blog search, the slot
-// picker fragment, posting a comment, booking (POST /book with a full form,
+// picker fragment (as it opens, and for a day with free times), posting a comment, booking (POST /book with a full form,
 // each request a different free time read from the slot picker first), and
 // for reference /blog, /services, the stylesheet and /healthz.
 //
@@ -35,6 +35,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	_ "time/tzdata" // Europe/London, whatever the machine has
 )
 
 var (
@@ -113,6 +114,11 @@ func run() error {
 		return err
 	}
 	picker := "/book/slots?service=" + svc + "&location=studio"
+	day, err := freeDay(origin, picker)
+	if err != nil {
+		return err
+	}
+	pickerDay := picker + "&date=" + day
 	css, err := find(origin, "/", `/static/css/site\.[0-9a-f]+\.css`)
 	if err != nil {
 		return err
@@ -138,6 +144,7 @@ func run() error {
 		get("article", fmt.Sprintf("article with %d comments", *comments), article),
 		get("search", "blog search `/blog?q=back+pain`", "/blog?q=back+pain"),
 		get("picker", "slot picker fragment (htmx)", picker, "HX-Request", "true"),
+		get("picker-day", "slot picker fragment for a day with free times (htmx, `&date=`)", pickerDay, "HX-Request", "true"),
 		commentPost(origin, other),
 		booking(origin, svc),
 		get("blog", "`/blog`", "/blog"),
@@ -157,7 +164,7 @@ func run() error {
 		return err
 	}
 	fmt.Printf("load: %d connections, %s per scenario, against %s\n", *conns, *duration, origin)
-	fmt.Printf("article: %s (%d+ comments); comments posted to %s; slot picker: %s\n\n", article, *comments, other, picker)
+	fmt.Printf("article: %s (%d+ comments); comments posted to %s; slot picker: %s and %s\n\n", article, *comments, other, picker, pickerDay)
 	var results []result
 	for _, s := range all {
 		r, err := measure(origin, s)
@@ -568,6 +575,37 @@ func commentPost(origin, article string) scenario {
 			}, nil
 		}}
 }
+
+// instantRe is a free time as the picker's controls carry it (RFC 3339,
+// UTC), whatever the markup around it.
+var instantRe = regexp.MustCompile(`value="(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)"`)
+
+// freeDay is the UK date (2006-01-02) of the first free time the picker
+// shows when it opens.
+func freeDay(origin, picker string) (string, error) {
+	body, err := newVisitor(origin).get(picker, "HX-Request", "true")
+	if err != nil {
+		return "", err
+	}
+	v, err := submatch(instantRe, body, "free time in the picker")
+	if err != nil {
+		return "", err
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return "", err
+	}
+	return t.In(london).Format(time.DateOnly), nil
+}
+
+// london is the practice's zone, in which the picker's days are dates.
+var london = func() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
 
 func firstService(origin string) (string, error) {
 	body, err := newVisitor(origin).get("/book")

@@ -1,0 +1,12 @@
+DROP TRIGGER bookings_diary ON bookings;
+DROP TRIGGER time_off_diary ON time_off;
+DROP TRIGGER working_hours_diary ON working_hours;
+DROP TRIGGER schedule_settings_diary ON schedule_settings;
+DROP TRIGGER services_diary ON services;
+DROP TRIGGER bookings_diary_truncate ON bookings;
+DROP TRIGGER time_off_diary_truncate ON time_off;
+DROP TRIGGER working_hours_diary_truncate ON working_hours;
+DROP TRIGGER schedule_settings_diary_truncate ON schedule_settings;
+DROP TRIGGER services_diary_truncate ON services;
+DROP FUNCTION diary_changed();
+DROP TABLE diary_version;
