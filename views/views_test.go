@@ -384,8 +384,10 @@ func sampleAdmin(name string) any {
 				Policy, Districts                                   string
 			}
 			Affected    []affected
+			StepOptions []struct{ Value, Label string }
 			Saved, CSRF string
 		}{
+			StepOptions: []struct{ Value, Label string }{{"30", "Every half hour"}, {"service", "The service's own length"}},
 			Days:        []day{{1, "Monday", "09:00-13:00, 14:00-18:00", "10:00-16:00"}, {0, "Sunday", "", ""}},
 			HoursErrors: map[string]string{"studio-0": "\"9-5\" is not a range of times."},
 			OffErrors:   map[string]string{"to": "The time off must end after it starts."},
