@@ -194,12 +194,6 @@ func strip(tb *tab) []stripDay {
 	return eval[[]stripDay](tb, stripJS)
 }
 
-// focusIn is a JavaScript expression: the focus is on an element inside
-// (or on) the element with the id, not on the page's body.
-func focusIn(id string) string {
-	return fmt.Sprintf(`!!document.activeElement && document.activeElement !== document.body && !!document.activeElement.closest('#%s')`, id)
-}
-
 // byText selects the first element matching css whose text is text.
 func byText(css, text string) chromedp.JSPath {
 	return chromedp.JSPath(fmt.Sprintf(`[...document.querySelectorAll(%q)].filter(e => e.textContent.trim().replace(/\s+/g, ' ') === %q).slice(0, 1)`, css, text))
@@ -1031,13 +1025,6 @@ func TestHoldBlocksSecondVisitor(t *testing.T) {
 		t.Errorf("B is offered %s, which A now holds", other.name())
 	}
 	b.assertClean("B's picker after A chose another time")
-}
-
-// openAndReturn opens path and returns the tab, for chaining.
-func (tb *tab) openAndReturn(t *testing.T, path string) *tab {
-	t.Helper()
-	tb.open(path)
-	return tb
 }
 
 // TestCancelAndMoveFromManagePage: a booking more than 24 hours ahead can
