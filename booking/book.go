@@ -30,6 +30,9 @@ func (d *Desk) Hold(ctx context.Context, b *db.Booking, hold time.Duration) erro
 
 // HeldBy returns owner's hold that is live now, or sql.ErrNoRows.
 func (d *Desk) HeldBy(ctx context.Context, owner []byte) (db.Booking, error) {
+	if owner == nil { // a visitor with no hold key holds nothing: no need to ask
+		return db.Booking{}, sql.ErrNoRows
+	}
 	return db.HeldBy(ctx, d.db, owner, d.now())
 }
 

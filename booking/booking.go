@@ -104,7 +104,7 @@ func New(bdb *bun.DB, mail Mailer, now clock.Clock) *Desk {
 // again. When that read fails the copy is served, for up to cache.TTL and
 // then for as long as reading the rules fails, as before.
 func (d *Desk) Rules(ctx context.Context) (Rules, error) {
-	if v, _, err := db.DiaryState(ctx, d.db, nil, d.now()); err == nil {
+	if v, _, err := d.diaryState(ctx, nil, d.now()); err == nil {
 		for {
 			seen := d.rulesAt.Load()
 			if v <= seen {

@@ -97,7 +97,7 @@ func (d *Desk) FreeTimes(ctx context.Context, r Rules, svc db.Service, place str
 	if slices.ContainsFunc(except, func(s *db.Span) bool { return s != nil }) {
 		return d.computeFree(ctx, r, dur, place, from, to, owner, now, except...)
 	}
-	version, holds, err := db.DiaryState(ctx, d.db, owner, now)
+	version, holds, err := d.diaryState(ctx, owner, now)
 	if err != nil {
 		return nil, err
 	}

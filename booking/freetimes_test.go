@@ -438,3 +438,35 @@ func benchFreeTimes(b *testing.B, cached func(*booking.Desk) *booking.Desk) {
 		}
 	}
 }
+
+// Within a ReadOnce context (a page that only reads) the diary's version
+// is read once: every answer is the one of that instant, even when the
+// diary changes meanwhile; a new request (a new context) sees the change.
+func TestReadOnceIsOneInstant(t *testing.T) {
+	e := newEnv(t, london(2026, 12, 8, 10, 0))
+	keepRules(t, e)
+	page := booking.ReadOnce(context.Background())
+	now := e.clk.Now()
+	read := func(ctx context.Context) []time.Time {
+		t.Helper()
+		got, err := e.desk.FreeTimes(ctx, e.rules, e.svc, db.PlaceStudio, now, now.Add(e.rules.Settings.Horizon), nil, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	before := read(page)
+	if len(before) < 4 {
+		t.Fatal("nothing free")
+	}
+	start := before[3]
+	if err := e.desk.Book(context.Background(), e.request("rae", start, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(page); !slices.Equal(got, before) {
+		t.Error("one page's reads disagree: the version was read again within it")
+	}
+	if got := read(booking.ReadOnce(context.Background())); slices.Contains(got, start) {
+		t.Error("the next page still offers the time just booked")
+	}
+}

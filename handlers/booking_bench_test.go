@@ -138,6 +138,7 @@ func BenchmarkSlotPicker(b *testing.B) {
 		})
 		slices.Sort(took)
 		if len(took) > 0 {
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
 			b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 		}
 	})

@@ -207,6 +207,9 @@ func (h *Handler) picker(c echo.Context, message string) (pickerData, error) {
 // not taken for itself, but it is no move either.
 func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, own *db.Service, ownStart time.Time) (pickerData, error) {
 	ctx := c.Request().Context()
+	if c.Request().Method == http.MethodGet {
+		ctx = booking.ReadOnce(ctx) // a page that only reads: one read of the diary's version
+	}
 	services, err := h.activeServices(c)
 	if err != nil {
 		return pickerData{}, err
