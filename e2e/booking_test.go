@@ -1084,6 +1084,15 @@ func TestCancelAndMoveFromManagePage(t *testing.T) {
 	}
 	checkBooked(t, tb, to, "Morgan Mover")
 	tb.assertClean("the booking's page after moving")
+	// It says what moved, from when to when.
+	layout := "Monday 2 January, 15:04"
+	if first.start(t).Year() != to.start(t).Year() {
+		layout = "Monday 2 January 2006, 15:04"
+	}
+	want := "Moved from " + first.start(t).In(views.London).Format(layout) + " to " + to.start(t).In(views.London).Format(layout) + "."
+	if got := eval[string](tb, `((document.querySelector('main .status-note') || {}).textContent || '').trim()`); got != want {
+		t.Errorf("after moving the page says %q, want %q", got, want)
+	}
 
 	// Add to calendar: the file, with the new time.
 	href := eval[string](tb, `(() => { const a = document.querySelector('main a[href$="/calendar.ics"]'); return a ? a.getAttribute('href') : ''; })()`)
