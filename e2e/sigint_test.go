@@ -85,7 +85,7 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 	}
 
 	// The load on A: readers on fresh connections, and requests that the
-	// database holds up (a lock on bookings) while the signal arrives.
+	// database holds up (a lock on the diary's version) while the signal arrives.
 	var (
 		log      callLog
 		wg       sync.WaitGroup
@@ -95,7 +95,7 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			paths := []string{"/", "/blog/" + firstArticle, "/blog?q=massage", "/services", "/about"} // not bookings: that table is locked
+			paths := []string{"/", "/blog/" + firstArticle, "/blog?q=massage", "/services", "/about"} // not the booking pages: the diary's version is locked
 			for n := r; ; n++ {
 				select {
 				case <-stopLoad:
@@ -109,7 +109,9 @@ func TestSigintUnderLoadStreamsMoveToAnotherInstance(t *testing.T) {
 			}
 		}()
 	}
-	release, waiters := lockTable(t, "bookings")
+	// Every picker reads the diary's version first (its free times are kept
+	// per instance while the version stands): that read is what waits.
+	release, waiters := lockTable(t, "diary_version")
 	var held []answer
 	var heldErrs []error
 	var heldMu sync.Mutex
