@@ -714,6 +714,9 @@ func TestBookingByKeyboardOnly(t *testing.T) {
 	if f := eval[focused](tb, activeElementJS); f.OutlineStyle == "none" || f.OutlineWidth == "0px" || !f.FocusVisible {
 		t.Errorf("the focused time %q shows no focus indicator (outline %s %s, :focus-visible %v)", f.Text, f.OutlineStyle, f.OutlineWidth, f.FocusVisible)
 	}
+	if r := focusRingContrast(tb); r < 3 {
+		t.Errorf("the focus ring of the focused time has contrast %.2f:1 with what surrounds it, want at least 3:1", r)
+	}
 	chosen := slots[0]
 	for i, s := range slots {
 		if s.Part == "Afternoon" {
@@ -1258,4 +1261,24 @@ func TestHoldRefusedKeepsThePicker(t *testing.T) {
 		t.Error("the refusal reloaded the page")
 	}
 	tb.assertClean("the picker after a refused hold")
+}
+
+// focusRingContrast is the WCAG contrast of the focused element's outline
+// colour with the background around it (its parent's, composited over
+// white: the outline is drawn outside the element, with an offset).
+func focusRingContrast(tb *tab) float64 {
+	tb.t.Helper()
+	return eval[float64](tb, `(() => {
+		const parse = s => { const m = /rgba?\(([\d.]+)[ ,]+([\d.]+)[ ,]+([\d.]+)(?:\s*[,/]\s*([\d.]+))?/.exec(s); return m ? [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]] : [0, 0, 0, 0]; };
+		const over = (t, b) => [0, 1, 2].map(i => t[i] * t[3] + b[i] * (1 - t[3])).concat(1);
+		const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+		const el = document.activeElement;
+		const chain = [];
+		for (let n = el.parentElement; n; n = n.parentElement) chain.unshift(n);
+		let bg = [255, 255, 255, 1];
+		for (const n of chain) { const c = parse(getComputedStyle(n).backgroundColor); if (c[3] > 0) bg = over(c, bg); }
+		const ring = over(parse(getComputedStyle(el).outlineColor), bg);
+		const [l1, l2] = [lum(ring), lum(bg)].sort((p, q) => q - p);
+		return (l1 + 0.05) / (l2 + 0.05);
+	})()`)
 }
