@@ -472,6 +472,8 @@ func (h *Handler) renderDetails(c echo.Context, status int, f bookingForm) error
 		return err
 	}
 	p.NoIndex = true
+	// Its address can carry a visit's postcode or a "Book again" token.
+	c.Response().Header().Set("Referrer-Policy", "no-referrer")
 	return h.render(c, status, "book-details", "", p)
 }
 
