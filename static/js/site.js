@@ -211,6 +211,12 @@
     var note = form.querySelector('#submit-note');
     if (note) { note.textContent = 'Please choose a time first.'; }
   });
+  document.addEventListener('change', function (e) {
+    var form = e.target.form;
+    if (!form || !form.matches('form.slots') || e.target.name !== 'start') { return; }
+    var note = form.querySelector('#submit-note');
+    if (note) { note.textContent = ''; } // a time is chosen: the note is answered
+  });
 
   // The booking details are kept in this tab (sessionStorage, gone when the
   // tab closes) while they are typed, and put back into empty fields when
