@@ -303,7 +303,7 @@ func TestBookingServiceChangeKeepsFields(t *testing.T) {
 		Clots: "no", Injury: "yes", Details: "Knee surgery in September.", Policy: true}
 	typeDetails(tb, w)
 
-	loadBy(tb, `clicking "Change the time, service or place"`, chromedp.Click(byText(`#details .chosen a`, "Change the time, service or place")))
+	loadBy(tb, `clicking "Change the time, service or place"`, chromedp.Click(byText(`#details .chosen button`, "Change the time, service or place")))
 	if got := eval[string](tb, `location.search`); !strings.Contains(got, "date="+held.ukDate(t)) {
 		t.Errorf(`"Change the time, service or place" went to …%s, want the picker on %s`, got, held.ukDate(t))
 	}

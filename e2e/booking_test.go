@@ -1008,7 +1008,7 @@ func TestHoldBlocksSecondVisitor(t *testing.T) {
 	b.assertClean("B's picker while A holds a time")
 
 	// A changes their mind: back to the day, the held time marked.
-	loadBy(a, `A clicking "Change the time, service or place"`, chromedp.Click(byText(`#details .chosen a`, "Change the time, service or place")))
+	loadBy(a, `A clicking "Change the time, service or place"`, chromedp.Click(byText(`#details .chosen button`, "Change the time, service or place")))
 	if got := eval[string](a, `location.pathname + location.search`); !strings.HasPrefix(got, "/book?") || !strings.Contains(got, "date="+held.ukDate(t)) {
 		t.Errorf(`"Change the time, service or place" took A to %s, want the picker on %s`, got, held.ukDate(t))
 	}

@@ -32,7 +32,7 @@ func TestDetailsStepAddress(t *testing.T) {
 	checkHTML(t, res.body,
 		in("section#details form[action=/book] input[name=start]", hasAttr("value", t1)),
 		in("section#details p.hint", hasText("holding this time for you until")),
-		in("section#details .chosen a", hasAttr("href", changeURL(svc.ID, db.PlaceStudio, start, "", ""))),
+		in("section#details .chosen button[name=change]", hasAttr("value", changeURL(svc.ID, db.PlaceStudio, start, "", ""))),
 		in("section#details form[data-draft=booking]"))
 	// The picker on that day marks the time she holds.
 	pick := ann.get(t, changeURL(svc.ID, db.PlaceStudio, start, "", ""))
@@ -66,6 +66,51 @@ func TestDetailsStepAddress(t *testing.T) {
 	noServerErrors(t, s)
 }
 
+// "Change the time, service or place" is a button of the details form: what
+// was typed is kept in the session, the client goes to the picker on that
+// day, and the next details form has it all again, also without
+// JavaScript; once booked it is forgotten.
+func TestChangeKeepsWhatWasTyped(t *testing.T) {
+	runAt(t, epoch)
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	cl := s.client(t)
+	week := weekAfter(6)
+	t1 := cl.firstFree(t, svc.ID, db.PlaceStudio, week)
+	cl.hold(t, svc.ID, db.PlaceStudio, t1)
+	f := detailsForm(svc.ID, db.PlaceStudio, t1)
+	f.Set("health_injury", "yes")
+	f.Set("health_injury_details", "Hamstring, last month")
+	f.Del("consent_health")
+	f.Set("change", "1")
+	res := cl.post(t, "/book", f)
+	if want := changeURL(svc.ID, db.PlaceStudio, mustTime(t, t1), "", ""); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+		t.Fatalf("Change: %d to %q, want 303 to %q", res.StatusCode, res.Header.Get("Location"), want)
+	}
+	if n := len(takingTime(t, t1)); n != 1 {
+		t.Errorf("Change made %d rows at %s, want the hold alone", n, t1)
+	}
+	t2 := cl.freeAfter(t, svc.ID, db.PlaceStudio, week, t1, 3*time.Hour)
+	cl.hold(t, svc.ID, db.PlaceStudio, t2)
+	page := cl.get(t, detailsURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", ""))
+	checkHTML(t, page.body,
+		in("input#f-name", hasAttr("value", "Ann Example")),
+		in("input#f-email", hasAttr("value", "ann@example.com")),
+		in("input#f-phone", hasAttr("value", "07700 900123")),
+		in("textarea#f-notes", hasText("Tight left calf")),
+		in("input[name=health_injury][value=yes]", hasAttr("checked", "")),
+		in("textarea#f-health-injury", hasText("Hamstring, last month")),
+		in("input[name=health_clots][value=no]", hasAttr("checked", "")),
+		in("input[name=consent_policy]", hasAttr("checked", "")),
+		notIn("input[name=consent_health][checked]"))
+	bookedToken(t, cl.post(t, "/book", detailsForm(svc.ID, db.PlaceStudio, t2)))
+	// Booked: the next form starts empty.
+	t3 := cl.freeAfter(t, svc.ID, db.PlaceStudio, week, t2, 3*time.Hour)
+	cl.hold(t, svc.ID, db.PlaceStudio, t3)
+	checkHTML(t, cl.get(t, detailsURL(svc.ID, db.PlaceStudio, mustTime(t, t3), "", "")).body, in("input#f-name", hasAttr("value", "")))
+	noServerErrors(t, s)
+}
+
 // A visit's postcode, checked on the first step, comes along to the
 // details form; outside the area nothing can be chosen.
 func TestVisitPostcodeComesAlong(t *testing.T) {
@@ -83,7 +128,7 @@ func TestVisitPostcodeComesAlong(t *testing.T) {
 	}
 	page := cl.get(t, want)
 	checkHTML(t, page.body, in("input#f-postcode", hasAttr("value", "PE27 5AB")),
-		in(".chosen a", hasAttr("href", changeURL(svc.ID, db.PlaceMobile, mustTime(t, t1), "PE27 5AB", ""))))
+		in(".chosen button[name=change]", hasAttr("value", changeURL(svc.ID, db.PlaceMobile, mustTime(t, t1), "PE27 5AB", ""))))
 	if rp := page.Header.Get("Referrer-Policy"); rp != "no-referrer" {
 		t.Errorf("the details step, with a postcode in its address, sends Referrer-Policy %q, want no-referrer", rp)
 	}

@@ -256,6 +256,7 @@ func (h *Handler) holdSlot(c echo.Context) error {
 	if err := h.fillFromFlow(c, &f); err != nil {
 		return err
 	}
+	h.restoreDraft(c, &f)
 	c.Response().Header().Set("HX-Push-Url", to)
 	return h.renderFragment(c, http.StatusOK, "book-details#details-flow", f)
 }
@@ -444,6 +445,7 @@ func (h *Handler) showDetails(c echo.Context) error {
 	if err := h.fillFromFlow(c, &f); err != nil {
 		return err
 	}
+	h.restoreDraft(c, &f)
 	switch {
 	case state == slotTaken:
 		return h.timeTaken(c, f, svc, place, start, r)
@@ -574,6 +576,9 @@ func (h *Handler) book(c echo.Context) error {
 	if err := h.fillFromFlow(c, &f); err != nil {
 		return err
 	}
+	if c.FormValue("change") != "" {
+		return h.changeChoice(c, f)
+	}
 
 	owner := h.holdOwner(c)
 	held, herr := h.desk.HeldBy(ctx, owner)
@@ -651,6 +656,7 @@ func (h *Handler) book(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	h.sessions.Remove(ctx, draftKey)
 	return c.Redirect(http.StatusSeeOther, bookedURL(token))
 }
 

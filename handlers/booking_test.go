@@ -821,7 +821,7 @@ func TestHoldSlot(t *testing.T) {
 		in("div#book-flow section#details.booking-details form[action=/book] input[name=start]", hasAttr("value", t2)),
 		in("section#details p.hint", hasText("holding this time for you until")),
 		// The way back keeps the choice and opens on the time's day.
-		in("section#details .chosen a", hasAttr("href", changeURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", ""))))
+		in("section#details .chosen button[name=change]", hasAttr("value", changeURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", ""))))
 	if got, want := res.Header.Get("HX-Push-Url"), detailsURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", ""); got != want {
 		t.Errorf("HX-Push-Url %q, want the details step's own address %q", got, want)
 	}
