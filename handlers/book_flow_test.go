@@ -103,6 +103,12 @@ func TestChangeKeepsWhatWasTyped(t *testing.T) {
 		in("input[name=health_clots][value=no]", hasAttr("checked", "")),
 		in("input[name=consent_policy]", hasAttr("checked", "")),
 		notIn("input[name=consent_health][checked]"))
+	// An hour later (a shared computer) it is no longer offered.
+	clk.Advance(draftLife + time.Minute)
+	cl.hold(t, svc.ID, db.PlaceStudio, t2)
+	checkHTML(t, cl.get(t, detailsURL(svc.ID, db.PlaceStudio, mustTime(t, t2), "", "")).body, in("input#f-name", hasAttr("value", "")))
+	clk.Advance(-draftLife - time.Minute)
+	cl.hold(t, svc.ID, db.PlaceStudio, t2)
 	bookedToken(t, cl.post(t, "/book", detailsForm(svc.ID, db.PlaceStudio, t2)))
 	// Booked: the next form starts empty.
 	t3 := cl.freeAfter(t, svc.ID, db.PlaceStudio, week, t2, 3*time.Hour)

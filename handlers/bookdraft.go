@@ -14,23 +14,26 @@ import (
 // What a client typed into the details form, kept in their session when
 // they go back to change the time, service or place ("Change", a submit
 // button of the form), so that it is there again on the next details form,
-// also without JavaScript. It lives only as long as the session (the
-// sessions table, like the bookings it comes before) and is dropped once
-// booked.
+// also without JavaScript. It is dropped once booked, and not used after
+// draftLife (a shared computer: the next person should not see it).
 
-const draftKey = "booking_draft"
+const (
+	draftKey  = "booking_draft"
+	draftLife = time.Hour
+)
 
 type bookingDraft struct {
 	Name, Email, Phone, Address, Postcode, Notes string
 	Health                                       map[string][2]string // key: answer, details
 	HealthNone, ConsentPolicy, ConsentHealth     bool
+	At                                           time.Time // when it was kept
 }
 
 // changeChoice is POST /book with change=1: keep what was typed, then the
 // picker on the day of the chosen time.
 func (h *Handler) changeChoice(c echo.Context, f bookingForm) error {
 	d := bookingDraft{Name: f.Name, Email: f.Email, Phone: f.Phone, Address: f.Address, Postcode: f.Postcode, Notes: f.Notes,
-		Health: map[string][2]string{}, HealthNone: f.HealthNone, ConsentPolicy: f.ConsentPolicy, ConsentHealth: f.ConsentHealth}
+		Health: map[string][2]string{}, HealthNone: f.HealthNone, ConsentPolicy: f.ConsentPolicy, ConsentHealth: f.ConsentHealth, At: h.now()}
 	for _, a := range f.Health {
 		d.Health[a.Key] = [2]string{a.Answer, a.Details}
 	}
@@ -51,7 +54,7 @@ func (h *Handler) changeChoice(c echo.Context, f bookingForm) error {
 // restoreDraft puts what was kept into the fields still empty.
 func (h *Handler) restoreDraft(c echo.Context, f *bookingForm) {
 	var d bookingDraft
-	if json.Unmarshal([]byte(h.sessions.GetString(c.Request().Context(), draftKey)), &d) != nil {
+	if json.Unmarshal([]byte(h.sessions.GetString(c.Request().Context(), draftKey)), &d) != nil || h.now().Sub(d.At) > draftLife {
 		return
 	}
 	for _, p := range []struct {
