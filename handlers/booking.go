@@ -264,30 +264,14 @@ func (h *Handler) holdSlot(c echo.Context) error {
 // detailsURL is the address of the details step for a time: it survives
 // reload, Back and Forward, and says what it is about without the session.
 func detailsURL(svc int64, place string, start time.Time, postcode, again string) string {
-	q := url.Values{}
-	q.Set("service", strconv.FormatInt(svc, 10))
-	q.Set("location", place)
+	q := choice(svc, place, postcode, again)
 	q.Set("start", start.UTC().Format(time.RFC3339))
-	if place == db.PlaceMobile && postcode != "" {
-		q.Set("postcode", postcode)
-	}
-	if validToken(again) {
-		q.Set("again", again)
-	}
 	return "/book/details?" + q.Encode()
 }
 
 // changeURL is the picker on the day of start, with this choice.
 func changeURL(svc int64, place string, start time.Time, postcode, again string) string {
-	q := url.Values{}
-	q.Set("service", strconv.FormatInt(svc, 10))
-	q.Set("location", place)
-	if place == db.PlaceMobile && postcode != "" {
-		q.Set("postcode", postcode)
-	}
-	if validToken(again) {
-		q.Set("again", again)
-	}
+	q := choice(svc, place, postcode, again)
 	if !start.IsZero() {
 		q.Set("date", start.In(views.London).Format(time.DateOnly))
 	}

@@ -49,7 +49,6 @@ type pickerData struct {
 	Parts    []dayPart   // its free times: morning, afternoon, evening
 	NextFree *pickerDay  // when the chosen day has nothing: the next day that has
 	Waitlist string      // the waitlist form for the chosen day, when one can wait for it
-	Free     int         // free times on the chosen day
 
 	HeldStart     string // RFC 3339 start of the time this visitor holds
 	Message       string // why there is nothing, or that a time was just taken
@@ -334,7 +333,6 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 		d.Days[0].Selected = true
 	}
 	d.Parts = partsOf(slots, d.Day.Date, chosen)
-	d.Free = d.Day.Free
 	d.WeekName = weekName(d.Days)
 	if week.After(today) {
 		d.PrevWeek = join(d.choiceQuery(), "week="+maxTime(week.AddDate(0, 0, -7), today).Format(time.DateOnly))
@@ -342,7 +340,7 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 	if end.Before(last) {
 		d.NextWeek = join(d.choiceQuery(), "week="+end.Format(time.DateOnly))
 	}
-	if d.Free == 0 {
+	if d.Day.Free == 0 {
 		next, err := h.firstFree(ctx, rules, d.Service, d.Place, d.Day.Date.AddDate(0, 0, 1), owner, now, except)
 		if err != nil {
 			return d, err
@@ -361,19 +359,25 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 
 // choiceQuery is the address of the choice of service and place, without a day.
 func (d pickerData) choiceQuery() string {
-	q := url.Values{}
 	if d.Move {
 		return ""
 	}
-	q.Set("service", strconv.FormatInt(d.Service.ID, 10))
-	q.Set("location", d.Place)
-	if d.Place == db.PlaceMobile && d.Postcode != "" {
-		q.Set("postcode", d.Postcode)
+	return choice(d.Service.ID, d.Place, d.Postcode, d.Again).Encode()
+}
+
+// choice is the booking flow's choice as the addresses of its steps carry
+// it: the service, the place, a visit's postcode and a "Book again" token.
+func choice(svc int64, place, postcode, again string) url.Values {
+	q := url.Values{}
+	q.Set("service", strconv.FormatInt(svc, 10))
+	q.Set("location", place)
+	if place == db.PlaceMobile && postcode != "" {
+		q.Set("postcode", postcode)
 	}
-	if d.Again != "" {
-		q.Set("again", d.Again)
+	if validToken(again) {
+		q.Set("again", again)
 	}
-	return q.Encode()
+	return q
 }
 
 // Href is the address of the step with query q.

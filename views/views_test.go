@@ -172,7 +172,6 @@ type samplePickerData struct {
 	Parts                        []samplePart
 	NextFree                     *sampleDay
 	Waitlist                     string
-	Free                         int
 	HeldStart, Message, CSRF     string
 }
 
@@ -191,7 +190,7 @@ func samplePicker() samplePickerData {
 		Services: sampleServices, Service: sampleServices[0], Place: "studio", Offered: true, Ready: true, Base: "/book",
 		Query: "service=1&location=studio", Days: days, WeekName: "30 November to 6 December", NextWeek: "service=1&location=studio&week=2026-12-07",
 		Day: days[3], Parts: []samplePart{{Name: "Morning", Slots: []sampleSlot{{Value: "2026-12-03T09:00:00Z", Time: "09:00", Name: "Thursday 3 December, 09:00"}}}},
-		Free: 1, CSRF: "csrf-token-abc",
+		CSRF: "csrf-token-abc",
 	}
 }
 
