@@ -13,7 +13,7 @@ VULNDB_DIR ?= $(HOME)/.cache/dynamicmotion-vulndb-$(VULNDB_VERSION)
 FUZZTIME ?= 10s
 FUZZMINIMIZE ?= 2s
 
-.PHONY: run build test proof lint vuln fuzz bench lighthouse load vendor ci
+.PHONY: run build test proof abuse lint vuln fuzz bench lighthouse load vendor ci
 
 ## run: the site on the private development database with demo content
 run:
@@ -33,6 +33,14 @@ test:
 proof:
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
 	CGO_ENABLED=1 $(GO) test -race -count=1 -v -run '^Test(Fault|Sigint|Instances)' ./e2e
+
+## abuse: the attacks of issue 15 against the real binary (part of `make test` too), each with the
+## resident memory and the home page's latency measured while it runs; the figures are collected in
+## abuse-figures.md (a table for BENCHMARKS.md)
+abuse:
+	@url=$$(.ci/ensure-deps) && rm -f abuse-figures.md && TEST_DATABASE_URL="$$url" ABUSE_FIGURES=$$PWD/abuse-figures.md \
+	CGO_ENABLED=1 $(GO) test -race -count=1 -v -run '^TestAbuse' ./e2e && \
+	echo "| attack | memory before | peak | home requests | failed | p50 | p99 |" && cat abuse-figures.md
 
 ## lint: gofmt, go vet, staticcheck
 lint:
