@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stderr io.W
 
 	switch cmd {
 	case "serve":
+		softMemoryLimit(getenv, log)
 		err = serve(ctx, stop, cfg, log)
 	case "migrate":
 		err = withDatabase(ctx, cfg, log, func(_, direct *bun.DB, _ string) error { return migrate(ctx, direct, log) })
@@ -161,6 +163,25 @@ func migrate(ctx context.Context, direct *bun.DB, log *slog.Logger) error {
 // grace has its request context cancelled (which cancels its queries) before
 // the pool closes. stopSignals restores the default signal handling once the
 // drain starts, so a second Ctrl-C ends the process at once.
+// defaultMemoryLimit is the heap size the garbage collector works to stay
+// under when GOMEMLIMIT is not set: the machine has 256 MB, the budget for
+// the process is 200 MB resident, and the rest of the resident set (the
+// runtime, stacks, the binary) takes some 20–30 MB. Without it the collector
+// lets the heap double before it runs, so a burst that briefly needs 100 MB
+// can leave the process at 200.
+const defaultMemoryLimit = 150 << 20
+
+// softMemoryLimit sets defaultMemoryLimit unless GOMEMLIMIT says otherwise
+// (the runtime has then read it already). It is a soft limit: past it the
+// collector runs more often; it never refuses an allocation.
+func softMemoryLimit(getenv func(string) string, log *slog.Logger) {
+	if getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
+	log.Debug("soft memory limit", slog.Int("MiB", defaultMemoryLimit>>20))
+}
+
 func serve(ctx context.Context, stopSignals func(), cfg config.Config, log *slog.Logger) error {
 	return withDatabase(ctx, cfg, log, func(app, direct *bun.DB, directURL string) error {
 		if cfg.DatabaseURL == "" { // development: make the private database ready to browse
