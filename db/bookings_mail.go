@@ -29,7 +29,7 @@ const OutboxHeld = "held"
 const DefaultNewAddressesPerDay = 20
 
 // normalEmail is how addresses are compared: case and surrounding spaces
-// ignored (the index on lower(client_email) serves it).
+// ignored (the index on lower(btrim(client_email)) serves it).
 func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // UpcomingBookings counts the bookings of email (case ignored) that are not
@@ -37,7 +37,7 @@ func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace
 func UpcomingBookings(ctx context.Context, idb bun.IDB, email string, now time.Time) (int, error) {
 	var n int
 	err := idb.NewRaw(`SELECT count(*) FROM bookings
-		WHERE lower(client_email) = ? AND client_email <> '' AND status NOT IN ('held', 'cancelled') AND starts_at > ?`,
+		WHERE lower(btrim(client_email)) = ? AND client_email <> '' AND status NOT IN ('held', 'cancelled') AND starts_at > ?`,
 		normalEmail(email), now).Scan(ctx, &n)
 	return n, err
 }
@@ -52,7 +52,7 @@ func KnownAddress(ctx context.Context, idb bun.IDB, email string, dayStart time.
 	var known bool
 	err := idb.NewRaw(`SELECT EXISTS (SELECT 1 FROM bookings AS b
 			LEFT JOIN new_address_bookings AS n ON n.booking_id = b.id
-		WHERE lower(b.client_email) = ? AND b.client_email <> '' AND b.status <> 'held'
+		WHERE lower(btrim(b.client_email)) = ? AND b.client_email <> '' AND b.status <> 'held'
 		  AND (n.booking_id IS NULL OR n.mail = 'released' OR (n.mail = 'sent' AND b.created_at < ?)))`,
 		normalEmail(email), dayStart).Scan(ctx, &known)
 	return known, err
@@ -145,31 +145,33 @@ func HeldConfirmationsOn(ctx context.Context, idb bun.IDB, day time.Time) (int, 
 }
 
 // ReleaseHeldMail puts the held messages up to id upto (those the
-// therapist saw) in the queue and returns their ids, for the caller to
-// enqueue their jobs in tx; their bookings' later mail is sent as usual.
-func ReleaseHeldMail(ctx context.Context, tx bun.Tx, upto int64) ([]int64, error) {
+// therapist saw) about booking (0: about any) in the queue and returns
+// their ids, for the caller to enqueue their jobs in tx; their bookings'
+// later mail is sent as usual.
+func ReleaseHeldMail(ctx context.Context, tx bun.Tx, upto, booking int64) ([]int64, error) {
 	var ids []int64
 	err := tx.NewRaw(`WITH released AS (
-			UPDATE outbox SET status = 'queued' WHERE status = 'held' AND id <= ? RETURNING id, booking_id
+			UPDATE outbox SET status = 'queued'
+			WHERE status = 'held' AND id <= ? AND (? = 0 OR booking_id = ?) RETURNING id, booking_id
 		), marked AS (
 			UPDATE new_address_bookings SET mail = 'released'
 			WHERE mail = 'held' AND booking_id IN (SELECT booking_id FROM released)
 		)
-		SELECT id FROM released ORDER BY id`, upto).Scan(ctx, &ids)
+		SELECT id FROM released ORDER BY id`, upto, booking, booking).Scan(ctx, &ids)
 	return ids, err
 }
 
-// DropHeldMail deletes the held messages up to id upto and returns how many
-// went; their bookings' later mail (a reminder, a cancellation) is not
-// written at all.
-func DropHeldMail(ctx context.Context, tx bun.Tx, upto int64) (int, error) {
+// DropHeldMail deletes the held messages up to id upto about booking (0:
+// about any) and returns how many went; their bookings' later mail (a
+// reminder, a cancellation) is not written at all.
+func DropHeldMail(ctx context.Context, tx bun.Tx, upto, booking int64) (int, error) {
 	var n int
 	err := tx.NewRaw(`WITH dropped AS (
-			DELETE FROM outbox WHERE status = 'held' AND id <= ? RETURNING booking_id
+			DELETE FROM outbox WHERE status = 'held' AND id <= ? AND (? = 0 OR booking_id = ?) RETURNING booking_id
 		), marked AS (
 			UPDATE new_address_bookings SET mail = 'dropped'
 			WHERE mail = 'held' AND booking_id IN (SELECT booking_id FROM dropped)
 		)
-		SELECT count(*) FROM dropped`, upto).Scan(ctx, &n)
+		SELECT count(*) FROM dropped`, upto, booking, booking).Scan(ctx, &n)
 	return n, err
 }

@@ -31,12 +31,12 @@ func (q *Queue) clientMail(ctx context.Context, tx bun.Tx, kind string, about Ab
 }
 
 // ReleaseHeld sends the held messages up to id upto (those the therapist
-// was shown): each is queued with its job, in one transaction. It returns
-// how many.
-func (q *Queue) ReleaseHeld(ctx context.Context, upto int64) (int, error) {
+// was shown) about booking (0: about any): each is queued with its job, in
+// one transaction. It returns how many.
+func (q *Queue) ReleaseHeld(ctx context.Context, upto, booking int64) (int, error) {
 	var n int
 	err := q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		ids, err := db.ReleaseHeldMail(ctx, tx, upto)
+		ids, err := db.ReleaseHeldMail(ctx, tx, upto, booking)
 		if err != nil {
 			return err
 		}
@@ -51,12 +51,13 @@ func (q *Queue) ReleaseHeld(ctx context.Context, upto int64) (int, error) {
 	return n, err
 }
 
-// DropHeld deletes the held messages up to id upto; it returns how many.
-func (q *Queue) DropHeld(ctx context.Context, upto int64) (int, error) {
+// DropHeld deletes the held messages up to id upto about booking (0: about
+// any); it returns how many.
+func (q *Queue) DropHeld(ctx context.Context, upto, booking int64) (int, error) {
 	var n int
 	err := q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		n, err = db.DropHeldMail(ctx, tx, upto)
+		n, err = db.DropHeldMail(ctx, tx, upto, booking)
 		return err
 	})
 	return n, err

@@ -31,4 +31,4 @@ CREATE INDEX new_address_bookings_day_idx ON new_address_bookings (day);
 
 -- Upcoming bookings per address, and whether an address is known, are read
 -- by the address in any case.
-CREATE INDEX bookings_client_email_idx ON bookings (lower(client_email)) WHERE client_email <> '';
+CREATE INDEX bookings_client_email_idx ON bookings (lower(btrim(client_email))) WHERE client_email <> '';
