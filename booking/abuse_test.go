@@ -297,8 +297,8 @@ func TestNewAddressCeilingDay(t *testing.T) {
 			time.Date(2026, 10, 25, 23, 30, 0, 0, time.UTC), // 23:30 GMT on the 25th
 			time.Date(2026, 10, 26, 0, 10, 0, 0, time.UTC)},
 		{"29 March 2026, 23 hours",
-			time.Date(2026, 3, 29, 0, 10, 0, 0, time.UTC),  // 00:10 GMT on the 29th
-			time.Date(2026, 3, 29, 22, 50, 0, 0, time.UTC), // 23:50 BST on the 29th
+			time.Date(2026, 3, 29, 0, 10, 0, 0, time.UTC),   // 00:10 GMT on the 29th
+			time.Date(2026, 3, 29, 22, 50, 0, 0, time.UTC),  // 23:50 BST on the 29th
 			time.Date(2026, 3, 29, 23, 10, 0, 0, time.UTC)}, // 00:10 BST on the 30th
 	}
 	for _, tc := range tests {
