@@ -250,7 +250,7 @@ func TestNewAddressCeiling(t *testing.T) {
 	}
 	var upto int64
 	for _, m := range list {
-		if *m.BookingID == held[0].ID {
+		if m.BookingID == held[0].ID {
 			upto = max(upto, m.ID)
 		}
 	}

@@ -113,23 +113,31 @@ func AddHeldToOutbox(ctx context.Context, idb bun.IDB, m *OutboxMessage) error {
 	return err
 }
 
-// HeldMessage is a message kept back, with the day (in the practice's
-// zone) its booking was made.
+// HeldMessage is a message kept back, with its booking: the day (a date
+// in the practice's zone) it was made, its client and its time.
 type HeldMessage struct {
-	ID        int64     `bun:"id"`
-	Kind      string    `bun:"kind"`
-	Recipient string    `bun:"recipient"`
-	Subject   string    `bun:"subject"`
-	BookingID *int64    `bun:"booking_id"`
-	Day       time.Time `bun:"day"`
-	CreatedAt time.Time `bun:"created_at"`
+	ID         int64     `bun:"id"`
+	Kind       string    `bun:"kind"`
+	Recipient  string    `bun:"recipient"`
+	Subject    string    `bun:"subject"`
+	BookingID  int64     `bun:"booking_id"`
+	Day        time.Time `bun:"day"`
+	ClientName string    `bun:"client_name"`
+	StartsAt   time.Time `bun:"starts_at"`
+	Status     string    `bun:"status"` // the booking's
+	CreatedAt  time.Time `bun:"created_at"`
 }
 
 // ListHeldMail returns the messages kept back, oldest first, at most limit.
+// Only client mail about a booking is ever held (a booking deleted since
+// leaves its message listed, with booking 0, for her to send or delete).
 func ListHeldMail(ctx context.Context, idb bun.IDB, limit int) ([]HeldMessage, error) {
 	var ms []HeldMessage
-	err := idb.NewRaw(`SELECT o.id, o.kind, o.recipient, o.subject, o.booking_id, n.day, o.created_at
+	err := idb.NewRaw(`SELECT o.id, o.kind, o.recipient, o.subject, coalesce(o.booking_id, 0) AS booking_id,
+			coalesce(n.day, o.created_at::date) AS day, coalesce(b.client_name, '') AS client_name,
+			coalesce(b.starts_at, o.created_at) AS starts_at, coalesce(b.status, '') AS status, o.created_at
 		FROM outbox AS o LEFT JOIN new_address_bookings AS n ON n.booking_id = o.booking_id
+			LEFT JOIN bookings AS b ON b.id = o.booking_id
 		WHERE o.status = 'held' ORDER BY o.id LIMIT ?`, limit).Scan(ctx, &ms)
 	return ms, err
 }
