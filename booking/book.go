@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"dynamicmotion/clock"
 	"dynamicmotion/db"
 )
 
@@ -65,7 +66,10 @@ type Request struct {
 
 // Book confirms a booking and queues its e-mail (the confirmation with its
 // invitation, the practice's notice, the reminder) in one transaction: both
-// happen, or neither. A time offered from the waitlist, or another time
+// happen, or neither. An address with MaxUpcomingPerEmail upcoming bookings
+// books no more online (ErrTooManyUpcoming). A booking to an address the
+// practice has not seen counts against the day's ceiling; past it the
+// client's mail is held for the therapist (countNewAddress). A time offered from the waitlist, or another time
 // that day booked by whoever took an offer, comes off the list and any
 // time it held is offered on. ErrTaken (or ErrHoldGone) when someone else
 // has the time; ErrTwinBooked when a twin request booked it first.
@@ -84,6 +88,18 @@ func (d *Desk) Book(ctx context.Context, r Request) error {
 			case err != nil && !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
+		}
+		// The same lock makes the limit on upcoming bookings per address
+		// and the day's count of new addresses hold across instances: no
+		// two bookings are counted at once.
+		if n, err := db.UpcomingBookings(ctx, tx, r.Booking.ClientEmail, now); err != nil {
+			return err
+		} else if n >= MaxUpcomingPerEmail {
+			return ErrTooManyUpcoming
+		}
+		known, err := db.KnownAddress(ctx, tx, r.Booking.ClientEmail, BusinessDay(now))
+		if err != nil {
+			return err
 		}
 		holdID := r.HoldID
 		if holdID == 0 {
@@ -106,8 +122,54 @@ func (d *Desk) Book(ctx context.Context, r Request) error {
 				return err
 			}
 		}
+		if !known {
+			if err := countNewAddress(ctx, tx, r.Booking.ID, now); err != nil {
+				return err
+			}
+		}
 		return d.mail.BookingConfirmed(ctx, tx, *r.Booking, r.ManageURL)
 	})
+}
+
+// MaxUpcomingPerEmail is how many upcoming bookings (not cancelled,
+// starting later) one e-mail address may have when it books online: a
+// client books a course of a few sessions; more is the therapist's to
+// arrange, by phone.
+const MaxUpcomingPerEmail = 3
+
+// ErrTooManyUpcoming: the booking's e-mail address already has
+// MaxUpcomingPerEmail upcoming bookings. Nothing was booked; the visitor's
+// hold stays.
+var ErrTooManyUpcoming = errors.New("too many upcoming bookings for one address")
+
+// BusinessDay is the start (midnight in the practice's zone) of the
+// practice's day at now: the day the ceiling on new addresses counts.
+func BusinessDay(now time.Time) time.Time {
+	y, m, d := now.In(clock.Zone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, clock.Zone)
+}
+
+// countNewAddress counts booking id, made online at now to an address the
+// practice has not seen (db.KnownAddress), against the day's ceiling, and
+// records whether its client's mail is sent or, past the ceiling, held; the
+// Mailer reads that in the same transaction, so the count, the decision and
+// the outbox row commit together. Past the ceiling the booking is still
+// made: only the mail waits for the therapist, whose dashboard says so.
+func countNewAddress(ctx context.Context, tx bun.Tx, id int64, now time.Time) error {
+	day := BusinessDay(now)
+	ceiling, err := db.NewAddressesPerDay(ctx, tx)
+	if err != nil {
+		return err
+	}
+	n, err := db.NewAddressBookingsOn(ctx, tx, day)
+	if err != nil {
+		return err
+	}
+	mail := db.NewAddressSent
+	if n >= ceiling {
+		mail = db.NewAddressHeld
+	}
+	return db.AddNewAddressBooking(ctx, tx, id, day, mail)
 }
 
 // BookByHand books, in tx, a time the therapist took by phone or in

@@ -32,6 +32,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 // env is a desk over the package's database at the instant a test chose.
 type env struct {
 	desk  *booking.Desk
+	q     *jobs.Queue
 	clk   *clock.Offset
 	bdb   *bun.DB
 	rules booking.Rules
@@ -51,7 +52,7 @@ func newEnv(t testing.TB, at time.Time) *env {
 	if seedErr != nil {
 		t.Fatal(seedErr)
 	}
-	dbtest.Truncate(t, "bookings", "outbox", "river_job", "waitlist", "waitlist_offers", "time_off")
+	dbtest.Truncate(t, "bookings", "outbox", "river_job", "waitlist", "waitlist_offers", "time_off", "booking_mail_settings")
 	clk := clock.StartingAt(at)
 	q, err := jobs.New(ctx, jobs.Config{
 		DB: bdb, DSN: dbtest.DSN(t), Now: clk.Now,
@@ -76,7 +77,7 @@ func newEnv(t testing.TB, at time.Time) *env {
 	if i < 0 {
 		t.Fatal("no 60-minute service seeded")
 	}
-	return &env{desk: booking.New(bdb, q, clk.Now), clk: clk, bdb: bdb, rules: rules, svc: svcs[i]}
+	return &env{desk: booking.New(bdb, q, clk.Now), q: q, clk: clk, bdb: bdb, rules: rules, svc: svcs[i]}
 }
 
 func owner(name string) []byte {

@@ -48,8 +48,12 @@ import (
 //
 // Holds and bookings count against a limit of 30 in 10 minutes per address
 // (kept in each instance's memory): on the main instance these tests make
-// about 20. TestBookingServiceChangeKeepsFields and TestBookAgainPrefills
-// run on instances of their own, and TestHoldRefusedKeepsThePicker uses its
+// about 20. Bookings made count against 5 an hour per address as well: on
+// the main instance, whose visitors are all 127.0.0.1, these tests make 5
+// (TestBookingByTouch 2, …ByKeyboardOnly, …WithoutJavaScript,
+// TestAxeBookingFlow). TestBookingServiceChangeKeepsFields,
+// TestCancelAndMoveFromManagePage and TestBookAgainPrefills run on
+// instances of their own, and TestHoldRefusedKeepsThePicker uses its
 // instance's allowance up. An address may also hold only 3 times at once
 // (db.MaxHoldsPerAddress, in the database, for 10 minutes): every test that
 // holds gives its hold up when it ends (releaseAtEnd).
@@ -1045,6 +1049,7 @@ func TestHoldBlocksSecondVisitor(t *testing.T) {
 // and it can be cancelled (the page says so, and the time is free again).
 func TestCancelAndMoveFromManagePage(t *testing.T) {
 	tb := clickTab(t)
+	tb.origin = startSecondInstance(t) // its own allowance of bookings: see the list at the top
 	openWeek(tb, "60 minutes", 4)
 	service := serviceValue(tb, "60 minutes")
 	first := holdFirstFreeTime(tb)

@@ -147,7 +147,8 @@ type commentTry struct {
 // overlap; every client whose booking was answered 303 has exactly one
 // confirmed booking; no client has two; every confirmed booking has its
 // confirmation in the outbox and the job that sends it in River's queue
-// (both written in the booking's transaction); every comment answered 303
+// (both written in the booking's transaction), or past the day's ceiling on
+// new addresses its confirmation held; every comment answered 303
 // is stored once. Clients that got a 503 send the same form again, as the
 // page asks them to.
 func TestFaultPostgresRestartUnderLoad(t *testing.T) {
@@ -507,11 +508,14 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 		t.Errorf("%d booking clients still got 503 when the load ended, 10 s after it", gaveUp)
 	}
 	confirmed := scalar(`SELECT count(*) FROM bookings WHERE status = 'confirmed' AND client_email LIKE ?`, "fault-"+run+"-%")
+	// Past the day's ceiling on confirmations to new addresses (20 by
+	// default) a confirmation is held for the therapist, with no job yet:
+	// written in the booking's transaction all the same.
 	withoutMail := scalar(`SELECT count(*) FROM bookings b WHERE b.status = 'confirmed' AND b.client_email LIKE ? AND NOT EXISTS (
-		SELECT 1 FROM outbox o JOIN river_job j ON j.kind = 'send_mail' AND (j.args->>'outbox_id')::bigint = o.id
-		WHERE o.booking_id = b.id AND o.kind = 'booking_confirmed')`, "fault-"+run+"-%")
+		SELECT 1 FROM outbox o WHERE o.booking_id = b.id AND o.kind = 'booking_confirmed' AND (o.status = 'held' OR EXISTS (
+			SELECT 1 FROM river_job j WHERE j.kind = 'send_mail' AND (j.args->>'outbox_id')::bigint = o.id)))`, "fault-"+run+"-%")
 	if withoutMail != 0 {
-		t.Errorf("%d of %d confirmed bookings lack their booking_confirmed message in the outbox or its send_mail job", withoutMail, confirmed)
+		t.Errorf("%d of %d confirmed bookings lack their booking_confirmed message in the outbox (held, or with its send_mail job)", withoutMail, confirmed)
 	}
 	if booked == 0 {
 		t.Error("no booking succeeded at all")

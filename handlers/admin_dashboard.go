@@ -1,11 +1,15 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"dynamicmotion/booking"
 	"dynamicmotion/db"
 	"dynamicmotion/views"
 )
@@ -30,36 +34,162 @@ type dashboardData struct {
 	DelayedMail []db.OutboxMessage
 	Unread      int // contact messages not yet read
 	CSRF        string
+
+	// Client mail held past the day's ceiling on confirmations to new
+	// addresses (booking.Desk.Book), for her to send or delete.
+	HeldTodayN   int           // how many confirmations to new addresses were held today (and wait for her)
+	HeldToday    string        // their addresses: "a@example.com, b@example.com and 3 more"
+	HeldBookings []heldBooking // every booking with held mail, oldest first
+	HeldUpto     int64         // the newest held message shown: what "send" and "delete" act on
+	Ceiling      int           // confirmations to new addresses a day
+	CeilingValue string        // the ceiling form's value, kept when refused
+	CeilingError string
 }
 
+// heldBooking is the held mail of one booking.
+type heldBooking struct {
+	ID         int64 // the booking; 0 for mail whose booking is gone
+	ClientName string
+	Recipient  string
+	StartsAt   time.Time
+	Cancelled  bool
+	Day        string   // "today", or the day it was booked
+	Subjects   []string // the messages held, oldest first
+}
+
+// heldMailShown is the most held messages the dashboard lists.
+const heldMailShown = 200
+
 // showDashboard is GET /admin: the week's appointments, comments waiting
-// for her, and mail that could not be sent.
+// for her, mail that could not be sent, and mail held because too many
+// bookings came from new addresses.
 func (h *Handler) showDashboard(c echo.Context) error {
+	d, err := h.dashboard(c)
+	if err != nil {
+		return err
+	}
+	return h.renderDashboard(c, http.StatusOK, d)
+}
+
+// dashboard is what the dashboard shows now.
+func (h *Handler) dashboard(c echo.Context) (dashboardData, error) {
 	ctx := c.Request().Context()
 	today := startOfDay(h.now())
 	bs, err := db.Diary(ctx, h.db, today, today.AddDate(0, 0, dashboardDays))
 	if err != nil {
-		return err
+		return dashboardData{}, err
 	}
 	d := dashboardData{Days: groupByDay(bs, today, h.now(), dashboardDays), Booked: len(bs)}
 	if d.Held, d.HeldShown, err = db.CommentsAwaiting(ctx, h.db, 5); err != nil {
-		return err
+		return d, err
 	}
 	if d.DelayedMail, err = db.ListDelayedMail(ctx, h.db, 20); err != nil {
-		return err
+		return d, err
 	}
 	if d.FailedMail, err = db.ListFailedMail(ctx, h.db, 20); err != nil {
-		return err
+		return d, err
 	}
 	if d.Unread, err = db.CountUnreadContactMessages(ctx, h.db); err != nil {
-		return err
+		return d, err
 	}
+	return d, h.heldMail(c, &d)
+}
+
+func (h *Handler) renderDashboard(c echo.Context, status int, d dashboardData) error {
 	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Today", d)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "admin-dashboard", "", p)
+	return h.render(c, status, "admin-dashboard", "", p)
+}
+
+// heldMail fills in the dashboard's alert: the mail held past the ceiling
+// on new addresses, by booking, and the ceiling itself.
+func (h *Handler) heldMail(c echo.Context, d *dashboardData) error {
+	ctx := c.Request().Context()
+	ceiling, err := db.NewAddressesPerDay(ctx, h.db)
+	if err != nil {
+		return err
+	}
+	d.Ceiling, d.CeilingValue = ceiling, strconv.Itoa(ceiling)
+	ms, err := db.ListHeldMail(ctx, h.db, heldMailShown)
+	if err != nil {
+		return err
+	}
+	day := booking.BusinessDay(h.now())
+	if d.HeldTodayN, err = db.HeldConfirmationsOn(ctx, h.db, day); err != nil {
+		return err
+	}
+	today := day.Format(time.DateOnly)
+	byBooking := map[int64]int{}
+	var addresses []string
+	for _, m := range ms {
+		d.HeldUpto = max(d.HeldUpto, m.ID)
+		day := m.Day.Format(time.DateOnly)
+		if m.Kind == "booking_confirmed" && day == today {
+			addresses = append(addresses, m.Recipient)
+		}
+		i, ok := byBooking[m.BookingID]
+		if !ok || m.BookingID == 0 {
+			label := "today"
+			if day != today {
+				label = m.Day.Format("Monday 2 January")
+			}
+			d.HeldBookings = append(d.HeldBookings, heldBooking{ID: m.BookingID, ClientName: m.ClientName, Recipient: m.Recipient,
+				StartsAt: m.StartsAt, Cancelled: m.Status == db.BookingCancelled, Day: label})
+			i = len(d.HeldBookings) - 1
+			byBooking[m.BookingID] = i
+		}
+		d.HeldBookings[i].Subjects = append(d.HeldBookings[i].Subjects, m.Subject)
+	}
+	d.HeldToday = strings.Join(addresses, ", ")
+	if more := d.HeldTodayN - len(addresses); more > 0 && len(addresses) > 0 {
+		d.HeldToday += fmt.Sprintf(" and %d more", more)
+	}
+	return nil
+}
+
+// sendHeldMail is POST /admin/mail/held/send: the held mail she was shown
+// (up to the id upto), of one booking or (booking 0) all, is sent.
+func (h *Handler) sendHeldMail(c echo.Context) error {
+	upto, _ := strconv.ParseInt(c.FormValue("upto"), 10, 64)
+	id, _ := strconv.ParseInt(c.FormValue("booking"), 10, 64)
+	if _, err := h.jobs.ReleaseHeld(c.Request().Context(), upto, max(id, 0)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, adminPath+"#held-mail-title")
+}
+
+// deleteHeldMail is POST /admin/mail/held/delete: the held mail she was
+// shown, of one booking or all, is deleted unsent; later mail about those
+// bookings is not written either.
+func (h *Handler) deleteHeldMail(c echo.Context) error {
+	upto, _ := strconv.ParseInt(c.FormValue("upto"), 10, 64)
+	id, _ := strconv.ParseInt(c.FormValue("booking"), 10, 64)
+	if _, err := h.jobs.DropHeld(c.Request().Context(), upto, max(id, 0)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, adminPath+"#held-mail-title")
+}
+
+// saveMailCeiling is POST /admin/mail/ceiling: how many confirmations a
+// day may go to addresses new to the practice before they are held.
+func (h *Handler) saveMailCeiling(c echo.Context) error {
+	v := formValue(c, "per_day")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1000 {
+		d, err := h.dashboard(c)
+		if err != nil {
+			return err
+		}
+		d.CeilingValue, d.CeilingError = v, "Please enter a whole number from 0 to 1000."
+		return h.renderDashboard(c, http.StatusUnprocessableEntity, d)
+	}
+	if err := db.SetNewAddressesPerDay(c.Request().Context(), h.db, n); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, adminPath+"#mail-ceiling")
 }
 
 // startOfDay is midnight in London on t's London date.

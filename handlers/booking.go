@@ -599,10 +599,25 @@ func (h *Handler) book(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
 	}
-	if wait := h.limits.booking.take(limitKey(c.RealIP()), h.now()); wait > 0 {
+	ip := limitKey(c.RealIP())
+	if wait := h.limits.booking.take(ip, h.now()); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		f.Notice = fmt.Sprintf("Many bookings were made from your connection in a short while. Please wait %s and send this again; everything you typed is kept.", roundWait(wait))
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}
+	// Each booking mails the address typed into it: an address makes a few
+	// an hour (counted when made: one not made is given back below).
+	if wait := h.limits.newBooking.take(ip, h.now()); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		f.Notice = tooManyBookingsNotice(f.Practice, wait, f.HeldUntil)
+		return h.renderDetails(c, http.StatusTooManyRequests, f)
+	}
+	made := false
+	defer func() {
+		if !made {
+			h.limits.newBooking.giveBack(ip, h.now())
+		}
+	}()
 
 	req := booking.Request{Owner: owner, HoldID: held.ID}
 	if herr != nil || f.HeldUntil == "" {
@@ -637,9 +652,13 @@ func (h *Handler) book(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, bookedURL(derived))
 	case errors.Is(err, booking.ErrTaken), errors.Is(err, booking.ErrHoldGone):
 		return taken()
+	case errors.Is(err, booking.ErrTooManyUpcoming):
+		f.Notice = tooManyUpcomingNotice(f.Practice, f.Email, booking.MaxUpcomingPerEmail, f.HeldUntil)
+		return h.renderDetails(c, http.StatusUnprocessableEntity, f)
 	case err != nil:
 		return err
 	}
+	made = true
 	h.sessions.Remove(ctx, draftKey)
 	return c.Redirect(http.StatusSeeOther, bookedURL(token))
 }

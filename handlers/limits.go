@@ -99,12 +99,17 @@ type limits struct {
 	comment *formLimits  // comments
 	contact *formLimits  // contact messages
 	login   *loginLimits // failed logins
+
+	// newBooking counts the bookings made online (POST /book) per address:
+	// each mails someone, so far fewer than the taps of choosing times.
+	newBooking *rateLimit
 }
 
 func newLimits() limits {
 	return limits{
 		booking: newRateLimit(30, 10*time.Minute),
 		comment: newCommentLimits(), contact: newContactLimits(), login: newLoginLimits(),
+		newBooking: newRateLimit(newBookingsPerHour, time.Hour),
 	}
 }
 
@@ -112,6 +117,7 @@ func newLimits() limits {
 // sends thousands from one address and one session (see BENCH_NO_LIMITS).
 func (l *limits) liftForLoadRun() {
 	l.booking = newRateLimit(math.MaxInt, time.Second)
+	l.newBooking = newRateLimit(math.MaxInt, time.Second)
 	l.comment = newFormLimits(math.MaxInt, math.MaxInt, time.Second)
 }
 

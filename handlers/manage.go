@@ -27,6 +27,7 @@ type manageData struct {
 	Booking   db.Booking
 	Heading   string // "You're booked", "Your booking" or "Your booking is cancelled"
 	Booked    bool   // just booked (?booked=1): the confirmation is on its way
+	MailHeld  bool   // just booked, and the confirmation waits for the practice (past the day's ceiling on new addresses)
 	Cancelled bool
 	When      string // "Thursday 26 November 2026, 09:00 to 10:00"
 	PlaceText string
@@ -118,6 +119,11 @@ func (h *Handler) showBooking(c echo.Context) error {
 	if b.Status == db.BookingConfirmed {
 		if c.QueryParam("booked") == "1" {
 			d.Booked, d.Heading = true, "You’re booked"
+			mail, err := db.NewAddressMail(c.Request().Context(), h.db, b.ID)
+			if err != nil {
+				return err
+			}
+			d.MailHeld = mail == db.NewAddressHeld
 		}
 		if c.QueryParam("moved") == "1" {
 			d.Moved = movedText(b.PreviousStartsAt, b.StartsAt)

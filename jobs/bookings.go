@@ -19,13 +19,14 @@ import (
 const reminderBefore = 24 * time.Hour
 
 // BookingConfirmed enqueues, in tx, the client's confirmation (with the calendar invitation and manageURL), the
-// practice's notice of the new booking, and the client's reminder a day before.
+// practice's notice of the new booking, and the client's reminder a day before. The client's messages about a
+// booking made past the day's ceiling on new addresses are held (clientMail).
 func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, manageURL string) error {
 	p, err := q.cfg.Practice(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if err := q.Mail(ctx, tx, "booking_confirmed", About{Booking: b.ID}, emails.BookingConfirmed(p, b, manageURL)); err != nil {
+	if err := q.clientMail(ctx, tx, "booking_confirmed", About{Booking: b.ID}, emails.BookingConfirmed(p, b, manageURL)); err != nil {
 		return err
 	}
 	if p.Email != "" {
@@ -45,7 +46,7 @@ func (q *Queue) BookingMoved(ctx context.Context, tx bun.Tx, b db.Booking, oldSt
 		return err
 	}
 	if b.ClientEmail != "" {
-		if err := q.Mail(ctx, tx, "booking_moved", About{Booking: b.ID}, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
+		if err := q.clientMail(ctx, tx, "booking_moved", About{Booking: b.ID}, emails.BookingMoved(p, b, oldStart, manageURL)); err != nil {
 			return err
 		}
 	}
@@ -69,7 +70,7 @@ func (q *Queue) BookingCancelled(ctx context.Context, tx bun.Tx, b db.Booking, r
 		return err
 	}
 	if b.ClientEmail != "" { // a booking taken by phone may have no address: the therapist phones
-		if err := q.Mail(ctx, tx, "booking_cancelled", About{Booking: b.ID}, emails.BookingCancelled(p, b, reason)); err != nil {
+		if err := q.clientMail(ctx, tx, "booking_cancelled", About{Booking: b.ID}, emails.BookingCancelled(p, b, reason)); err != nil {
 			return err
 		}
 	}
@@ -131,7 +132,7 @@ func (w *reminderWorker) Work(ctx context.Context, job *river.Job[ReminderArgs])
 		if err != nil {
 			return err
 		}
-		if err := q.Mail(ctx, tx, "booking_reminder", About{Booking: b.ID}, emails.BookingReminder(p, b, links.ManageURL(p.SiteURL, token))); err != nil {
+		if err := q.clientMail(ctx, tx, "booking_reminder", About{Booking: b.ID}, emails.BookingReminder(p, b, links.ManageURL(p.SiteURL, token))); err != nil {
 			return err
 		}
 		return completeIn(ctx, tx, job)

@@ -255,6 +255,7 @@ func sampleManage() any {
 		Booking                      db.Booking
 		Heading                      string
 		Booked, Cancelled            bool
+		MailHeld                     bool
 		When, PlaceText              string
 		Upcoming, CanCancel, CanMove bool
 		Cutoff, Moved, Notice, CSRF  string
@@ -300,16 +301,35 @@ func sampleAdmin(name string) any {
 			Label, Date string
 			Bookings    []db.Booking
 		}
+		type heldBooking struct {
+			ID                    int64
+			ClientName, Recipient string
+			StartsAt              time.Time
+			Cancelled             bool
+			Day                   string
+			Subjects              []string
+		}
 		return struct {
-			Days        []day
-			Booked      int
-			Held        int
-			HeldShown   []db.HeldComment
-			FailedMail  []db.OutboxMessage
-			DelayedMail []db.OutboxMessage
-			Unread      int
-			CSRF        string
+			Days         []day
+			Booked       int
+			Held         int
+			HeldShown    []db.HeldComment
+			FailedMail   []db.OutboxMessage
+			DelayedMail  []db.OutboxMessage
+			Unread       int
+			CSRF         string
+			HeldTodayN   int
+			HeldToday    string
+			HeldBookings []heldBooking
+			HeldUpto     int64
+			Ceiling      int
+			CeilingValue string
+			CeilingError string
 		}{
+			HeldTodayN: 2, HeldToday: "x1@example.com, <x2>@example.com", HeldUpto: 9, Ceiling: 20, CeilingValue: "20x",
+			CeilingError: "Please enter a whole number from 0 to 1000.",
+			HeldBookings: []heldBooking{{ID: 4, ClientName: "<X>", Recipient: "x1@example.com", StartsAt: later, Day: "today",
+				Subjects: []string{"Booking confirmed", "Booking cancelled"}, Cancelled: true}, {Recipient: "gone@example.com", Day: "Monday 23 November"}},
 			Unread: 2,
 			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
 				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
