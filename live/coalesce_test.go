@@ -54,7 +54,9 @@ func TestCoalescePerKey(t *testing.T) {
 	if h.co.wake() != nil {
 		t.Error("the timer is set with nothing held")
 	}
-	for i, id := range []int64{2, 3, 4} { // three quick edits of it: held, each replacing the last
+	h.offer(ev(2, 100, false), at(0)) // its first edit, at once too
+	check("the first edit", [2]int64{2, 2})
+	for i, id := range []int64{3, 4} { // two more quick edits: held, each replacing the last
 		h.offer(ev(id, 100, false), at(100*(i+1)))
 	}
 	check("edits within the second")
@@ -62,9 +64,9 @@ func TestCoalescePerKey(t *testing.T) {
 		t.Fatal("edits are held but no timer is set")
 	}
 	h.offer(ev(5, 200, false), at(400)) // another comment's edit: its key was not sent lately
-	check("another comment's edit", [2]int64{5, 1})
+	check("another comment's edit", [2]int64{5, 2})
 	h.offer(ev(6, 300, true), at(500)) // a new comment is never held
-	check("a new comment while edits are held", [2]int64{6, 1})
+	check("a new comment while edits are held", [2]int64{6, 2})
 	h.offer(Event{ID: 9, Topic: 8, Key: 900}, at(550)) // another topic: its own resume
 	if evs := got(other); len(evs) != 1 || evs[0].Resume != 9 {
 		t.Errorf("another topic's event: %+v, want it with resume 9", evs)
@@ -81,11 +83,15 @@ func TestCoalescePerKey(t *testing.T) {
 	h.offer(ev(7, 100, false), at(1500)) // sent at 1000: held until 2000
 	h.offer(ev(8, 100, true), at(1600))  // replaced by an urgent event (shown again, say), sent at once
 	check("an urgent event replaces what was held", [2]int64{8, 8})
-	h.flush(at(2600))
-	check("nothing left to send")
+	h.offer(ev(11, 100, false), at(1700)) // still within the second of the edit sent at 1000
+	check("an edit after the urgent event, within the second")
+	h.flush(at(1999))
+	check("before its second is up")
+	h.flush(at(2000))
+	check("its second is up", [2]int64{11, 11})
 
 	h.offer(ev(10, 200, false), at(2700)) // its key was sent at 400, long ago
-	check("an edit after a quiet spell", [2]int64{10, 10})
+	check("an edit after a quiet spell", [2]int64{10, 11}) // everything up to 11 is out
 }
 
 // With a negative interval nothing is held back.

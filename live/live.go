@@ -29,8 +29,9 @@
 // those that come sooner after it are held back, each replacing the one held
 // before it, until the interval is up; then the latest is sent. A burst of
 // edits to a comment is one update a second for every reader, not one per
-// edit. Urgent events (a new comment) are never held back; one replaces what
-// its key had held. Holding is per instance, in Run's goroutine, with one
+// edit. Urgent events (a new comment) are never held back, and do not
+// count as the key's last: the first edit of a new comment goes at once. An
+// urgent event replaces what its key had held. Holding is per instance, in Run's goroutine, with one
 // timer for the earliest due.
 //
 // Because an event can be held while later ones go out, the id a reader may
@@ -122,7 +123,8 @@ type Event struct {
 	// latest. Zero is never held back.
 	Key int64
 	// Urgent events are sent at once even within their Key's interval (a
-	// new comment), and replace what their Key had held back.
+	// new comment), and replace what their Key had held back; they do not
+	// start an interval.
 	Urgent bool
 	// Resume is set by the hub when it delivers the event: every event of
 	// the topic up to Resume that the hub has handled was delivered, or
@@ -781,6 +783,8 @@ func (h *Hub) offer(ev Event, now time.Time) {
 		if isHeld && held.ev.ID < ev.ID {
 			delete(c.held, ev.Key)
 		}
+		h.deliver(ev)
+		return
 	case isHeld:
 		if ev.ID > held.ev.ID {
 			c.held[ev.Key] = heldEvent{ev: ev, first: min(held.first, ev.ID)}
