@@ -193,8 +193,8 @@ func (h *Handler) commentStream(c echo.Context) error {
 			if !ok {
 				return nil // shutting down, or too slow: the browser reconnects and catches up
 			}
-			if last, ok := r.sent[e.Key]; ok && e.ID <= last {
-				continue // the catch-up sent this comment as it was after this event
+			if last, ok := r.sent[e.Key]; (ok && e.ID <= last) || e.ID <= r.floor {
+				continue // the catch-up sent this comment as it was after this event, or said to reload
 			}
 			id := e.Resume
 			if id == 0 {
@@ -222,6 +222,9 @@ type caughtUp struct {
 	slug    string
 	changes []db.CommentChange
 	stale   bool // too far behind: told to reload, and goes on from now
+	// floor is the event the reader was told to reload at: the page it
+	// reloads has every event up to it.
+	floor int64
 	// sent is, for each comment the catch-up covers, its latest event then:
 	// live events of it up to that one are not sent again.
 	sent map[int64]int64
@@ -259,7 +262,7 @@ func (h *Handler) missed(ctx context.Context, postID int64, slug string, after i
 // first one; the last says the newest event of all.
 func (h *Handler) replay(ctx context.Context, w *eventWriter, r *caughtUp) error {
 	if r.stale {
-		return h.sendStale(ctx, w, r.slug)
+		return h.sendStale(ctx, w, r)
 	}
 	var (
 		buf     bytes.Buffer
@@ -304,7 +307,7 @@ func (h *Handler) replay(ctx context.Context, w *eventWriter, r *caughtUp) error
 				continue
 			}
 			if spent += buf.Len(); spent > budget {
-				return h.sendStale(ctx, w, r.slug)
+				return h.sendStale(ctx, w, r)
 			}
 			id := upto
 			if k := i + j + 1; k < len(r.changes) {
@@ -326,15 +329,16 @@ func (h *Handler) replay(ctx context.Context, w *eventWriter, r *caughtUp) error
 // sendStale tells the reader its page missed too much to catch up live and
 // is to be reloaded; the stream goes on from the newest event, so that the
 // next reconnect does not ask for the same again.
-func (h *Handler) sendStale(ctx context.Context, w *eventWriter, slug string) error {
+func (h *Handler) sendStale(ctx context.Context, w *eventWriter, r *caughtUp) error {
 	last, err := db.LastCommentEvent(ctx, h.db)
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
-	if err := h.views.Render(&b, "article#comments-stale", slug); err != nil {
+	if err := h.views.Render(&b, "article#comments-stale", r.slug); err != nil {
 		return err
 	}
+	r.floor = last
 	w.event(last, sseUpdate, b.String())
 	return w.flush()
 }
