@@ -90,7 +90,7 @@ func TestCoalescePerKey(t *testing.T) {
 	h.flush(at(2000))
 	check("its second is up", [2]int64{11, 11})
 
-	h.offer(ev(10, 200, false), at(2700)) // its key was sent at 400, long ago
+	h.offer(ev(10, 200, false), at(2700))                  // its key was sent at 400, long ago
 	check("an edit after a quiet spell", [2]int64{10, 11}) // everything up to 11 is out
 }
 
