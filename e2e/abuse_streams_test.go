@@ -71,8 +71,8 @@ func (nr *nonReader) closedWithin(d time.Duration) bool {
 	return !errors.As(err, &ne) || !ne.Timeout() // EOF, or the connection reset
 }
 
-// serverErrorLine matches a request the instance answered with a 5xx.
-var serverErrorLine = regexp.MustCompile(`"status":5\d\d`)
+// streamsAbuse5xx matches a request the instance answered with a 5xx.
+var streamsAbuse5xx = regexp.MustCompile(`"status":5\d\d`)
 
 // streamLine matches the log line of a live stream that has ended.
 var streamLine = regexp.MustCompile(`"route":"/blog/:slug/comments/stream","status":200,"bytes":(\d+),"ms":([\d.]+)`)
@@ -260,7 +260,7 @@ func TestAbuseStreams(t *testing.T) {
 	if closed != admitted {
 		t.Errorf("%d of %d non-reading streams were closed by the server, want all", closed, admitted)
 	}
-	if lines := serverErrorLine.FindAllString(a.log.String(), -1); len(lines) > 0 {
+	if lines := streamsAbuse5xx.FindAllString(a.log.String(), -1); len(lines) > 0 {
 		t.Errorf("the instance answered %d requests with a server error", len(lines))
 	}
 }

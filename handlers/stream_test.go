@@ -52,13 +52,13 @@ func TestCommentStreamHeartbeat(t *testing.T) {
 	}
 }
 
-// bigBody is the longest comment that renders longest: 5,000 ampersands,
+// longestComment is the longest comment that renders longest: 5,000 ampersands,
 // 25 KB of HTML.
-var bigBody = strings.Repeat("&", maxBodyLen)
+var longestComment = strings.Repeat("&", maxBodyLen)
 
-// addComments stores n visible comments on the post as db.AddComment does
+// storeComments stores n visible comments on the post as db.AddComment does
 // (each with its event), with body as their text, and returns them.
-func addComments(t *testing.T, postID int64, n int, body string) []*db.Comment {
+func storeComments(t *testing.T, postID int64, n int, body string) []*db.Comment {
 	t.Helper()
 	html, problem := renderCommentBody(body, "")
 	if problem != "" {
@@ -76,8 +76,8 @@ func addComments(t *testing.T, postID int64, n int, body string) []*db.Comment {
 	return out
 }
 
-// edit changes a comment's text as its author's edit does.
-func edit(t *testing.T, c *db.Comment, body string) {
+// storeEdit changes a comment's text as its author's edit does.
+func storeEdit(t *testing.T, c *db.Comment, body string) {
 	t.Helper()
 	html, _ := renderCommentBody(body, "")
 	if err := db.EditComment(context.Background(), seededDB(t), c, body, html, false); err != nil {
@@ -85,8 +85,8 @@ func edit(t *testing.T, c *db.Comment, body string) {
 	}
 }
 
-// lastEvent is the newest comment event.
-func lastEvent(t *testing.T) int64 {
+// newestEvent is the newest comment event.
+func newestEvent(t *testing.T) int64 {
 	t.Helper()
 	id, err := db.LastCommentEvent(context.Background(), seededDB(t))
 	if err != nil {
@@ -122,9 +122,9 @@ func caughtUpEvents(t *testing.T, s *testServer, srv string, slug string, after 
 	}
 }
 
-// waitUntil waits for cond, checked every few milliseconds, for at most d:
+// pollUntil waits for cond, checked every few milliseconds, for at most d:
 // for a state with no event to wait on (a stream ended on the server).
-func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
+func pollUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -143,26 +143,26 @@ func TestCommentStreamReplayIsCoalesced(t *testing.T) {
 	s := newTestServer(t, nil)
 	srv := s.runHub(t)
 	p := savePost(t, db.Post{})
-	before := lastEvent(t)
-	c := addComments(t, p.ID, 1, "First words")[0]
-	onPage := lastEvent(t)
+	before := newestEvent(t)
+	c := storeComments(t, p.ID, 1, "First words")[0]
+	onPage := newestEvent(t)
 	for i := range 10 {
-		edit(t, c, fmt.Sprintf("Edit number %d", i+1))
+		storeEdit(t, c, fmt.Sprintf("Edit number %d", i+1))
 	}
 
 	evs := caughtUpEvents(t, s, srv.URL, p.Slug, before)
 	if len(evs) != 1 {
 		t.Fatalf("the catch-up sent %d events, want 1: %+v", len(evs), evs)
 	}
-	if evs[0].name != sseComment || !strings.Contains(evs[0].data, "Edit number 10") || eventID(evs[0].id) != lastEvent(t) {
-		t.Errorf("the catch-up sent %s (id %s) %q, want the new comment as last edited, id %d", evs[0].name, evs[0].id, evs[0].data, lastEvent(t))
+	if evs[0].name != sseComment || !strings.Contains(evs[0].data, "Edit number 10") || eventID(evs[0].id) != newestEvent(t) {
+		t.Errorf("the catch-up sent %s (id %s) %q, want the new comment as last edited, id %d", evs[0].name, evs[0].id, evs[0].data, newestEvent(t))
 	}
 	evs = caughtUpEvents(t, s, srv.URL, p.Slug, onPage)
 	if len(evs) != 1 || evs[0].name != sseUpdate || !strings.Contains(evs[0].data, "Edit number 10") {
 		t.Fatalf("a page that has the comment got %+v, want one update with the last edit", evs)
 	}
 	checkHTML(t, "<div>"+evs[0].data+"</div>", in(fmt.Sprintf("article#comment-%d[hx-swap-oob=true]", c.ID)))
-	if evs := caughtUpEvents(t, s, srv.URL, p.Slug, lastEvent(t)); len(evs) != 0 {
+	if evs := caughtUpEvents(t, s, srv.URL, p.Slug, newestEvent(t)); len(evs) != 0 {
 		t.Errorf("a reader with every event got %d events", len(evs))
 	}
 	noServerErrors(t, s)
@@ -174,8 +174,8 @@ func TestCommentStreamReplayWithinBudget(t *testing.T) {
 	s := newTestServer(t, nil)
 	srv := s.runHub(t)
 	p := savePost(t, db.Post{})
-	before := lastEvent(t)
-	addComments(t, p.ID, 10, "A comment of a kilobyte or so. "+strings.Repeat("Words and more words. ", 40))
+	before := newestEvent(t)
+	storeComments(t, p.ID, 10, "A comment of a kilobyte or so. "+strings.Repeat("Words and more words. ", 40))
 	s.h.streams.replayBytes = 5000
 
 	evs := caughtUpEvents(t, s, srv.URL, p.Slug, before)
@@ -194,8 +194,8 @@ func TestCommentStreamReplayWithinBudget(t *testing.T) {
 	}
 	stale := evs[len(evs)-1]
 	checkHTML(t, "<div>"+stale.data+"</div>", in("div#comments-stale[hx-swap-oob=true]", hasText("reload it")))
-	if eventID(stale.id) != lastEvent(t) {
-		t.Errorf("the notice's id is %s, want the newest event %d", stale.id, lastEvent(t))
+	if eventID(stale.id) != newestEvent(t) {
+		t.Errorf("the notice's id is %s, want the newest event %d", stale.id, newestEvent(t))
 	}
 }
 
@@ -206,8 +206,8 @@ func TestCommentStreamDropsANonReader(t *testing.T) {
 	s := newTestServer(t, nil)
 	srv := s.runHub(t)
 	p := savePost(t, db.Post{})
-	before := lastEvent(t)
-	addComments(t, p.ID, 200, bigBody)
+	before := newestEvent(t)
+	storeComments(t, p.ID, 200, longestComment)
 	s.h.streams.replayBytes = 64 << 20
 	s.h.streams.writeTimeout = 300 * time.Millisecond
 
@@ -223,9 +223,9 @@ func TestCommentStreamDropsANonReader(t *testing.T) {
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET /blog/%s/comments/stream?after=%d HTTP/1.1\r\nHost: example.test\r\n\r\n", p.Slug, before)
-	waitUntil(t, "the stream opens", 5*time.Second, func() bool { return s.h.hub.Subscribers() == 1 })
+	pollUntil(t, "the stream opens", 5*time.Second, func() bool { return s.h.hub.Subscribers() == 1 })
 	start := time.Now()
-	waitUntil(t, "the non-reader is dropped", 10*time.Second, func() bool {
+	pollUntil(t, "the non-reader is dropped", 10*time.Second, func() bool {
 		s.h.streams.mu.Lock()
 		defer s.h.streams.mu.Unlock()
 		return s.h.hub.Subscribers() == 0 && s.h.streams.total == 0
@@ -345,7 +345,7 @@ func TestCommentEditsReachReadersOnceASecond(t *testing.T) {
 	srv := s.runHub(t)
 	p := savePost(t, db.Post{})
 	st := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream")
-	c := addComments(t, p.ID, 1, bigBody)[0]
+	c := storeComments(t, p.ID, 1, longestComment)[0]
 	if ev := st.next(t, 2*time.Second); ev.name != sseComment {
 		t.Fatalf("first event %s, want the new comment", ev.name)
 	}
@@ -377,7 +377,7 @@ func TestCommentEditsReachReadersOnceASecond(t *testing.T) {
 	}()
 	start := time.Now()
 	for i := range 300 {
-		edit(t, c, fmt.Sprintf("%s edit %d", bigBody[:maxBodyLen-20], i+1))
+		storeEdit(t, c, fmt.Sprintf("%s edit %d", longestComment[:maxBodyLen-20], i+1))
 	}
 	edited := time.Since(start)
 	<-read
@@ -402,19 +402,19 @@ func TestCommentStreamAfterPruning(t *testing.T) {
 	srv := s.runHub(t)
 	p := savePost(t, db.Post{})
 	ctx := context.Background()
-	before := lastEvent(t)
-	addComments(t, p.ID, 3, "Said a while ago")
+	before := newestEvent(t)
+	storeComments(t, p.ID, 3, "Said a while ago")
 	if _, err := seededDB(t).NewRaw("UPDATE comment_events SET created_at = now() - interval '2 hours'").Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	kept := lastEvent(t) // the newest of the old events stays
-	addComments(t, p.ID, 1, "Said just now")
+	kept := newestEvent(t) // the newest of the old events stays
+	storeComments(t, p.ID, 1, "Said just now")
 	if _, err := db.PruneCommentEvents(ctx, seededDB(t), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 
 	evs := caughtUpEvents(t, s, srv.URL, p.Slug, before)
-	if len(evs) != 1 || !strings.Contains(evs[0].data, "comments-stale") || eventID(evs[0].id) != lastEvent(t) {
+	if len(evs) != 1 || !strings.Contains(evs[0].data, "comments-stale") || eventID(evs[0].id) != newestEvent(t) {
 		t.Fatalf("a reader from before the window got %+v, want the reload notice with the newest id", evs)
 	}
 	evs = caughtUpEvents(t, s, srv.URL, p.Slug, kept)
