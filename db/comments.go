@@ -223,6 +223,83 @@ func CommentEventsSince(ctx context.Context, idb bun.IDB, postID, after int64, l
 	return ids, err
 }
 
+// CommentChange is what a reader missed of one comment: its events after
+// a given one, coalesced into one. The reader is sent the comment as it is
+// now, once, however often it changed.
+type CommentChange struct {
+	CommentID int64 `bun:"comment_id"`
+	// First and Last are its first and latest event after the given one:
+	// once sent, the reader has every event of this comment up to Last.
+	First int64 `bun:"first"`
+	Last  int64 `bun:"last"`
+	// New: its first event made it visible, so the reader's page does not
+	// have it (a comment on the page that changed is replaced in place).
+	New bool `bun:"new"`
+}
+
+// CommentChangesSince returns the comments of the post that have events
+// after the given id, one each, in the order of their first such event (a
+// reply after the comment it replies to), at most limit.
+func CommentChangesSince(ctx context.Context, idb bun.IDB, postID, after int64, limit int) ([]CommentChange, error) {
+	var cs []CommentChange
+	err := idb.NewRaw(`
+		SELECT comment_id, min(id) AS first, max(id) AS last, (array_agg(kind ORDER BY id))[1] = ? AS new
+		FROM comment_events WHERE post_id = ? AND id > ?
+		GROUP BY comment_id ORDER BY first LIMIT ?`, EventNew, postID, after, limit).Scan(ctx, &cs)
+	return cs, err
+}
+
+// CommentState is a comment as it is now, with what a live event shows
+// beside it.
+type CommentState struct {
+	Comment Comment `bun:"comment,embed:comment_"`
+	// Count is the post's number of visible comments; Replies, the
+	// comment's own visible replies.
+	Count   int `bun:"count"`
+	Replies int `bun:"replies"`
+}
+
+// CommentStates returns the post's comments with the given ids as they are
+// now, in id order (ids that are not the post's are left out).
+func CommentStates(ctx context.Context, idb bun.IDB, postID int64, ids []int64) ([]CommentState, error) {
+	var cs []CommentState
+	err := idb.NewRaw(`
+		SELECT c.id AS comment_id, c.post_id AS comment_post_id, c.parent_id AS comment_parent_id,
+			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
+			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
+			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
+			(SELECT count(*) FROM comments v WHERE v.post_id = c.post_id AND v.status = 'visible') AS count,
+			(SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'visible') AS replies
+		FROM comments c
+		WHERE c.post_id = ? AND c.id = ANY(?::bigint[])
+		ORDER BY c.id`, postID, pgdialect.Array(ids)).Scan(ctx, &cs)
+	return cs, err
+}
+
+// PruneCommentEvents deletes the events older than keep, which live
+// readers no longer replay: a reader whose last event is older than what
+// is left is asked to reload (OldestCommentEvent). The newest of the old
+// events stays, so that what is left always runs on from the pruned ids
+// and the newest event is never deleted. It returns how many went.
+func PruneCommentEvents(ctx context.Context, idb bun.IDB, keep time.Duration) (int64, error) {
+	res, err := idb.NewRaw(`
+		DELETE FROM comment_events WHERE id < (
+			SELECT coalesce(max(id), 0) FROM comment_events WHERE created_at < now() - make_interval(secs => ?))`,
+		keep.Seconds()).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// OldestCommentEvent returns the oldest event id kept (0 if none): the
+// events before it were pruned, or never existed.
+func OldestCommentEvent(ctx context.Context, idb bun.IDB) (int64, error) {
+	var id int64
+	err := idb.NewRaw("SELECT coalesce(min(id), 0) FROM comment_events").Scan(ctx, &id)
+	return id, err
+}
+
 // LastCommentEvent returns the newest event id (0 if none).
 func LastCommentEvent(ctx context.Context, idb bun.IDB) (int64, error) {
 	var id int64

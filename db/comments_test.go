@@ -257,3 +257,127 @@ func listen(t *testing.T, bdb *bun.DB, channels ...string) <-chan pgdriver.Notif
 		}
 	}
 }
+
+// What a reader missed is one row per comment, in the order of the
+// comment's first missed event (a reply after its parent, even when the
+// parent changed later), saying whether the reader's page has it; the
+// comments come as they are now, with the post's count and their replies.
+func TestCommentChangesSince(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	p := save(t, article("changes", "Changes", "Body.", at(1)))
+	other := save(t, article("other-changes", "Other", "Body.", at(2)))
+	old := addComment(t, newComment(p.ID, "Ann", "On the page", nil))
+	after, _ := db.LastCommentEvent(ctx, bdb)
+
+	parent := addComment(t, newComment(p.ID, "Bob", "New", nil))
+	reply := addComment(t, newComment(p.ID, "Cat", "A reply", &parent.ID))
+	for i := range 5 {
+		if err := db.EditComment(ctx, bdb, parent, "Edit "+itoa(int64(i)), "<p>Edit "+itoa(int64(i))+"</p>", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.EditComment(ctx, bdb, old, "Changed", "<p>Changed</p>", false); err != nil {
+		t.Fatal(err)
+	}
+	addComment(t, newComment(other.ID, "Dan", "Elsewhere", nil))
+	last, _ := db.LastCommentEvent(ctx, bdb)
+
+	cs, err := db.CommentChangesSince(ctx, bdb, p.ID, after, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 3 {
+		t.Fatalf("changes = %+v, want 3 (one per comment of the post)", cs)
+	}
+	for i, want := range []struct {
+		id  int64
+		new bool
+	}{{parent.ID, true}, {reply.ID, true}, {old.ID, false}} {
+		if cs[i].CommentID != want.id || cs[i].New != want.new || cs[i].First > cs[i].Last {
+			t.Errorf("change %d = %+v, want comment %d new %v", i, cs[i], want.id, want.new)
+		}
+	}
+	if cs[0].Last <= cs[1].First || cs[2].Last != last-1 {
+		t.Errorf("first/last ids %+v: the parent's last edit comes after the reply, the old comment's edit is the post's newest", cs)
+	}
+	if limited, _ := db.CommentChangesSince(ctx, bdb, p.ID, after, 2); len(limited) != 2 {
+		t.Errorf("limit 2 gave %d rows", len(limited))
+	}
+	if none, _ := db.CommentChangesSince(ctx, bdb, p.ID, last, 10); len(none) != 0 {
+		t.Errorf("after the newest event: %+v", none)
+	}
+
+	states, err := db.CommentStates(ctx, bdb, p.ID, []int64{reply.ID, parent.ID, 999999})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 2 || states[0].Comment.ID != parent.ID || states[0].Comment.BodyHTML != "<p>Edit 4</p>" ||
+		states[0].Replies != 1 || states[0].Count != 3 || states[1].Comment.ParentID == nil {
+		t.Errorf("states = %+v, want the parent as last edited (1 reply, 3 on the post), then the reply", states)
+	}
+	if st, _ := db.CommentStates(ctx, bdb, other.ID, []int64{parent.ID}); len(st) != 0 {
+		t.Errorf("another post's states include this post's comment: %+v", st)
+	}
+}
+
+// Pruning deletes the events older than the window but the newest of
+// those, so that what is left runs on from what went; the oldest kept is
+// what a reader must have seen to catch up.
+func TestPruneCommentEvents(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	p := save(t, article("pruned", "Pruned", "Body.", at(1)))
+	c := addComment(t, newComment(p.ID, "Ann", "Old", nil))
+	for range 3 {
+		if err := db.EditComment(ctx, bdb, c, "Older", "<p>Older</p>", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	oldLast, _ := db.LastCommentEvent(ctx, bdb)
+	if _, err := bdb.NewRaw("UPDATE comment_events SET created_at = now() - interval '2 hours'").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recent := addComment(t, newComment(p.ID, "Bob", "Recent", nil))
+	_ = recent
+
+	n, err := db.PruneCommentEvents(ctx, bdb, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldest, _ := db.OldestCommentEvent(ctx, bdb)
+	if n < 3 || oldest != oldLast {
+		t.Errorf("pruned %d, oldest kept %d: want the old events gone but the newest of them (%d)", n, oldest, oldLast)
+	}
+	if n, _ := db.PruneCommentEvents(ctx, bdb, time.Hour); n != 0 {
+		t.Errorf("pruning again deleted %d", n)
+	}
+
+	// Even when every event is old, the newest stays.
+	if _, err := bdb.NewRaw("UPDATE comment_events SET created_at = now() - interval '2 hours'").Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PruneCommentEvents(ctx, bdb, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := db.LastCommentEvent(ctx, bdb)
+	if oldest, _ := db.OldestCommentEvent(ctx, bdb); oldest != last || last == 0 {
+		t.Errorf("after pruning everything old: oldest %d, newest %d, want the newest kept alone", oldest, last)
+	}
+
+	// A visible comment whose events are gone is still taken off open
+	// pages when the therapist removes it: it is hidden, with an event,
+	// not deleted without a word.
+	if err := db.RemoveComment(ctx, bdb, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.CommentByID(ctx, bdb, p.ID, c.ID)
+	if err != nil || got.Status != db.CommentHidden {
+		t.Errorf("a removed visible comment without events: %+v (%v), want kept as hidden", got, err)
+	}
+	if cs, _ := db.CommentChangesSince(ctx, bdb, p.ID, last, 10); len(cs) != 1 || cs[0].CommentID != c.ID {
+		t.Errorf("events after removing it: %+v, want its update", cs)
+	}
+}

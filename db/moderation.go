@@ -144,10 +144,12 @@ func ShowComment(ctx context.Context, idb bun.IDB, c *Comment) error {
 // public (held, then refused) goes entirely. One that was public is hidden
 // (with its events, as HideComment) and its text erased: the row stays, as
 // an empty hidden comment, so that a live reader catching up by
-// Last-Event-ID still hears that it went. sql.ErrNoRows: no such comment.
+// Last-Event-ID still hears that it went. A visible comment always takes
+// that way, even once its events are pruned (PruneCommentEvents): pages
+// open now show it. sql.ErrNoRows: no such comment.
 func RemoveComment(ctx context.Context, idb bun.IDB, id int64) error {
 	return idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewRaw(`DELETE FROM comments c WHERE c.id = ?
+		res, err := tx.NewRaw(`DELETE FROM comments c WHERE c.id = ? AND c.status <> 'visible'
 			AND NOT EXISTS (SELECT 1 FROM comment_events e WHERE e.comment_id = c.id)
 			AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id)`, id).Exec(ctx)
 		if err != nil {

@@ -17,7 +17,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"slices"
 	"strconv"
@@ -182,18 +181,6 @@ func (a *abuseTarget) underAttack(t *testing.T, name string, attack func()) abus
 		t.Errorf("%s: %d of %d home page loads failed while the attack ran", name, f.homeFailed, f.homeRequests)
 	}
 	return f
-}
-
-// newJarClient is a client with cookies, for attacks that need raw control
-// of the request (bodies sent slowly, streams never read).
-func newJarClient(t *testing.T) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // TestAbuseHarnessMeasures checks the harness itself: an instance at rest

@@ -580,11 +580,25 @@ func (h *Handler) saveComment(c echo.Context) error {
 	if problem != "" {
 		e.Errors["body"] = problem
 	}
+	status := http.StatusUnprocessableEntity
+	if len(e.Errors) == 0 {
+		// Every edit reaches every reader of the article: limited like
+		// new comments, per address and per session.
+		ipHash, err := h.ipHash(c.Request().Context(), limitKey(c.RealIP()))
+		if err != nil {
+			return err
+		}
+		if wait := h.limits.edit.allow(string(ipHash), string(cm.AuthorHash), h.now()); wait > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			e.Errors["body"] = fmt.Sprintf("You have changed your comments several times in a short time. Please wait %s and save again; your text is still here.", roundWait(wait))
+			status = http.StatusTooManyRequests
+		}
+	}
 	if len(e.Errors) > 0 {
 		if isFragment(c) {
-			return h.renderFragment(c, http.StatusUnprocessableEntity, "article#comment-edit", e)
+			return h.renderFragment(c, status, "article#comment-edit", e)
 		}
-		return h.renderEditPage(c, http.StatusUnprocessableEntity, a, e)
+		return h.renderEditPage(c, status, a, e)
 	}
 	// An edit is moderated as a new comment would be: with every comment
 	// held, an approved one goes back to the queue rather than be

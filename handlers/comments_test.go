@@ -733,22 +733,30 @@ func TestCommentStream(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 
-	// Reconnecting with Last-Event-ID replays what came after it, in order.
+	// Reconnecting with Last-Event-ID replays what came after it, in order:
+	// each changed comment once, as it is now, the last with the newest id.
+	last, _ := db.LastCommentEvent(context.Background(), seededDB(t))
 	again := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream", "Last-Event-ID: "+ev.id)
-	if r := again.next(t, time.Second); r.id != up.id {
-		t.Errorf("replay starts at %s, want %s", r.id, up.id)
+	if r := again.next(t, time.Second); r.name != sseUpdate || !strings.Contains(r.data, "Hello all") || eventID(r.id) < eventID(up.id) {
+		t.Errorf("replay starts with %s %q (id %s), want the edit (id %s or later)", r.name, r.data, r.id, up.id)
 	}
-	again.next(t, time.Second)
-	// ?after= does the same for a page's first connection.
+	if r := again.next(t, time.Second); r.name != sseComment || !strings.Contains(r.data, "Second") || eventID(r.id) != last {
+		t.Errorf("replay goes on with %s %q (id %s), want the second comment with the newest id %d", r.name, r.data, r.id, last)
+	}
+	// ?after= does the same for a page's first connection: the first
+	// comment, posted then edited, comes once, as it is now.
 	fromPage := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream?after=0")
-	if r := fromPage.next(t, time.Second); r.id != ev.id {
-		t.Errorf("?after=0 replays from %s, want %s", r.id, ev.id)
+	if r := fromPage.next(t, time.Second); r.name != sseComment || !strings.Contains(r.data, "Hello all") {
+		t.Errorf("?after=0 replays first %s %q, want the first comment as edited", r.name, r.data)
+	}
+	if r := fromPage.next(t, time.Second); !strings.Contains(r.data, "Second") {
+		t.Errorf("?after=0 replays second %s %q, want the second comment", r.name, r.data)
 	}
 
 	// A page that missed more than can be replayed is told to reload, and
 	// the stream goes on from the newest event (so that its next reconnect
 	// does not ask for the same again).
-	s.h.replayLimit = 2
+	s.h.replayLimit = 1
 	far := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream?after=0")
 	stale := far.next(t, time.Second)
 	checkHTML(t, "<div>"+stale.data+"</div>",

@@ -97,6 +97,7 @@ func newFormLimits(perIP, perSession int, per time.Duration) *formLimits {
 type limits struct {
 	booking *rateLimit   // holds, bookings and waitlist joins
 	comment *formLimits  // comments
+	edit    *formLimits  // edits of one's own comments (edit_limits.go)
 	contact *formLimits  // contact messages
 	login   *loginLimits // failed logins
 
@@ -110,6 +111,7 @@ func newLimits() limits {
 		booking: newRateLimit(30, 10*time.Minute),
 		comment: newCommentLimits(), contact: newContactLimits(), login: newLoginLimits(),
 		newBooking: newRateLimit(newBookingsPerHour, time.Hour),
+		edit:       newEditLimits(),
 	}
 }
 

@@ -145,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 	river.AddWorker(workers, &digestWorker{q: q})
 	river.AddWorker(workers, &waitlistOfferWorker{q: q})
 	river.AddWorker(workers, &waitlistExpireWorker{q: q})
+	river.AddWorker(workers, &pruneEventsWorker{q: q})
 	q.client, err = river.NewClient(riverdatabasesql.New(pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
 		Workers:           workers,
@@ -169,6 +170,10 @@ func New(ctx context.Context, cfg Config) (*Queue, error) {
 			// Times freed without a cancellation (a lapsed hold, new hours) reach the waitlist too.
 			river.NewPeriodicJob(river.PeriodicInterval(sweepEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return WaitlistOfferArgs{}, nil }, nil),
+			// Live comment events past the replay window (comment_events.go).
+			river.NewPeriodicJob(river.PeriodicInterval(eventsPruneEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return PruneEventsArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
 	})
 	if err != nil {

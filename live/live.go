@@ -22,6 +22,24 @@
 // Last-Event-ID (the handler replays from the table). There is no goroutine
 // per subscriber.
 //
+// # Coalescing
+//
+// Events about one thing (the same non-zero Event.Key: a comment) reach
+// subscribers at most once per Config.Coalesce (1 s): the first at once, and
+// those that come sooner after it are held back, each replacing the one held
+// before it, until the interval is up; then the latest is sent. A burst of
+// edits to a comment is one update a second for every reader, not one per
+// edit. Urgent events (a new comment) are never held back, and do not
+// count as the key's last: the first edit of a new comment goes at once. An
+// urgent event replaces what its key had held. Holding is per instance, in Run's goroutine, with one
+// timer for the earliest due.
+//
+// Because an event can be held while later ones go out, the id a reader may
+// resume after is not simply the id of the last event it got: the hub sets
+// Event.Resume, the highest id of the topic up to which nothing is still held
+// back. A reader that reconnects after Resume is sent every comment changed
+// since, as it is now, which includes whatever was held.
+//
 // # Catch-up: why and which ids
 //
 // Notifications alone are not enough: ids are taken at INSERT but
@@ -75,6 +93,7 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -99,6 +118,20 @@ type Event struct {
 	Topic int64  // who gets it: the subscribers of this topic (a post id)
 	Name  string // the SSE event name
 	Data  string // the payload, rendered once per event by Load (HTML)
+	// Key says what the event is about (a comment id): of the events with
+	// one non-zero Key, subscribers get at most one per Config.Coalesce, the
+	// latest. Zero is never held back.
+	Key int64
+	// Urgent events are sent at once even within their Key's interval (a
+	// new comment), and replace what their Key had held back; they do not
+	// start an interval.
+	Urgent bool
+	// Resume is set by the hub when it delivers the event: every event of
+	// the topic up to Resume that the hub has handled was delivered, or
+	// replaced by a later one that was. A reader who had this event resumes
+	// after Resume (its SSE id). It is below ID while an earlier event is
+	// held back.
+	Resume int64
 }
 
 // Config sets up a Hub.
@@ -121,6 +154,9 @@ type Config struct {
 	CatchUp time.Duration
 	// Buffer is each subscriber's channel size (default 64).
 	Buffer int
+	// Coalesce is the least time between two events with one Key (default
+	// 1 s; negative: nothing is held back).
+	Coalesce time.Duration
 	// Log receives the hub's logs (default: discarded).
 	Log *slog.Logger
 }
@@ -128,6 +164,11 @@ type Config struct {
 const (
 	defaultCatchUp = 5 * time.Second
 	defaultBuffer  = 64
+	// defaultCoalesce: at most one update of a comment a second per reader.
+	defaultCoalesce = time.Second
+	// maxKeys bounds the keys remembered as recently sent before the ones
+	// whose interval is over are forgotten.
+	maxKeys = 1024
 	// batchMax is the most notification ids handled with one Load.
 	batchMax = 100
 	// pageSize is the limit passed to Since.
@@ -159,7 +200,8 @@ type Hub struct {
 	count   int
 	stopped bool
 
-	tr tracker // owned by Run's goroutine
+	tr tracker   // owned by Run's goroutine
+	co coalescer // owned by Run's goroutine
 }
 
 // New returns a Hub for cfg, filling in defaults. Nothing happens until Run.
@@ -169,6 +211,9 @@ func New(cfg Config) *Hub {
 	}
 	if cfg.Buffer <= 0 {
 		cfg.Buffer = defaultBuffer
+	}
+	if cfg.Coalesce == 0 {
+		cfg.Coalesce = defaultCoalesce
 	}
 	log := cfg.Log
 	if log == nil {
@@ -180,6 +225,7 @@ func New(cfg Config) *Hub {
 		ready:  make(chan struct{}),
 		topics: make(map[int64]map[*Subscription]struct{}),
 		tr:     newTracker(),
+		co:     newCoalescer(cfg.Coalesce),
 	}
 }
 
@@ -261,8 +307,9 @@ func (h *Hub) removeLocked(s *Subscription) {
 }
 
 // deliver sends ev to the subscribers of its topic without blocking,
-// dropping those whose buffer is full.
+// dropping those whose buffer is full. It sets ev.Resume first.
 func (h *Hub) deliver(ev Event) {
+	h.co.resume(&ev)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.topics[ev.Topic] {
@@ -304,6 +351,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		return errors.New("live: Run called twice")
 	}
 	defer h.stop() // runs after ln.Close below
+	defer h.co.timer.Stop()
 
 	ln := pgdriver.NewListener(h.cfg.DB)
 	defer ln.Close() //nolint:errcheck // closing at exit
@@ -361,6 +409,8 @@ func (h *Hub) Run(ctx context.Context) error {
 				}
 			}
 			h.handle(ctx, batch) //nolint:errcheck // logged; retried by catch-up
+		case <-h.co.wake():
+			h.flush(time.Now())
 		case <-lost:
 			h.log.Warn("live: the listener dropped notifications; catching up")
 			h.catchUp(ctx)
@@ -475,7 +525,7 @@ func (h *Hub) handle(ctx context.Context, ids []int64) error {
 			continue
 		}
 		h.tr.mark(ev.ID)
-		h.deliver(ev)
+		h.offer(ev, time.Now())
 	}
 	for _, id := range fresh {
 		h.tr.mark(id) // skipped by Load: handled too
@@ -677,4 +727,129 @@ func (t *tracker) trim() (int64, bool) {
 	slices.Sort(ids)
 	t.raise(ids[len(ids)-maxSeen/2-1])
 	return t.floor, true
+}
+
+// coalescer holds back events whose Key was sent less than every ago (see
+// Coalescing in the package doc). It belongs to Run's goroutine.
+type coalescer struct {
+	every time.Duration
+	sent  map[int64]time.Time // key → when its last event went out
+	held  map[int64]heldEvent // key → its newest event not sent yet
+	high  map[int64]int64     // topic → the highest id delivered
+	timer *time.Timer         // fires at due
+	due   time.Time           // zero: the timer is not set
+}
+
+// heldEvent is a key's newest event held back, and the id of the first
+// one held since the key was last sent (which ev replaced).
+type heldEvent struct {
+	ev    Event
+	first int64
+}
+
+func newCoalescer(every time.Duration) coalescer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return coalescer{every: every, sent: map[int64]time.Time{}, held: map[int64]heldEvent{}, high: map[int64]int64{}, timer: t}
+}
+
+// wake is the channel of the timer, nil while nothing is held.
+func (c *coalescer) wake() <-chan time.Time {
+	if c.due.IsZero() {
+		return nil
+	}
+	return c.timer.C
+}
+
+// schedule makes the timer fire at at, unless it fires sooner already.
+func (c *coalescer) schedule(at, now time.Time) {
+	if !c.due.IsZero() && !at.Before(c.due) {
+		return
+	}
+	c.due = at
+	c.timer.Reset(max(at.Sub(now), 0))
+}
+
+// offer delivers ev now, or holds it back until its key's interval is up.
+func (h *Hub) offer(ev Event, now time.Time) {
+	c := &h.co
+	if ev.Key == 0 || c.every < 0 {
+		h.deliver(ev)
+		return
+	}
+	held, isHeld := c.held[ev.Key]
+	switch last, wasSent := c.sent[ev.Key]; {
+	case ev.Urgent:
+		if isHeld && held.ev.ID < ev.ID {
+			delete(c.held, ev.Key)
+		}
+		h.deliver(ev)
+		return
+	case isHeld:
+		if ev.ID > held.ev.ID {
+			c.held[ev.Key] = heldEvent{ev: ev, first: min(held.first, ev.ID)}
+		}
+		return
+	case wasSent && now.Sub(last) < c.every:
+		c.held[ev.Key] = heldEvent{ev: ev, first: ev.ID}
+		c.schedule(last.Add(c.every), now)
+		return
+	}
+	c.sent[ev.Key] = now
+	h.deliver(ev)
+	if len(c.sent) > maxKeys {
+		c.forget(now)
+	}
+}
+
+// flush delivers the held events whose interval is up, in id order, and
+// sets the timer for the next.
+func (h *Hub) flush(now time.Time) {
+	c := &h.co
+	c.due = time.Time{}
+	var due []Event
+	var next time.Time
+	for key, held := range c.held {
+		at := c.sent[key].Add(c.every)
+		if !at.After(now) {
+			due = append(due, held.ev)
+		} else if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	slices.SortFunc(due, func(a, b Event) int { return cmp.Compare(a.ID, b.ID) })
+	for _, ev := range due {
+		delete(c.held, ev.Key)
+		c.sent[ev.Key] = now
+		h.deliver(ev)
+	}
+	if !next.IsZero() {
+		c.schedule(next, now)
+	}
+	c.forget(now)
+}
+
+// forget drops the keys whose interval is over and that hold nothing.
+func (c *coalescer) forget(now time.Time) {
+	for key, at := range c.sent {
+		if _, held := c.held[key]; !held && now.Sub(at) >= c.every {
+			delete(c.sent, key)
+		}
+	}
+	if len(c.high) > maxKeys {
+		clear(c.high) // Resume is then the event's own id: safe, if less far along
+	}
+}
+
+// resume sets ev.Resume (see Event.Resume).
+func (c *coalescer) resume(ev *Event) {
+	high := max(c.high[ev.Topic], ev.ID)
+	c.high[ev.Topic] = high
+	r := high
+	for _, held := range c.held {
+		if held.ev.Topic == ev.Topic && held.first <= r {
+			r = held.first - 1
+		}
+	}
+	ev.Resume = r
 }

@@ -272,7 +272,7 @@ func TestDeliversToTheTopicOnly(t *testing.T) {
 	}
 
 	id := f.insert(1, "hello", true)
-	want := Event{ID: id, Topic: 1, Name: "comment", Data: "<p>hello</p>"}
+	want := Event{ID: id, Topic: 1, Name: "comment", Data: "<p>hello</p>", Resume: id}
 	for _, s := range []*Subscription{a1, a2} {
 		if got := recv(t, s); got != want {
 			t.Errorf("got %+v, want %+v", got, want)
