@@ -99,12 +99,14 @@ type limits struct {
 	comment *formLimits  // comments
 	contact *formLimits  // contact messages
 	login   *loginLimits // failed logins
+	like    *likeLimits  // likes (likes.go)
 }
 
 func newLimits() limits {
 	return limits{
 		booking: newRateLimit(30, 10*time.Minute),
 		comment: newCommentLimits(), contact: newContactLimits(), login: newLoginLimits(),
+		like: newLikeLimits(),
 	}
 }
 
