@@ -133,38 +133,6 @@ func (l *formLimits) allow(ip, session string, now time.Time) time.Duration {
 	return l.perIP.take(ip, now)
 }
 
-// loginLimits count failed logins per client address and per account: a
-// guesser is slowed whether they try many passwords on the one account or
-// spread them over addresses. Only failures count, so the therapist logging
-// in many times a day is never stopped.
-type loginLimits struct {
-	perIP, perAccount *rateLimit
-}
-
-func newLoginLimits() *loginLimits {
-	return &loginLimits{
-		perIP:      newRateLimit(10, 15*time.Minute),
-		perAccount: newRateLimit(5, 15*time.Minute),
-	}
-}
-
-// wait is how long from now until ip may try account again (0: at once).
-// An empty account is not counted.
-func (l *loginLimits) wait(ip, account string, now time.Time) time.Duration {
-	if account == "" {
-		return l.perIP.blocked(ip, now)
-	}
-	return max(l.perIP.blocked(ip, now), l.perAccount.blocked(account, now))
-}
-
-// failed counts one failed login at now (an empty account only for ip).
-func (l *loginLimits) failed(ip, account string, now time.Time) {
-	l.perIP.take(ip, now)
-	if account != "" {
-		l.perAccount.take(account, now)
-	}
-}
-
 // limitKey is the key a client address is limited by: the address itself,
 // or for IPv6 its /64, which one household or phone usually has whole (so
 // that walking through its addresses does not escape the limits).
