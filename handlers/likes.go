@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,7 @@ import (
 
 // likeLimits are the limits on likes from one client address.
 type likeLimits struct {
+	mu         sync.Mutex // the two limits are checked and counted as one
 	perArticle *rateLimit // likes of one article from one address
 	perAddress *rateLimit // likes of any article from one address
 }
@@ -41,6 +43,8 @@ func newLikeLimits() *likeLimits {
 // allow counts one like of post from ip at now and returns 0, or how long
 // to wait when the address has had its share.
 func (l *likeLimits) allow(ip string, post int64, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if wait := l.perArticle.blocked(ip+"|"+strconv.FormatInt(post, 10), now); wait > 0 {
 		return wait
 	}

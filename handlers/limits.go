@@ -62,13 +62,6 @@ func (r *rateLimit) blocked(key string, now time.Time) time.Duration {
 	return 0
 }
 
-// forget clears key's count (a successful login clears its failures).
-func (r *rateLimit) forget(key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.seen, key)
-}
-
 // prune forgets windows that have ended (or, if none have, all of them).
 func (r *rateLimit) prune(now time.Time) {
 	for k, w := range r.seen {
