@@ -100,6 +100,7 @@ func (h *Handler) login(c echo.Context) error {
 	case h.passwordChecks <- struct{}{}:
 		defer func() { <-h.passwordChecks }()
 	case <-time.After(3 * time.Second):
+		h.limits.login.unchecked(source)
 		c.Response().Header().Set("Retry-After", "5")
 		f.Notice = "Many people are logging in at once. Please try again in a moment."
 		return h.renderLogin(c, http.StatusTooManyRequests, f)

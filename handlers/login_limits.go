@@ -104,6 +104,16 @@ func (l *loginLimits) attempt(source string, now time.Time) time.Duration {
 	return 0
 }
 
+// unchecked takes back the failure attempt counted for source when its
+// password was not checked after all (too many checks were waiting).
+func (l *loginLimits) unchecked(source string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.sources[source]; s != nil && s.failures > 0 {
+		s.failures--
+	}
+}
+
 // succeeded clears source's failures: the right password was given.
 func (l *loginLimits) succeeded(source string) {
 	l.mu.Lock()

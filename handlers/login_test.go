@@ -302,3 +302,26 @@ func TestLoginAlertQueuedOnce(t *testing.T) {
 	}
 	noServerErrors(t, s)
 }
+
+// A try whose password was never checked, because too many checks were
+// waiting, is not counted against its source: 429 "try again in a
+// moment", and the source still has its three tries.
+func TestLoginBusyIsNoFailure(t *testing.T) {
+	s, _, _ := loginServer(t)
+	for range cap(s.h.passwordChecks) {
+		s.h.passwordChecks <- struct{}{}
+	}
+	cl := s.client(t)
+	res := tryLogin(t, cl, adminEmail, adminPassword)
+	for range cap(s.h.passwordChecks) {
+		<-s.h.passwordChecks
+	}
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if !strings.Contains(res.body, "Many people are logging in at once") || res.Header.Get("Retry-After") == "" {
+		t.Errorf("the busy answer: Retry-After %q\n%.1500s", res.Header.Get("Retry-After"), res.body)
+	}
+	if n := s.h.limits.login.failures("address " + cl.ip); n != 0 {
+		t.Errorf("the unchecked try counts as %d failures, want 0", n)
+	}
+	cl.logIn(t)
+}
