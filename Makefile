@@ -61,9 +61,11 @@ vuln:
 ## minimisation of a large seed can outlast a 10s run. Go's fuzzer can also end a run
 ## with "context deadline exceeded" and no failing input when its time is up
 ## (golang/go#56238, #52569): such a run, and only such a run, is tried once more.
-## A real finding is written to testdata/fuzz and its output printed.
+## A real finding is written to testdata/fuzz and its output printed. Fuzz
+## tests that run the real queries (db, handlers) use the test PostgreSQL.
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
+	@url=$$(.ci/ensure-deps) && export TEST_DATABASE_URL="$$url" && \
+	for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
 	    log=$$(mktemp); \

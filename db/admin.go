@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -23,4 +24,21 @@ func AdminPasswordHash(ctx context.Context, idb bun.IDB, email string) (string, 
 	err := idb.NewRaw(`SELECT password_hash FROM admins WHERE lower(email) = lower(?)`, email).
 		Scan(ctx, &hash)
 	return hash, err
+}
+
+// ClaimLoginAlert records that the notice of failed logins to email's
+// account goes out at now, and reports true, unless one went out less than
+// every before now (or there is no such account): then false. The check
+// and the record are one statement, so that of several instances that see
+// the failures at once only one sends the notice.
+func ClaimLoginAlert(ctx context.Context, idb bun.IDB, email string, now time.Time, every time.Duration) (bool, error) {
+	res, err := idb.NewRaw(`
+		UPDATE admins SET login_alert_at = ?
+		WHERE lower(email) = lower(?) AND (login_alert_at IS NULL OR login_alert_at <= ?)`,
+		now, email, now.Add(-every)).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

@@ -122,8 +122,14 @@ type SearchPage struct {
 
 // SearchPosts finds public posts matching query (web search syntax: words,
 // "quoted phrases", or, -not), best matches first: title counts most, then
-// summary and tags, then body.
+// summary and tags, then body. Any query is answered: it is cleaned first
+// (searchQuery), and one PostgreSQL still finds too complex is nothing found
+// rather than an error (see tooComplex).
 func SearchPosts(ctx context.Context, idb bun.IDB, query string, page, perPage int) (SearchPage, error) {
+	query = searchQuery(query)
+	if query == "" {
+		return SearchPage{}, nil
+	}
 	rest, prefix := lastWordPrefix(query)
 	var hits []SearchHit
 	err := idb.NewRaw(`
@@ -136,6 +142,9 @@ func SearchPosts(ctx context.Context, idb bun.IDB, query string, page, perPage i
 		WHERE p.search @@ q AND p.status <> 'draft' AND p.published_at <= now()
 		ORDER BY rank DESC, p.published_at DESC, p.id DESC
 		LIMIT ? OFFSET ?`, prefix, query, rest, prefix, perPage+1, (page-1)*perPage).Scan(ctx, &hits)
+	if tooComplex(err) {
+		return SearchPage{}, nil
+	}
 	if err != nil {
 		return SearchPage{}, err
 	}

@@ -47,7 +47,7 @@ func article(slug, title, body string, published *time.Time, tags ...string) db.
 }
 
 // save stores p with SavePost and returns it with its id.
-func save(t *testing.T, p db.Post) db.Post {
+func save(t testing.TB, p db.Post) db.Post {
 	t.Helper()
 	if err := db.SavePost(context.Background(), dbtest.DB(t), &p); err != nil {
 		t.Fatalf("SavePost(%s): %v", p.Slug, err)
@@ -58,7 +58,7 @@ func save(t *testing.T, p db.Post) db.Post {
 	return p
 }
 
-func emptyPosts(t *testing.T) { dbtest.Truncate(t, "posts") }
+func emptyPosts(t testing.TB) { dbtest.Truncate(t, "posts") }
 
 func slugsOf(posts []db.Post) []string {
 	out := []string{}
@@ -267,7 +267,7 @@ func TestOnlyPublicPostsAreListed(t *testing.T) {
 }
 
 // searchCorpus is a handful of public articles, a draft and a future post.
-func searchCorpus(t *testing.T) {
+func searchCorpus(t testing.TB) {
 	t.Helper()
 	emptyPosts(t)
 	save(t, article("foam-rolling", "Foam rolling for runners",

@@ -14,11 +14,12 @@ import (
 )
 
 // A device the therapist has logged in on keeps a device cookie: a random
-// id and the site's signature over it and her account. The limit on failed
-// logins per account then applies only to devices without one, and each
-// device with one has a limit of its own. Someone who tries five wrong
-// passwords to lock her out locks out only unknown devices; her phone and
-// laptop still log in. (The idea is OWASP's "device cookies".)
+// id and the site's signature over it and her account. Failed logins slow
+// down their source (login_limits.go); a device with a valid cookie for the
+// account typed is a source of its own, not one with the address it is
+// behind, so someone guessing from the same network (a café, a shared
+// IPv6 /64) does not slow her phone or laptop. (The idea is OWASP's
+// "device cookies".)
 
 // deviceCookieLife is how long a device stays known without logging in.
 const deviceCookieLife = 365 * 24 * time.Hour

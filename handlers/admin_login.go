@@ -1,16 +1,20 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 	"dynamicmotion/password"
@@ -54,10 +58,11 @@ func (h *Handler) renderLogin(c echo.Context, status int, f loginForm) error {
 }
 
 // login is POST /admin/login: the therapist's email and password. Failed
-// attempts are limited per client address and per account, or per device
-// on a device she has logged in on (429 with how long to wait); a success
-// gets a new session token, so a token planted before the login is
-// worthless after it, and the device is remembered.
+// attempts slow down their source (the client address, or a device she
+// has logged in on), exponentially, whatever email was typed; never the
+// account (see login_limits.go). A success gets a new session token, so a
+// token planted before the login is worthless after it, and the device is
+// remembered.
 func (h *Handler) login(c echo.Context) error {
 	noStore(c)
 	ctx := c.Request().Context()
@@ -72,50 +77,52 @@ func (h *Handler) login(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return h.renderLogin(c, http.StatusUnprocessableEntity, f)
 	}
-	ip, account := limitKey(c.RealIP()), strings.ToLower(f.Email)
+	account := strings.ToLower(f.Email)
 	device, err := h.knownDevice(c, account)
 	if err != nil {
 		return err
 	}
-	// Failures are counted per account among unknown devices, and per
-	// device for each device she has logged in on (see admin_device.go).
-	limited := account
-	switch {
-	case h.cfg.AdminEmail == "" || !strings.EqualFold(account, h.cfg.AdminEmail):
-		// No account to protect: only the address counts. (Counting made-up
-		// addresses would let thousands of them fill the table, which is
-		// then emptied, the real account's count with it.)
-		limited = ""
-	case device != "":
-		limited = account + "|" + device
+	// Only a device cookie signed for the account typed is a source of its
+	// own: its holder is the therapist (see admin_device.go).
+	source := "address " + limitKey(c.RealIP())
+	if device != "" {
+		source = "device " + device
 	}
-	if wait := h.limits.login.wait(ip, limited, h.now()); wait > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		f.Notice = fmt.Sprintf("Too many failed attempts to log in. Please wait %s and try again.", roundWait(wait))
+	now := h.now()
+	if wait := h.limits.login.attempt(source, now); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		f.Notice = fmt.Sprintf("Too many failed attempts to log in from here. Please wait %s and try again.", waitWords(wait))
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
-	// The attempt counts before the password is checked, so that a burst
-	// of parallel guesses meets the limit too; a success takes it back.
-	h.limits.login.failed(ip, limited, h.now())
 	// Each check takes 19 MiB for a moment (argon2id): a few at a time, so
 	// that a burst cannot exhaust the machine's memory.
 	select {
 	case h.passwordChecks <- struct{}{}:
 		defer func() { <-h.passwordChecks }()
 	case <-time.After(3 * time.Second):
+		h.limits.login.unchecked(source)
+		c.Response().Header().Set("Retry-After", "5")
 		f.Notice = "Many people are logging in at once. Please try again in a moment."
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
 	ok, stamp, err := h.checkAdminPassword(c, f.Email, pw)
+	// The check's 19 MiB go back to the system now, not when the garbage
+	// collector and its scavenger get to them: a burst of checks (many
+	// addresses guessing at once) otherwise held 200 MB of resident memory
+	// for a while. A collection costs a few milliseconds, next to the
+	// check's 50 or so, and every login attempt pays it alike.
+	debug.FreeOSMemory()
 	if err != nil {
 		return err
 	}
 	if !ok {
+		if h.cfg.AdminEmail != "" && strings.EqualFold(account, h.cfg.AdminEmail) {
+			h.accountFailed(ctx, now)
+		}
 		f.Notice = "That email address and password do not match. Please try again."
 		return h.renderLogin(c, http.StatusUnprocessableEntity, f)
 	}
-	h.limits.login.perAccount.forget(limited)
-	h.limits.login.perIP.forget(ip)
+	h.limits.login.succeeded(source)
 	if err := h.rememberDevice(c, account, device); err != nil {
 		return err
 	}
@@ -127,6 +134,40 @@ func (h *Handler) login(c echo.Context) error {
 	h.sessions.Put(ctx, adminSeenKey, h.now().Unix())
 	h.log.Info("admin logged in")
 	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// accountFailed counts a wrong password for the therapist's account and,
+// when enough have come (loginAlertAfter), queues the e-mail that tells
+// her, at most once a day. It does not change the answer: a notice that
+// cannot be queued now is logged, and asked for again after the next
+// loginAlertAfter failures.
+func (h *Handler) accountFailed(ctx context.Context, now time.Time) {
+	n, since, alert := h.limits.login.accountFailed(now)
+	if !alert {
+		return
+	}
+	err := h.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		due, err := db.ClaimLoginAlert(ctx, tx, h.cfg.AdminEmail, now, loginAlertEvery)
+		if err != nil || !due {
+			return err
+		}
+		h.log.Warn("failed logins to the admin account: telling the therapist", slog.Int("failures", n))
+		return h.jobs.LoginAlert(ctx, tx, h.cfg.AdminEmail, n, since)
+	})
+	if err != nil {
+		h.log.Error("the notice of failed logins was not queued", slog.Any("err", err))
+	}
+}
+
+// waitWords says how long to wait, in words, for waits that may be seconds.
+func waitWords(d time.Duration) string {
+	switch s := int(math.Ceil(d.Seconds())); {
+	case s <= 1:
+		return "a second"
+	case s < 60:
+		return strconv.Itoa(s) + " seconds"
+	}
+	return roundWait(d)
 }
 
 // logout is POST /admin/logout: the session gets a new token and forgets
@@ -144,14 +185,13 @@ func (h *Handler) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, loginPath+"?out=1")
 }
 
-// newDummyHash is the hash verified against when the account does not
+// newDummyHash gives the hash verified against when the account does not
 // exist, so that the answer takes as long as for a wrong password and does
-// not reveal which addresses have accounts.
+// not reveal which addresses have accounts: password.Absent, made with the
+// current parameters and not at the first such login (that would take a
+// hash's time more, once). Tests wrap it to see that it is used.
 func newDummyHash() func() string {
-	return sync.OnceValue(func() string {
-		h, _ := password.Hash("not the password of anyone")
-		return h
-	})
+	return func() string { return password.Absent }
 }
 
 // checkAdminPassword reports whether email (the ADMIN_EMAIL account) and pw

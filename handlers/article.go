@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -33,17 +32,16 @@ type articleData struct {
 	Comments commentsData
 }
 
-// likeData is the like button's state.
+// likeData is the like button's state (likes.go).
 type likeData struct {
-	Slug  string
-	Count int
-	Liked bool
-	CSRF  string
+	Slug   string
+	Count  int
+	Liked  bool
+	CSRF   string
+	Notice string // why the like was not counted (too many from the address)
 }
 
 type shareLink struct{ Name, URL string }
-
-func likedKey(id int64) string { return "liked:" + strconv.FormatInt(id, 10) }
 
 // findArticle returns the public article for the :slug parameter, from the
 // article cache. Unknown slugs are 404; a former slug gives the article with
@@ -103,7 +101,6 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	if a.moved {
 		return c.Redirect(http.StatusMovedPermanently, "/blog/"+a.post.Slug)
 	}
-	ctx := c.Request().Context()
 	p := a.post
 	if c.Request().Method == http.MethodGet && !isCrawler(c.Request()) && h.markSeen(c, p.ID) {
 		h.viewCount.add(p.ID)
@@ -135,7 +132,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	page.Data = articleData{
 		Post:     p,
 		Body:     template.HTML(p.BodyHTML),
-		Like:     likeData{Slug: p.Slug, Count: p.Likes, Liked: h.sessions.GetBool(ctx, likedKey(p.ID)), CSRF: page.CSRF},
+		Like:     likeData{Slug: p.Slug, Count: p.Likes, Liked: h.hasLiked(c, p.ID), CSRF: page.CSRF},
 		Share:    a.share,
 		Related:  a.related,
 		Comments: comments,
@@ -167,31 +164,6 @@ func description(p db.Post) string {
 	return strings.TrimRightFunc(string(text[:cut]), func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsPunct(r)
 	}) + "…"
-}
-
-// likeArticle counts one like per visitor session. htmx gets the updated
-// button; a plain form post goes back to the article.
-func (h *Handler) likeArticle(c echo.Context) error {
-	a, err := h.findArticle(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	p := a.post
-	likes := int(a.likes.Load())
-	if !h.sessions.GetBool(ctx, likedKey(p.ID)) {
-		if likes, err = db.AddLike(ctx, h.db, p.ID); err != nil {
-			return err
-		}
-		a.likes.Store(int64(likes))
-		h.sessions.Put(ctx, likedKey(p.ID), true)
-	}
-	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/blog/"+p.Slug+"#like")
-	}
-	token, _ := c.Get(csrfKey).(string)
-	return h.renderFragment(c, http.StatusOK, "article#like",
-		likeData{Slug: p.Slug, Count: likes, Liked: true, CSRF: token})
 }
 
 // shareLinks are plain links to share an article: nothing loads from the

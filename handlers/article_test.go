@@ -380,7 +380,7 @@ func TestArticleLikeForm(t *testing.T) {
 	}
 }
 
-// Without JavaScript: one like per session, answered 303 back to the
+// Without JavaScript: one like per visitor (browser), answered 303 back to the
 // article, which then shows it as liked. Another visitor's like counts too.
 func TestLikeOncePerSession(t *testing.T) {
 	s := newTestServer(t, nil)

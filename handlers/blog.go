@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -172,10 +173,22 @@ func markSnippet(s string) template.HTML {
 }
 
 // cleanQuery trims a search query and caps its length; invalid UTF-8 and
-// the snippet markers are dropped.
+// the snippet markers are dropped, and control and format characters
+// (bidi controls, which could make the page's title and heading read
+// backwards) become spaces. What it keeps is shown as typed; db.SearchPosts
+// makes its own safe tsquery from it (operators and all).
 func cleanQuery(q string) string {
+	if len(q) > 4*maxQueryLen*utf8.UTFMax { // more than can be kept: no work on the rest
+		q = q[:4*maxQueryLen*utf8.UTFMax]
+	}
 	q = strings.ToValidUTF8(q, "")
 	q = strings.NewReplacer(db.SnippetStart, "", db.SnippetEnd, "").Replace(q)
+	q = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
+			return ' '
+		}
+		return r
+	}, q)
 	q = strings.Join(strings.Fields(q), " ")
 	if utf8.RuneCountInString(q) > maxQueryLen {
 		q = string([]rune(q)[:maxQueryLen])

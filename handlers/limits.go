@@ -62,13 +62,6 @@ func (r *rateLimit) blocked(key string, now time.Time) time.Duration {
 	return 0
 }
 
-// forget clears key's count (a successful login clears its failures).
-func (r *rateLimit) forget(key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.seen, key)
-}
-
 // prune forgets windows that have ended (or, if none have, all of them).
 func (r *rateLimit) prune(now time.Time) {
 	for k, w := range r.seen {
@@ -100,6 +93,7 @@ type limits struct {
 	edit    *formLimits  // edits of one's own comments (edit_limits.go)
 	contact *formLimits  // contact messages
 	login   *loginLimits // failed logins
+	like    *likeLimits  // likes (likes.go)
 
 	// newBooking counts the bookings made online (POST /book) per address:
 	// each mails someone, so far fewer than the taps of choosing times.
@@ -112,6 +106,7 @@ func newLimits() limits {
 		comment: newCommentLimits(), contact: newContactLimits(), login: newLoginLimits(),
 		newBooking: newRateLimit(newBookingsPerHour, time.Hour),
 		edit:       newEditLimits(),
+		like:       newLikeLimits(),
 	}
 }
 
@@ -137,38 +132,6 @@ func (l *formLimits) allow(ip, session string, now time.Time) time.Duration {
 		return wait
 	}
 	return l.perIP.take(ip, now)
-}
-
-// loginLimits count failed logins per client address and per account: a
-// guesser is slowed whether they try many passwords on the one account or
-// spread them over addresses. Only failures count, so the therapist logging
-// in many times a day is never stopped.
-type loginLimits struct {
-	perIP, perAccount *rateLimit
-}
-
-func newLoginLimits() *loginLimits {
-	return &loginLimits{
-		perIP:      newRateLimit(10, 15*time.Minute),
-		perAccount: newRateLimit(5, 15*time.Minute),
-	}
-}
-
-// wait is how long from now until ip may try account again (0: at once).
-// An empty account is not counted.
-func (l *loginLimits) wait(ip, account string, now time.Time) time.Duration {
-	if account == "" {
-		return l.perIP.blocked(ip, now)
-	}
-	return max(l.perIP.blocked(ip, now), l.perAccount.blocked(account, now))
-}
-
-// failed counts one failed login at now (an empty account only for ip).
-func (l *loginLimits) failed(ip, account string, now time.Time) {
-	l.perIP.take(ip, now)
-	if account != "" {
-		l.perAccount.take(account, now)
-	}
 }
 
 // limitKey is the key a client address is limited by: the address itself,

@@ -40,11 +40,24 @@ func Hash(pw string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, timeCost, memoryKiB, threads, keyLen)
+	return encode(salt, argon2.IDKey([]byte(pw), salt, timeCost, memoryKiB, threads, keyLen)), nil
+}
+
+// encode is the PHC string of salt and key with the current parameters.
+func encode(salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, memoryKiB, timeCost, threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, memoryKiB, timeCost, threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
+
+// Absent is a hash that no password matches (its key is all zeros), made
+// with the current parameters: Verify against it costs what it costs
+// against a real hash. A login to an account that does not exist verifies
+// the password against it, so that the answer takes as long as a wrong
+// password's and does not tell which addresses have accounts. It is a
+// constant, not made at the first such login: making it then would take
+// one hash's time more, once.
+var Absent = encode(make([]byte, saltLen), make([]byte, keyLen))
 
 // Verify reports whether pw matches encoded, in constant time. It reads the
 // parameters from encoded, so hashes made with older settings still verify.

@@ -40,3 +40,22 @@ func TestVerifyRejectsMalformedHashes(t *testing.T) {
 		}
 	}
 }
+
+// Absent matches no password and costs what a real hash costs: the same
+// parameters, salt and key lengths as Hash makes.
+func TestAbsent(t *testing.T) {
+	h, err := Hash("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	made, absent := strings.Split(h, "$"), strings.Split(Absent, "$")
+	if len(absent) != 6 || absent[1] != made[1] || absent[2] != made[2] || absent[3] != made[3] ||
+		len(absent[4]) != len(made[4]) || len(absent[5]) != len(made[5]) {
+		t.Errorf("Absent %q is not shaped like a hash of today's parameters, %q", Absent, h)
+	}
+	for _, pw := range []string{"", "correct horse battery", "not the password of anyone", strings.Repeat("x", 64<<10)} {
+		if ok, err := Verify(Absent, pw); ok || err != nil {
+			t.Errorf("Verify(Absent, %.20q) = %v, %v; want false, nil", pw, ok, err)
+		}
+	}
+}

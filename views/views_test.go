@@ -604,11 +604,12 @@ func samplePage(name string) views.Page {
 			Post:     samplePosts[0],
 			Body:     "<h2 id=\"why\">Why</h2><p>Because.</p>",
 			Like: struct {
-				Slug  string
-				Count int
-				Liked bool
-				CSRF  string
-			}{samplePosts[0].Slug, 1, false, "csrf-token-abc"},
+				Slug   string
+				Count  int
+				Liked  bool
+				CSRF   string
+				Notice string
+			}{samplePosts[0].Slug, 1, false, "csrf-token-abc", ""},
 			Share:   []struct{ Name, URL string }{{"Email", "mailto:?subject=A"}, {"X", "https://x.com/intent/post?url=u"}},
 			Related: samplePosts[1:],
 		}
