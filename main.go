@@ -163,13 +163,14 @@ func migrate(ctx context.Context, direct *bun.DB, log *slog.Logger) error {
 // grace has its request context cancelled (which cancels its queries) before
 // the pool closes. stopSignals restores the default signal handling once the
 // drain starts, so a second Ctrl-C ends the process at once.
-// defaultMemoryLimit is the heap size the garbage collector works to stay
-// under when GOMEMLIMIT is not set: the machine has 256 MB, the budget for
-// the process is 200 MB resident, and the rest of the resident set (the
-// runtime, stacks, the binary) takes some 20–30 MB. Without it the collector
-// lets the heap double before it runs, so a burst that briefly needs 100 MB
-// can leave the process at 200.
-const defaultMemoryLimit = 150 << 20
+// defaultMemoryLimit is the memory the Go runtime works to stay under when
+// GOMEMLIMIT is not set: the machine has 256 MB and the budget for the
+// process is 200 MB resident, of which the binary and what the runtime does
+// not manage take some 20 MB. Without it the collector lets the heap double
+// before it runs and returns freed memory lazily: eight addresses guessing
+// passwords at once (19 MiB of argon2 memory per check) took the process
+// to 200 MB; with 128 MiB, to 150 MB.
+const defaultMemoryLimit = 128 << 20
 
 // softMemoryLimit sets defaultMemoryLimit unless GOMEMLIMIT says otherwise
 // (the runtime has then read it already). It is a soft limit: past it the

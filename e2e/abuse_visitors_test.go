@@ -410,9 +410,17 @@ func TestAbuseVisitorsLogin(t *testing.T) {
 	if ans, err := loginAs(c, a, "203.0.113.78", chosenToken(), abuseAdminEmail, "one more guess"); err != nil || ans.status != http.StatusUnprocessableEntity {
 		t.Errorf("a wrong password from a new address after the attack: %d %v, want 422 (checked, no lockout)", ans.status, err)
 	}
-	if ans, err := loginAs(c, a, runs[0].ip, chosenToken(), abuseAdminEmail, abuseAdminPassword); err != nil ||
-		ans.status != http.StatusTooManyRequests || ans.retryAfter == "" {
-		t.Errorf("a guessing address after the attack: %d %v, want 429 with Retry-After", ans.status, err)
+	// Its wait may be over by now (the last was a second or two): then one
+	// more wrong guess is checked, and the next, at once, must wait.
+	for try := 1; ; try++ {
+		ans, err := loginAs(c, a, runs[0].ip, chosenToken(), abuseAdminEmail, "another guess")
+		if err == nil && ans.status == http.StatusTooManyRequests && ans.retryAfter != "" {
+			break
+		}
+		if err != nil || try == 2 || ans.status != http.StatusUnprocessableEntity {
+			t.Errorf("a guessing address after the attack, try %d: %d %v, want 429 with Retry-After (or 422 once, its wait being over)", try, ans.status, err)
+			break
+		}
 	}
 	// One notice for her, however many failures.
 	if n := scalar(t, bdb, "SELECT count(*) FROM outbox WHERE kind = 'login_alert' AND recipient = ?", abuseAdminEmail); n != 1 {

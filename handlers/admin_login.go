@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -106,12 +105,6 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusTooManyRequests, f)
 	}
 	ok, stamp, err := h.checkAdminPassword(c, f.Email, pw)
-	// The check's 19 MiB go back to the system now, not when the garbage
-	// collector and its scavenger get to them: a burst of checks (many
-	// addresses guessing at once) otherwise held 200 MB of resident memory
-	// for a while. A collection costs a few milliseconds, next to the
-	// check's 50 or so, and every login attempt pays it alike.
-	debug.FreeOSMemory()
 	if err != nil {
 		return err
 	}
