@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -177,17 +176,14 @@ func readPictureForm(c echo.Context) (picture []byte, problem string) {
 		}
 		switch name := part.FormName(); {
 		case name == "picture" && part.FileName() != "" && picture == nil:
-			// The Content-Length is the file's size and a little: room
-			// for it at once, not grown (and copied) as it arrives.
-			var buf bytes.Buffer
-			buf.Grow(int(min(max(r.ContentLength, 0), maxUploadBytes+1)))
-			if _, err := io.Copy(&buf, io.LimitReader(part, maxUploadBytes+1)); err != nil {
+			data, err := readAtMost(part, maxUploadBytes+1, r.ContentLength)
+			if err != nil {
 				return nil, readProblem(err)
 			}
-			if buf.Len() > maxUploadBytes {
+			if len(data) > maxUploadBytes {
 				return nil, tooBig
 			}
-			picture = buf.Bytes()
+			picture = data
 		case name == "description" && part.FileName() == "":
 			v, err := io.ReadAll(io.LimitReader(part, 4<<10)) // 300 characters of up to 4 bytes, and to spare
 			if err != nil {
@@ -200,6 +196,30 @@ func readPictureForm(c echo.Context) (picture []byte, problem string) {
 		return nil, choose
 	}
 	return picture, ""
+}
+
+// readAtMost reads r to its end, or to max bytes. The Content-Length
+// (size; -1 when unknown) is the file's size and a little: room for it is
+// made at once, not grown (and copied, doubling the memory) as it arrives.
+func readAtMost(r io.Reader, max int, size int64) ([]byte, error) {
+	data := make([]byte, 0, min(int(size)+1, max)) // +1: room to see the end
+	if size < 0 {
+		data = make([]byte, 0, 512)
+	}
+	for len(data) < max {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grow, only when the size was not known
+		}
+		n, err := r.Read(data[len(data):min(cap(data), max)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 const tooBig = "That file is larger than 15 MB. Please choose a smaller picture."

@@ -124,9 +124,9 @@ func TestPrepareRefusesADeepPictureUndecoded(t *testing.T) {
 	if !tooLarge.Deep || tooLarge.Width != 7000 || tooLarge.Height != 7000 || tooLarge.Format != "png" {
 		t.Errorf("the refusal says %+v", tooLarge)
 	}
-	// At 8 bytes a pixel, about 12 million pixels fit.
-	if tooLarge.MaxPixels < 11_000_000 || tooLarge.MaxPixels > 13_000_000 {
-		t.Errorf("MaxPixels %d, want about 12.5 million", tooLarge.MaxPixels)
+	// At 8 bytes a pixel, about 9 million pixels fit.
+	if tooLarge.MaxPixels < 8_500_000 || tooLarge.MaxPixels > 10_000_000 {
+		t.Errorf("MaxPixels %d, want about 9.3 million", tooLarge.MaxPixels)
 	}
 }
 
@@ -139,18 +139,18 @@ func TestCheckJudgesMemoryNotJustPixels(t *testing.T) {
 	}{
 		{"16-bit RGB, 3000×3000 (72 MB)", pngHeader(3000, 3000, 16, 2), true},
 		{"16-bit RGB, 4000×4000 (128 MB)", pngHeader(4000, 4000, 16, 2), false},
-		{"16-bit grey, 5000×5000 (50 MB)", pngHeader(5000, 5000, 16, 0), true},
-		{"16-bit grey, 7000×7000 (98 MB)", pngHeader(7000, 7000, 16, 0), true},
-		{"16-bit grey with a transparent colour, 7000×7000 (392 MB)", pngTransparent(7000, 7000, 16, 0), false},
-		{"8-bit grey with a transparent colour, 7000×7000 (196 MB)", pngTransparent(7000, 7000, 8, 0), false},
-		{"8-bit RGBA, 4900×4900 (96 MB)", pngHeader(4900, 4900, 8, 6), true},
-		{"8-bit RGBA, 6000×6000 (144 MB)", pngHeader(6000, 6000, 8, 6), false},
+		{"16-bit grey, 6000×6000 (72 MB)", pngHeader(6000, 6000, 16, 0), true},
+		{"16-bit grey, 7000×7000 (98 MB)", pngHeader(7000, 7000, 16, 0), false},
+		{"16-bit grey with a transparent colour, 5000×5000 (200 MB)", pngTransparent(5000, 5000, 16, 0), false},
+		{"8-bit grey with a transparent colour, 5000×5000 (100 MB)", pngTransparent(5000, 5000, 8, 0), false},
+		{"8-bit RGBA, 4200×4200 (71 MB)", pngHeader(4200, 4200, 8, 6), true},
+		{"8-bit RGBA, 4900×4900 (96 MB)", pngHeader(4900, 4900, 8, 6), false},
 		{"8-bit palette, 7000×7000 (49 MB)", pngHeader(7000, 7000, 8, 3), true},
 		{"8-bit grey, 7100×7100 (more than 50 million pixels)", pngHeader(7100, 7100, 8, 0), false},
-		{"JPEG 4:2:0, 8000×6000 (a 48-megapixel phone photo, 72 MB)", jpegHeader(8000, 6000, 0x22, 0xC0), true},
+		{"JPEG 4:2:0, 8064×6048 (a 48-megapixel phone photo, 73 MB)", jpegHeader(8064, 6048, 0x22, 0xC0), true},
 		{"JPEG 4:4:4, 8000×6000 (144 MB)", jpegHeader(8000, 6000, 0x11, 0xC0), false},
-		{"progressive JPEG 4:2:0, 4032×3024 (a 12-megapixel photo, 91 MB)", jpegHeader(4032, 3024, 0x22, 0xC2), true},
-		{"progressive JPEG 4:2:0, 8000×6000 (360 MB)", jpegHeader(8000, 6000, 0x22, 0xC2), false},
+		{"progressive JPEG 4:2:0, 3264×2448 (an 8-megapixel photo, 60 MB)", jpegHeader(3264, 2448, 0x22, 0xC2), true},
+		{"progressive JPEG 4:2:0, 4032×3024 (a 12-megapixel photo, 91 MB)", jpegHeader(4032, 3024, 0x22, 0xC2), false},
 	} {
 		err := Check(tc.src)
 		switch {
@@ -299,18 +299,23 @@ func TestPrepareTheWorstAcceptedPictureInUnder150MB(t *testing.T) {
 		make func() []byte
 	}{
 		{"8-bit RGBA PNG at the limit", func() []byte {
-			h := largestAccepted(t, func(h int) []byte { return pngHeader(5000, h, 8, 6) })
-			return streamPNG(t, 5000, h, 8, 6, 4, noise, fileSize)
+			h := largestAccepted(t, func(h int) []byte { return pngHeader(4500, h, 8, 6) })
+			return streamPNG(t, 4500, h, 8, 6, 4, noise, fileSize)
 		}},
 		{"16-bit RGB PNG at the limit", func() []byte {
-			h := largestAccepted(t, func(h int) []byte { return pngHeader(4000, h, 16, 2) })
-			return streamPNG(t, 4000, h, 16, 2, 6, noise, fileSize)
+			h := largestAccepted(t, func(h int) []byte { return pngHeader(3500, h, 16, 2) })
+			return streamPNG(t, 3500, h, 16, 2, 6, noise, fileSize)
 		}},
 		{"tall grey PNG of 50 megapixels", func() []byte {
-			return streamPNG(t, 1000, 50_000, 8, 0, 1, noise, fileSize)
+			gradient := func(y int, px []byte) {
+				for i := range px {
+					px[i] = byte(i + y)
+				}
+			}
+			return streamPNG(t, 1000, 50_000, 8, 0, 1, gradient, fileSize)
 		}},
-		{"JPEG 4:2:0 of 50 megapixels", func() []byte {
-			img := image.NewYCbCr(image.Rect(0, 0, 7070, 7070), image.YCbCrSubsampleRatio420)
+		{"JPEG 4:2:0 of 48 megapixels", func() []byte {
+			img := image.NewYCbCr(image.Rect(0, 0, 8064, 6048), image.YCbCrSubsampleRatio420)
 			for i := range img.Y {
 				img.Y[i] = byte(i)
 			}
