@@ -387,13 +387,15 @@ func slowBody(d time.Duration) echo.MiddlewareFunc {
 	}
 }
 
-// dropUnreadBody ends the connection after an answer given before the
-// request's body was read to its end: a stranger's upload sent to the login
-// page, a form refused for its token, a picture refused halfway. Left to
-// itself the server would read what is left of a small or chunked body (up
-// to 256 KB) before it let the connection go, so a body trickled in slowly
-// would hold it open; instead the answer says Connection: close and the
-// connection takes no more reads.
+// dropUnreadBody ends the connection after a refusal given before the
+// request's body was read to its end: a stranger's post sent to the login
+// page, a form refused for its token, a body over the route's limit. Left
+// to itself the server would read what is left of a small or chunked body
+// (up to 256 KB) before it let the connection go, so a body trickled in
+// slowly would hold it open; instead the answer says Connection: close and
+// the connection takes no more reads. Once the therapist and her token have
+// passed (csrfKey is set), her requests are left to the server's ordinary
+// handling, which keeps the connection for her next click.
 func dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -403,7 +405,7 @@ func dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
 		body := &watchedBody{ReadCloser: r.Body}
 		r.Body = body
 		c.Response().Before(func() {
-			if body.ended {
+			if body.ended || c.Get(csrfKey) != nil {
 				return
 			}
 			c.Response().Header().Set("Connection", "close")
