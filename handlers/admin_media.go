@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,34 +79,43 @@ func (h *Handler) renderMedia(c echo.Context, status int, d mediaPage) error {
 
 // uploadMedia is POST /admin/media: a picture (field picture) and what it
 // shows (description, the text for readers who cannot see it).
+//
+// The form is read as it arrives (readPictureForm), after requireAdmin and
+// the token (csrfStreaming). A picture too large to prepare is refused from
+// its header (photos.Check) before it waits for its turn: one picture is
+// prepared at a time, since decoding one may take up to a hundred
+// megabytes of the machine's memory.
 func (h *Handler) uploadMedia(c echo.Context) error {
 	d := mediaPage{Errors: map[string]string{}}
+	data, problem := readPictureForm(c)
 	d.Description = formText(c, d.Errors, "description", 300)
-	data, problem := readUpload(c, "picture")
+	if problem == "" {
+		problem = pictureProblem(photos.Check(data))
+	}
 	if problem != "" {
 		d.Errors["picture"] = problem
 	}
 	if len(d.Errors) > 0 {
 		return h.renderMedia(c, http.StatusUnprocessableEntity, d)
 	}
+	wait := time.NewTimer(20 * time.Second)
+	defer wait.Stop()
 	select {
 	case h.preparing <- struct{}{}:
-	case <-time.After(20 * time.Second):
+	case <-wait.C:
+		c.Response().Header().Set("Retry-After", "30")
 		d.Notice = "Another picture is still being prepared. Please send this one again in a moment."
 		return h.renderMedia(c, http.StatusTooManyRequests, d)
+	case <-c.Request().Context().Done(): // she has gone: nobody to answer
+		return nil
 	}
 	p, err := photos.Prepare(data)
 	<-h.preparing
-	switch {
-	case errors.Is(err, photos.ErrNotAPicture):
-		d.Errors["picture"] = "That file is not a picture the site can use. Please choose a JPEG, PNG, GIF or WebP picture (a phone's photos are JPEG)."
-	case errors.Is(err, photos.ErrTooManyPixels):
-		d.Errors["picture"] = "That picture is too large (more than 50 million pixels). Please choose a smaller one."
-	case err != nil:
-		return err
-	}
-	if len(d.Errors) > 0 {
+	if problem := pictureProblem(err); problem != "" {
+		d.Errors["picture"] = problem
 		return h.renderMedia(c, http.StatusUnprocessableEntity, d)
+	} else if err != nil {
+		return err
 	}
 	sum := sha256.Sum256(p.Data)
 	m := db.Media{Name: hex.EncodeToString(sum[:8]) + "." + p.Ext, ContentType: p.ContentType,
@@ -115,25 +126,112 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, mediaPath+"?added="+m.Name+"#media-"+strconv.FormatInt(m.ID, 10))
 }
 
-// readUpload reads the file of form field name, or says what is wrong.
-func readUpload(c echo.Context, name string) ([]byte, string) {
-	fh, err := c.FormFile(name)
+// pictureProblem is what the form says about a picture package photos
+// refused ("" for none, or for an error that is not about the picture).
+func pictureProblem(err error) string {
+	var tooLarge *photos.TooLargeError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, photos.ErrNotAPicture):
+		return "That file is not a picture the site can use. Please choose a JPEG, PNG, GIF or WebP picture (a phone's photos are JPEG)."
+	case errors.As(err, &tooLarge):
+		what := fmt.Sprintf("%d × %d pixels", tooLarge.Width, tooLarge.Height)
+		most := fmt.Sprintf("at most about %d million pixels", max(1, tooLarge.MaxPixels/1_000_000))
+		switch {
+		case tooLarge.Deep:
+			return "That picture is too large for the site to prepare (" + what + ", 16 bits per colour). " +
+				"Please save it as a JPEG or an 8-bit PNG, or choose a smaller one (" + most + ")."
+		case tooLarge.Progressive:
+			return "That picture is too large for the site to prepare (" + what + ", a progressive JPEG). " +
+				"Please save it as an ordinary (baseline) JPEG, or choose a smaller one (" + most + ")."
+		}
+		return "That picture is too large for the site to prepare (" + what + "). Please choose a smaller one (" + most + ")."
+	case errors.Is(err, photos.ErrTooManyPixels):
+		return "That picture is too large for the site to prepare. Please choose a smaller one."
+	}
+	return ""
+}
+
+// readPictureForm reads the pictures form (multipart) part by part as it
+// arrives: the picture into memory, up to 15 MB, and the text fields into
+// the request's form, where formText finds them. A picture past 15 MB is
+// refused as soon as its 15 MB have arrived; the rest is not read.
+func readPictureForm(c echo.Context) (picture []byte, problem string) {
+	const choose = "Please choose a picture to upload."
+	r := c.Request()
+	mr, err := multipartOf(c)
 	if err != nil {
-		return nil, "Please choose a picture to upload."
+		return nil, choose
 	}
-	if fh.Size > maxUploadBytes {
-		return nil, "That file is larger than 15 MB. Please choose a smaller picture."
+	form := url.Values{}
+	defer func() { r.Form = form }()
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, readProblem(err)
+		}
+		switch name := part.FormName(); {
+		case name == "picture" && part.FileName() != "" && picture == nil:
+			data, err := readAtMost(part, maxUploadBytes+1, r.ContentLength)
+			if err != nil {
+				return nil, readProblem(err)
+			}
+			if len(data) > maxUploadBytes {
+				return nil, tooBig
+			}
+			picture = data
+		case name == "description" && part.FileName() == "":
+			v, err := io.ReadAll(io.LimitReader(part, 4<<10)) // 300 characters of up to 4 bytes, and to spare
+			if err != nil {
+				return nil, readProblem(err)
+			}
+			form.Set(name, string(v))
+		}
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, "The picture could not be read. Please choose it again."
+	if picture == nil {
+		return nil, choose
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxUploadBytes+1))
-	if err != nil || len(data) > maxUploadBytes {
-		return nil, "The picture could not be read. Please choose it again."
+	return picture, ""
+}
+
+// readAtMost reads r to its end, or to max bytes. The Content-Length
+// (size; -1 when unknown) is the file's size and a little: room for it is
+// made at once, not grown (and copied, doubling the memory) as it arrives.
+func readAtMost(r io.Reader, max int, size int64) ([]byte, error) {
+	data := make([]byte, 0, min(int(size)+1, max)) // +1: room to see the end
+	if size < 0 {
+		data = make([]byte, 0, 512)
 	}
-	return data, ""
+	for len(data) < max {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grow, only when the size was not known
+		}
+		n, err := r.Read(data[len(data):min(cap(data), max)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
+}
+
+const tooBig = "That file is larger than 15 MB. Please choose a smaller picture."
+
+// readProblem is what the form says when the upload could not be read to
+// its end: larger than the body limit (which a chunked body only shows as
+// it arrives), or cut off.
+func readProblem(err error) string {
+	if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+		return tooBig
+	}
+	return "The picture could not be read. Please choose it again."
 }
 
 // deleteMedia is POST /admin/media/:id/delete: a picture no article shows.

@@ -35,12 +35,15 @@ func pngOf(t *testing.T, w, h int) []byte {
 	return b.Bytes()
 }
 
-// upload sends the pictures form: file (nil: none) and a description.
-func (cl *client) upload(t *testing.T, file []byte, description string) response {
+// upload sends the pictures form as a browser does (the token its first
+// field): file (nil: none) and a description.
+func (cl *client) upload(t *testing.T, file []byte, description string, headers ...string) response {
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	w.WriteField(csrfField, cl.csrfToken())
+	if len(headers) == 0 {
+		w.WriteField(csrfField, cl.csrfToken())
+	}
 	w.WriteField("description", description)
 	if file != nil {
 		fw, err := w.CreateFormFile("picture", "photo.png")
@@ -53,7 +56,24 @@ func (cl *client) upload(t *testing.T, file []byte, description string) response
 	req := httptest.NewRequest(http.MethodPost, mediaPath, &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.RemoteAddr = cl.ip + ":4321"
-	return cl.do(t, req)
+	return cl.do(t, req, headers...)
+}
+
+// The form works whichever way the token comes: as its first field (a
+// plain form, with or without JavaScript), or in the X-CSRF-Token header
+// (htmx, or a script), where the form needs no token field at all.
+func TestUploadWithTheTokenInAHeader(t *testing.T) {
+	s := adminServer(t)
+	admin := s.client(t)
+	admin.logIn(t)
+	res := admin.upload(t, pngOf(t, 120, 80), "Sent by a script", "X-CSRF-Token: "+admin.csrfToken())
+	wantStatus(t, res, http.StatusSeeOther)
+	if !strings.Contains(res.Header.Get("Location"), "added=") {
+		t.Errorf("went to %q, want the added picture", res.Header.Get("Location"))
+	}
+	res = admin.upload(t, pngOf(t, 120, 80), "A wrong header", "X-CSRF-Token: wrong-token-wrong-token-wrong-token-wrong-t")
+	wantStatus(t, res, http.StatusForbidden)
+	noServerErrors(t, s)
 }
 
 func TestUploadAPictureAndUseItInAnArticle(t *testing.T) {

@@ -6,7 +6,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"slices"
@@ -226,42 +229,102 @@ func (h *Handler) csrfCookieName() string {
 // Echo's CSRF middleware it always renders a real token (never the
 // Sec-Fetch-Site placeholder), so forms work in browsers that do not send
 // that header; cross-site requests that do send it are refused outright.
+//
+// A plain form's token is in its body, so this reads the body (up to the
+// route's limit): on the therapist's routes it runs after requireAdmin, so
+// that no stranger's body is read. Uploads use csrfStreaming instead.
 func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.checkCSRF(false)(next)
+}
+
+// csrfStreaming is csrf for a route that takes a file (the pictures form):
+// the file is never read to find the token. The token comes from the
+// X-CSRF-Token header, or from the form's first part, which must be the
+// _csrf field (a browser sends a form's fields in their order on the page,
+// and the hidden field comes first): it is read as the body arrives, with
+// multipart.Reader, and a wrong one is refused before a byte of the file is
+// read. The handler reads the rest of the parts (multipartOf). A body that
+// is not multipart is an ordinary form, and is read up to 64 KB.
+func (h *Handler) csrfStreaming(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.checkCSRF(true)(next)
+}
+
+func (h *Handler) checkCSRF(streaming bool) echo.MiddlewareFunc {
 	name := h.csrfCookieName()
-	return func(c echo.Context) error {
-		token := ""
-		if ck, err := c.Cookie(name); err == nil && len(ck.Value) == 43 {
-			token = ck.Value
-		}
-		switch c.Request().Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
-			if site := c.Request().Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-				return echo.NewHTTPError(http.StatusForbidden, "This form was sent from another website, so it was refused.")
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			token := ""
+			if ck, err := c.Cookie(name); err == nil && len(ck.Value) == 43 {
+				token = ck.Value
+			}
+			r := c.Request()
+			switch r.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+			default:
+				if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+					return echo.NewHTTPError(http.StatusForbidden, "This form was sent from another website, so it was refused.")
+				}
+				if token == "" {
+					return echo.NewHTTPError(http.StatusForbidden, "Your session had expired, so nothing was saved. Please reload the page and try again.")
+				}
+				sent := r.Header.Get(csrfHeader)
+				if sent == "" {
+					sent = sentToken(c, streaming)
+				}
+				if !equalTokens(sent, token) {
+					return echo.NewHTTPError(http.StatusForbidden, "This form had expired, so nothing was saved. Please reload the page and try again.")
+				}
 			}
 			if token == "" {
-				return echo.NewHTTPError(http.StatusForbidden, "Your session had expired, so nothing was saved. Please reload the page and try again.")
+				var b [32]byte
+				rand.Read(b[:])
+				token = base64.RawURLEncoding.EncodeToString(b[:])
+				c.SetCookie(&http.Cookie{
+					Name: name, Value: token, Path: "/",
+					HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode,
+				})
 			}
-			sent := c.Request().Header.Get(csrfHeader)
-			if sent == "" {
-				sent = c.FormValue(csrfField)
-			}
-			if !equalTokens(sent, token) {
-				return echo.NewHTTPError(http.StatusForbidden, "This form had expired, so nothing was saved. Please reload the page and try again.")
-			}
+			c.Set(csrfKey, token)
+			return next(c)
 		}
-		if token == "" {
-			var b [32]byte
-			rand.Read(b[:])
-			token = base64.RawURLEncoding.EncodeToString(b[:])
-			c.SetCookie(&http.Cookie{
-				Name: name, Value: token, Path: "/",
-				HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode,
-			})
-		}
-		c.Set(csrfKey, token)
-		return next(c)
 	}
+}
+
+// multipartKey holds the *multipart.Reader that csrfStreaming started.
+const multipartKey = "multipart"
+
+// sentToken is the token a form sent in its body. Streaming, a multipart
+// body gives its first part only (see csrfStreaming).
+func sentToken(c echo.Context, streaming bool) string {
+	r := c.Request()
+	if !streaming {
+		return c.FormValue(csrfField)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt != echo.MIMEMultipartForm {
+		// An ordinary form, with an ordinary form's limit.
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, 64<<10)
+		return c.FormValue(csrfField)
+	}
+	mr, err := r.MultipartReader()
+	if err != nil { // no boundary
+		return ""
+	}
+	c.Set(multipartKey, mr)
+	p, err := mr.NextPart()
+	if err != nil || p.FormName() != csrfField || p.FileName() != "" {
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(p, 64)) // a token is 43 characters
+	return string(b)
+}
+
+// multipartOf is the multipart body of a request that went through
+// csrfStreaming, positioned after the parts the token check read.
+func multipartOf(c echo.Context) (*multipart.Reader, error) {
+	if mr, ok := c.Get(multipartKey).(*multipart.Reader); ok {
+		return mr, nil
+	}
+	return c.Request().MultipartReader()
 }
 
 func equalTokens(sent, want string) bool {
@@ -310,8 +373,9 @@ func secretPrefixes(routes []*echo.Route) []string {
 const uploadReadTime = 5 * time.Minute
 
 // slowBody gives the request up to d to send its body, in place of the
-// server's ReadTimeout (meant for ordinary forms): set before anything
-// reads the body, the CSRF check included.
+// server's ReadTimeout (meant for ordinary forms). It comes after
+// requireAdmin and the CSRF check: only the logged-in therapist's own
+// upload gets the long allowance; anyone else keeps the ordinary limit.
 func slowBody(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -321,4 +385,47 @@ func slowBody(d time.Duration) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// dropUnreadBody ends the connection after a refusal given before the
+// request's body was read to its end: a stranger's post sent to the login
+// page, a form refused for its token, a body over the route's limit. Left
+// to itself the server would read what is left of a small or chunked body
+// (up to 256 KB) before it let the connection go, so a body trickled in
+// slowly would hold it open; instead the answer says Connection: close and
+// the connection takes no more reads. Once the therapist and her token have
+// passed (csrfKey is set), her requests are left to the server's ordinary
+// handling, which keeps the connection for her next click.
+func dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+			return next(c)
+		}
+		body := &watchedBody{ReadCloser: r.Body}
+		r.Body = body
+		c.Response().Before(func() {
+			if body.ended || c.Get(csrfKey) != nil {
+				return
+			}
+			c.Response().Header().Set("Connection", "close")
+			// As above: in-process tests have no connection.
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now())
+		})
+		return next(c)
+	}
+}
+
+// watchedBody is a request body that knows whether it was read to its end.
+type watchedBody struct {
+	io.ReadCloser
+	ended bool
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.ended = true
+	}
+	return n, err
 }

@@ -82,10 +82,11 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, links.Unsubscribe+":token"+links.OneClick, h.showUnsubscribe, site...)
 	e.POST(links.Unsubscribe+":token"+links.OneClick, h.unsubscribeOneClick, middleware.BodyLimit("1K"))
 	// The therapist's area: every route behind requireAdmin (a test walks
-	// this list to make sure none is left open).
+	// this list to make sure none is left open), before the CSRF check and
+	// anything else that reads a body (see adminMiddleware).
 	get(e, loginPath, h.showLogin, site...)
 	e.POST(loginPath, h.login, site...)
-	admin := append(site[:len(site):len(site)], h.requireAdmin)
+	admin := h.adminMiddleware("64K", h.csrf)
 	e.POST(adminPath+"/logout", h.logout, admin...)
 	get(e, adminPath, h.showDashboard, admin...)
 	get(e, adminPath+"/diary", h.showDiary, admin...)
@@ -122,17 +123,19 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST(adminPath+"/privacy/retention", h.saveRetention, admin...)
 	// Articles: the editor's forms carry a whole article, more than the
 	// site's usual body limit.
-	editor := append([]echo.MiddlewareFunc{middleware.BodyLimit(articleBodyLimit)}, admin[1:]...)
+	editor := h.adminMiddleware(articleBodyLimit, h.csrf)
 	get(e, articlesPath, h.showArticles, admin...)
 	get(e, articlesPath+"/new", h.showNewArticle, admin...)
 	e.POST(articlesPath, h.createArticle, editor...)
 	e.POST(articlesPath+"/preview", h.previewArticle, editor...)
 	get(e, articlesPath+"/:id", h.showEditArticle, admin...)
 	e.POST(articlesPath+"/:id", h.updateArticle, editor...)
-	// Pictures for articles: an upload is larger still.
-	// A phone on a weak connection takes minutes to send one: the
-	// server's 30-second read limit is lifted for it (see slowBody).
-	uploads := append([]echo.MiddlewareFunc{slowBody(uploadReadTime), middleware.BodyLimit(mediaUploadLimit)}, admin[1:]...)
+	// Pictures for articles: an upload is larger still. Its token is
+	// checked without reading the file (csrfStreaming). A phone on a weak
+	// connection takes minutes to send one: once the therapist and her
+	// token are known, the server's 30-second read limit is lifted for it
+	// (see slowBody).
+	uploads := h.adminMiddleware(mediaUploadLimit, h.csrfStreaming, slowBody(uploadReadTime))
 	get(e, mediaPath, h.showMedia, admin...)
 	e.POST(mediaPath, h.uploadMedia, uploads...)
 	e.POST(mediaPath+"/:id/delete", h.deleteMedia, admin...)
@@ -186,6 +189,27 @@ func (h *Handler) siteMiddleware() []echo.MiddlewareFunc {
 		h.recover,
 		h.csrf,
 	}
+}
+
+// adminMiddleware is the chain of the therapist's area. Nothing reads the
+// body before requireAdmin and the CSRF check have passed: a stranger's
+// request, however large, is answered at once (the login page) without
+// its body being read, and the connection is then closed rather than
+// drained (dropUnreadBody). limit is the route's body limit: a larger
+// Content-Length is refused first, from the header alone; csrf is the
+// route's CSRF check (csrf, or csrfStreaming for an upload); after runs
+// once both have passed (slowBody for an upload).
+func (h *Handler) adminMiddleware(limit string, csrf echo.MiddlewareFunc, after ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+	return append([]echo.MiddlewareFunc{
+		dropUnreadBody,
+		middleware.BodyLimit(limit),
+		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		h.withSession,
+		h.errorsInside,
+		h.recover,
+		h.requireAdmin,
+		csrf,
+	}, after...)
 }
 
 // get registers a page for GET and HEAD (uptime checkers use HEAD).

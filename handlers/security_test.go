@@ -250,17 +250,22 @@ func TestEveryAdminRouteWithstandsHostileInput(t *testing.T) {
 // Forms without the CSRF token, or with a wrong one, are refused with 403
 // and a clear message on every route that changes anything (except the
 // one-click unsubscribe, which mail programs post without a session), and
-// oversized bodies with 413.
+// oversized bodies with 413. In the therapist's area the login comes
+// first: a visitor is sent to the login page before the token (in the
+// body) is looked at, and the therapist herself gets the 403.
 func TestEveryFormNeedsItsToken(t *testing.T) {
-	s := newTestServer(t, nil)
+	s := adminServer(t)
 	bdb := seededDB(t)
 	before := rowCounts(t, bdb)
+	admin := s.client(t)
+	admin.logIn(t)
 	for _, r := range walkableRoutes(s.e, "/") {
 		if r.Method != http.MethodPost {
 			continue
 		}
 		target := withParams(r.Path, "1")
 		oneClick := strings.HasSuffix(r.Path, "/one-click")
+		needsLogin := strings.HasPrefix(r.Path, adminPath+"/") && r.Path != loginPath
 		for _, token := range []string{"", "wrong-token-wrong-token-wrong-token-wrong-t"} {
 			cl := s.client(t)
 			f := url.Values{"name": {"Ann"}, "body": {"Hello"}, csrfField: {token}}
@@ -270,6 +275,15 @@ func TestEveryFormNeedsItsToken(t *testing.T) {
 			req := postForm(target, f)
 			req.RemoteAddr = cl.ip + ":4321"
 			res := cl.do(t, req)
+			if needsLogin {
+				if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), loginPath) {
+					t.Errorf("POST %s by a visitor with CSRF token %q: %d to %q, want 303 to the login page",
+						r.Path, token, res.StatusCode, res.Header.Get("Location"))
+				}
+				req := postForm(target, f)
+				req.RemoteAddr = admin.ip + ":4321"
+				res = admin.do(t, req)
+			}
 			switch {
 			case oneClick:
 				if res.StatusCode >= 500 || res.StatusCode == http.StatusOK {

@@ -1,9 +1,10 @@
 // Package photos prepares the pictures the therapist puts in articles. It
 // reads a JPEG, PNG, GIF or WebP file, turns a phone photo upright (its EXIF
-// orientation), scales it down to at most MaxWidth pixels wide, and writes
+// orientation), scales it down to fit MaxWidth×MaxHeight pixels, and writes
 // it again: a JPEG for photographs, a PNG for pictures that may be
-// transparent. Writing it again drops its metadata, which for a photo
-// taken on a phone can include where it was taken.
+// transparent. Writing it again drops its metadata, which for a photo taken
+// on a phone can include where it was taken. A picture that would take too
+// much memory to decode is refused from its header (header.go).
 package photos
 
 import (
@@ -11,21 +12,25 @@ import (
 	"encoding/binary"
 	"errors"
 	"image"
-	"image/color"
 	_ "image/gif" // decoders, registered with image.Decode
 	"image/jpeg"
 	"image/png"
+	"runtime/debug"
 
-	"golang.org/x/image/draw"
 	_ "golang.org/x/image/webp"
 )
 
 // MaxWidth is the widest a prepared picture is: twice the article column,
-// for sharp pictures on high-density screens.
-const MaxWidth = 1600
+// for sharp pictures on high-density screens. MaxHeight bounds a tall one
+// (a long screenshot, say) the same way: a prepared picture fits in
+// MaxWidth×MaxHeight, so it never takes more than 20 MB to hold.
+const (
+	MaxWidth  = 1600
+	MaxHeight = 2 * MaxWidth
+)
 
-// maxPixels bounds what is decoded at all (a small file can claim a huge
-// picture and take the machine's memory).
+// maxPixels bounds the size of what is decoded at all; maxDecodeBytes
+// (header.go) bounds its memory.
 const maxPixels = 50_000_000
 
 // jpegQuality is good for photographs at a fraction of the camera's size.
@@ -35,8 +40,10 @@ const jpegQuality = 82
 // WebP picture.
 var ErrNotAPicture = errors.New("not a JPEG, PNG, GIF or WebP picture")
 
-// ErrTooManyPixels is returned for a picture larger than 50 megapixels.
-var ErrTooManyPixels = errors.New("the picture has more than 50 million pixels")
+// ErrTooManyPixels is returned for a picture larger than 50 megapixels, or
+// one that would take too much memory to decode (then it is a
+// *TooLargeError, which says more).
+var ErrTooManyPixels = errors.New("the picture is too large to prepare")
 
 // Photo is a prepared picture.
 type Photo struct {
@@ -46,43 +53,52 @@ type Photo struct {
 	Width, Height int
 }
 
-// Prepare reads src and returns it upright, at most MaxWidth wide, written
-// again without its metadata.
+// Prepare reads src and returns it upright, fitting in MaxWidth×MaxHeight,
+// written again without its metadata. Its header is checked first (Check),
+// so a picture too large to decode is refused before it is decoded.
+//
+// It takes the memory of the decoded picture (maxDecodeBytes at most) and
+// of the prepared one; callers run one at a time (the site has one
+// machine's memory for it).
 func Prepare(src []byte) (Photo, error) {
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(src))
+	hd, err := inspect(src)
 	if err != nil {
-		return Photo{}, ErrNotAPicture
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
-		return Photo{}, ErrTooManyPixels
+		return Photo{}, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(src))
 	if err != nil {
 		return Photo{}, ErrNotAPicture
 	}
 	o := 1
-	if format == "jpeg" {
+	if hd.format == "jpeg" {
 		o = orientation(src)
 	}
-	// Scale first (fewer pixels to turn), to the width it will have upright.
+	// Scale first (fewer pixels to turn), to the size it will have upright.
 	w, h := img.Bounds().Dx(), img.Bounds().Dy()
 	if o >= 5 {
 		w, h = h, w
 	}
-	if w > MaxWidth {
-		h, w = max(1, h*MaxWidth/w), MaxWidth
+	if w > MaxWidth || h > MaxHeight {
+		f := min(float64(MaxWidth)/float64(w), float64(MaxHeight)/float64(h))
+		w, h = max(1, min(MaxWidth, int(float64(w)*f+0.5))), max(1, min(MaxHeight, int(float64(h)*f+0.5)))
 	}
 	sw, sh := w, h
 	if o >= 5 {
 		sw, sh = h, w
 	}
-	scaled := image.NewNRGBA(image.Rect(0, 0, sw, sh))
-	draw.CatmullRom.Scale(scaled, scaled.Bounds(), img, img.Bounds(), draw.Src, nil)
+	scaled := resize(img, sw, sh)
+	img = nil
+	if hd.cost > 16<<20 {
+		// The decoded picture is let go at once, and its memory handed
+		// back: otherwise the collector would let the heap grow to twice
+		// its size before reusing it, and the machine would keep it.
+		debug.FreeOSMemory()
+	}
 	upright := orient(scaled, o)
 
 	var out bytes.Buffer
 	p := Photo{Width: upright.Bounds().Dx(), Height: upright.Bounds().Dy()}
-	if format == "png" || format == "gif" {
+	if hd.format == "png" || hd.format == "gif" {
 		p.ContentType, p.Ext = "image/png", "png"
 		err = (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&out, upright)
 	} else {
@@ -96,12 +112,20 @@ func Prepare(src []byte) (Photo, error) {
 	return p, nil
 }
 
-// opaque puts a picture on white, for JPEG, which has no transparency.
-func opaque(img *image.NRGBA) image.Image {
-	dst := image.NewRGBA(img.Bounds())
-	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	draw.Draw(dst, dst.Bounds(), img, img.Bounds().Min, draw.Over)
-	return dst
+// opaque puts a picture on white, for JPEG, which has no transparency. It
+// works in place: an NRGBA picture with every pixel opaque is the same
+// bytes as an RGBA one.
+func opaque(img *image.NRGBA) *image.RGBA {
+	px := img.Pix
+	for i := 0; i < len(px); i += 4 {
+		if a := uint32(px[i+3]); a != 255 {
+			for c := range 3 {
+				px[i+c] = uint8((uint32(px[i+c])*a + 255*(255-a) + 127) / 255)
+			}
+			px[i+3] = 255
+		}
+	}
+	return &image.RGBA{Pix: px, Stride: img.Stride, Rect: img.Rect}
 }
 
 // orient turns img as EXIF orientation o says the camera held it (1: as
