@@ -18,7 +18,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -209,18 +208,6 @@ func TestAbuseBodiesBeforeLogin(t *testing.T) {
 	}
 }
 
-// setAdminPassword sets the therapist's password on a's database the way
-// she does: `dynamicmotion admin-password`, reading it from stdin.
-func setAdminPassword(t *testing.T, a *abuseTarget) {
-	t.Helper()
-	cmd := exec.Command(binPath, "admin-password")
-	cmd.Env = siteEnv(map[string]string{"DATABASE_URL": a.dsn, "ADMIN_EMAIL": adminEmail, "BASE_URL": a.origin, "LOG_LEVEL": "warn"})
-	cmd.Stdin = strings.NewReader(adminPassword + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("`dynamicmotion admin-password` must exit 0: %v\n%s", err, out)
-	}
-}
-
 // logInAsTherapist logs v in.
 func logInAsTherapist(t *testing.T, v *visitor) {
 	t.Helper()
@@ -319,7 +306,7 @@ var pictureError = regexp.MustCompile(`id="media-picture-error"[^>]*>([^<]*)<`)
 // under 200 MB, and pages keep answering.
 func TestAbuseBodiesWorstPicture(t *testing.T) {
 	a := startAbuseTarget(t, map[string]string{"ADMIN_EMAIL": adminEmail})
-	setAdminPassword(t, a)
+	a.setAdminPassword(t, adminEmail, adminPassword)
 	v := newVisitor(t, a.origin, false)
 	logInAsTherapist(t, v)
 	page, err := v.do("GET", "/admin/media", nil, nil)

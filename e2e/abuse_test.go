@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,6 +61,19 @@ func startAbuseTarget(t *testing.T, extra map[string]string) *abuseTarget {
 		drop()
 	})
 	return &abuseTarget{instance: in, dsn: dsn}
+}
+
+// setAdminPassword gives the therapist's login (email) the password pw, as
+// she does: `admin-password` reads it from stdin. The instance must have
+// been started with ADMIN_EMAIL=email.
+func (a *abuseTarget) setAdminPassword(t *testing.T, email, pw string) {
+	t.Helper()
+	cmd := exec.Command(binPath, "admin-password")
+	cmd.Env = siteEnv(map[string]string{"DATABASE_URL": a.dsn, "ADMIN_EMAIL": email, "BASE_URL": a.origin, "LOG_LEVEL": "warn"})
+	cmd.Stdin = strings.NewReader(pw + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("`dynamicmotion admin-password` must exit 0: %v\n%s", err, out)
+	}
 }
 
 // visitorAt is a visitor of origin with the client address ip (IPv4 or

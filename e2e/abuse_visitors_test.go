@@ -15,7 +15,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -285,18 +284,6 @@ const (
 	abuseAdminPassword = "the therapist's own long password"
 )
 
-// setAdminPassword sets the therapist's password on the target's database
-// the way she does: admin-password, reading it from stdin.
-func setAdminPassword(t *testing.T, a *abuseTarget) {
-	t.Helper()
-	cmd := exec.Command(binPath, "admin-password")
-	cmd.Env = siteEnv(map[string]string{"DATABASE_URL": a.dsn, "BASE_URL": a.origin, "LOG_LEVEL": "warn", "ADMIN_EMAIL": abuseAdminEmail})
-	cmd.Stdin = strings.NewReader(abuseAdminPassword + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("`dynamicmotion admin-password` must exit 0: %v\n%s", err, out)
-	}
-}
-
 // loginAs posts the login form from ip with a made-up CSRF token.
 func loginAs(c *http.Client, a *abuseTarget, ip, token, email, pw string) (scriptAnswer, error) {
 	return scriptPost(c, a.origin, "/admin/login", ip, token, url.Values{"email": {email}, "password": {pw}}, nil)
@@ -322,7 +309,7 @@ type guessRun struct {
 // answers at the same tries.
 func TestAbuseVisitorsLogin(t *testing.T) {
 	a := startAbuseTarget(t, map[string]string{"ADMIN_EMAIL": abuseAdminEmail})
-	setAdminPassword(t, a)
+	a.setAdminPassword(t, abuseAdminEmail, abuseAdminPassword)
 	bdb := abuseDB(t, a.dsn)
 	c := scriptClient(t)
 
