@@ -287,3 +287,35 @@ func TestPartsOfTheDay(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptDayMovesOnWhenFull: changing the service or place keeps the day
+// being looked at (keep=) when it has a free time for the new choice, and
+// otherwise shows the next day that has, saying why; a day asked for by its
+// own link (date=) is shown as it is, full or closed.
+func TestKeptDayMovesOnWhenFull(t *testing.T) {
+	runAt(t, epoch)
+	s := newTestServer(t, nil)
+	svc := bookingServices(t)[0]
+	cl := s.client(t)
+	sunday := startOfDay(clk.Now()).AddDate(0, 0, 1)
+	for sunday.Weekday() != time.Sunday {
+		sunday = sunday.AddDate(0, 0, 1)
+	}
+	base := slotsURL(svc.ID, db.PlaceStudio, "")
+	monday := sunday.AddDate(0, 0, 1).Format("Monday 2 January")
+
+	kept := cl.get(t, base+"&keep="+sunday.Format(time.DateOnly), "HX-Request: true")
+	wantStatus(t, kept, http.StatusOK)
+	checkHTML(t, kept.body,
+		in("#day-title", hasText(monday)),
+		in(".day-note", hasText("Nothing is free on "+sunday.Format("Monday 2 January")+" for this choice")),
+		in("#picker form.slots button[name=start]"),
+	)
+
+	asked := cl.get(t, base+"&date="+sunday.Format(time.DateOnly), "HX-Request: true")
+	wantStatus(t, asked, http.StatusOK)
+	checkHTML(t, asked.body, in("#day-title", hasText(sunday.Format("Monday 2 January"))), count(".day-note", 0))
+
+	same := cl.get(t, base+"&keep="+sunday.AddDate(0, 0, 1).Format(time.DateOnly), "HX-Request: true")
+	checkHTML(t, same.body, in("#day-title", hasText(monday)), count(".day-note", 0))
+}

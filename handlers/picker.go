@@ -52,6 +52,7 @@ type pickerData struct {
 
 	HeldStart     string // RFC 3339 start of the time this visitor holds
 	Message       string // why there is nothing, or that a time was just taken
+	DayNote       string // why the day shown is not the one being looked at
 	SubmitMessage string // beside the button: a move sent without a time
 	CSRF          string
 }
@@ -282,21 +283,39 @@ func (h *Handler) pickerExcept(c echo.Context, message string, except *db.Span, 
 			day, wholeWeek = startOfDay(t), false
 		}
 	}
+	// The day being looked at when the service or place changed (the
+	// choice form sends it as keep=): that day again if it has a free time
+	// for the new choice, else the next that has.
+	kept := time.Time{}
+	if day.IsZero() {
+		kept = dayParam(pickerParam(c, "keep"))
+		day = kept
+	}
 	if day.Before(today) && !day.IsZero() {
 		day = today
 	}
 	if day.After(last) {
 		day = time.Time{}
 	}
-	if day.IsZero() {
-		first, err := h.firstFree(ctx, rules, d.Service, d.Place, today, owner, now, except)
+	if day.IsZero() || !kept.IsZero() {
+		from := today
+		if !day.IsZero() {
+			from = day
+		}
+		first, err := h.firstFree(ctx, rules, d.Service, d.Place, from, owner, now, except)
 		if err != nil {
 			return d, err
 		}
-		day, wholeWeek = today, false
-		if !first.IsZero() {
+		switch {
+		case !first.IsZero():
+			if !day.IsZero() && !startOfDay(first).Equal(day) {
+				d.DayNote = fmt.Sprintf("Nothing is free on %s for this choice: here is the next day that has a free time.", day.Format("Monday 2 January"))
+			}
 			day = startOfDay(first)
+		case day.IsZero():
+			day = today
 		}
+		wholeWeek = false
 	}
 
 	week := mondayOf(day)

@@ -172,7 +172,8 @@ type samplePickerData struct {
 	Parts                        []samplePart
 	NextFree                     *sampleDay
 	Waitlist                     string
-	HeldStart, Message, CSRF     string
+	HeldStart, Message, DayNote  string
+	CSRF                         string
 }
 
 func (d samplePickerData) Href(q string) string { return d.Base + "?" + q }
