@@ -231,7 +231,13 @@ func TestCheckEstimatesBoundTheDecoders(t *testing.T) {
 		// The estimate holds without most of the megabyte it adds for
 		// the decoders' fixed buffers (tens of kilobytes): the part that
 		// grows with the picture is right on its own.
-		if bound := uint64(hd.cost-decoderOverhead) + 128<<10; took > bound {
+		bound := uint64(hd.cost-decoderOverhead) + 128<<10
+		if raceDetector {
+			// Built with -race (as make test runs), the decoders
+			// allocate a little more: 2% over was seen.
+			bound += bound / 20
+		}
+		if took > bound {
 			t.Errorf("%s (%s %d×%d): decoding took %d KB, the estimate without its margin is %d KB",
 				name, hd.format, hd.width, hd.height, took>>10, (hd.cost-decoderOverhead)>>10)
 		}
