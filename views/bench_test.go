@@ -24,7 +24,13 @@ func BenchmarkRenderHome(b *testing.B) {
 		Title: "Sports massage in St Ives", Path: "/", CSRF: "token",
 		Business: db.Business{Name: "Dynamic Motion Sports Therapy", Locality: "St Ives", Region: "Cambridgeshire",
 			Phone: "01480 000000", Email: "hello@example.com", IsExample: true},
-		Data: struct{ Services []db.Service }{services},
+		Data: struct {
+			Services []db.Service
+			Latest   []db.Post
+		}{services, []db.Post{
+			{Slug: "warm-up", Title: "How to warm up before a race", Summary: "Five minutes that save a season."},
+			{Slug: "recovery", Title: "Recovery after a marathon", Summary: "What to do in the week after."},
+		}},
 	}
 	b.ReportAllocs()
 	for b.Loop() {
