@@ -449,8 +449,7 @@ var (
 	countRe   = regexp.MustCompile(`id="comment-count"[^>]*>\((\d+)\)`)
 	articleRe = regexp.MustCompile(`href="(/blog/[a-z0-9-]+)"`)
 	serviceRe = regexp.MustCompile(`name="service" value="(\d+)"`)
-	startRe   = regexp.MustCompile(`name="start" id="slot-[^"]*" value="([^"]+)"`)
-	nextRe    = regexp.MustCompile(`week=(\d{4}-\d{2}-\d{2})"[^>]*>Next week`)
+	startRe   = regexp.MustCompile(`<button name="start" value="([^"]+)"`)
 )
 
 func submatch(re *regexp.Regexp, s, what string) (string, error) {
@@ -657,15 +656,23 @@ func booking(origin, svc string) scenario {
 		}}
 }
 
-// freeTimes walks the slot picker week after week and returns free start
-// times at least an hour apart, so that booking one (30 minutes and the
-// 15-minute buffer either side) leaves the next free.
+// freeTimes walks the slot picker day by day (it shows one day at a time)
+// and returns free start times at least an hour apart, so that booking one
+// (30 minutes and the 15-minute buffer either side) leaves the next free.
+// A day past the booking horizon shows the first free day again: its times
+// are not after the last one taken, and are skipped.
 func freeTimes(origin, svc string) ([]string, error) {
 	v := newVisitor(origin)
-	path := "/book/slots?service=" + svc + "&location=studio"
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	var last time.Time
-	for range 60 {
+	day := time.Now().In(london)
+	for range 70 {
+		path := "/book/slots?service=" + svc + "&location=studio&date=" + day.Format(time.DateOnly)
+		day = day.AddDate(0, 0, 1)
 		body, err := v.get(path, "HX-Request", "true")
 		if err != nil {
 			return nil, err
@@ -679,11 +686,6 @@ func freeTimes(origin, svc string) ([]string, error) {
 				out, last = append(out, m[1]), t
 			}
 		}
-		week := nextRe.FindStringSubmatch(body)
-		if week == nil {
-			break
-		}
-		path = "/book/slots?service=" + svc + "&location=studio&week=" + week[1]
 	}
 	if len(out) == 0 {
 		return nil, errors.New("the slot picker offers no free time")
