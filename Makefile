@@ -40,7 +40,7 @@ proof:
 abuse:
 	@url=$$(.ci/ensure-deps) && rm -f abuse-figures.md && TEST_DATABASE_URL="$$url" ABUSE_FIGURES=$$PWD/abuse-figures.md \
 	CGO_ENABLED=1 $(GO) test -race -count=1 -v -run '^TestAbuse' ./e2e && \
-	echo "| attack | memory before | peak | home requests | failed | p50 | p99 |" && cat abuse-figures.md
+	echo "| attack | memory before | peak | home requests | failed | p50 | p99 |" && echo "|---|---:|---:|---:|---:|---:|---:|" && cat abuse-figures.md
 
 ## lint: gofmt, go vet, staticcheck
 lint:
