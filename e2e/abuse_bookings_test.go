@@ -100,7 +100,7 @@ func TestAbuseBookingsToStrangers(t *testing.T) {
 			if wait, err := strconv.Atoi(r.ans.header.Get("Retry-After")); err != nil || wait <= 0 || wait > 3600 {
 				t.Errorf("attempt %d: 429 with Retry-After %q, want the seconds until the hour is up", i, r.ans.header.Get("Retry-After"))
 			}
-			for _, want := range []string{seededPhone, "Everything you typed is kept", `value="` + r.email + `"`} {
+			for _, want := range []string{seededPhone, "everything you typed is kept", `value="` + r.email + `"`} {
 				if !strings.Contains(r.ans.body, want) {
 					t.Errorf("attempt %d: the 429 lacks %q:\n%s", i, want, abbreviate(r.ans.body, 1500))
 					break

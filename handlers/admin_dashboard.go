@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func (h *Handler) heldMail(c echo.Context, d *dashboardData) error {
 	for _, m := range ms {
 		d.HeldUpto = max(d.HeldUpto, m.ID)
 		day := m.Day.Format(time.DateOnly)
-		if m.Kind == "booking_confirmed" && day == today {
+		if m.Kind == "booking_confirmed" && day == today && !slices.ContainsFunc(addresses, func(a string) bool { return strings.EqualFold(a, m.Recipient) }) {
 			addresses = append(addresses, m.Recipient)
 		}
 		i, ok := byBooking[m.BookingID]
@@ -143,8 +144,12 @@ func (h *Handler) heldMail(c echo.Context, d *dashboardData) error {
 		}
 		d.HeldBookings[i].Subjects = append(d.HeldBookings[i].Subjects, m.Subject)
 	}
-	d.HeldToday = strings.Join(addresses, ", ")
-	if more := d.HeldTodayN - len(addresses); more > 0 && len(addresses) > 0 {
+	// The summary names a few addresses, each once: the list below has
+	// them all.
+	const named = 3
+	more := len(addresses) - named
+	d.HeldToday = strings.Join(addresses[:min(named, len(addresses))], ", ")
+	if more > 0 {
 		d.HeldToday += fmt.Sprintf(" and %d more", more)
 	}
 	return nil

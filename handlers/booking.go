@@ -609,7 +609,7 @@ func (h *Handler) book(c echo.Context) error {
 	// an hour (counted when made: one not made is given back below).
 	if wait := h.limits.newBooking.take(ip, h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		f.Notice = tooManyBookingsNotice(f.Practice, wait, f.HeldUntil)
+		f.Notice = tooManyBookingsNotice(f.Practice, wait)
 		return h.renderDetails(c, http.StatusTooManyRequests, f)
 	}
 	made := false

@@ -47,15 +47,17 @@ func holdNews(heldUntil string) string {
 }
 
 // tooManyBookingsNotice is the details form's news for an address that has
-// made newBookingsPerHour bookings in the last hour.
-func tooManyBookingsNotice(b db.Business, wait time.Duration, heldUntil string) string {
-	return fmt.Sprintf("Several bookings have been made from your connection in the last hour. To book more, %s, or send this form again in %s. %s Everything you typed is kept.",
-		reachPractice(b), roundWait(wait), holdNews(heldUntil))
+// made newBookingsPerHour bookings in the last hour. The hold is not
+// offered as a way on: it ends long before the wait does.
+func tooManyBookingsNotice(b db.Business, wait time.Duration) string {
+	return fmt.Sprintf("Several bookings have been made from your connection in the last hour. To book this time, %s; booking online from your connection opens again in %s. Nothing was booked, and everything you typed is kept.",
+		reachPractice(b), roundWait(wait))
 }
 
 // tooManyUpcomingNotice is the details form's news for an e-mail address
-// that already has booking.MaxUpcomingPerEmail appointments to come.
+// that already has booking.MaxUpcomingPerEmail appointments to come. The
+// hold is kept: a booking for someone else can go on with their address.
 func tooManyUpcomingNotice(b db.Business, email string, max int, heldUntil string) string {
-	return fmt.Sprintf("%s already has %d appointments to come, which is as many as can be booked online. To book more, %s. %s Everything you typed is kept.",
+	return fmt.Sprintf("%s already has %d appointments to come, which is as many as can be booked online. To book more, %s. If this appointment is for someone else, give their e-mail address instead. %s Everything you typed is kept.",
 		email, max, reachPractice(b), holdNews(heldUntil))
 }

@@ -591,6 +591,10 @@ func (h *Handler) saveComment(c echo.Context) error {
 		if wait := h.limits.edit.allow(string(ipHash), string(cm.AuthorHash), h.now()); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			e.Errors["body"] = fmt.Sprintf("You have changed your comments several times in a short time. Please wait %s and save again; your text is still here.", roundWait(wait))
+			// The wall clock, as ownComment's window is measured.
+			if left := editWindow - time.Since(cm.CreatedAt); wait >= left {
+				e.Errors["body"] = "You have changed your comments several times in a short time, and this one can no longer be changed after this. Your text is still here: copy it if you want to keep it."
+			}
 			status = http.StatusTooManyRequests
 		}
 	}
@@ -732,14 +736,19 @@ func blankHTML(s string) bool {
 
 // roundWait says how long to wait in words.
 func roundWait(d time.Duration) string {
-	if d < time.Minute {
-		return "a minute"
-	}
 	m := int(d.Round(time.Minute).Minutes())
-	if m == 1 {
+	h := int(d.Round(time.Hour).Hours())
+	switch {
+	case m <= 1:
 		return "a minute"
+	case m < 60:
+		return strconv.Itoa(m) + " minutes"
+	case m < 90:
+		return "an hour"
+	case h < 20:
+		return strconv.Itoa(h) + " hours"
 	}
-	return strconv.Itoa(m) + " minutes"
+	return "a day"
 }
 
 // articleMoved sends a request about a comment of an article that was

@@ -854,3 +854,25 @@ func TestCommentOnARenamedArticle(t *testing.T) {
 	}
 	noServerErrors(t, s)
 }
+
+// TestRoundWait: a wait is said as a person would say it, also when it is
+// a day ("1440 minutes" was seen).
+func TestRoundWait(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{10 * time.Second, "a minute"},
+		{90 * time.Second, "2 minutes"},
+		{59 * time.Minute, "59 minutes"},
+		{60 * time.Minute, "an hour"},
+		{100 * time.Minute, "2 hours"},
+		{5*time.Hour + 10*time.Minute, "5 hours"},
+		{24 * time.Hour, "a day"},
+		{23*time.Hour + 59*time.Minute, "a day"},
+	} {
+		if got := roundWait(c.d); got != c.want {
+			t.Errorf("roundWait(%s) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}

@@ -321,7 +321,9 @@ func TestCommentEditsAreLimited(t *testing.T) {
 			}
 			checkHTML(t, res.body,
 				in("form.comment-edit textarea[name=body]", hasText(fmt.Sprintf("Edit %d", allowed+1))),
-				in("form.comment-edit .field-error", hasText("Please wait")))
+				// Right after posting, the wait outlasts the comment's
+				// edit window: no "please wait", but the text kept.
+				in("form.comment-edit .field-error", hasText("can no longer be changed"), hasText("Your text is still here")))
 			break
 		}
 	}
