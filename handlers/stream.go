@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -182,6 +183,7 @@ func (h *Handler) commentStream(c echo.Context) error {
 	w.printf("retry: %d\n\n", retryMillis)
 	if err := h.replay(ctx, w, r); err != nil {
 		h.log.Debug("live stream: catch-up ended", "err", err)
+		w.drop()
 		return nil // the reader is gone, too slow, or the database failed: it reconnects
 	}
 
@@ -191,7 +193,12 @@ func (h *Handler) commentStream(c echo.Context) error {
 		select {
 		case e, ok := <-sub.C():
 			if !ok {
-				return nil // shutting down, or too slow: the browser reconnects and catches up
+				select {
+				case <-h.done: // shutting down: an orderly close
+				default:
+					w.drop() // too slow for the hub: the browser reconnects and catches up
+				}
+				return nil
 			}
 			if last, ok := r.sent[e.Key]; (ok && e.ID <= last) || e.ID <= r.floor {
 				continue // the catch-up sent this comment as it was after this event, or said to reload
@@ -210,6 +217,7 @@ func (h *Handler) commentStream(c echo.Context) error {
 		}
 		if err := w.flush(); err != nil {
 			h.log.Debug("live stream: dropped", "err", err)
+			w.drop()
 			return nil // the reader did not take it in time, or went away
 		}
 	}
@@ -407,6 +415,22 @@ func (e *eventWriter) flush() error {
 	}
 	e.armed = false
 	return e.err
+}
+
+// drop ends the connection of a reader that was too slow (or is gone), at
+// once and with what the kernel still holds for it thrown away (a reset): a
+// plain close would wait behind those bytes, up to megabytes of the
+// machine's socket memory, for a reader that does not read. A reader that
+// was only slow reconnects and catches up.
+func (e *eventWriter) drop() {
+	conn, _, err := e.rc.Hijack()
+	if err != nil {
+		return // not HTTP/1 (or already gone): the server closes it
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0) //nolint:errcheck // at worst the close is an orderly one
+	}
+	conn.Close()
 }
 
 // streamCounts counts the open live streams, by client address and in
