@@ -40,7 +40,7 @@ const uploadBoundary = "----abuse-boundary"
 
 // attemptBody opens a connection of its own to origin, sends a POST of
 // path from client address ip declaring a body of size bytes (a picture
-// upload's multipart form: a token first, then the file), and
+// upload's multipart form: the file), and
 // writes the body: as fast as the connection takes it, or chunk bytes
 // every pace, or (chunk 0) only its first part, holding the rest back. Meanwhile it reads the answer, and whether the server then
 // closes the connection. Nothing here waits longer than 10 seconds.
@@ -50,12 +50,11 @@ func attemptBody(origin, ip, path string, size, chunk int, pace time.Duration) b
 		return bodyAttempt{err: err}
 	}
 	defer conn.Close()
-	// A double-submit token of the attacker's own choosing, in the cookie
-	// and the form alike: it passes a CSRF check, which is why the login
-	// must come before that check reads the body.
-	token := strings.Repeat("t", 43)
+	// No Fetch Metadata, as a script sends it: it passes the cross-origin
+	// check, which is why the login must come before anything reads the
+	// body.
 	head := "POST " + path + " HTTP/1.1\r\nHost: " + strings.TrimPrefix(origin, "http://") + "\r\n" +
-		"Fly-Client-IP: " + ip + "\r\n" + "Cookie: csrf=" + token + "\r\n" +
+		"Fly-Client-IP: " + ip + "\r\n" +
 		"Content-Type: multipart/form-data; boundary=" + uploadBoundary + "\r\n" +
 		fmt.Sprintf("Content-Length: %d\r\n\r\n", size)
 	start := time.Now()
@@ -67,9 +66,8 @@ func attemptBody(origin, ip, path string, size, chunk int, pace time.Duration) b
 	stop := make(chan struct{})
 	wrote := make(chan int64)
 	go func() {
-		// A well-formed form: the token, the file, the closing boundary.
-		prefix := "--" + uploadBoundary + "\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n" +
-			token + "\r\n--" + uploadBoundary + "\r\n" +
+		// A well-formed form: the file, the closing boundary.
+		prefix := "--" + uploadBoundary + "\r\n" +
 			"Content-Disposition: form-data; name=\"picture\"; filename=\"big.png\"\r\nContent-Type: image/png\r\n\r\n"
 		suffix := "\r\n--" + uploadBoundary + "--\r\n"
 		filler := bytes.Repeat([]byte{0x5a}, max(chunk, 1))
@@ -215,19 +213,18 @@ func logInAsTherapist(t *testing.T, v *visitor) {
 	if err != nil || page.status != http.StatusOK {
 		t.Fatalf("GET /admin/login: %v %d", err, page.status)
 	}
-	ans, err := v.do("POST", "/admin/login", url.Values{"_csrf": {csrfOf(page.body)}, "email": {adminEmail}, "password": {adminPassword}}, nil)
+	ans, err := v.do("POST", "/admin/login", url.Values{"email": {adminEmail}, "password": {adminPassword}}, nil)
 	if err != nil || ans.status != http.StatusSeeOther || ans.header.Get("Location") != "/admin" {
 		t.Fatalf("logging in: %v %d to %q", err, ans.status, ans.header.Get("Location"))
 	}
 }
 
-// uploadPicture sends the pictures form as a browser does (the token
-// first) and returns the answer.
-func uploadPicture(t *testing.T, v *visitor, token string, picture []byte) (answer, error) {
+// uploadPicture sends the pictures form as a browser does and returns the
+// answer.
+func uploadPicture(t *testing.T, v *visitor, picture []byte) (answer, error) {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	mw.WriteField("_csrf", token)
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", `form-data; name="picture"; filename="picture.png"`)
 	h.Set("Content-Type", "image/png")
@@ -313,7 +310,6 @@ func TestAbuseBodiesWorstPicture(t *testing.T) {
 	if err != nil || page.status != http.StatusOK {
 		t.Fatalf("GET /admin/media: %v %d", err, page.status)
 	}
-	token := csrfOf(page.body)
 
 	// The tallest 5000-wide RGBA picture accepted, asked of the site with
 	// pictures that are all header: too large is refused as such; a
@@ -321,7 +317,7 @@ func TestAbuseBodiesWorstPicture(t *testing.T) {
 	// "not a picture".
 	const width = 5000
 	accepted := func(h int) bool {
-		ans, err := uploadPicture(t, v, token, rgbaPNG(t, width, h, 0, true))
+		ans, err := uploadPicture(t, v, rgbaPNG(t, width, h, 0, true))
 		if err != nil || ans.status != http.StatusUnprocessableEntity {
 			t.Fatalf("a %d×%d header: %v %d", width, h, err, ans.status)
 		}
@@ -350,7 +346,7 @@ func TestAbuseBodiesWorstPicture(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {
-				ans, err := uploadPicture(t, v, token, worst)
+				ans, err := uploadPicture(t, v, worst)
 				switch {
 				case err != nil:
 					t.Errorf("uploading it: %v", err)

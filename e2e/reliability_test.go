@@ -219,14 +219,6 @@ var (
 	commentIDRe  = regexp.MustCompile(`id="comment-(\d+)"`)
 )
 
-// csrfOf is the CSRF token in a page's forms, or "".
-func csrfOf(page string) string {
-	if m := csrfField.FindStringSubmatch(page); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
 // unfriendly says what is wrong with an answer given while the database
 // is unreachable, or "" when it is the site's own "Back in a moment" page
 // (or fragment, for htmx): 503, HTML, Retry-After, and nothing of the
@@ -321,9 +313,9 @@ func freeStudioTimes(t *testing.T, v *visitor, n int) (service string, starts []
 
 // bookingForm is everything POST /book needs to hold and confirm a time in
 // one go, as a form posted without JavaScript and without an earlier hold.
-func bookingForm(csrf, service, start, name, email string) url.Values {
+func bookingForm(service, start, name, email string) url.Values {
 	f := url.Values{
-		"_csrf": {csrf}, "service": {service}, "location": {"studio"}, "start": {start},
+		"service": {service}, "location": {"studio"}, "start": {start},
 		"name": {name}, "email": {email}, "phone": {"07700 900123"},
 		"consent_policy": {"yes"}, "consent_health": {"yes"},
 	}
@@ -333,16 +325,14 @@ func bookingForm(csrf, service, start, name, email string) url.Values {
 	return f
 }
 
-// commentForm is a new comment as the article's form sends it: the CSRF
-// token and the signed stamp of when the form was shown, the honeypot
-// empty.
+// commentForm is a new comment as the article's form sends it: the signed
+// stamp of when the form was shown, the honeypot empty.
 func commentForm(page, name, body string) (url.Values, error) {
-	csrf := csrfOf(page)
 	m := startedField.FindStringSubmatch(page)
-	if csrf == "" || m == nil || m[1] == "" {
-		return nil, errors.New("the article has no comment form with a CSRF token and a signed stamp")
+	if m == nil || m[1] == "" {
+		return nil, errors.New("the article has no comment form with a signed stamp")
 	}
-	return url.Values{"_csrf": {csrf}, "started": {m[1]}, "name": {name}, "body": {body}, "website": {""}}, nil
+	return url.Values{"started": {m[1]}, "name": {name}, "body": {body}, "website": {""}}, nil
 }
 
 // postedCommentID is the id in the Location of a comment's 303

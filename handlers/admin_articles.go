@@ -62,7 +62,6 @@ type articleForm struct {
 	Public               bool   // readers can see the saved article now
 	PublishedAt          time.Time
 	Preview              articlePreview
-	CSRF                 string
 	Submission           string    // a new article's submission token
 	Revision             string    // revisionOf the post the editor was opened on
 	Conflict             string    // the post was saved elsewhere meanwhile: what happened
@@ -247,7 +246,6 @@ func (h *Handler) storedArticle(c echo.Context) (db.Post, error) {
 }
 
 func (h *Handler) renderArticleForm(c echo.Context, status int, f articleForm) error {
-	f.CSRF, _ = c.Get(csrfKey).(string)
 	f.Action = articleAction(f.ID)
 	title := "New article"
 	if f.ID != 0 {

@@ -26,7 +26,6 @@ type handBookingForm struct {
 	Notes                                 string
 	Errors                                map[string]string
 	Notice                                string
-	CSRF                                  string
 	Submission                            string
 }
 
@@ -42,7 +41,6 @@ func (h *Handler) renderNewBooking(c echo.Context, status int, f handBookingForm
 		return err
 	}
 	f.Services = svcs
-	f.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Add a booking", f)
 	if err != nil {
 		return err

@@ -17,7 +17,6 @@ type businessForm struct {
 	db.Business
 	Errors map[string]string
 	Saved  bool
-	CSRF   string
 }
 
 // businessLimits are the longest each field may be, in characters.
@@ -37,7 +36,6 @@ func (h *Handler) showBusiness(c echo.Context) error {
 }
 
 func (h *Handler) renderBusiness(c echo.Context, status int, f businessForm) error {
-	f.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Business details", f)
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ type calendarData struct {
 	Feed *db.CalendarFeed // nil: there is no link
 	URL  string
 	Off  bool // the link was just turned off
-	CSRF string
 }
 
 // showCalendarLink is GET /admin/calendar: whether a calendar link exists,
@@ -33,7 +32,6 @@ func (h *Handler) renderCalendarLink(c echo.Context, d calendarData) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return err
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Calendar link", d)
 	if err != nil {
 		return err

@@ -52,7 +52,6 @@ type moderationData struct {
 	Blocks []db.CommentBlock
 	Notice string
 	Errors map[string]string
-	CSRF   string
 }
 
 // moderationItem is one comment in a list of the moderation page: State
@@ -61,14 +60,13 @@ type moderationItem struct {
 	Comment db.ModeratedComment
 	State   string
 	Parent  string // the start of the comment it replies to
-	CSRF    string
 }
 
 // moderationItems lists comments cs, all in state, for the page.
-func moderationItems(cs []db.ModeratedComment, state, csrf string) []moderationItem {
+func moderationItems(cs []db.ModeratedComment, state string) []moderationItem {
 	items := make([]moderationItem, len(cs))
 	for i, c := range cs {
-		items[i] = moderationItem{Comment: c, State: state, Parent: excerpt(c.ParentBody, 140), CSRF: csrf}
+		items[i] = moderationItem{Comment: c, State: state, Parent: excerpt(c.ParentBody, 140)}
 	}
 	return items
 }
@@ -111,7 +109,6 @@ func (h *Handler) renderModeration(c echo.Context, status int, d moderationData)
 		d.Mode = b.CommentModeration
 	}
 	d.Modes = moderationModes
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	queue, err := db.ModerationQueue(ctx, h.db, queueShown)
 	if err != nil {
 		return err
@@ -127,9 +124,9 @@ func (h *Handler) renderModeration(c echo.Context, status int, d moderationData)
 	if err != nil {
 		return err
 	}
-	d.Queue = moderationItems(queue, db.CommentHeld, d.CSRF)
-	d.Recent = moderationItems(recent, db.CommentVisible, d.CSRF)
-	d.Hidden = moderationItems(hidden, db.CommentHidden, d.CSRF)
+	d.Queue = moderationItems(queue, db.CommentHeld)
+	d.Recent = moderationItems(recent, db.CommentVisible)
+	d.Hidden = moderationItems(hidden, db.CommentHidden)
 	if d.Blocks, err = db.CommentBlocks(ctx, h.db); err != nil {
 		return err
 	}

@@ -34,7 +34,6 @@ type dashboardData struct {
 	// DelayedMail is mail still being tried after a failed attempt.
 	DelayedMail []db.OutboxMessage
 	Unread      int // contact messages not yet read
-	CSRF        string
 
 	// Client mail held past the day's ceiling on confirmations to new
 	// addresses (booking.Desk.Book), for her to send or delete.
@@ -97,7 +96,6 @@ func (h *Handler) dashboard(c echo.Context) (dashboardData, error) {
 }
 
 func (h *Handler) renderDashboard(c echo.Context, status int, d dashboardData) error {
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Today", d)
 	if err != nil {
 		return err

@@ -25,7 +25,6 @@ type diaryData struct {
 	Title            string // "23 – 29 November 2026", or "Monday 23 November 2026"
 	Days             []diaryDay
 	Booked           int
-	CSRF             string
 }
 
 // showDiary is GET /admin/diary?week=YYYY-MM-DD: a week of appointments,
@@ -64,7 +63,6 @@ func (h *Handler) showDiary(c echo.Context) error {
 			d.Booked++
 		}
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Diary", d)
 	if err != nil {
 		return err
@@ -140,7 +138,6 @@ type adminBookingData struct {
 	Notice    string
 	Errors    map[string]string
 	Reason    string
-	CSRF      string
 }
 
 // adminBooking reads booking :id, or the site's 404.
@@ -177,7 +174,6 @@ func (h *Handler) renderAdminBooking(c echo.Context, status int, d adminBookingD
 	if d.Mail, err = db.OutboxForBooking(c.Request().Context(), h.db, b.ID); err != nil {
 		return err
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, b.ClientName+", "+b.StartsAt.In(views.London).Format("2 January"), d)
 	if err != nil {
 		return err
@@ -216,7 +212,6 @@ func (h *Handler) showCancelAdminBooking(c echo.Context) error {
 func (h *Handler) renderAdminCancel(c echo.Context, status int, d adminBookingData) error {
 	b := d.Booking
 	d.When = b.StartsAt.In(views.London).Format("Monday 2 January 2006, 15:04") + " to " + b.EndsAt.In(views.London).Format("15:04")
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Cancel "+b.ClientName+"’s booking?", d)
 	if err != nil {
 		return err

@@ -37,7 +37,6 @@ type availabilityData struct {
 	Affected       []affectedBooking
 	StepOptions    []stepOption
 	Saved          string // what was just saved, for the notice
-	CSRF           string
 }
 
 // hoursDay is one weekday's row of the hours form: its ranges as text,
@@ -158,7 +157,6 @@ func (h *Handler) renderAvailability(c echo.Context, status int, d availabilityD
 	}
 	d.Affected = offSchedule(rules, off, upcoming)
 	d.StepOptions = stepOptions
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Availability", d)
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ func londonClock(t *testing.T, start string) string {
 }
 
 // The page shows the hours as saved, the time off, the rules, and the
-// bookings that no longer fit; every form carries the CSRF token.
+// bookings that no longer fit.
 func TestAvailabilityPage(t *testing.T) {
 	runAt(t, epoch)
 	s := adminServer(t)
@@ -101,7 +101,6 @@ func TestAvailabilityPage(t *testing.T) {
 		// place itself (site.css shows data-label above the box).
 		in("td[data-label=Studio] input#f-studio-3"),
 		in("td[data-label^=Mobile] input#f-mobile-3"),
-		in("form[action='/admin/availability/hours'] input[name=_csrf]"),
 		in("form[action='/admin/availability/time-off'] input#off-from-date[type=date]"),
 		count("form[action='/admin/availability/settings'] input[type=radio][name=step]", 4),
 		in("form[action='/admin/availability/settings'] input[name=step][checked]", hasAttr("value", "15")),

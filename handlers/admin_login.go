@@ -26,7 +26,6 @@ type loginForm struct {
 	Notice string
 	Done   string // a calm word: logged out on purpose
 	Errors map[string]string
-	CSRF   string
 }
 
 // showLogin is GET /admin/login.
@@ -47,7 +46,6 @@ func (h *Handler) showLogin(c echo.Context) error {
 }
 
 func (h *Handler) renderLogin(c echo.Context, status int, f loginForm) error {
-	f.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.page(c, "Log in", "", f)
 	if err != nil {
 		return err

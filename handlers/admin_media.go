@@ -47,7 +47,6 @@ type mediaPage struct {
 	Notice      string
 	Description string
 	Errors      map[string]string
-	CSRF        string
 }
 
 // showMedia is GET /admin/media (?added= after an upload).
@@ -69,7 +68,6 @@ func (h *Handler) renderMedia(c echo.Context, status int, d mediaPage) error {
 		return err
 	}
 	d.Items = items
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Pictures", d)
 	if err != nil {
 		return err
@@ -81,7 +79,7 @@ func (h *Handler) renderMedia(c echo.Context, status int, d mediaPage) error {
 // shows (description, the text for readers who cannot see it).
 //
 // The form is read as it arrives (readPictureForm), after requireAdmin and
-// the token (csrfStreaming). A picture too large to prepare is refused from
+// the cross-origin check (both from headers alone). A picture too large to prepare is refused from
 // its header (photos.Check) before it waits for its turn: one picture is
 // prepared at a time, since decoding one may take up to a hundred
 // megabytes of the machine's memory.
@@ -160,12 +158,14 @@ func pictureProblem(err error) string {
 func readPictureForm(c echo.Context) (picture []byte, problem string) {
 	const choose = "Please choose a picture to upload."
 	r := c.Request()
-	mr, err := multipartOf(c)
+	form := url.Values{}
+	// Set even when the body is not multipart, so that nothing after reads
+	// the body as an ordinary form.
+	defer func() { r.Form = form }()
+	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, choose
 	}
-	form := url.Values{}
-	defer func() { r.Form = form }()
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {

@@ -35,15 +35,12 @@ func pngOf(t *testing.T, w, h int) []byte {
 	return b.Bytes()
 }
 
-// upload sends the pictures form as a browser does (the token its first
-// field): file (nil: none) and a description.
+// upload sends the pictures form as a browser does: file (nil: none) and a
+// description.
 func (cl *client) upload(t *testing.T, file []byte, description string, headers ...string) response {
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
-	if len(headers) == 0 {
-		w.WriteField(csrfField, cl.csrfToken())
-	}
 	w.WriteField("description", description)
 	if file != nil {
 		fw, err := w.CreateFormFile("picture", "photo.png")
@@ -59,19 +56,21 @@ func (cl *client) upload(t *testing.T, file []byte, description string, headers 
 	return cl.do(t, req, headers...)
 }
 
-// The form works whichever way the token comes: as its first field (a
-// plain form, with or without JavaScript), or in the X-CSRF-Token header
-// (htmx, or a script), where the form needs no token field at all.
-func TestUploadWithTheTokenInAHeader(t *testing.T) {
+// The form works from the site's own page (Sec-Fetch-Site: same-origin) and
+// from a client that is not a browser (no Fetch Metadata at all); from
+// another site it is refused.
+func TestUploadFromTheSiteOnly(t *testing.T) {
 	s := adminServer(t)
 	admin := s.client(t)
 	admin.logIn(t)
-	res := admin.upload(t, pngOf(t, 120, 80), "Sent by a script", "X-CSRF-Token: "+admin.csrfToken())
-	wantStatus(t, res, http.StatusSeeOther)
-	if !strings.Contains(res.Header.Get("Location"), "added=") {
-		t.Errorf("went to %q, want the added picture", res.Header.Get("Location"))
+	for _, headers := range [][]string{{"Sec-Fetch-Site: same-origin"}, nil} {
+		res := admin.upload(t, pngOf(t, 120, 80), "Sent from the page", headers...)
+		wantStatus(t, res, http.StatusSeeOther)
+		if !strings.Contains(res.Header.Get("Location"), "added=") {
+			t.Errorf("%q: went to %q, want the added picture", headers, res.Header.Get("Location"))
+		}
 	}
-	res = admin.upload(t, pngOf(t, 120, 80), "A wrong header", "X-CSRF-Token: wrong-token-wrong-token-wrong-token-wrong-t")
+	res := admin.upload(t, pngOf(t, 120, 80), "From another site", "Sec-Fetch-Site: cross-site")
 	wantStatus(t, res, http.StatusForbidden)
 	noServerErrors(t, s)
 }

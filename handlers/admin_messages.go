@@ -21,7 +21,6 @@ type messagesData struct {
 	Unread   int
 	Before   int64 // the next page starts before this id; 0: no more
 	Deleted  bool  // a message was just deleted
-	CSRF     string
 }
 
 // messageRow is one message in the inbox: its start only.
@@ -33,7 +32,6 @@ type messageRow struct {
 type messageData struct {
 	Message db.ContactMessage
 	Reply   string // a mailto: link answering it
-	CSRF    string
 }
 
 // showMessages is GET /admin/messages: the contact form's messages, newest
@@ -56,7 +54,6 @@ func (h *Handler) showMessages(c echo.Context) error {
 	if d.Unread, err = db.CountUnreadContactMessages(ctx, h.db); err != nil {
 		return err
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Messages", d)
 	if err != nil {
 		return err
@@ -95,7 +92,6 @@ func (h *Handler) showMessage(c echo.Context) error {
 		return err
 	}
 	d := messageData{Message: m, Reply: replyLink(m, b.Name)}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Message from "+m.Name, d)
 	if err != nil {
 		return err

@@ -17,9 +17,8 @@ const outboxPageSize = 50
 
 type outboxData struct {
 	Messages   []db.OutboxMessage
-	Before     int64 // the next page starts before this id; 0: no more
-	Kept       bool  // mail is kept, not sent (no SMTP_URL)
-	CSRF       string
+	Before     int64              // the next page starts before this id; 0: no more
+	Kept       bool               // mail is kept, not sent (no SMTP_URL)
 	FailedMail []db.OutboxMessage // for the "failed-mail" partial
 }
 
@@ -36,7 +35,6 @@ func (h *Handler) showOutbox(c echo.Context) error {
 		d.Messages = ms[:outboxPageSize]
 		d.Before = d.Messages[outboxPageSize-1].ID
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Mail", d)
 	if err != nil {
 		return err

@@ -41,7 +41,6 @@ type privacyData struct {
 	ToErase int
 	Errors  map[string]string
 	Notice  string
-	CSRF    string
 }
 
 // showPrivacyTools is GET /admin/privacy: the search form and the
@@ -61,7 +60,6 @@ func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error
 	if d.Errors == nil {
 		d.Errors = map[string]string{}
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Privacy", d)
 	if err != nil {
 		return err

@@ -28,7 +28,6 @@ type adminServicesData struct {
 	Form     serviceForm
 	Errors   map[string]string
 	Saved    string
-	CSRF     string
 }
 
 // serviceRow is one service in the list, knowing whether it can move up
@@ -45,7 +44,6 @@ type serviceForm struct {
 	Name, Summary, Duration, Price string
 	AtStudio, Mobile, Active       bool
 	Errors                         map[string]string
-	CSRF                           string
 	Submission                     string // a new service's submission token
 }
 
@@ -72,7 +70,6 @@ func (h *Handler) renderAdminServices(c echo.Context, status int, f serviceForm,
 	for i, s := range ss {
 		d.Services = append(d.Services, serviceRow{Service: s, First: i == 0, Last: i == len(ss)-1})
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Services", d)
 	if err != nil {
 		return err
@@ -119,7 +116,6 @@ func (h *Handler) showEditService(c echo.Context) error {
 }
 
 func (h *Handler) renderEditService(c echo.Context, status int, f serviceForm) error {
-	f.CSRF, _ = c.Get(csrfKey).(string)
 	p, err := h.adminPage(c, "Edit "+f.Name, f)
 	if err != nil {
 		return err

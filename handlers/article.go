@@ -37,7 +37,6 @@ type likeData struct {
 	Slug   string
 	Count  int
 	Liked  bool
-	CSRF   string
 	Notice string // why the like was not counted (too many from the address)
 }
 
@@ -111,7 +110,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	if err != nil {
 		return err
 	}
-	comments, err := h.commentsFor(c, a, page.CSRF)
+	comments, err := h.commentsFor(c, a)
 	if err != nil {
 		return err
 	}
@@ -132,7 +131,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	page.Data = articleData{
 		Post:     p,
 		Body:     template.HTML(p.BodyHTML),
-		Like:     likeData{Slug: p.Slug, Count: p.Likes, Liked: h.hasLiked(c, p.ID), CSRF: page.CSRF},
+		Like:     likeData{Slug: p.Slug, Count: p.Likes, Liked: h.hasLiked(c, p.ID)},
 		Share:    a.share,
 		Related:  a.related,
 		Comments: comments,

@@ -77,7 +77,6 @@ type bookingForm struct {
 	Errors    map[string]string
 	Notice    string       // about the time (just taken, hold ended)
 	Alternate []pickerSlot // other free times that day and week, when the chosen one was taken
-	CSRF      string
 }
 
 type healthAnswer struct {
@@ -341,7 +340,6 @@ func (h *Handler) pickerAgain(c echo.Context, status int, message string) error 
 	if err != nil {
 		return err
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	if isFragment(c) {
 		c.Response().Header().Set("HX-Push-Url", d.Base+"?"+d.dayQuery(d.Day))
 		return h.renderFragment(c, status, "book#book-flow", d)
@@ -365,7 +363,6 @@ func (h *Handler) formFor(c echo.Context, b *db.Booking, r bookingRules) booking
 	if biz, err := h.business(c); err == nil {
 		f.Practice = biz
 	}
-	f.CSRF, _ = c.Get(csrfKey).(string)
 	if b.HoldExpiresAt != nil {
 		f.HeldUntil = b.HoldExpiresAt.In(views.London).Format("15:04")
 		if b.HoldExpiresAt.Sub(h.now()) > time.Duration(r.Schedule.HoldMin+1)*time.Minute {

@@ -61,15 +61,15 @@ func weekAfter(n int) string {
 
 var clientSeq atomic.Int64
 
-// client is a visitor on a booking page: its own cookies (session and CSRF
-// token) and its own address, so that one test's holds do not count against
+// client is a visitor on a booking page: its own cookies (the session, once
+// it has one) and its own address, so that one test's holds do not count against
 // another client's rate limit.
 type client struct {
 	*visitor
 	ip string
 }
 
-// client opens /book as a new visitor, which gives it a CSRF cookie.
+// client opens /book as a new visitor.
 func (s *testServer) client(t *testing.T) *client {
 	t.Helper()
 	n := clientSeq.Add(1)
@@ -87,15 +87,14 @@ func (cl *client) get(t *testing.T, target string, headers ...string) response {
 	return cl.do(t, req, headers...)
 }
 
-// post sends the form with the client's CSRF token.
+// post sends the form from the client's address, as the site's own page
+// does (a client that sends no Fetch Metadata, which the cross-origin check
+// lets through; headers may add some).
 func (cl *client) post(t *testing.T, target string, f url.Values, headers ...string) response {
 	t.Helper()
 	g := url.Values{}
 	for k, v := range f {
 		g[k] = slices.Clone(v)
-	}
-	if g.Get(csrfField) == "" {
-		g.Set(csrfField, cl.csrfToken())
 	}
 	req := postForm(target, g)
 	req.RemoteAddr = cl.ip + ":4321"
@@ -473,7 +472,6 @@ func TestBookPicker(t *testing.T) {
 		in("section#picker h2#day-title", hasText(chosen.Format("Monday 2 January")), hasAttr("tabindex", "-1")),
 		in("section#picker #picker-status[role=status]", hasText("free time")),
 		in("section#picker form.slots", hasAttr("method", "post"), hasAttr("action", "/book/hold"), hasAttr("hx-post", "/book/hold"), hasAttr("hx-target", "#book-flow")),
-		in("section#picker form.slots input[name=_csrf]", hasAttr("value", cl.csrfToken())),
 		in("section#picker form.slots input[name=service]", hasAttr("value", fmt.Sprint(services[0].ID))),
 		in("section#picker form.slots input[name=location]", hasAttr("value", "studio")),
 		in("section#picker .times[role=group]", hasAttr("aria-labelledby", "day-title")),
@@ -539,7 +537,6 @@ func TestBookPicker(t *testing.T) {
 		count("section#picker", 1),
 		in("h2#day-title", hasText(next.Format("Monday 2 January"))),
 		in("a.day[aria-current=date]", hasText(next.Format("Mon"))),
-		in("form.slots input[name=_csrf]", hasAttr("value", cl.csrfToken())),
 	)
 	// Without htmx the same addresses give the whole page on that day.
 	for _, target := range []string{"/book?" + dq, "/book/slots?" + dq} {
@@ -757,7 +754,6 @@ func TestHoldSlot(t *testing.T) {
 		in("form[action=/book] input[name=start]", hasAttr("value", t1)),
 		in("form[action=/book] input[name=service]", hasAttr("value", fmt.Sprint(svc.ID))),
 		in("form[action=/book] input[name=location]", hasAttr("value", "studio")),
-		in("form[action=/book] input[name=_csrf]", hasAttr("value", ann.csrfToken())),
 	)
 	// Ann's own picker shows the time as hers, chosen.
 	for _, sl := range slotInputs(t, ann.get(t, slotsURL(svc.ID, db.PlaceStudio, week), "HX-Request: true").body) {
@@ -1332,7 +1328,7 @@ func TestBookDoubleClick(t *testing.T) {
 }
 
 // sessionPoster is a browser on a real HTTP server: one cookie jar, so one
-// session, whose posts (with its CSRF token, redirects not followed) may be
+// session, whose posts (redirects not followed) may be
 // sent at once from several goroutines. It answers the status and Location.
 func sessionPoster(t *testing.T, s *testServer) func(path string, f url.Values) (int, string) {
 	t.Helper()
@@ -1347,15 +1343,7 @@ func sessionPoster(t *testing.T, s *testServer) func(path string, f url.Values) 
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	base, _ := url.Parse(srv.URL)
-	csrf := ""
-	for _, c := range jar.Cookies(base) {
-		if c.Name == s.h.csrfCookieName() {
-			csrf = c.Value
-		}
-	}
 	return func(path string, f url.Values) (int, string) {
-		f.Set(csrfField, csrf)
 		res, err := hc.PostForm(srv.URL+path, f)
 		if err != nil {
 			t.Error(err)
@@ -1572,7 +1560,6 @@ func race(t *testing.T, s *testServer, n int, path string, form url.Values) map[
 	t.Helper()
 	srv := httptest.NewServer(s.e)
 	defer srv.Close()
-	base, _ := url.Parse(srv.URL)
 	type result struct {
 		status int
 		loc    string
@@ -1580,7 +1567,6 @@ func race(t *testing.T, s *testServer, n int, path string, form url.Values) map[
 		err    error
 	}
 	clients := make([]*http.Client, n)
-	tokens := make([]string, n)
 	for i := range clients {
 		jar, _ := cookiejar.New(nil)
 		clients[i] = &http.Client{
@@ -1594,14 +1580,6 @@ func race(t *testing.T, s *testServer, n int, path string, form url.Values) map[
 		}
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		for _, c := range jar.Cookies(base) {
-			if c.Name == s.h.csrfCookieName() {
-				tokens[i] = c.Value
-			}
-		}
-		if tokens[i] == "" {
-			t.Fatal("no CSRF cookie")
-		}
 	}
 	results := make([]result, n)
 	var ready, done sync.WaitGroup
@@ -1615,7 +1593,6 @@ func race(t *testing.T, s *testServer, n int, path string, form url.Values) map[
 			for k, v := range form {
 				f[k] = v
 			}
-			f.Set(csrfField, tokens[i])
 			req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(f.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			ready.Done()
@@ -2194,7 +2171,6 @@ func TestMoveBooking(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	checkHTML(t, res.body,
 		in("main h2", hasText("Move to another time")),
-		in("form[action="+bookingsPath+token+"/move] input[name=_csrf]", hasAttr("value", ann.csrfToken())),
 		in("form[action="+bookingsPath+token+"/move] button[type=submit]"))
 	offered := values(slotInputs(t, res.body))
 	if slices.Contains(offered, t1) {
@@ -2294,10 +2270,11 @@ func TestManageUnknownToken(t *testing.T) {
 			}
 		}
 	}
-	// And without a CSRF token, the forms are refused before anything else.
+	// And from another site, the forms are refused before anything else.
 	req := postForm(bookingsPath+randomToken()+"/cancel", url.Values{})
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	if res := s.serve(t, req); res.StatusCode != http.StatusForbidden {
-		t.Errorf("cancel without a CSRF token: %d, want 403", res.StatusCode)
+		t.Errorf("a cross-site cancel: %d, want 403", res.StatusCode)
 	}
 }
 

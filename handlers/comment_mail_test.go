@@ -99,7 +99,7 @@ func TestCommentEmailMeReplies(t *testing.T) {
 
 // The confirmation link shows a button (following it confirms nothing); the button confirms. Replies then
 // reach the subscriber, never about their own reply; a held reply waits for its approval. Unsubscribing is one
-// click on the page, or one POST from the mail program without a session or CSRF token.
+// click on the page, or one POST from the mail program without a session or any browser header.
 func TestCommentSubscriptionLinks(t *testing.T) {
 	s := newTestServer(t, nil)
 	ctx := context.Background()
@@ -128,13 +128,13 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 	// The button, from a browser that is not the commenter's.
 	v := s.visitor()
 	v.get(t, confirm)
-	res := v.do(t, postForm(confirm, url.Values{csrfField: {v.csrfToken()}}))
+	res := v.do(t, postForm(confirm, url.Values{}))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("confirm: %d", res.StatusCode)
 	}
 	checkHTML(t, v.get(t, confirm).body, in("h1", hasText("Thank you")))
-	if res := s.visitor().do(t, postForm(confirm, url.Values{})); res.StatusCode != http.StatusForbidden {
-		t.Errorf("confirm without a CSRF token: %d, want 403", res.StatusCode)
+	if res := s.visitor().do(t, postForm(confirm, url.Values{}), "Sec-Fetch-Site: cross-site"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("confirm from another site: %d, want 403", res.StatusCode)
 	}
 
 	// A held reply enqueues nothing until approved.
@@ -163,9 +163,17 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 		t.Fatalf("after one-click: %+v, %v", sub, err)
 	}
 	checkHTML(t, s.visitor().get(t, unsubPage).body, in("h1", hasText("You are unsubscribed")))
-	// Again is fine; a made-up token is not found.
+	// Again is fine, even from a mail program that sends it from the
+	// reader's browser (cross-site: the one-click address has no
+	// cross-origin check); a made-up token is not found.
 	if again := s.serve(t, postForm(unsubPage+links.OneClick, nil)); again.StatusCode != http.StatusOK {
 		t.Errorf("second one-click: %d", again.StatusCode)
+	}
+	cross := postForm(unsubPage+links.OneClick, nil)
+	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	cross.Header.Set("Origin", "https://webmail.example")
+	if again := s.serve(t, cross); again.StatusCode != http.StatusOK {
+		t.Errorf("one-click from a webmail page: %d", again.StatusCode)
 	}
 	if bad := s.serve(t, postForm(links.Unsubscribe+strings.Repeat("A", 32)+links.OneClick, nil)); bad.StatusCode != http.StatusNotFound {
 		t.Errorf("unknown token: %d, want 404", bad.StatusCode)
@@ -174,13 +182,13 @@ func TestCommentSubscriptionLinks(t *testing.T) {
 	if res := s.visitor().get(t, confirm); res.StatusCode != http.StatusNotFound {
 		t.Errorf("confirm link after unsubscribing: %d, want 404", res.StatusCode)
 	}
-	// The page's own button needs the CSRF token, and works with it.
-	if res := s.visitor().do(t, postForm(unsubPage, nil)); res.StatusCode != http.StatusForbidden {
-		t.Errorf("unsubscribe button without CSRF: %d, want 403", res.StatusCode)
+	// The page's own button is refused from another site, and works from the page.
+	if res := s.visitor().do(t, postForm(unsubPage, nil), "Origin: http://evil.example"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("unsubscribe button from another site: %d, want 403", res.StatusCode)
 	}
 	w := s.visitor()
 	w.get(t, unsubPage)
-	if res := w.do(t, postForm(unsubPage, url.Values{csrfField: {w.csrfToken()}})); res.StatusCode != http.StatusSeeOther {
+	if res := w.do(t, postForm(unsubPage, url.Values{}), "Sec-Fetch-Site: same-origin"); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("unsubscribe button: %d, want 303", res.StatusCode)
 	}
 }

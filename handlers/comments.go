@@ -56,7 +56,6 @@ type commentView struct {
 	ParentID   int64
 	OOB        bool // sent out of band: replaces the comment with its id
 	Replies    []commentView
-	CSRF       string
 	ReplyForm  *commentForm // a reply form opened under it (without JavaScript)
 }
 
@@ -89,7 +88,6 @@ type commentForm struct {
 	Errors     map[string]string
 	Notice     string // a message about the whole form (too fast, too many, expired)
 	Started    string
-	CSRF       string
 	OOB        bool // sent out of band, in place of the main form
 }
 
@@ -98,7 +96,6 @@ type commentEdit struct {
 	Comment commentView
 	Body    string
 	Errors  map[string]string
-	CSRF    string
 }
 
 // threads arranges comments (oldest first) into top-level comments with
@@ -152,7 +149,7 @@ func countVisible(cs []db.Comment) int {
 
 // commentsFor builds an article's comment section for this visitor: the
 // cached comments, their own held ones, and which they may still edit.
-func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (commentsData, error) {
+func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) {
 	ctx := c.Request().Context()
 	cs := a.comments
 	author := h.authorHash(c)
@@ -177,9 +174,9 @@ func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (comments
 		}
 	}
 	mark := func(v *commentView) {
-		v.Own, v.CSRF = owned[v.ID], csrf
+		v.Own = owned[v.ID]
 		if reply != 0 && v.ID == reply && !v.Deleted && !v.Held {
-			f := h.newCommentForm(ctx, d.Slug, csrf)
+			f := h.newCommentForm(ctx, d.Slug)
 			f.ParentID, f.ParentName, f.FormID = v.ID, v.Name, "reply-form-"+strconv.FormatInt(v.ID, 10)
 			v.ReplyForm = &f
 		}
@@ -190,7 +187,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article, csrf string) (comments
 			mark(&d.Threads[i].Replies[j])
 		}
 	}
-	d.Form = h.newCommentForm(ctx, d.Slug, csrf)
+	d.Form = h.newCommentForm(ctx, d.Slug)
 	return d, nil
 }
 
@@ -211,8 +208,8 @@ func mergeByID(a, b []db.Comment) []db.Comment {
 }
 
 // newCommentForm is an empty form, stamped with the time it was shown.
-func (h *Handler) newCommentForm(ctx context.Context, slug, csrf string) commentForm {
-	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, h.now(), csrf), CSRF: csrf}
+func (h *Handler) newCommentForm(ctx context.Context, slug string) commentForm {
+	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, h.now())}
 }
 
 // postComment saves a new comment or reply. With htmx it answers with a
@@ -228,9 +225,8 @@ func (h *Handler) postComment(c echo.Context) error {
 		return articleMoved(c, a)
 	}
 	ctx := c.Request().Context()
-	csrf, _ := c.Get(csrfKey).(string)
 	f := commentForm{
-		Slug: a.post.Slug, FormID: "comment-form", CSRF: csrf,
+		Slug: a.post.Slug, FormID: "comment-form",
 		Name:    formValue(c, "name"),
 		Body:    formValue(c, "body"),
 		Notify:  c.FormValue("notify") != "",
@@ -253,8 +249,8 @@ func (h *Handler) postComment(c echo.Context) error {
 	case c.FormValue(honeypotField) != "":
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
-	case !h.filledByAPerson(ctx, f.Started, csrf):
-		f.Started = h.stampForm(ctx, h.now(), csrf)
+	case !h.filledByAPerson(ctx, f.Started):
+		f.Started = h.stampForm(ctx, h.now())
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
@@ -305,7 +301,7 @@ func (h *Handler) postComment(c echo.Context) error {
 	// A form sent twice (a double click, or again after a slow answer)
 	// carries the same stamp, token and words: it is saved once, and the
 	// twin's answer is the first one's.
-	first, err := h.onceFor(ctx, sentKey("comment", csrf, f.Started, strconv.FormatInt(f.ParentID, 10), f.Name, f.Body), func(ctx context.Context, tx bun.Tx) (string, error) {
+	first, err := h.onceFor(ctx, sentKey("comment", f.Started, strconv.FormatInt(f.ParentID, 10), f.Name, f.Body), func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := db.AddComment(ctx, tx, cm); err != nil {
 			return "", err
 		}
@@ -337,10 +333,10 @@ func (h *Handler) postComment(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
 	}
 	v := viewOf(*cm, a.post.Slug)
-	v.Own, v.CSRF = true, csrf
+	v.Own = true
 	var fresh *commentForm // a reply form closes; the main form empties
 	if f.ParentID == 0 {
-		nf := h.newCommentForm(ctx, a.post.Slug, csrf)
+		nf := h.newCommentForm(ctx, a.post.Slug)
 		fresh = &nf
 	}
 	count := countVisible(a.comments)
@@ -366,7 +362,7 @@ type commentPosted struct {
 // with that form in place.
 func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) error {
 	if f.Started == "" {
-		f.Started = h.stampForm(c.Request().Context(), h.now(), f.CSRF)
+		f.Started = h.stampForm(c.Request().Context(), h.now())
 	}
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-form", f)
@@ -466,31 +462,32 @@ func (h *Handler) ipHash(ctx context.Context, ip string) ([]byte, error) {
 	return m.Sum(nil)[:16], nil
 }
 
-// stampForm signs the time a form was shown ("unix-milliseconds.signature"),
-// bound to the visitor's CSRF token (bind), so that a script cannot reuse
-// one page's stamp from elsewhere. Without a key (the database is down) the
-// stamp is empty and the form asks to be sent again, which loses nothing.
-func (h *Handler) stampForm(ctx context.Context, t time.Time, bind string) string {
+// stampForm signs the time a form was shown ("unix-milliseconds.signature").
+// It is no longer bound to a per-visitor token: anonymous visitors have no
+// cookie (issue 16), so one page's stamp is valid for anyone until
+// maxFormAge. Without a key (the database is down) the stamp is empty and
+// the form asks to be sent again, which loses nothing.
+func (h *Handler) stampForm(ctx context.Context, t time.Time) string {
 	key, err := h.siteKey(ctx, "form-stamp")
 	if err != nil {
 		return ""
 	}
 	ts := strconv.FormatInt(t.UnixMilli(), 10)
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(ts + "|" + bind))
+	m.Write([]byte(ts + "|"))
 	return ts + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // filledByAPerson reports whether a form stamp is genuine and at least
 // minFillTime and at most maxFormAge old.
-func (h *Handler) filledByAPerson(ctx context.Context, stamp, bind string) bool {
+func (h *Handler) filledByAPerson(ctx context.Context, stamp string) bool {
 	ts, _, ok := strings.Cut(stamp, ".")
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if !ok || err != nil {
 		return false
 	}
 	shown := time.UnixMilli(ms)
-	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown, bind))) {
+	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown))) {
 		return false
 	}
 	age := h.now().Sub(shown)
@@ -549,8 +546,7 @@ func (h *Handler) showEditComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	csrf, _ := c.Get(csrfKey).(string)
-	e := commentEdit{Comment: viewOf(cm, a.post.Slug), Body: cm.BodyMD, CSRF: csrf}
+	e := commentEdit{Comment: viewOf(cm, a.post.Slug), Body: cm.BodyMD}
 	if isFragment(c) {
 		return h.renderFragment(c, http.StatusOK, "article#comment-edit", e)
 	}
@@ -573,8 +569,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	csrf, _ := c.Get(csrfKey).(string)
-	e := commentEdit{Comment: viewOf(cm, a.post.Slug), CSRF: csrf, Errors: map[string]string{},
+	e := commentEdit{Comment: viewOf(cm, a.post.Slug), Errors: map[string]string{},
 		Body: formValue(c, "body")}
 	bodyHTML, problem := renderCommentBody(e.Body, "Please write your comment, or delete it instead.")
 	if problem != "" {
@@ -649,7 +644,6 @@ func (h *Handler) ownComment(c echo.Context, a *article, cm db.Comment) error {
 	}
 	v := viewOf(cm, a.post.Slug)
 	v.Own = true
-	v.CSRF, _ = c.Get(csrfKey).(string)
 	return h.renderFragment(c, http.StatusOK, "article#comment", v)
 }
 
@@ -700,8 +694,7 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	if cm.ParentID != nil {
 		top = *cm.ParentID
 	}
-	csrf, _ := c.Get(csrfKey).(string)
-	f := h.newCommentForm(c.Request().Context(), a.post.Slug, csrf)
+	f := h.newCommentForm(c.Request().Context(), a.post.Slug)
 	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
 	return h.renderFragment(c, http.StatusOK, "article#comment-form", f)
 }

@@ -35,12 +35,11 @@ func (s *testServer) commenter(t *testing.T, slug string) *commenter {
 }
 
 // form is a comment form as a person fills it: a stamp a minute old (they
-// took their time), the CSRF token, and the fields given as name=value.
+// took their time), and the fields given as name=value.
 func (cm *commenter) form(t *testing.T, fields ...string) url.Values {
 	t.Helper()
 	f := url.Values{
-		csrfField:    {cm.csrfToken()},
-		startedField: {cm.s.h.stampForm(context.Background(), time.Now().Add(-time.Minute), cm.csrfToken())},
+		startedField: {cm.s.h.stampForm(context.Background(), time.Now().Add(-time.Minute))},
 	}
 	for _, kv := range fields {
 		k, v, _ := strings.Cut(kv, "=")
@@ -243,21 +242,19 @@ type spamCase struct {
 
 // spamCases are the anti-spam checks every visitor's form has (comments,
 // contact): the honeypot, a form sent faster than a person types, a forged,
-// borrowed or day-old stamp. csrf is the sending visitor's token.
-func spamCases(s *testServer, csrf string) []spamCase {
+// day-old stamp. (A stamp is no longer bound to a visitor: anonymous
+// visitors have no cookie to bind it to.)
+func spamCases(s *testServer) []spamCase {
 	ctx := context.Background()
 	return []spamCase{
 		{"honeypot filled", func(f url.Values) { f.Set(honeypotField, "http://spam.example") }, "Leave this empty"},
-		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now(), csrf)) }, "quicker than anyone"},
+		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now())) }, "quicker than anyone"},
 		{"forged stamp", func(f url.Values) {
 			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
 		}, "quicker than anyone"},
 		{"no stamp", func(f url.Values) { f.Del(startedField) }, "quicker than anyone"},
-		{"another visitor's stamp", func(f url.Values) {
-			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-time.Minute), "someone-elses-csrf-token"))
-		}, "quicker than anyone"},
 		{"a day old", func(f url.Values) {
-			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour), csrf))
+			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour)))
 		}, "open for a day"},
 	}
 }
@@ -268,7 +265,7 @@ func TestCommentSpamChecks(t *testing.T) {
 	s := newTestServer(t, nil)
 	p := savePost(t, db.Post{})
 	cm := s.commenter(t, p.Slug)
-	tests := spamCases(s, cm.csrfToken())
+	tests := spamCases(s)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := cm.form(t, "name=Sam", "body=Buy things")
@@ -453,7 +450,7 @@ func TestCommentModeration(t *testing.T) {
 
 		// Its author may still correct it while it waits.
 		base := fmt.Sprintf("/blog/%s/comments/%d", p.Slug, stored[0].ID)
-		if res := cm.do(t, postForm(base, url.Values{csrfField: {cm.csrfToken()}, "body": {"Please approve this"}}), htmx...); res.StatusCode != http.StatusOK {
+		if res := cm.do(t, postForm(base, url.Values{"body": {"Please approve this"}}), htmx...); res.StatusCode != http.StatusOK {
 			t.Fatalf("editing one's held comment: %d\n%s", res.StatusCode, res.body)
 		}
 		if got := commentsOf(t, p.ID)[0]; got.Status != db.CommentHeld || got.BodyMD != "Please approve this" {
@@ -462,7 +459,7 @@ func TestCommentModeration(t *testing.T) {
 		// Approved, it cannot be rewritten past moderation: an edit puts it
 		// back in the queue and off the page.
 		seededDB(t).NewRaw("UPDATE comments SET status = 'visible' WHERE id = ?", stored[0].ID).Exec(context.Background())
-		if res := cm.do(t, postForm(base, url.Values{csrfField: {cm.csrfToken()}, "body": {"BUY NOW https://spam.example"}}), htmx...); res.StatusCode != http.StatusOK {
+		if res := cm.do(t, postForm(base, url.Values{"body": {"BUY NOW https://spam.example"}}), htmx...); res.StatusCode != http.StatusOK {
 			t.Fatalf("editing after approval: %d\n%s", res.StatusCode, res.body)
 		} else {
 			checkHTML(t, res.body, in("article.comment.held p.notice", hasText("Awaiting approval")))
@@ -474,7 +471,7 @@ func TestCommentModeration(t *testing.T) {
 			t.Error("an approved comment rewritten by its author reached readers without approval")
 		}
 		// And its author may delete it, held or not.
-		if res := cm.do(t, postForm(base+"/delete", url.Values{csrfField: {cm.csrfToken()}})); res.StatusCode != http.StatusSeeOther {
+		if res := cm.do(t, postForm(base+"/delete", url.Values{})); res.StatusCode != http.StatusSeeOther {
 			t.Errorf("deleting one's held comment: %d", res.StatusCode)
 		}
 	})
@@ -518,7 +515,7 @@ func TestEditAndDeleteOwnComment(t *testing.T) {
 
 	edit := cm.get(t, base+"/edit", htmx...)
 	checkHTML(t, edit.body, in(fmt.Sprintf("form#comment-%d textarea[name=body]", c.ID), hasExactText("Tpyo")))
-	res := cm.do(t, postForm(base, url.Values{csrfField: {cm.csrfToken()}, "body": {"Typo"}}), htmx...)
+	res := cm.do(t, postForm(base, url.Values{"body": {"Typo"}}), htmx...)
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("saving an edit: %d\n%s", res.StatusCode, res.body)
 	}
@@ -527,19 +524,19 @@ func TestEditAndDeleteOwnComment(t *testing.T) {
 	// Someone else cannot.
 	other := s.visitor()
 	other.get(t, "/blog/"+p.Slug)
-	if res := other.do(t, postForm(base, url.Values{csrfField: {other.csrfToken()}, "body": {"Hacked"}})); res.StatusCode != http.StatusForbidden {
+	if res := other.do(t, postForm(base, url.Values{"body": {"Hacked"}})); res.StatusCode != http.StatusForbidden {
 		t.Errorf("another session's edit: %d, want 403", res.StatusCode)
 	}
-	if res := other.do(t, postForm(base+"/delete", url.Values{csrfField: {other.csrfToken()}})); res.StatusCode != http.StatusForbidden {
+	if res := other.do(t, postForm(base+"/delete", url.Values{})); res.StatusCode != http.StatusForbidden {
 		t.Errorf("another session's delete: %d, want 403", res.StatusCode)
 	}
 
 	// A reply keeps the thread when its parent is deleted.
 	other.do(t, postForm("/blog/"+p.Slug+"/comments", url.Values{
-		csrfField: {other.csrfToken()}, startedField: {s.h.stampForm(context.Background(), time.Now().Add(-time.Minute), other.csrfToken())},
-		"name": {"Bob"}, "body": {"Reply"}, "parent_id": {strconv.FormatInt(c.ID, 10)},
+		startedField: {s.h.stampForm(context.Background(), time.Now().Add(-time.Minute))},
+		"name":       {"Bob"}, "body": {"Reply"}, "parent_id": {strconv.FormatInt(c.ID, 10)},
 	}))
-	if res := cm.do(t, postForm(base+"/delete", url.Values{csrfField: {cm.csrfToken()}})); res.StatusCode != http.StatusSeeOther {
+	if res := cm.do(t, postForm(base+"/delete", url.Values{})); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deleting: %d", res.StatusCode)
 	}
 	page := s.visitor().get(t, "/blog/"+p.Slug).body
@@ -554,7 +551,7 @@ func TestEditAndDeleteOwnComment(t *testing.T) {
 	// After ten minutes the reply's author can no longer change it.
 	rep := commentsOf(t, p.ID)[1]
 	seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '11 minutes' WHERE id = ?", rep.ID).Exec(context.Background())
-	res = other.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, rep.ID), url.Values{csrfField: {other.csrfToken()}, "body": {"Late"}}))
+	res = other.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, rep.ID), url.Values{"body": {"Late"}}))
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "10 minutes") {
 		t.Errorf("an edit after the window: %d\n%s", res.StatusCode, res.body)
 	}
@@ -719,7 +716,7 @@ func TestCommentStream(t *testing.T) {
 		in("p#comment-announce", hasText("New comment from Live")))
 
 	// An edit is an update of the comment in place.
-	cm.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, c.ID), url.Values{csrfField: {cm.csrfToken()}, "body": {"Hello all"}}))
+	cm.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, c.ID), url.Values{"body": {"Hello all"}}))
 	up := stream.next(t, time.Second)
 	checkHTML(t, "<div>"+up.data+"</div>", in(fmt.Sprintf("article#comment-%d[hx-swap-oob=true] .comment-body", c.ID), hasText("Hello all")))
 
@@ -848,7 +845,7 @@ func TestCommentOnARenamedArticle(t *testing.T) {
 		t.Fatalf("comments after following the redirect: %+v", stored)
 	}
 	old := fmt.Sprintf("/blog/%s/comments/%d", p.Slug, stored[0].ID)
-	res := cm.do(t, postForm(old, url.Values{csrfField: {cm.csrfToken()}, "body": {"Edited"}}))
+	res := cm.do(t, postForm(old, url.Values{"body": {"Edited"}}))
 	if want := fmt.Sprintf("%s/%d", newPath, stored[0].ID); res.StatusCode != http.StatusPermanentRedirect || res.Header.Get("Location") != want {
 		t.Errorf("an edit sent to the old address: %d to %q, want 308 to %s", res.StatusCode, res.Header.Get("Location"), want)
 	}

@@ -38,7 +38,6 @@ type contactForm struct {
 	Errors  map[string]string
 	Notice  string // about the whole form (too fast, too many)
 	Started string
-	CSRF    string
 }
 
 // contactSent is the thanks for a message.
@@ -56,8 +55,7 @@ func (h *Handler) showContact(c echo.Context) error {
 	if c.QueryParam("sent") != "" {
 		d.Sent = &contactSent{Name: h.sessions.PopString(ctx, contactSentName), Email: h.sessions.PopString(ctx, contactSentEmail)}
 	} else {
-		csrf, _ := c.Get(csrfKey).(string)
-		d.Form = contactForm{Started: h.stampForm(ctx, h.now(), csrf), CSRF: csrf}
+		d.Form = contactForm{Started: h.stampForm(ctx, h.now())}
 	}
 	return h.renderContact(c, http.StatusOK, d)
 }
@@ -81,11 +79,10 @@ func (h *Handler) renderContact(c echo.Context, status int, d contactPage) error
 // many messages get 429 with the message still there.
 func (h *Handler) postContact(c echo.Context) error {
 	ctx := c.Request().Context()
-	csrf, _ := c.Get(csrfKey).(string)
 	f := contactForm{
 		Name: formValue(c, "name"), Email: formValue(c, "email"), Phone: formValue(c, "phone"),
 		Message: strings.TrimSpace(strings.ReplaceAll(strings.ToValidUTF8(c.FormValue("message"), ""), "\r\n", "\n")),
-		Started: c.FormValue(startedField), CSRF: csrf, Errors: map[string]string{},
+		Started: c.FormValue(startedField), Errors: map[string]string{},
 	}
 
 	// Spam checks first: they say what to do and keep what was typed.
@@ -93,8 +90,8 @@ func (h *Handler) postContact(c echo.Context) error {
 	case c.FormValue(honeypotField) != "":
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
-	case !h.filledByAPerson(ctx, f.Started, csrf):
-		f.Started = h.stampForm(ctx, h.now(), csrf)
+	case !h.filledByAPerson(ctx, f.Started):
+		f.Started = h.stampForm(ctx, h.now())
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your message and send it again."
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
 	}
@@ -117,7 +114,7 @@ func (h *Handler) postContact(c echo.Context) error {
 	mailed := false
 	// The form sent twice (a double click, or again after a slow answer)
 	// is one message: the twin waits for the first and thanks alike.
-	_, err = h.onceFor(ctx, sentKey("contact", csrf, f.Started, f.Name, f.Email, f.Phone, f.Message), func(ctx context.Context, tx bun.Tx) (string, error) {
+	_, err = h.onceFor(ctx, sentKey("contact", f.Started, f.Name, f.Email, f.Phone, f.Message), func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := db.AddContactMessage(ctx, tx, &m); err != nil {
 			return "", err
 		}
@@ -171,7 +168,7 @@ func checkContactForm(f *contactForm) {
 // with the messages and what was typed; without htmx, the whole page.
 func (h *Handler) contactFormError(c echo.Context, status int, f contactForm) error {
 	if f.Started == "" {
-		f.Started = h.stampForm(c.Request().Context(), h.now(), f.CSRF)
+		f.Started = h.stampForm(c.Request().Context(), h.now())
 	}
 	if isFragment(c) {
 		return h.renderFragment(c, status, "contact#contact-form", f)

@@ -88,8 +88,7 @@ func (h *Handler) renderError(c echo.Context, data views.Error) error {
 	if isFragment(c) {
 		return c.Render(data.Status, "error#error-message", data)
 	}
-	token, _ := c.Get(csrfKey).(string)
-	p := views.Page{Title: data.Heading, Path: c.Request().URL.Path, CSRF: token, Data: data, Year: h.now().In(views.London).Year()}
+	p := views.Page{Title: data.Heading, Path: c.Request().URL.Path, Data: data, Year: h.now().In(views.London).Year()}
 	// The layout shows the practice's name; if the database is what failed,
 	// the error page still renders, with the name it was born with.
 	b, err := h.business(c)

@@ -19,8 +19,7 @@ import (
 // the session store. A like therefore writes no session row, and neither
 // does reading an article: the page shows "Liked" from the cookie alone.
 //
-// A script can drop the cookie (or any cookie: the CSRF token is whatever
-// the client's cookie says) and like again. What bounds it is the client
+// A script can drop the cookie and like again. What bounds it is the client
 // address (limitKey: IPv6 by /64): a few likes of one article per address
 // per day, for a household or an office behind one address, and a few
 // dozen likes an hour over all articles. Past either, 429 with how long to
@@ -120,7 +119,6 @@ func (h *Handler) likeArticle(c echo.Context) error {
 	ctx := c.Request().Context()
 	p := a.post
 	likes := int(a.likes.Load())
-	token, _ := c.Get(csrfKey).(string)
 	if !h.hasLiked(c, p.ID) {
 		if wait := h.limits.like.allow(limitKey(c.RealIP()), p.ID, h.now()); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
@@ -129,7 +127,7 @@ func (h *Handler) likeArticle(c echo.Context) error {
 				return echo.NewHTTPError(http.StatusTooManyRequests, msg)
 			}
 			return h.renderFragment(c, http.StatusTooManyRequests, "article#like",
-				likeData{Slug: p.Slug, Count: likes, CSRF: token, Notice: msg})
+				likeData{Slug: p.Slug, Count: likes, Notice: msg})
 		}
 		if likes, err = db.AddLike(ctx, h.db, p.ID); err != nil {
 			return err
@@ -141,5 +139,5 @@ func (h *Handler) likeArticle(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/blog/"+p.Slug+"#like")
 	}
 	return h.renderFragment(c, http.StatusOK, "article#like",
-		likeData{Slug: p.Slug, Count: likes, Liked: true, CSRF: token})
+		likeData{Slug: p.Slug, Count: likes, Liked: true})
 }

@@ -71,8 +71,8 @@ func tryLogin(t *testing.T, cl *client, email, pw string) response {
 
 // sameAnswer compares two answers to logins with different emails from
 // two clients: status, headers (but the request id) and body, with each
-// one's email and CSRF token taken out.
-func sameAnswer(t *testing.T, step string, a, b response, emailA, emailB, tokenA, tokenB string) {
+// one's email taken out.
+func sameAnswer(t *testing.T, step string, a, b response, emailA, emailB string) {
 	t.Helper()
 	if a.StatusCode != b.StatusCode {
 		t.Errorf("%s: status %d for %s, %d for %s", step, a.StatusCode, emailA, b.StatusCode, emailB)
@@ -90,8 +90,8 @@ func sameAnswer(t *testing.T, step string, a, b response, emailA, emailB, tokenA
 			t.Errorf("%s: header %s only for %s", step, k, emailB)
 		}
 	}
-	ba := strings.NewReplacer(emailA, "EMAIL", tokenA, "TOKEN").Replace(a.body)
-	bb := strings.NewReplacer(emailB, "EMAIL", tokenB, "TOKEN").Replace(b.body)
+	ba := strings.ReplaceAll(a.body, emailA, "EMAIL")
+	bb := strings.ReplaceAll(b.body, emailB, "EMAIL")
 	if ba != bb {
 		t.Errorf("%s: the pages differ for %s and %s:\n%.3000s\n----\n%.3000s", step, emailA, emailB, ba, bb)
 	}
@@ -123,7 +123,7 @@ func TestLoginSameAnswersForAnyAddress(t *testing.T) {
 		if d := dummies.Load() - before; d != want {
 			t.Errorf("try %d at an unknown address (%d): %d comparisons with the dummy hash, want %d", i+1, b.StatusCode, d, want)
 		}
-		sameAnswer(t, "try "+strconv.Itoa(i+1), a, b, adminEmail, unknown, known.csrfToken(), other.csrfToken())
+		sameAnswer(t, "try "+strconv.Itoa(i+1), a, b, adminEmail, unknown)
 		statuses = append(statuses, a.StatusCode)
 	}
 	want := []int{422, 422, 422, 429, 429, 429}

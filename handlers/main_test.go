@@ -227,7 +227,7 @@ func secure(c *config.Config) { c.BaseURL, _ = url.Parse(httpsBase) }
 // addTestRoutes adds the routes that exercise middleware the site's pages
 // do not reach yet (forms, session writes, failures).
 func addTestRoutes(e *echo.Echo, h *Handler) {
-	g := e.Group("/_test", h.siteMiddleware()...)
+	g := e.Group("/_test", h.siteMiddleware(h.crossOrigin())...)
 	// A form that changes nothing.
 	g.POST("/form", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	// A form that reads its whole body, as real forms do.
@@ -397,18 +397,6 @@ func (r response) setCookies(name string) int {
 	return n
 }
 
-// csrfCookie visits a page, as a browser does before it posts a form, and
-// returns the CSRF cookie the site set.
-func (s *testServer) csrfCookie(t *testing.T) *http.Cookie {
-	t.Helper()
-	res := s.get(t, "/about")
-	ck := res.cookie(s.h.csrfCookieName())
-	if ck == nil {
-		t.Fatalf("GET /about set no %s cookie; Set-Cookie: %q", s.h.csrfCookieName(), res.Header.Values("Set-Cookie"))
-	}
-	return ck
-}
-
 // sessionRows counts the rows of the sessions table whose data holds marker.
 func sessionRows(t *testing.T, marker string) int {
 	t.Helper()
@@ -427,7 +415,7 @@ func uniqueMarker(t *testing.T) string {
 }
 
 // visitor is one browser: it keeps the cookies the site sets and sends them
-// back, so that its requests share a session and a CSRF token.
+// back, so that its requests share a session.
 type visitor struct {
 	s       *testServer
 	cookies map[string]*http.Cookie
@@ -459,14 +447,6 @@ func (v *visitor) do(t *testing.T, req *http.Request, headers ...string) respons
 func (v *visitor) get(t *testing.T, target string, headers ...string) response {
 	t.Helper()
 	return v.do(t, newRequest(http.MethodGet, target), headers...)
-}
-
-// csrfToken is the token of the visitor's CSRF cookie ("" before any page).
-func (v *visitor) csrfToken() string {
-	if c := v.cookies[v.s.h.csrfCookieName()]; c != nil {
-		return c.Value
-	}
-	return ""
 }
 
 var uniqueSeq atomic.Int64

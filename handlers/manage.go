@@ -37,7 +37,6 @@ type manageData struct {
 	Cutoff    string // "Wednesday 25 November 2026, 09:00"
 	Moved     string // "Moved from Thursday 10 December, 14:00 to Wednesday 16 December, 13:00", after a move
 	Notice    string
-	CSRF      string
 	Picker    *pickerData // free times to move to
 	// Add to calendar, for an upcoming booking only ("" otherwise): the
 	// web calendars' forms, filled in (the .ics download is beside them).
@@ -79,7 +78,6 @@ func (h *Handler) manageFor(c echo.Context, b db.Booking, token string) manageDa
 		d.Heading = "Your booking is cancelled"
 	}
 	d.BookAgain = bookAgainURL(b, token)
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	return d
 }
 
@@ -243,7 +241,6 @@ func (h *Handler) movePicker(c echo.Context, d *manageData, message string) erro
 		return err
 	}
 	p.Base = bookingsPath + d.Token + "/move"
-	p.CSRF = d.CSRF
 	d.Picker = &p
 	return nil
 }

@@ -3,13 +3,9 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"slices"
@@ -209,127 +205,42 @@ func clientIP(onFly bool) echo.IPExtractor {
 	}
 }
 
-// csrfField and csrfHeader carry the token: a hidden field in plain forms,
-// a header on htmx requests (set on <body> with hx-headers).
-const (
-	csrfField  = "_csrf"
-	csrfHeader = "X-CSRF-Token"
-	csrfKey    = "csrf"
-)
-
-func (h *Handler) csrfCookieName() string {
-	if h.cfg.Secure() {
-		return "__Host-csrf" // only settable by this host, over HTTPS, for path /
-	}
-	return "csrf"
-}
-
-// csrf protects every unsafe method with a double-submit token: a random
-// value in an HttpOnly cookie that the form or header must repeat. Unlike
-// Echo's CSRF middleware it always renders a real token (never the
-// Sec-Fetch-Site placeholder), so forms work in browsers that do not send
-// that header; cross-site requests that do send it are refused outright.
+// crossOrigin refuses a cross-site unsafe request (POST and the rest) from
+// Fetch Metadata, with the rules of http.CrossOriginProtection: a browser
+// says where a request comes from in Sec-Fetch-Site (or, if older, in
+// Origin, compared with Host). It reads headers only, so it runs before any
+// body is read; and it needs no token, so a page is the same for every
+// visitor and sets no cookie. A request with neither header is let through:
+// it is not from a browser (a browser always sends one of them on a
+// cross-origin POST), so no visitor's cookies could be riding on it.
 //
-// A plain form's token is in its body, so this reads the body (up to the
-// route's limit): on the therapist's routes it runs after requireAdmin, so
-// that no stranger's body is read. Uploads use csrfStreaming instead.
-func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
-	return h.checkCSRF(false)(next)
-}
-
-// csrfStreaming is csrf for a route that takes a file (the pictures form):
-// the file is never read to find the token. The token comes from the
-// X-CSRF-Token header, or from the form's first part, which must be the
-// _csrf field (a browser sends a form's fields in their order on the page,
-// and the hidden field comes first): it is read as the body arrives, with
-// multipart.Reader, and a wrong one is refused before a byte of the file is
-// read. The handler reads the rest of the parts (multipartOf). A body that
-// is not multipart is an ordinary form, and is read up to 64 KB.
-func (h *Handler) csrfStreaming(next echo.HandlerFunc) echo.HandlerFunc {
-	return h.checkCSRF(true)(next)
-}
-
-func (h *Handler) checkCSRF(streaming bool) echo.MiddlewareFunc {
-	name := h.csrfCookieName()
+// The site's own origin (BASE_URL) is trusted as well: behind a proxy that
+// rewrites Host, a browser without Sec-Fetch-Site sends an Origin that
+// differs from the Host this server sees, yet comes from the site itself.
+func (h *Handler) crossOrigin() echo.MiddlewareFunc {
+	cop := http.NewCrossOriginProtection()
+	if u := h.cfg.BaseURL; u != nil && u.Scheme != "" && u.Host != "" {
+		if err := cop.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			h.log.Warn("BASE_URL is not trusted as an origin", slog.Any("err", err))
+		}
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			token := ""
-			if ck, err := c.Cookie(name); err == nil && len(ck.Value) == 43 {
-				token = ck.Value
+			if err := cop.Check(c.Request()); err != nil {
+				return errCrossSite
 			}
-			r := c.Request()
-			switch r.Method {
-			case http.MethodGet, http.MethodHead, http.MethodOptions:
-			default:
-				if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-					return echo.NewHTTPError(http.StatusForbidden, "This form was sent from another website, so it was refused.")
-				}
-				if token == "" {
-					return echo.NewHTTPError(http.StatusForbidden, "Your session had expired, so nothing was saved. Please reload the page and try again.")
-				}
-				sent := r.Header.Get(csrfHeader)
-				if sent == "" {
-					sent = sentToken(c, streaming)
-				}
-				if !equalTokens(sent, token) {
-					return echo.NewHTTPError(http.StatusForbidden, "This form had expired, so nothing was saved. Please reload the page and try again.")
-				}
-			}
-			if token == "" {
-				var b [32]byte
-				rand.Read(b[:])
-				token = base64.RawURLEncoding.EncodeToString(b[:])
-				c.SetCookie(&http.Cookie{
-					Name: name, Value: token, Path: "/",
-					HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode,
-				})
-			}
-			c.Set(csrfKey, token)
+			c.Set(checkedKey, true)
 			return next(c)
 		}
 	}
 }
 
-// multipartKey holds the *multipart.Reader that csrfStreaming started.
-const multipartKey = "multipart"
+// errCrossSite answers a form sent from another website.
+var errCrossSite = echo.NewHTTPError(http.StatusForbidden, "This form was sent from another website, so it was refused.")
 
-// sentToken is the token a form sent in its body. Streaming, a multipart
-// body gives its first part only (see csrfStreaming).
-func sentToken(c echo.Context, streaming bool) string {
-	r := c.Request()
-	if !streaming {
-		return c.FormValue(csrfField)
-	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType)); mt != echo.MIMEMultipartForm {
-		// An ordinary form, with an ordinary form's limit.
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, 64<<10)
-		return c.FormValue(csrfField)
-	}
-	mr, err := r.MultipartReader()
-	if err != nil { // no boundary
-		return ""
-	}
-	c.Set(multipartKey, mr)
-	p, err := mr.NextPart()
-	if err != nil || p.FormName() != csrfField || p.FileName() != "" {
-		return ""
-	}
-	b, _ := io.ReadAll(io.LimitReader(p, 64)) // a token is 43 characters
-	return string(b)
-}
-
-// multipartOf is the multipart body of a request that went through
-// csrfStreaming, positioned after the parts the token check read.
-func multipartOf(c echo.Context) (*multipart.Reader, error) {
-	if mr, ok := c.Get(multipartKey).(*multipart.Reader); ok {
-		return mr, nil
-	}
-	return c.Request().MultipartReader()
-}
-
-func equalTokens(sent, want string) bool {
-	return sent != "" && subtle.ConstantTimeCompare([]byte(sent), []byte(want)) == 1
-}
+// checkedKey is set once the request has passed the cross-origin check (on
+// the therapist's routes, after requireAdmin): see dropUnreadBody.
+const checkedKey = "origin_checked"
 
 // withoutTrailingSlash sends a page asked for with a trailing slash
 // ("/blog/", an old link or a hand-typed address) to the same address
@@ -374,7 +285,7 @@ const uploadReadTime = 5 * time.Minute
 
 // slowBody gives the request up to d to send its body, in place of the
 // server's ReadTimeout (meant for ordinary forms). It comes after
-// requireAdmin and the CSRF check: only the logged-in therapist's own
+// requireAdmin and the cross-origin check: only the logged-in therapist's own
 // upload gets the long allowance; anyone else keeps the ordinary limit.
 func slowBody(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -389,13 +300,14 @@ func slowBody(d time.Duration) echo.MiddlewareFunc {
 
 // dropUnreadBody ends the connection after a refusal given before the
 // request's body was read to its end: a stranger's post sent to the login
-// page, a form refused for its token, a body over the route's limit. Left
+// page, a form refused as cross-site, a body over the route's limit. Left
 // to itself the server would read what is left of a small or chunked body
 // (up to 256 KB) before it let the connection go, so a body trickled in
 // slowly would hold it open; instead the answer says Connection: close and
-// the connection takes no more reads. Once the therapist and her token have
-// passed (csrfKey is set), her requests are left to the server's ordinary
-// handling, which keeps the connection for her next click.
+// the connection takes no more reads. Once the therapist and the
+// cross-origin check have passed (checkedKey is set), her requests are left
+// to the server's ordinary handling, which keeps the connection for her
+// next click.
 func dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -405,7 +317,7 @@ func dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
 		body := &watchedBody{ReadCloser: r.Body}
 		r.Body = body
 		c.Response().Before(func() {
-			if body.ended || c.Get(csrfKey) != nil {
+			if body.ended || c.Get(checkedKey) != nil {
 				return
 			}
 			c.Response().Header().Set("Connection", "close")

@@ -54,7 +54,6 @@ type pickerData struct {
 	Message       string // why there is nothing, or that a time was just taken
 	DayNote       string // why the day shown is not the one being looked at
 	SubmitMessage string // beside the button: a move sent without a time
-	CSRF          string
 }
 
 type pickerDay struct {
@@ -135,7 +134,6 @@ func (h *Handler) renderBook(c echo.Context, status int, d pickerData) error {
 	if err != nil {
 		return err
 	}
-	d.CSRF = p.CSRF
 	p.Data = d
 	if d.Again != "" || d.Postcode != "" {
 		p.NoIndex = true
@@ -163,7 +161,6 @@ func (h *Handler) showSlots(c echo.Context) error {
 
 // renderPicker answers htmx with the picker and the address of what it shows.
 func (h *Handler) renderPicker(c echo.Context, status int, d pickerData) error {
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	if d.Services != nil {
 		c.Response().Header().Set("HX-Push-Url", d.Base+"?"+d.dayQuery(d.Day))
 	}

@@ -52,13 +52,11 @@ func (h *Handler) page(c echo.Context, title, description string, data any) (vie
 	if err != nil {
 		return views.Page{}, err
 	}
-	token, _ := c.Get(csrfKey).(string)
 	return views.Page{
 		Title:       title,
 		Description: description,
 		Canonical:   h.cfg.BaseURL.String() + c.Request().URL.Path,
 		Path:        c.Request().URL.Path,
-		CSRF:        token,
 		Business:    b,
 		Year:        h.now().In(views.London).Year(),
 		Data:        data,

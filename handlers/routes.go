@@ -28,7 +28,7 @@ func (h *Handler) Echo() *echo.Echo {
 		h.withoutTrailingSlash,
 	)
 
-	// Probes and assets: no session, no CSRF, no body.
+	// Probes and assets: no session, no body.
 	get(e, "/healthz", h.healthz)
 	get(e, "/readyz", h.readyz)
 	get(e, static.Prefix+"*", h.serveAsset)
@@ -37,7 +37,7 @@ func (h *Handler) Echo() *echo.Echo {
 	// Pages. The chain is given per route, not through a Group: a group with
 	// middleware catches every unknown path and method, which would turn a
 	// wrong method into 403 or 404 instead of 405.
-	site := h.siteMiddleware()
+	site := h.siteMiddleware(h.crossOrigin())
 	get(e, "/", h.showHome, site...)
 	get(e, "/services", h.showServices, site...)
 	get(e, "/about", h.showAbout, site...)
@@ -72,9 +72,11 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST("/blog/:slug/comments/:id/delete", h.deleteComment, site...)
 	get(e, "/blog/:slug/comments/:id/reply", h.showReplyForm, site...)
 	// Reply notifications by e-mail: the links in the messages. The
-	// one-click address is POSTed by mail programs (RFC 8058), which have no
-	// session or CSRF token: it gets no session and no CSRF check, and does
-	// nothing but unsubscribe the token's subscription.
+	// one-click address is POSTed by mail providers (RFC 8058), from their
+	// servers and with no cookies: it gets no session and no cross-origin
+	// check (a provider that sends it from a reader's browser would be
+	// cross-site), and does nothing but unsubscribe the token's
+	// subscription, the token in the address being the only proof.
 	get(e, links.ConfirmReplies+":token", h.showConfirmReplies, site...)
 	e.POST(links.ConfirmReplies+":token", h.confirmReplies, site...)
 	get(e, links.Unsubscribe+":token", h.showUnsubscribe, site...)
@@ -82,11 +84,12 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, links.Unsubscribe+":token"+links.OneClick, h.showUnsubscribe, site...)
 	e.POST(links.Unsubscribe+":token"+links.OneClick, h.unsubscribeOneClick, middleware.BodyLimit("1K"))
 	// The therapist's area: every route behind requireAdmin (a test walks
-	// this list to make sure none is left open), before the CSRF check and
-	// anything else that reads a body (see adminMiddleware).
+	// this list to make sure none is left open), before the cross-origin
+	// check and anything else that reads a body (see adminMiddleware).
 	get(e, loginPath, h.showLogin, site...)
 	e.POST(loginPath, h.login, site...)
-	admin := h.adminMiddleware("64K", h.csrf)
+	origin := h.crossOrigin()
+	admin := h.adminMiddleware("64K", origin)
 	e.POST(adminPath+"/logout", h.logout, admin...)
 	get(e, adminPath, h.showDashboard, admin...)
 	get(e, adminPath+"/diary", h.showDiary, admin...)
@@ -123,19 +126,18 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST(adminPath+"/privacy/retention", h.saveRetention, admin...)
 	// Articles: the editor's forms carry a whole article, more than the
 	// site's usual body limit.
-	editor := h.adminMiddleware(articleBodyLimit, h.csrf)
+	editor := h.adminMiddleware(articleBodyLimit, origin)
 	get(e, articlesPath, h.showArticles, admin...)
 	get(e, articlesPath+"/new", h.showNewArticle, admin...)
 	e.POST(articlesPath, h.createArticle, editor...)
 	e.POST(articlesPath+"/preview", h.previewArticle, editor...)
 	get(e, articlesPath+"/:id", h.showEditArticle, admin...)
 	e.POST(articlesPath+"/:id", h.updateArticle, editor...)
-	// Pictures for articles: an upload is larger still. Its token is
-	// checked without reading the file (csrfStreaming). A phone on a weak
-	// connection takes minutes to send one: once the therapist and her
-	// token are known, the server's 30-second read limit is lifted for it
-	// (see slowBody).
-	uploads := h.adminMiddleware(mediaUploadLimit, h.csrfStreaming, slowBody(uploadReadTime))
+	// Pictures for articles: an upload is larger still. A phone on a weak
+	// connection takes minutes to send one: once the therapist is known and
+	// the request passed the cross-origin check (both from headers), the
+	// server's 30-second read limit is lifted for it (see slowBody).
+	uploads := h.adminMiddleware(mediaUploadLimit, origin, slowBody(uploadReadTime))
 	get(e, mediaPath, h.showMedia, admin...)
 	e.POST(mediaPath, h.uploadMedia, uploads...)
 	e.POST(mediaPath+"/:id/delete", h.deleteMedia, admin...)
@@ -159,8 +161,7 @@ func (h *Handler) Echo() *echo.Echo {
 	// The live stream: no gzip (it would hold events back), no session.
 	e.GET("/blog/:slug/comments/stream", h.commentStream)
 
-	// Feeds for crawlers and readers: public and cacheable, so no session
-	// or CSRF cookie.
+	// Feeds for crawlers and readers: public and cacheable, so no session.
 	gzip := middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024})
 	get(e, "/feed.xml", h.feed, gzip)
 	get(e, "/sitemap.xml", h.sitemap, gzip)
@@ -179,27 +180,27 @@ func (h *Handler) Echo() *echo.Echo {
 
 // siteMiddleware is the chain every page and form runs through: a body
 // limit, gzip, the session, errors rendered inside the session scope, panic
-// recovery and CSRF.
-func (h *Handler) siteMiddleware() []echo.MiddlewareFunc {
+// recovery and the cross-origin check (origin, from crossOrigin).
+func (h *Handler) siteMiddleware(origin echo.MiddlewareFunc) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		middleware.BodyLimit("64K"),
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 		h.withSession,
 		h.errorsInside,
 		h.recover,
-		h.csrf,
+		origin,
 	}
 }
 
 // adminMiddleware is the chain of the therapist's area. Nothing reads the
-// body before requireAdmin and the CSRF check have passed: a stranger's
+// body before requireAdmin and the cross-origin check have passed: a stranger's
 // request, however large, is answered at once (the login page) without
 // its body being read, and the connection is then closed rather than
 // drained (dropUnreadBody). limit is the route's body limit: a larger
-// Content-Length is refused first, from the header alone; csrf is the
-// route's CSRF check (csrf, or csrfStreaming for an upload); after runs
+// Content-Length is refused first, from the header alone; origin is the
+// cross-origin check (crossOrigin, which reads headers only); after runs
 // once both have passed (slowBody for an upload).
-func (h *Handler) adminMiddleware(limit string, csrf echo.MiddlewareFunc, after ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+func (h *Handler) adminMiddleware(limit string, origin echo.MiddlewareFunc, after ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
 	return append([]echo.MiddlewareFunc{
 		dropUnreadBody,
 		middleware.BodyLimit(limit),
@@ -208,7 +209,7 @@ func (h *Handler) adminMiddleware(limit string, csrf echo.MiddlewareFunc, after 
 		h.errorsInside,
 		h.recover,
 		h.requireAdmin,
-		csrf,
+		origin,
 	}, after...)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"dynamicmotion/config"
 	"dynamicmotion/db"
 	"dynamicmotion/db/dbtest"
+	"dynamicmotion/links"
 )
 
 // hostileValues are what an attacker (or a broken client) sends: SQL and
@@ -115,7 +117,7 @@ func attack(t *testing.T, s *testServer, cl *client, prefix string) {
 		t.Fatalf("only %d routes under %q", len(routes), prefix)
 	}
 	for _, r := range routes {
-		reached := false // the handler ran: the CSRF check let the attack through
+		reached := false // the handler ran: the cross-origin check let the attack through
 		for _, v := range hostileValues {
 			for _, param := range []string{"1", v} {
 				target := withParams(r.Path, param)
@@ -187,7 +189,7 @@ func TestEveryPageOverHTTPS(t *testing.T) {
 		checkSecurityHeaders(t, res.Header, true)
 		checkCookies(t, r.Path, res, true)
 		// And with a session, as after a first form.
-		set := v.do(t, postForm("/_test/session", url.Values{"v": {"x"}, csrfField: {v.csrfToken()}}))
+		set := v.do(t, postForm("/_test/session", url.Values{"v": {"x"}}))
 		checkCookies(t, "/_test/session", set, true)
 		sawSession = sawSession || set.cookie("__Host-session") != nil
 		res = v.get(t, withParams(r.Path, "1"))
@@ -247,13 +249,14 @@ func TestEveryAdminRouteWithstandsHostileInput(t *testing.T) {
 	wantStatus(t, cl.get(t, adminPath), http.StatusOK)
 }
 
-// Forms without the CSRF token, or with a wrong one, are refused with 403
-// and a clear message on every route that changes anything (except the
-// one-click unsubscribe, which mail programs post without a session), and
-// oversized bodies with 413. In the therapist's area the login comes
-// first: a visitor is sent to the login page before the token (in the
-// body) is looked at, and the therapist herself gets the 403.
-func TestEveryFormNeedsItsToken(t *testing.T) {
+// Every route that changes anything refuses a cross-site browser request
+// with 403 and the friendly page (except the one-click unsubscribe, which
+// mail providers post from anywhere), and oversized bodies with 413. A
+// browser says it is cross-site in Sec-Fetch-Site, or (an older one) by an
+// Origin that is not this site; htmx requests are no different. In the
+// therapist's area the login comes first: a visitor is sent to the login
+// page (htmx: 401), and the therapist herself gets the 403.
+func TestEveryUnsafeRouteRefusesACrossSiteRequest(t *testing.T) {
 	s := adminServer(t)
 	bdb := seededDB(t)
 	before := rowCounts(t, bdb)
@@ -264,35 +267,38 @@ func TestEveryFormNeedsItsToken(t *testing.T) {
 			continue
 		}
 		target := withParams(r.Path, "1")
-		oneClick := strings.HasSuffix(r.Path, "/one-click")
+		oneClick := strings.HasSuffix(r.Path, links.OneClick)
 		needsLogin := strings.HasPrefix(r.Path, adminPath+"/") && r.Path != loginPath
-		for _, token := range []string{"", "wrong-token-wrong-token-wrong-token-wrong-t"} {
+		for _, from := range [][]string{
+			{"Sec-Fetch-Site: cross-site"},
+			{"Sec-Fetch-Site: same-site"},
+			{"Origin: http://evil.example"},
+			{"Sec-Fetch-Site: cross-site", "Origin: http://evil.example", "HX-Request: true"},
+		} {
 			cl := s.client(t)
-			f := url.Values{"name": {"Ann"}, "body": {"Hello"}, csrfField: {token}}
-			if token == "" {
-				f.Del(csrfField)
-			}
+			f := url.Values{"name": {"Ann"}, "body": {"Hello"}}
 			req := postForm(target, f)
 			req.RemoteAddr = cl.ip + ":4321"
-			res := cl.do(t, req)
+			res := cl.do(t, req, from...)
 			if needsLogin {
-				if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), loginPath) {
-					t.Errorf("POST %s by a visitor with CSRF token %q: %d to %q, want 303 to the login page",
-						r.Path, token, res.StatusCode, res.Header.Get("Location"))
+				if htmx := slices.Contains(from, "HX-Request: true"); htmx && res.StatusCode != http.StatusUnauthorized ||
+					!htmx && (res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), loginPath)) {
+					t.Errorf("POST %s by a visitor with %q: %d to %q, want 303 to the login page (401 for htmx)",
+						r.Path, from, res.StatusCode, res.Header.Get("Location"))
 				}
 				req := postForm(target, f)
 				req.RemoteAddr = admin.ip + ":4321"
-				res = admin.do(t, req)
+				res = admin.do(t, req, from...)
 			}
 			switch {
 			case oneClick:
-				if res.StatusCode >= 500 || res.StatusCode == http.StatusOK {
-					t.Errorf("POST %s (one-click) with an unknown token: %d, want 4xx", r.Path, res.StatusCode)
+				if res.StatusCode != http.StatusNotFound {
+					t.Errorf("POST %s (one-click) with an unknown token and %q: %d, want 404", r.Path, from, res.StatusCode)
 				}
 			case res.StatusCode != http.StatusForbidden:
-				t.Errorf("POST %s with CSRF token %q: %d, want 403", r.Path, token, res.StatusCode)
-			case !strings.Contains(res.body, "nothing was saved") && !strings.Contains(res.body, "refused"):
-				t.Errorf("POST %s without a valid token: the 403 page does not explain:\n%.400s", r.Path, res.body)
+				t.Errorf("POST %s with %q: %d, want 403", r.Path, from, res.StatusCode)
+			case !strings.Contains(res.body, "sent from another website"):
+				t.Errorf("POST %s with %q: the 403 page does not explain:\n%.400s", r.Path, from, res.body)
 			}
 		}
 		// Oversized: more than a form may have (64 KB; the article
@@ -305,7 +311,7 @@ func TestEveryFormNeedsItsToken(t *testing.T) {
 			size = 17 << 20
 		}
 		cl := s.client(t)
-		big := url.Values{"body": {strings.Repeat("x", size)}, csrfField: {cl.csrfToken()}}
+		big := url.Values{"body": {strings.Repeat("x", size)}}
 		req := postForm(target, big)
 		req.RemoteAddr = cl.ip + ":4321"
 		if res := cl.do(t, req); res.StatusCode != http.StatusRequestEntityTooLarge {
@@ -315,7 +321,7 @@ func TestEveryFormNeedsItsToken(t *testing.T) {
 	after := rowCounts(t, bdb)
 	for table, n := range before {
 		if after[table] != n {
-			t.Errorf("%s: %d rows before, %d after forms without a valid token", table, n, after[table])
+			t.Errorf("%s: %d rows before, %d after cross-site forms", table, n, after[table])
 		}
 	}
 }

@@ -69,11 +69,11 @@ func (h *Handler) onceFor(ctx context.Context, key []byte, create func(ctx conte
 }
 
 // sentKey is the key of a form known by what it carries (a form with no
-// submission token: a comment, a contact message): its kind, the sender's
-// CSRF token, the form's fill-time stamp and the words typed. A form sent
-// twice carries the same; two different messages do not.
-func sentKey(kind, csrf, started string, fields ...string) []byte {
-	return db.HashToken(strings.Join(append([]string{kind, csrf, started}, fields...), "\x00"))
+// submission token: a comment, a contact message): its kind, the form's
+// fill-time stamp and the words typed. A form sent twice carries the same;
+// two different messages do not.
+func sentKey(kind, started string, fields ...string) []byte {
+	return db.HashToken(strings.Join(append([]string{kind, started}, fields...), "\x00"))
 }
 
 // submissionKey is the stored hash of the form's token, nil if it has none.

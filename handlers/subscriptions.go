@@ -22,7 +22,6 @@ type subscriptionPage struct {
 	Action    string // where the button posts
 	PostTitle string
 	PostURL   string
-	CSRF      string
 }
 
 // errLinkGone answers a confirmation or unsubscribe link that is not (or no
@@ -85,7 +84,7 @@ func (h *Handler) unsubscribe(c echo.Context) error {
 }
 
 // unsubscribeOneClick is the List-Unsubscribe address that mail programs
-// POST to (RFC 8058), without a session or a CSRF token: the token in the
+// POST to (RFC 8058), from their servers, without cookies: the token in the
 // address is the only proof needed, and all it can do is unsubscribe.
 func (h *Handler) unsubscribeOneClick(c echo.Context) error {
 	if _, err := db.Unsubscribe(c.Request().Context(), h.db, linkTokenHash(c)); err != nil {
@@ -103,7 +102,6 @@ func linkError(err error) error {
 
 func (h *Handler) renderSubscription(c echo.Context, s db.CommentSubscription, state, action string) error {
 	d := subscriptionPage{State: state, Action: action}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	if cm, err := db.CommentWithPost(c.Request().Context(), h.db, s.CommentID); err != nil {
 		return err
 	} else if cm.PostStatus == db.StatusPublished {

@@ -49,7 +49,6 @@ type waitlistPage struct {
 	Notice    string
 	FreeNow   bool   // times in the window are free now: book one
 	BookURL   string // the picker on that day's week
-	CSRF      string
 
 	// The joined, offer and leave pages.
 	Window  string // "09:00 and 12:30 UK time"
@@ -78,7 +77,6 @@ func (d waitlistPage) TimeFields() []views.Field {
 func (h *Handler) waitlistChoice(c echo.Context) (waitlistPage, string, error) {
 	ctx := c.Request().Context()
 	d := waitlistPage{View: "join", Errors: map[string]string{}}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	services, err := h.activeServices(c)
 	if err != nil {
 		return d, "", err
@@ -372,7 +370,6 @@ func (h *Handler) showLeave(c echo.Context) error {
 		DayLabel: e.Day.UTC().Format("Monday 2 January 2006"), Window: emails.EntryWindow(e),
 		PlaceText: placeName(e.Place), Waiting: e.Status == db.WaitlistWaiting || e.Status == db.WaitlistOffered,
 	}
-	d.CSRF, _ = c.Get(csrfKey).(string)
 	return h.renderWaitlist(c, http.StatusOK, "Your place on the waitlist", d)
 }
 

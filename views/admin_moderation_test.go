@@ -16,9 +16,9 @@ func sampleModeration(name string) any {
 		return c
 	}
 	type item struct {
-		Comment      db.ModeratedComment
-		State        string
-		Parent, CSRF string
+		Comment db.ModeratedComment
+		State   string
+		Parent  string
 	}
 	type mode struct{ Value, Label, Hint string }
 	type message struct {
@@ -37,47 +37,41 @@ func sampleModeration(name string) any {
 			Blocks                []db.CommentBlock
 			Notice                string
 			Errors                map[string]string
-			CSRF                  string
 		}{
 			Mode: db.ModerationFirst, Modes: []mode{{"off", "Off", "At once"}, {"first", "First", "First waits"}},
-			Queue: []item{{comment(1, "Bob", "**Hi** <script>x</script>", false), "held", "Is it good?", "csrf-token-abc"},
-				{comment(2, "Spam", "Buy", true), "held", "", "csrf-token-abc"}},
+			Queue: []item{{comment(1, "Bob", "**Hi** <script>x</script>", false), "held", "Is it good?"},
+				{comment(2, "Spam", "Buy", true), "held", ""}},
 			Held:   3,
-			Recent: []item{{comment(3, "Cat", "Nice", false), "visible", "", "csrf-token-abc"}},
-			Hidden: []item{{comment(5, "Dan", "Rude", false), "hidden", "", "csrf-token-abc"}},
+			Recent: []item{{comment(3, "Cat", "Nice", false), "visible", ""}},
+			Hidden: []item{{comment(5, "Dan", "Rude", false), "hidden", ""}},
 			Blocks: []db.CommentBlock{{ID: 1, Name: "Spam", CreatedAt: at}},
-			Notice: "Approved.", Errors: map[string]string{"mode": "Please choose."}, CSRF: "csrf-token-abc",
+			Notice: "Approved.", Errors: map[string]string{"mode": "Please choose."},
 		}
 	case "admin-business":
 		return struct {
 			db.Business
 			Errors map[string]string
 			Saved  bool
-			CSRF   string
 		}{Business: sampleBusiness, Errors: map[string]string{"email": "Not an email.", "postcode": "Full postcode."},
-			Saved: true, CSRF: "csrf-token-abc"}
+			Saved: true}
 	case "admin-calendar":
 		return struct {
 			Feed *db.CalendarFeed
 			URL  string
 			Off  bool
-			CSRF string
-		}{Feed: &db.CalendarFeed{ID: 1, CreatedAt: at, LastUsedAt: &at}, URL: "https://dynamicmotion.example/calendar/secret.ics",
-			CSRF: "csrf-token-abc"}
+		}{Feed: &db.CalendarFeed{ID: 1, CreatedAt: at, LastUsedAt: &at}, URL: "https://dynamicmotion.example/calendar/secret.ics"}
 	case "admin-messages":
 		return struct {
 			Messages []message
 			Unread   int
 			Before   int64
 			Deleted  bool
-			CSRF     string
-		}{Messages: []message{{msg, "Hello, Do you treat <calves>?"}}, Unread: 1, Before: 4, Deleted: true, CSRF: "csrf-token-abc"}
+		}{Messages: []message{{msg, "Hello, Do you treat <calves>?"}}, Unread: 1, Before: 4, Deleted: true}
 	case "admin-message":
 		return struct {
 			Message db.ContactMessage
 			Reply   string
-			CSRF    string
-		}{Message: msg, Reply: "mailto:ann@example.com?subject=Your%20message", CSRF: "csrf-token-abc"}
+		}{Message: msg, Reply: "mailto:ann@example.com?subject=Your%20message"}
 	}
 	return nil
 }

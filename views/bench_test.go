@@ -21,7 +21,7 @@ func BenchmarkRenderHome(b *testing.B) {
 		{Slug: "c", Name: "Sports massage — 90 minutes", DurationMin: 90, PricePence: 7000, AtStudio: true},
 	}
 	p := views.Page{
-		Title: "Sports massage in St Ives", Path: "/", CSRF: "token",
+		Title: "Sports massage in St Ives", Path: "/",
 		Business: db.Business{Name: "Dynamic Motion Sports Therapy", Locality: "St Ives", Region: "Cambridgeshire",
 			Phone: "01480 000000", Email: "hello@example.com", IsExample: true},
 		Data: struct {

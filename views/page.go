@@ -9,7 +9,6 @@ type Page struct {
 	Description string   // meta description, also for OpenGraph and Twitter cards
 	Canonical   string   // absolute canonical URL
 	Path        string   // request path, for marking the current nav item
-	CSRF        string   // token for forms and htmx requests
 	OGType      string   // OpenGraph type: "website" unless set ("article")
 	NoIndex     bool     // ask search engines not to index (search results)
 	NoStore     bool     // personal data: browsers must not keep a copy

@@ -90,19 +90,18 @@ type sampleComment struct {
 	Edited, ByPractice, Deleted, Held, Own, IsReply, OOB bool
 	ParentID                                             int64
 	Replies                                              []sampleComment
-	CSRF                                                 string
 	ReplyForm                                            *sampleForm
 }
 
 type sampleForm struct {
-	Slug, FormID          string
-	ParentID              int64
-	ParentName            string
-	Name, Body, Email     string
-	Notify                bool
-	Errors                map[string]string
-	Notice, Started, CSRF string
-	OOB                   bool
+	Slug, FormID      string
+	ParentID          int64
+	ParentName        string
+	Name, Body, Email string
+	Notify            bool
+	Errors            map[string]string
+	Notice, Started   string
+	OOB               bool
 }
 
 func sampleComments() any {
@@ -117,11 +116,11 @@ func sampleComments() any {
 	}{
 		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41,
 		Threads: []sampleComment{{
-			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true, CSRF: "csrf-token-abc",
+			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true,
 			Replies: []sampleComment{{ID: 8, Slug: samplePosts[0].Slug, Name: "Dynamic Motion", Body: "<p>Glad it helped.</p>",
 				Created: at, ByPractice: true, IsReply: true, ParentID: 7, Edited: true}},
 		}},
-		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "comment-form", Name: "Bo", Body: "Too", CSRF: "csrf-token-abc",
+		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "comment-form", Name: "Bo", Body: "Too",
 			Errors: map[string]string{"body": "Please write a little more."}},
 	}
 }
@@ -131,8 +130,7 @@ func sampleCommentEdit() any {
 		Comment sampleComment
 		Body    string
 		Errors  map[string]string
-		CSRF    string
-	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful", CSRF: "csrf-token-abc"}
+	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful"}
 }
 
 type sampleSlot struct {
@@ -173,7 +171,6 @@ type samplePickerData struct {
 	NextFree                     *sampleDay
 	Waitlist                     string
 	HeldStart, Message, DayNote  string
-	CSRF                         string
 }
 
 func (d samplePickerData) Href(q string) string { return d.Base + "?" + q }
@@ -191,7 +188,6 @@ func samplePicker() samplePickerData {
 		Services: sampleServices, Service: sampleServices[0], Place: "studio", Offered: true, Ready: true, Base: "/book",
 		Query: "service=1&location=studio", Days: days, WeekName: "30 November to 6 December", NextWeek: "service=1&location=studio&week=2026-12-07",
 		Day: days[3], Parts: []samplePart{{Name: "Morning", Slots: []sampleSlot{{Value: "2026-12-03T09:00:00Z", Time: "09:00", Name: "Thursday 3 December, 09:00"}}}},
-		CSRF: "csrf-token-abc",
 	}
 }
 
@@ -204,7 +200,7 @@ type sampleWaitlist struct {
 	Errors                                  map[string]string
 	Notice                                  string
 	FreeNow                                 bool
-	BookURL, CSRF                           string
+	BookURL                                 string
 	Window, Offered, Ended, Status, Token   string
 	Waiting                                 bool
 }
@@ -234,7 +230,6 @@ func sampleBookingForm() any {
 		Errors                                       map[string]string
 		Notice                                       string
 		Alternate                                    []sampleSlot
-		CSRF                                         string
 		ChangeURL, Again                             string
 		HealthNone, CanRefill                        bool
 	}{
@@ -245,7 +240,6 @@ func sampleBookingForm() any {
 		Health: []sampleHealth{{Key: "injury", Question: "Recent injury?", Answer: "yes"}},
 		Policy: "Cancel 24 hours ahead.", Errors: map[string]string{"email": "Please enter your email address", "health_injury_details": "Please say a little more",
 			"consent_policy": "Please agree to the cancellation policy to book."},
-		CSRF: "csrf-token-abc",
 	}
 }
 
@@ -259,14 +253,14 @@ func sampleManage() any {
 		MailHeld                     bool
 		When, PlaceText              string
 		Upcoming, CanCancel, CanMove bool
-		Cutoff, Moved, Notice, CSRF  string
+		Cutoff, Moved, Notice        string
 		Picker                       *samplePickerData
 		GoogleURL, OutlookURL        string
 		BookAgain                    string
 		Reason, ReasonError          string
 	}{
 		Token: "tok", Heading: "You’re booked", Booked: true, When: "Thursday 3 December 2026, 09:00 to 10:00", PlaceText: "At the studio",
-		Upcoming: true, CanCancel: true, CanMove: true, Cutoff: "Wednesday 2 December 2026, 09:00", CSRF: "csrf-token-abc",
+		Upcoming: true, CanCancel: true, CanMove: true, Cutoff: "Wednesday 2 December 2026, 09:00",
 		Moved:     "Moved from Tuesday 1 December, 10:00 to Thursday 3 December, 09:00",
 		GoogleURL: "https://calendar.google.com/calendar/render?action=TEMPLATE&text=Sports%20massage", OutlookURL: "https://outlook.live.com/calendar/0/action/compose?subject=Sports%20massage",
 		BookAgain: "/book?service=2&location=studio&again=tok",
@@ -282,7 +276,7 @@ type sampleServiceForm struct {
 	Name, Summary, Duration, Price string
 	AtStudio, Mobile, Active       bool
 	Errors                         map[string]string
-	CSRF, Submission               string
+	Submission                     string
 }
 
 // samplePage is what the handlers pass to each page; pages not listed here
@@ -318,7 +312,6 @@ func sampleAdmin(name string) any {
 			FailedMail   []db.OutboxMessage
 			DelayedMail  []db.OutboxMessage
 			Unread       int
-			CSRF         string
 			HeldTodayN   int
 			HeldToday    string
 			HeldBookings []heldBooking
@@ -337,7 +330,6 @@ func sampleAdmin(name string) any {
 				{Label: "Tomorrow", Date: "2026-11-27"}},
 			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
 			FailedMail: []db.OutboxMessage{failed}, DelayedMail: []db.OutboxMessage{{ID: 7, Subject: "Reminder", LastError: "421 try later"}},
-			CSRF: "csrf-token-abc",
 		}
 	case "admin-diary":
 		type day struct {
@@ -349,7 +341,6 @@ func sampleAdmin(name string) any {
 			Week, Prev, Next, Title string
 			Days                    []day
 			Booked                  int
-			CSRF                    string
 		}{Week: "2026-11-23", Prev: "2026-11-16", Next: "2026-11-30", Title: "23 – 29 November 2026", Booked: 1,
 			Days: []day{{Label: "Monday 23 November", Date: "2026-11-23", Bookings: []db.Booking{{ID: 1, StartsAt: start,
 				EndsAt: start.Add(time.Hour), ServiceName: "Sports massage", ClientName: "Ann", Status: db.BookingCancelled}}}}}
@@ -363,7 +354,6 @@ func sampleAdmin(name string) any {
 			CanMark, CanCancel bool
 			Notice, Reason     string
 			Errors             map[string]string
-			CSRF               string
 		}{Booking: db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ClientName: "Ann", ClientEmail: "ann@example.com",
 			ClientPhone: "07700 900123", Place: db.PlaceMobile, Address: "1 High St", Postcode: "PE27 5AA", Status: db.BookingConfirmed, Sequence: 1},
 			When: "Thursday", Health: []answer{{"injury", "Any injury?", "yes", "Calf"}}, Mail: []db.OutboxMessage{failed},
@@ -374,7 +364,7 @@ func sampleAdmin(name string) any {
 			ServiceID                             int64
 			Place, Date, Time                     string
 			Name, Email, Phone, Address, Postcode string
-			Notes, Notice, CSRF, Submission       string
+			Notes, Notice, Submission             string
 			Errors                                map[string]string
 		}{Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
 			Errors: map[string]string{"time": "Please give the date."}}
@@ -405,7 +395,7 @@ func sampleAdmin(name string) any {
 			}
 			Affected    []affected
 			StepOptions []struct{ Value, Label string }
-			Saved, CSRF string
+			Saved       string
 		}{
 			StepOptions: []struct{ Value, Label string }{{"30", "Every half hour"}, {"service", "The service's own length"}},
 			Days:        []day{{1, "Monday", "09:00-13:00, 14:00-18:00", "10:00-16:00"}, {0, "Sunday", "", ""}},
@@ -416,7 +406,7 @@ func sampleAdmin(name string) any {
 			TimeOff: []off{{ID: 3, When: "Thursday 24 December 2026, all day", Note: "<Christmas>"}},
 			Affected: []affected{{Booking: db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ClientName: "Ann",
 				ServiceName: "Sports massage", Place: db.PlaceMobile}, When: "Thursday 26 November 2026, 09:00 to 10:00", Why: "during time off"}},
-			Saved: "The weekly hours are saved.", CSRF: "csrf-token-abc",
+			Saved: "The weekly hours are saved.",
 		}
 	case "admin-services":
 		type row struct {
@@ -424,15 +414,15 @@ func sampleAdmin(name string) any {
 			First, Last bool
 		}
 		return struct {
-			Services    []row
-			Form        sampleServiceForm
-			Errors      map[string]string
-			Saved, CSRF string
+			Services []row
+			Form     sampleServiceForm
+			Errors   map[string]string
+			Saved    string
 		}{Services: []row{{Service: sampleServices[0], First: true}, {Service: db.Service{ID: 9, Name: "Old", DurationMin: 45, Mobile: true}, Last: true}},
 			Form:  sampleServiceForm{Name: "New <one>", Errors: map[string]string{"price": "Please give the price.", "places": "Please choose."}},
-			Saved: "The order is saved.", CSRF: "csrf-token-abc"}
+			Saved: "The order is saved."}
 	case "admin-service":
-		return sampleServiceForm{ID: 9, Name: "Old", Duration: "45", Price: "40.50", Mobile: true, CSRF: "csrf-token-abc",
+		return sampleServiceForm{ID: 9, Name: "Old", Duration: "45", Price: "40.50", Mobile: true,
 			Errors: map[string]string{"name": "Please keep the name to 80 characters."}}
 	case "admin-articles":
 		return struct {
@@ -454,7 +444,7 @@ func sampleAdmin(name string) any {
 			ID                                     int64
 			Action, Title, Slug, Summary, Tags     string
 			Body, Author, Status, PublishAt, Saved string
-			CurrentSlug, CSRF                      string
+			CurrentSlug                            string
 			Submission, Revision, Conflict         string
 			Public                                 bool
 			PublishedAt                            time.Time
@@ -462,7 +452,7 @@ func sampleAdmin(name string) any {
 			Preview                                preview
 		}{ID: 1, Action: "/admin/articles/1", Title: "Calves <&> you", Slug: "calves", Summary: "Why.", Tags: "calves, running",
 			Body: "## Hi\n\n<script>x</script>", Author: "Clare", Status: db.StatusScheduled, PublishAt: "2026-12-01T09:00",
-			Saved: "Saved.", CurrentSlug: "calves", Public: true, PublishedAt: sent, CSRF: "csrf-token-abc",
+			Saved: "Saved.", CurrentSlug: "calves", Public: true, PublishedAt: sent,
 			Revision: "1764000000000000", Conflict: "This article was saved somewhere else.",
 			Errors:  map[string]string{"slug": "Please choose another.", "publish_at": "That time has passed."},
 			Preview: preview{Title: "Calves", Slug: "calves", Minutes: 1, Body: `<h2 id="hi">Hi</h2>`}}
@@ -471,7 +461,6 @@ func sampleAdmin(name string) any {
 			Items                      []db.Media
 			Added, Notice, Description string
 			Errors                     map[string]string
-			CSRF                       string
 		}{Items: []db.Media{{ID: 1, Name: "0123456789abcdef.jpg", Width: 1600, Height: 900, Size: 181000, Description: "A calf <massage>"},
 			{ID: 2, Name: "fedcba9876543210.png", Width: 40, Height: 40, Size: 900, UsedIn: []string{"Lower back pain"}}},
 			Added: "0123456789abcdef.jpg", Notice: "That picture is in an article.", Description: "typed",
@@ -481,7 +470,6 @@ func sampleAdmin(name string) any {
 			Messages   []db.OutboxMessage
 			Before     int64
 			Kept       bool
-			CSRF       string
 			FailedMail []db.OutboxMessage
 		}{Messages: []db.OutboxMessage{failed, {ID: 6, Subject: "Sent", Status: db.OutboxSent, SentAt: &sent}}, Before: 6, Kept: true}
 	case "admin-privacy":
@@ -500,7 +488,6 @@ func sampleAdmin(name string) any {
 			ToErase  int
 			Errors   map[string]string
 			Notice   string
-			CSRF     string
 		}{
 			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true, ToErase: 3,
 			Client: db.ClientData{
@@ -519,7 +506,6 @@ func sampleAdmin(name string) any {
 			Erased:   &db.Erasure{Bookings: 1, BookingLinks: 2, Comments: 1, Mail: 3},
 			Errors:   map[string]string{"email": "Please enter the client's email address.", "confirm": "Type it again.", "keep_months": "0 to 240"},
 			Notice:   "Nothing was erased.",
-			CSRF:     "csrf-token-abc",
 		}
 	}
 	return failed
@@ -531,7 +517,6 @@ func samplePage(name string) views.Page {
 		Description: "What the page is about.",
 		Canonical:   "https://dynamicmotion.example/" + name,
 		Path:        "/" + name,
-		CSRF:        "csrf-token-abc",
 		Business:    sampleBusiness,
 	}
 	switch name {
@@ -563,13 +548,13 @@ func samplePage(name string) views.Page {
 	case "comment-edit":
 		p.Data = sampleCommentEdit()
 	case "subscription":
-		p.Data = struct{ State, Action, PostTitle, PostURL, CSRF string }{"unsubscribe",
-			"/comments/subscriptions/unsubscribe/tok", "Lower back <pain>", "/blog/x#comments", "csrf-token-abc"}
+		p.Data = struct{ State, Action, PostTitle, PostURL string }{"unsubscribe",
+			"/comments/subscriptions/unsubscribe/tok", "Lower back <pain>", "/blog/x#comments"}
 	case "admin-login":
 		p.Data = struct {
-			Email, Next, Notice, Done, CSRF string
-			Errors                          map[string]string
-		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.", CSRF: "csrf-token-abc",
+			Email, Next, Notice, Done string
+			Errors                    map[string]string
+		}{Email: "clare@example.com", Next: "/admin", Notice: "Wrong password.",
 			Errors: map[string]string{"password": "Please enter your password."}}
 	case "admin-dashboard", "admin-outbox", "admin-outbox-message", "admin-diary", "admin-booking", "admin-booking-cancel", "admin-booking-new",
 		"admin-privacy", "admin-availability", "admin-services", "admin-service", "admin-articles", "admin-article",
@@ -587,7 +572,7 @@ func samplePage(name string) views.Page {
 		p.Data = sampleWaitlist{
 			View: "join", Service: sampleServices[0], Place: "mobile", PlaceText: "as a mobile visit", Day: "2026-12-02",
 			DayLabel: "Wednesday 2 December 2026", Times: []string{"09:00", "09:15"}, Earliest: "09:00", Latest: "09:15",
-			Errors: map[string]string{"email": "Please enter your email address."}, BookURL: "/book", CSRF: "csrf-token-abc",
+			Errors: map[string]string{"email": "Please enter your email address."}, BookURL: "/book",
 		}
 	case "booking", "booking-cancel":
 		p.Data = sampleManage()
@@ -608,9 +593,8 @@ func samplePage(name string) views.Page {
 				Slug   string
 				Count  int
 				Liked  bool
-				CSRF   string
 				Notice string
-			}{samplePosts[0].Slug, 1, false, "csrf-token-abc", ""},
+			}{samplePosts[0].Slug, 1, false, ""},
 			Share:   []struct{ Name, URL string }{{"Email", "mailto:?subject=A"}, {"X", "https://x.com/intent/post?url=u"}},
 			Related: samplePosts[1:],
 		}
@@ -729,10 +713,15 @@ func TestEveryPageRendersInTheLayout(t *testing.T) {
 				`<link rel="canonical" href="https://dynamicmotion.example/` + name + `">`,
 				`<script src="/static/vendor/htmx.min.js" defer></script>`,
 				`<main id="main"`,
-				"csrf-token-abc",
 			} {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q", want)
+				}
+			}
+			// No per-visitor token: every visitor gets the same page.
+			for _, unwanted := range []string{"_csrf", "hx-headers", "X-CSRF-Token"} {
+				if strings.Contains(out, unwanted) {
+					t.Errorf("output has %q", unwanted)
 				}
 			}
 			for _, p := range problems(t, out) {
@@ -776,7 +765,7 @@ func TestPagesShowTheirData(t *testing.T) {
 		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>"}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},
-		{"subscription", []string{"<h1>Unsubscribe</h1>", `action="/comments/subscriptions/unsubscribe/tok"`, "Lower back &lt;pain&gt;", `name="_csrf" value="csrf-token-abc"`}},
+		{"subscription", []string{"<h1>Unsubscribe</h1>", `action="/comments/subscriptions/unsubscribe/tok"`, "Lower back &lt;pain&gt;"}},
 	}
 	for _, tt := range tests {
 		var buf bytes.Buffer

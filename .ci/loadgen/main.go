@@ -376,7 +376,7 @@ func measure(origin string, s scenario) (result, error) {
 // errDone tells a connection that its scenario has no more work.
 var errDone = errors.New("no more work")
 
-// visitor is one browser: its cookies (the CSRF cookie and the session).
+// visitor is one browser: its cookies (the session, once it has one).
 type visitor struct {
 	origin  string
 	cookies map[string]string
@@ -444,7 +444,6 @@ func (v *visitor) postRequest(path string, form url.Values, headers ...string) (
 }
 
 var (
-	csrfRe    = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 	startedRe = regexp.MustCompile(`name="started" value="([^"]+)"`)
 	countRe   = regexp.MustCompile(`id="comment-count"[^>]*>\((\d+)\)`)
 	articleRe = regexp.MustCompile(`href="(/blog/[a-z0-9-]+)"`)
@@ -497,26 +496,22 @@ func articles(origin string) (string, string, error) {
 
 // commentForm is a visitor on an article with a comment form whose fill-time
 // stamp will be accepted once minFill has passed.
-func commentForm(origin, article string) (*visitor, string, string, error) {
+func commentForm(origin, article string) (*visitor, string, error) {
 	v := newVisitor(origin)
 	body, err := v.get(article)
 	if err != nil {
-		return nil, "", "", err
-	}
-	csrf, err := submatch(csrfRe, body, "CSRF token")
-	if err != nil {
-		return nil, "", "", err
+		return nil, "", err
 	}
 	started, err := submatch(startedRe, body, "fill-time stamp")
-	return v, csrf, started, err
+	return v, started, err
 }
 
 // minFill is how long a comment form must have been open (the site's
 // minFillTime, with a margin).
 const minFill = 2100 * time.Millisecond
 
-func commentValues(csrf, started string, n int) url.Values {
-	return url.Values{"_csrf": {csrf}, "started": {started}, "website": {""},
+func commentValues(started string, n int) url.Values {
+	return url.Values{"started": {started}, "website": {""},
 		"name": {"Load Test " + strconv.Itoa(n%100)},
 		"body": {"Comment " + strconv.Itoa(n) + " from the load run: a few words about *stretching* after a long run."}}
 }
@@ -524,7 +519,7 @@ func commentValues(csrf, started string, n int) url.Values {
 // seedComments posts comments through the site's own form until article
 // shows at least n visible ones.
 func seedComments(origin, article string, n int) error {
-	v, csrf, started, err := commentForm(origin, article)
+	v, started, err := commentForm(origin, article)
 	if err != nil {
 		return err
 	}
@@ -534,7 +529,7 @@ func seedComments(origin, article string, n int) error {
 		time.Sleep(minFill)
 	}
 	for i := have; i < n; i++ {
-		req, err := v.postRequest(article+"/comments", commentValues(csrf, started, i))
+		req, err := v.postRequest(article+"/comments", commentValues(started, i))
 		if err != nil {
 			return err
 		}
@@ -556,13 +551,13 @@ func seedComments(origin, article string, n int) error {
 	return nil
 }
 
-// commentPost: each connection is a visitor with its own CSRF cookie and
-// session who opened the article's form more than two seconds ago and posts
+// commentPost: each connection is a visitor with its own session (from its
+// first comment on) who opened the article's form more than two seconds ago and posts
 // a comment with htmx again and again (the rate limits are lifted).
 func commentPost(origin, article string) scenario {
 	return scenario{name: "comment", label: "comment post (htmx)", want: http.StatusOK,
 		setup: func(worker int) (func() (*http.Request, error), error) {
-			v, csrf, started, err := commentForm(origin, article)
+			v, started, err := commentForm(origin, article)
 			if err != nil {
 				return nil, err
 			}
@@ -570,7 +565,7 @@ func commentPost(origin, article string) scenario {
 			n := worker * 1_000_000
 			return func() (*http.Request, error) {
 				n++
-				return v.postRequest(article+"/comments", commentValues(csrf, started, n), "HX-Request", "true")
+				return v.postRequest(article+"/comments", commentValues(started, n), "HX-Request", "true")
 			}, nil
 		}}
 }
@@ -614,7 +609,7 @@ func firstService(origin string) (string, error) {
 	return submatch(serviceRe, body, "service on /book")
 }
 
-// booking: every connection is a visitor with a CSRF cookie who posts the
+// booking: every connection is a visitor who posts the
 // full booking form straight to POST /book, each time for another free time.
 // The free times are read from the slot picker first, week by week, and
 // thinned so that no two overlap (a booking blocks the times around it).
@@ -632,12 +627,7 @@ func booking(origin, svc string) scenario {
 				return nil, err
 			}
 			v := newVisitor(origin)
-			body, err := v.get("/book")
-			if err != nil {
-				return nil, err
-			}
-			csrf, err := submatch(csrfRe, body, "CSRF token on /book")
-			if err != nil {
+			if _, err := v.get("/book"); err != nil {
 				return nil, err
 			}
 			return func() (*http.Request, error) {
@@ -645,7 +635,7 @@ func booking(origin, svc string) scenario {
 				if i >= len(times) {
 					return nil, errDone
 				}
-				form := url.Values{"_csrf": {csrf}, "service": {svc}, "location": {"studio"}, "start": {times[i]},
+				form := url.Values{"service": {svc}, "location": {"studio"}, "start": {times[i]},
 					"name": {"Load Test"}, "email": {"load" + strconv.Itoa(i) + "@example.com"}, "phone": {"07700 900123"},
 					"consent_policy": {"yes"}, "consent_health": {"yes"}}
 				for _, k := range []string{"injury", "clots", "skin", "pregnancy", "medication"} {

@@ -222,7 +222,7 @@
   // tab closes) while they are typed, and put back into empty fields when
   // the form is shown again: after Back, a "Change" of time or service, a
   // reload or a time taken meanwhile. Once booked, they are forgotten.
-  var draftSkip = { _csrf: 1, service: 1, location: 1, start: 1, again: 1, fill: 1 };
+  var draftSkip = { service: 1, location: 1, start: 1, again: 1, fill: 1 };
   function draftKey(form) { return 'dm-draft:' + form.dataset.draft; }
   function saveDraft(form) {
     var v = {};
