@@ -46,12 +46,16 @@ func (h *Handler) showLogin(c echo.Context) error {
 }
 
 func (h *Handler) renderLogin(c echo.Context, status int, f loginForm) error {
+	if isFragment(c) { // the form alone, which is drawn from the form's own data
+		noStore(c)
+		return h.renderFragment(c, status, "admin-login#login-form", f)
+	}
 	p, err := h.page(c, "Log in", "", f)
 	if err != nil {
 		return err
 	}
 	p.NoIndex, p.NoStore, p.Canonical = true, true, ""
-	return h.render(c, status, "admin-login", "login-form", p)
+	return h.render(c, status, "admin-login", "", p)
 }
 
 // login is POST /admin/login: the therapist's email and password. Failed

@@ -404,3 +404,18 @@ func TestPracticeAnswerIsMarked(t *testing.T) {
 		t.Errorf("a comment after the login lapsed: by_practice %v (%v), want false", byPractice, err)
 	}
 }
+
+// TestLoginFormAsFragment: htmx asking for the login page gets its form, not
+// a 500 (the form was drawn from the whole page's data).
+func TestLoginFormAsFragment(t *testing.T) {
+	s := newTestServer(t, nil)
+	res := s.client(t).get(t, loginPath, "HX-Request: true")
+	wantStatus(t, res, http.StatusOK)
+	checkHTML(t, res.body, in("form#login-form input[name=email]"))
+	if strings.Contains(res.body, "<html") {
+		t.Error("htmx got the whole page, want the form alone")
+	}
+	if got := res.Header.Get("Cache-Control"); !strings.Contains(got, "no-store") {
+		t.Errorf("Cache-Control %q, want no-store", got)
+	}
+}
