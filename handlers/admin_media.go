@@ -35,7 +35,8 @@ const (
 // Uploads: a phone photo is a few megabytes.
 const (
 	maxUploadBytes   = 15 << 20
-	mediaUploadLimit = "16M"
+	mediaUploadLimit = "16M"    // as middleware.BodyLimit reads it
+	mediaUploadBytes = 16 << 20 // the same, for the Content-Length
 )
 
 // mediaName is what a picture's name looks like: from its content's hash.
@@ -223,6 +224,19 @@ func readAtMost(r io.Reader, max int, size int64) ([]byte, error) {
 }
 
 const tooBig = "That file is larger than 15 MB. Please choose a smaller picture."
+
+// pictureTooLarge answers an upload whose Content-Length is over the
+// limit with the pictures form and tooBig, from the header alone (her
+// description, in the unread body, cannot be kept).
+func (h *Handler) pictureTooLarge(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().ContentLength > mediaUploadBytes {
+			d := mediaPage{Errors: map[string]string{"picture": tooBig}}
+			return h.renderMedia(c, http.StatusRequestEntityTooLarge, d)
+		}
+		return next(c)
+	}
+}
 
 // readProblem is what the form says when the upload could not be read to
 // its end: larger than the body limit (which a chunked body only shows as

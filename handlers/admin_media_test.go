@@ -167,3 +167,20 @@ func mediaCount(t *testing.T) int {
 	}
 	return n
 }
+
+// TestPictureTooLargeForm: a file over the upload limit gets the pictures
+// form with its message (413), judged from its Content-Length, not the
+// site's error page.
+func TestPictureTooLargeForm(t *testing.T) {
+	s := adminServer(t)
+	admin := s.client(t)
+	admin.logIn(t)
+	before := mediaCount(t)
+	res := admin.upload(t, make([]byte, 17<<20), "typed words")
+	wantStatus(t, res, http.StatusRequestEntityTooLarge)
+	checkHTML(t, res.body, in("#media-picture-error", hasText("larger than 15 MB")), in("form[action='"+mediaPath+"']"))
+	if n := mediaCount(t); n != before {
+		t.Errorf("%d pictures stored by a file too large", n-before)
+	}
+	noServerErrors(t, s)
+}

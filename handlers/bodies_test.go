@@ -152,11 +152,12 @@ func TestAStrangersBodyIsNeverRead(t *testing.T) {
 			}
 		})
 	}
-	// So the body's size does not matter: anything larger than the route
-	// allows is refused from its Content-Length, also at once.
+	// So the body's size does not matter: a stranger's upload larger than
+	// the route allows is sent to the login page like any other, at once
+	// (the therapist's gets the pictures form: TestPictureTooLargeForm).
 	res, _ := send(t, addr, uploadHead(17<<20), "").answerWithoutBody(t)
-	if res.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("a 17 MB upload: %d, want 413", res.StatusCode)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), loginPath) {
+		t.Errorf("a 17 MB upload: %d to %q, want 303 to the login page", res.StatusCode, res.Header.Get("Location"))
 	}
 	noServerErrors(t, s)
 }

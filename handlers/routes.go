@@ -137,7 +137,9 @@ func (h *Handler) Echo() *echo.Echo {
 	// connection takes minutes to send one: once the therapist is known and
 	// the request passed the cross-origin check (both from headers), the
 	// server's 30-second read limit is lifted for it (see slowBody).
-	uploads := h.adminMiddleware(mediaUploadLimit, origin, slowBody(uploadReadTime))
+	// Her upload's size is judged once she is known, so that a file too
+	// large gets the pictures form with its message, not an error page.
+	uploads := h.adminMiddleware("", origin, h.pictureTooLarge, middleware.BodyLimit(mediaUploadLimit), slowBody(uploadReadTime))
 	get(e, mediaPath, h.showMedia, admin...)
 	e.POST(mediaPath, h.uploadMedia, uploads...)
 	e.POST(mediaPath+"/:id/delete", h.deleteMedia, admin...)
@@ -197,20 +199,23 @@ func (h *Handler) siteMiddleware(origin echo.MiddlewareFunc) []echo.MiddlewareFu
 // request, however large, is answered at once (the login page) without
 // its body being read, and the connection is then closed rather than
 // drained (dropUnreadBody). limit is the route's body limit: a larger
-// Content-Length is refused first, from the header alone; origin is the
+// Content-Length is refused first, from the header alone ("" for a route
+// that limits its body after the checks); origin is the
 // cross-origin check (crossOrigin, which reads headers only); after runs
 // once both have passed (slowBody for an upload).
 func (h *Handler) adminMiddleware(limit string, origin echo.MiddlewareFunc, after ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
-	return append([]echo.MiddlewareFunc{
-		dropUnreadBody,
-		middleware.BodyLimit(limit),
+	first := []echo.MiddlewareFunc{dropUnreadBody}
+	if limit != "" { // "": the route limits its body itself, after the checks
+		first = append(first, middleware.BodyLimit(limit))
+	}
+	return append(append(first,
 		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
 		h.withSession,
 		h.errorsInside,
 		h.recover,
 		h.requireAdmin,
 		origin,
-	}, after...)
+	), after...)
 }
 
 // get registers a page for GET and HEAD (uptime checkers use HEAD).
