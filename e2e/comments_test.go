@@ -330,6 +330,12 @@ func TestCommentReplyAndEditInPlace(t *testing.T) {
 	if !eval[bool](author, pageMarked) {
 		t.Fatal(`"Reply" reloaded the page; it should open the form in place`)
 	}
+	// The reply form keeps the page's form stamp: the reader has been on
+	// the page since, so a short reply sent at once is not "too quick".
+	if got, want := eval[string](author, `document.querySelector('`+replyForm+` [name=started]').value`),
+		eval[string](author, `document.querySelector('#comment-form [name=started]').value`); got == "" || got != want {
+		t.Errorf("the reply form's stamp is %q, want the page's %q", got, want)
+	}
 	reply := uniqueText("Replying to myself: foam rolling helped a bit,")
 	author.do("writing a reply",
 		chromedp.SendKeys(chromedp.CSS(replyForm+`-name`), name),

@@ -481,17 +481,23 @@ func (h *Handler) stampForm(ctx context.Context, t time.Time) string {
 // filledByAPerson reports whether a form stamp is genuine and at least
 // minFillTime and at most maxFormAge old.
 func (h *Handler) filledByAPerson(ctx context.Context, stamp string) bool {
+	age, ok := h.stampAge(ctx, stamp)
+	return ok && age >= minFillTime && age <= maxFormAge
+}
+
+// stampAge is how long ago a form stamp was made; ok is false when it is
+// not one of ours.
+func (h *Handler) stampAge(ctx context.Context, stamp string) (age time.Duration, ok bool) {
 	ts, _, ok := strings.Cut(stamp, ".")
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if !ok || err != nil {
-		return false
+		return 0, false
 	}
 	shown := time.UnixMilli(ms)
 	if !hmac.Equal([]byte(stamp), []byte(h.stampForm(ctx, shown))) {
-		return false
+		return 0, false
 	}
-	age := h.now().Sub(shown)
-	return age >= minFillTime && age <= maxFormAge
+	return h.now().Sub(shown), true
 }
 
 // errNoLongerChangeable answers a change to a comment that is past its
@@ -696,6 +702,14 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	}
 	f := h.newCommentForm(c.Request().Context(), a.post.Slug)
 	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
+	// The page's stamp comes along (hx-include): the reader has been on the
+	// page since then, so a short reply ("Thanks!") typed at once after
+	// Reply is not "quicker than anyone can type".
+	if st := c.QueryParam("started"); st != "" {
+		if age, ok := h.stampAge(c.Request().Context(), st); ok && age >= 0 && age <= maxFormAge {
+			f.Started = st
+		}
+	}
 	return h.renderFragment(c, http.StatusOK, "article#comment-form", f)
 }
 

@@ -873,3 +873,29 @@ func TestRoundWait(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyFormKeepsThePageStamp: the reply form fetched with htmx keeps
+// the stamp of the page it opens in (the reader has been there since), so a
+// short reply typed at once is not refused as too quick; a forged stamp is
+// not kept.
+func TestReplyFormKeepsThePageStamp(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First")), http.StatusSeeOther)
+	c := commentsOf(t, p.ID)[0]
+	id := strconv.FormatInt(c.ID, 10)
+	pageStamp := s.h.stampForm(context.Background(), s.h.now().Add(-time.Minute)) // the page opened a minute ago
+	replyPath := fmt.Sprintf("/blog/%s/comments/%s/reply?started=", p.Slug, id)
+	res := cm.get(t, replyPath+url.QueryEscape(pageStamp), htmx...)
+	wantStatus(t, res, http.StatusOK)
+	checkHTML(t, res.body, in("form#reply-form-"+id+" input[name=started]", hasAttr("value", pageStamp)))
+	f := url.Values{startedField: {pageStamp}, "name": {"Bob"}, "body": {"Thanks!"}, "parent_id": {id}}
+	wantStatus(t, cm.post(t, f), http.StatusSeeOther)
+
+	forged := cm.get(t, replyPath+"1700000000000.forged", htmx...)
+	wantStatus(t, forged, http.StatusOK)
+	if strings.Contains(forged.body, "1700000000000.forged") {
+		t.Error("the reply form kept a stamp that is not the site's")
+	}
+}
