@@ -44,6 +44,8 @@ type dashboardData struct {
 	Ceiling      int           // confirmations to new addresses a day
 	CeilingValue string        // the ceiling form's value, kept when refused
 	CeilingError string
+	Done         string // what her last action on held mail did
+	CeilingSaved bool   // the ceiling was just saved
 }
 
 // heldBooking is the held mail of one booking.
@@ -68,7 +70,25 @@ func (h *Handler) showDashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	n, _ := strconv.Atoi(c.QueryParam("n"))
+	d.Done, d.CeilingSaved = doneMessage(c.QueryParam("done"), n), c.QueryParam("done") == "ceiling"
 	return h.renderDashboard(c, http.StatusOK, d)
+}
+
+// doneMessage says what an action on held mail did (the redirect after it
+// carries done= and n=).
+func doneMessage(done string, n int) string {
+	emails := fmt.Sprintf("%d e-mails", n)
+	if n == 1 {
+		emails = "1 e-mail"
+	}
+	switch done {
+	case "sent":
+		return emails + " sent on their way."
+	case "deleted":
+		return emails + " deleted unsent."
+	}
+	return ""
 }
 
 // dashboard is what the dashboard shows now.
@@ -158,10 +178,11 @@ func (h *Handler) heldMail(c echo.Context, d *dashboardData) error {
 func (h *Handler) sendHeldMail(c echo.Context) error {
 	upto, _ := strconv.ParseInt(c.FormValue("upto"), 10, 64)
 	id, _ := strconv.ParseInt(c.FormValue("booking"), 10, 64)
-	if _, err := h.jobs.ReleaseHeld(c.Request().Context(), upto, max(id, 0)); err != nil {
+	n, err := h.jobs.ReleaseHeld(c.Request().Context(), upto, max(id, 0))
+	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, adminPath+"#held-mail-title")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?done=sent&n=%d#done", adminPath, n))
 }
 
 // deleteHeldMail is POST /admin/mail/held/delete: the held mail she was
@@ -170,10 +191,11 @@ func (h *Handler) sendHeldMail(c echo.Context) error {
 func (h *Handler) deleteHeldMail(c echo.Context) error {
 	upto, _ := strconv.ParseInt(c.FormValue("upto"), 10, 64)
 	id, _ := strconv.ParseInt(c.FormValue("booking"), 10, 64)
-	if _, err := h.jobs.DropHeld(c.Request().Context(), upto, max(id, 0)); err != nil {
+	n, err := h.jobs.DropHeld(c.Request().Context(), upto, max(id, 0))
+	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, adminPath+"#held-mail-title")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?done=deleted&n=%d#done", adminPath, n))
 }
 
 // saveMailCeiling is POST /admin/mail/ceiling: how many confirmations a
@@ -192,7 +214,7 @@ func (h *Handler) saveMailCeiling(c echo.Context) error {
 	if err := db.SetNewAddressesPerDay(c.Request().Context(), h.db, n); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, adminPath+"#mail-ceiling")
+	return c.Redirect(http.StatusSeeOther, adminPath+"?done=ceiling#mail-ceiling")
 }
 
 // startOfDay is midnight in London on t's London date.

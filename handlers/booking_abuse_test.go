@@ -212,8 +212,14 @@ func TestHeldConfirmationsOnTheDashboard(t *testing.T) {
 		in("#mail-ceiling input[name=per_day]", hasAttr("value", "2")))
 	upto := attrOf(t, dash.body, "section.held-mail input[name=upto]", "value")
 
-	// Send new2's; the job to send it is queued with it.
-	wantStatus(t, admin.post(t, adminPath+"/mail/held/send", url.Values{"upto": {upto}, "booking": {itoa(ids[2])}}), http.StatusSeeOther)
+	// Send new2's; the job to send it is queued with it, and the page says so.
+	sent := admin.post(t, adminPath+"/mail/held/send", url.Values{"upto": {upto}, "booking": {itoa(ids[2])}})
+	wantStatus(t, sent, http.StatusSeeOther)
+	if loc := sent.Header.Get("Location"); loc != adminPath+"?done=sent&n=1#done" {
+		t.Errorf("after Send: to %q", loc)
+	} else {
+		checkHTML(t, admin.get(t, adminPath+"?done=sent&n=1").body, in("#done[role=status]", hasText("1 e-mail sent on their way.")))
+	}
 	if got := outboxStatus(t, ids[2]); got != db.OutboxQueued {
 		t.Errorf("after Send: %s, want queued", got)
 	}

@@ -319,7 +319,10 @@ func sampleAdmin(name string) any {
 			Ceiling      int
 			CeilingValue string
 			CeilingError string
+			Done         string
+			CeilingSaved bool
 		}{
+			Done: "3 e-mails sent on their way.", CeilingSaved: true,
 			HeldTodayN: 2, HeldToday: "x1@example.com, <x2>@example.com", HeldUpto: 9, Ceiling: 20, CeilingValue: "20x",
 			CeilingError: "Please enter a whole number from 0 to 1000.",
 			HeldBookings: []heldBooking{{ID: 4, ClientName: "<X>", Recipient: "x1@example.com", StartsAt: later, Day: "today",
