@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -54,57 +53,20 @@ func (l *likeLimits) allow(ip string, post int64, now time.Time) time.Duration {
 	return 0
 }
 
-// maxLiked is how many articles the liked cookie remembers (the most
-// recent): more than a practice's blog has.
-const maxLiked = 200
+// likedList is the liked cookie: kept a year, the most recent 200 likes
+// (more than a practice's blog has articles).
+var likedList = idCookie{name: "liked", max: 200, life: 365 * 24 * time.Hour}
 
-// likedCookieLife is how long a browser remembers its likes.
-const likedCookieLife = 365 * 24 * time.Hour
-
-func (h *Handler) likedCookieName() string {
-	if h.cfg.Secure() {
-		return "__Secure-liked"
-	}
-	return "liked"
-}
-
-// likedPosts returns the ids in the request's liked cookie; anything that
-// is not a list of ids is treated as none (as clearing cookies would).
-func (h *Handler) likedPosts(c echo.Context) []int64 {
-	ck, err := c.Cookie(h.likedCookieName())
-	if err != nil || len(ck.Value) > maxLiked*14 {
-		return nil
-	}
-	var ids []int64
-	for f := range strings.SplitSeq(ck.Value, ".") {
-		id, err := strconv.ParseInt(f, 36, 64)
-		if err != nil || id <= 0 {
-			return nil
-		}
-		ids = append(ids, id)
-	}
-	return ids
-}
+func (h *Handler) likedCookieName() string { return h.cookieName(likedList) }
 
 // hasLiked reports whether this browser has liked post id.
 func (h *Handler) hasLiked(c echo.Context, id int64) bool {
-	return slices.Contains(h.likedPosts(c), id)
+	return slices.Contains(h.posts(c, likedList), id)
 }
 
 // rememberLike adds post id to the browser's liked cookie.
 func (h *Handler) rememberLike(c echo.Context, id int64) {
-	ids := append(h.likedPosts(c), id)
-	if len(ids) > maxLiked {
-		ids = ids[len(ids)-maxLiked:]
-	}
-	fields := make([]string, len(ids))
-	for i, v := range ids {
-		fields[i] = strconv.FormatInt(v, 36)
-	}
-	c.SetCookie(&http.Cookie{
-		Name: h.likedCookieName(), Value: strings.Join(fields, "."), Path: "/blog",
-		MaxAge: int(likedCookieLife.Seconds()), HttpOnly: true, Secure: h.cfg.Secure(), SameSite: http.SameSiteLaxMode,
-	})
+	h.addPost(c, likedList, h.posts(c, likedList), id)
 }
 
 // likeArticle counts one like per visitor (see above). htmx gets the

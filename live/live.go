@@ -410,6 +410,8 @@ func (h *Hub) Run(ctx context.Context) error {
 			}
 			h.handle(ctx, batch) //nolint:errcheck // logged; retried by catch-up
 		case <-h.co.wake():
+			// The wall clock, as the wake-up timer runs on: holding an
+			// update back a second is a pace, not a date.
 			h.flush(time.Now())
 		case <-lost:
 			h.log.Warn("live: the listener dropped notifications; catching up")
@@ -525,7 +527,7 @@ func (h *Hub) handle(ctx context.Context, ids []int64) error {
 			continue
 		}
 		h.tr.mark(ev.ID)
-		h.offer(ev, time.Now())
+		h.offer(ev, time.Now()) // the wall clock of the pace (see flush)
 	}
 	for _, id := range fresh {
 		h.tr.mark(id) // skipped by Load: handled too
