@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -176,26 +177,26 @@ func (h *Handler) heldMail(c echo.Context, d *dashboardData) error {
 // sendHeldMail is POST /admin/mail/held/send: the held mail she was shown
 // (up to the id upto), of one booking or (booking 0) all, is sent.
 func (h *Handler) sendHeldMail(c echo.Context) error {
-	upto, _ := strconv.ParseInt(c.FormValue("upto"), 10, 64)
-	id, _ := strconv.ParseInt(c.FormValue("booking"), 10, 64)
-	n, err := h.jobs.ReleaseHeld(c.Request().Context(), upto, max(id, 0))
-	if err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?done=sent&n=%d#done", adminPath, n))
+	return h.onHeldMail(c, h.jobs.ReleaseHeld, "sent")
 }
 
 // deleteHeldMail is POST /admin/mail/held/delete: the held mail she was
 // shown, of one booking or all, is deleted unsent; later mail about those
 // bookings is not written either.
 func (h *Handler) deleteHeldMail(c echo.Context) error {
+	return h.onHeldMail(c, h.jobs.DropHeld, "deleted")
+}
+
+// onHeldMail does act to the held mail the form names and goes back to the
+// dashboard saying what was done to how many (doneMessage).
+func (h *Handler) onHeldMail(c echo.Context, act func(ctx context.Context, upto, booking int64) (int, error), done string) error {
 	upto, _ := strconv.ParseInt(c.FormValue("upto"), 10, 64)
 	id, _ := strconv.ParseInt(c.FormValue("booking"), 10, 64)
-	n, err := h.jobs.DropHeld(c.Request().Context(), upto, max(id, 0))
+	n, err := act(c.Request().Context(), upto, max(id, 0))
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?done=deleted&n=%d#done", adminPath, n))
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?done=%s&n=%d#done", adminPath, done, n))
 }
 
 // saveMailCeiling is POST /admin/mail/ceiling: how many confirmations a
