@@ -183,7 +183,7 @@ func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 	case err != nil:
 		return err
 	}
-	h.articlesChanged()
+	h.contentChanged()
 	return c.Redirect(http.StatusSeeOther, page)
 }
 
@@ -220,16 +220,6 @@ func revisionOf(p db.Post) string {
 func (h *Handler) previewArticle(c echo.Context) error {
 	f := readArticleForm(c, db.Post{}, h.now())
 	return h.renderFragment(c, http.StatusOK, "admin-article#article-preview", h.preview(f))
-}
-
-// articlesChanged makes the blog, the home page, the topics and the article
-// pages show a change at once (the feed and the sitemap read the database
-// every time): the next request reads the lists again.
-func (h *Handler) articlesChanged() {
-	h.articles.invalidate()
-	h.facts.latest.Drop()
-	h.facts.blog.Drop()
-	h.facts.tags.Drop()
 }
 
 // storedArticle is the post of the :id parameter, any status; 404 if none.

@@ -290,7 +290,7 @@ func TestAdminArticleSchedule(t *testing.T) {
 	if _, err := seededDB(t).NewRaw("UPDATE posts SET published_at = ? WHERE id = ?", past, id).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.h.articlesChanged()
+	s.h.contentChanged()
 	wantStatus(t, s.get(t, "/blog/"+p.Slug), http.StatusOK)
 	checkHTML(t, cl.get(t, articlesPath+"/"+itoa(id)).body, in("input[name=status][value=published][checked]"))
 	f = articleFields("title", p.Title, "slug", p.Slug, "status", db.StatusScheduled, "publish_at", past.In(views.London).Format(publishAtLayout))

@@ -57,8 +57,7 @@ func (h *Handler) saveBusiness(c echo.Context) error {
 	if err := db.SaveBusiness(c.Request().Context(), h.db, f.Business); err != nil {
 		return err
 	}
-	h.facts.business.Drop() // the next page reads them (other instances within cache.TTL)
-	h.articles.invalidate()
+	h.contentChanged() // other instances hear of it on db.ContentChannel
 	return c.Redirect(http.StatusSeeOther, adminPath+"/business?saved=1")
 }
 

@@ -148,7 +148,7 @@ func (h *Handler) setModerationMode(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.facts.business.Drop() // the mode is part of the business settings
+	h.contentChanged() // the mode is part of the business settings; the comment form tells it
 	return moderationRedirect(c, "mode")
 }
 
@@ -228,7 +228,7 @@ func (h *Handler) moderate(c echo.Context, done string, act func(context.Context
 	case err != nil:
 		return err
 	}
-	h.articles.invalidate()
+	h.commentsChanged()
 	if isFragment(c) {
 		return h.renderFragment(c, http.StatusOK, "admin-comments#moderation-done",
 			moderationDone{ID: id, Message: moderationNotices[done]})

@@ -89,7 +89,7 @@ func (h *Handler) addService(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.facts.services.Drop()
+	h.contentChanged()
 	return c.Redirect(http.StatusSeeOther, page)
 }
 
@@ -138,7 +138,7 @@ func (h *Handler) saveService(c echo.Context) error {
 	if err := db.UpdateService(c.Request().Context(), h.db, s); err != nil {
 		return err
 	}
-	h.facts.services.Drop()
+	h.contentChanged()
 	return c.Redirect(http.StatusSeeOther, servicesPath+"?saved=saved")
 }
 
@@ -155,7 +155,7 @@ func (h *Handler) moveService(c echo.Context) error {
 	if err := db.MoveService(c.Request().Context(), h.db, s.ID, dir == "up"); err != nil {
 		return err
 	}
-	h.facts.services.Drop()
+	h.contentChanged()
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("%s?saved=order#service-%d", servicesPath, s.ID))
 }
 
@@ -171,7 +171,7 @@ func (h *Handler) setServiceActive(c echo.Context) error {
 	if err := db.SetServiceActive(c.Request().Context(), h.db, s.ID, on); err != nil {
 		return err
 	}
-	h.facts.services.Drop()
+	h.contentChanged()
 	saved := "off"
 	if on {
 		saved = "on"

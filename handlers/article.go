@@ -46,6 +46,9 @@ type shareLink struct{ Name, URL string }
 // article cache. Unknown slugs are 404; a former slug gives the article with
 // moved set.
 func (h *Handler) findArticle(c echo.Context) (*article, error) {
+	if v, ok := c.Get(visitedKey).(visited); ok {
+		return v.a, v.err
+	}
 	slug := c.Param("slug")
 	if len(slug) > 200 || !slugPattern.MatchString(slug) {
 		return nil, echo.ErrNotFound
@@ -100,11 +103,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	if a.moved {
 		return c.Redirect(http.StatusMovedPermanently, "/blog/"+a.post.Slug)
 	}
-	p := a.post
-	if c.Request().Method == http.MethodGet && !isCrawler(c.Request()) && h.markSeen(c, p.ID) {
-		h.viewCount.add(p.ID)
-		a.views.Add(1)
-	}
+	p := a.post // its view was counted by articleVisit
 	p.Views, p.Likes = int(a.views.Load()), int(a.likes.Load())
 	page, err := h.page(c, p.Title, description(p), nil)
 	if err != nil {

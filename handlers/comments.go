@@ -327,7 +327,7 @@ func (h *Handler) postComment(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.articles.invalidate()
+	h.commentsChanged()
 
 	if !isFragment(c) {
 		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
@@ -629,7 +629,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.articles.invalidate()
+	h.commentsChanged()
 	return h.ownComment(c, a, cm)
 }
 
@@ -665,7 +665,7 @@ func (h *Handler) deleteComment(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	h.articles.invalidate()
+	h.commentsChanged()
 	if !isFragment(c) {
 		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+commentsAnchor)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -21,6 +22,7 @@ import (
 	"dynamicmotion/db"
 	"dynamicmotion/jobs"
 	"dynamicmotion/live"
+	"dynamicmotion/pagecache"
 	"dynamicmotion/static"
 	"dynamicmotion/views"
 )
@@ -48,6 +50,10 @@ type Handler struct {
 	// batches.
 	articles  *articleCache
 	viewCount *viewCounter
+	// pages are the public pages as every visitor without a session gets
+	// them (shared.go), kept until contentVersion or a comment moves on.
+	pages          *pagecache.Store
+	contentVersion atomic.Int64
 
 	// Live comments: events from every instance, through PostgreSQL.
 	hub *live.Hub
@@ -113,6 +119,7 @@ func New(d Deps) *Handler {
 	h.sessions.ErrorFunc = h.sessionError
 	h.facts = newFacts(d.DB)
 	h.articles = newArticleCache(h.loadArticle)
+	h.pages = pagecache.New(sharedTTL, sharedBytes, h.now)
 	h.keys = map[string][]byte{}
 	h.adminStamp = cache.New(cache.TTL, h.loadAdminStamp)
 	h.limits = newLimits()
@@ -134,6 +141,8 @@ func New(d Deps) *Handler {
 		Since: func(ctx context.Context, after int64, limit int) ([]int64, error) {
 			return db.CommentEventsSince(ctx, h.db, 0, after, limit)
 		},
+		Signals: map[string]func(string){db.ContentChannel: h.contentSignal},
+		Check:   h.checkContent,
 	})
 	h.viewCount = newViewCounter(func(ctx context.Context, counts map[int64]int) error {
 		return db.AddViews(ctx, h.db, counts)

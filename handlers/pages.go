@@ -45,6 +45,15 @@ func newFacts(bdb *bun.DB) facts {
 	}
 }
 
+// drop forgets every fact: the next page reads them again.
+func (f facts) drop() {
+	f.business.Drop()
+	f.services.Drop()
+	f.latest.Drop()
+	f.blog.Drop()
+	f.tags.Drop()
+}
+
 // business is the practice's details (cached for cache.TTL).
 func (h *Handler) business(c echo.Context) (db.Business, error) {
 	return h.facts.business.Get(c.Request().Context())

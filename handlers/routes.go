@@ -38,12 +38,17 @@ func (h *Handler) Echo() *echo.Echo {
 	// middleware catches every unknown path and method, which would turn a
 	// wrong method into 403 or 404 instead of 405.
 	site := h.siteMiddleware(h.crossOrigin())
-	get(e, "/", h.showHome, site...)
-	get(e, "/services", h.showServices, site...)
-	get(e, "/about", h.showAbout, site...)
-	get(e, "/contact", h.showContact, site...)
+	// Public pages: one copy for every visitor without a session (shared.go),
+	// in front of the rest of the chain, which renders it.
+	public := func(before ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append(before, site...)
+	}
+	get(e, "/", h.showHome, public(h.sharePage())...)
+	get(e, "/services", h.showServices, public(h.sharePage())...)
+	get(e, "/about", h.showAbout, public(h.sharePage())...)
+	get(e, "/contact", h.showContact, public(h.sharePage())...)
 	e.POST("/contact", h.postContact, site...)
-	get(e, "/privacy", h.showPrivacy, site...)
+	get(e, "/privacy", h.showPrivacy, public(h.sharePage())...)
 	get(e, "/book", h.showBook, site...)
 	get(e, "/book/slots", h.showSlots, site...)
 	e.POST("/book/hold", h.holdSlot, site...)
@@ -62,8 +67,8 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST(links.Manage+":token/cancel", h.cancelBooking, site...)
 	get(e, links.Manage+":token/move", h.showMove, site...)
 	e.POST(links.Manage+":token/move", h.moveBooking, site...)
-	get(e, "/blog", h.showBlog, site...)
-	get(e, "/blog/:slug", h.showArticle, site...)
+	get(e, "/blog", h.showBlog, public(h.sharePage("tag", "page"))...)
+	get(e, "/blog/:slug", h.showArticle, public(h.articleVisit, h.sharePage())...)
 	e.POST("/blog/:slug/like", h.likeArticle, site...)
 	e.POST("/blog/:slug/comments", h.postComment, site...)
 	get(e, "/blog/:slug/comments/:id", h.showComment, site...)
@@ -165,8 +170,8 @@ func (h *Handler) Echo() *echo.Echo {
 
 	// Feeds for crawlers and readers: public and cacheable, so no session.
 	gzip := middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024})
-	get(e, "/feed.xml", h.feed, gzip)
-	get(e, "/sitemap.xml", h.sitemap, gzip)
+	get(e, "/feed.xml", h.feed, h.sharePage(), gzip)
+	get(e, "/sitemap.xml", h.sitemap, h.sharePage(), gzip)
 	get(e, "/robots.txt", h.robots)
 	// Pictures in articles: public, cached for a year, no session.
 	get(e, mediaURL+":name", h.serveMedia)

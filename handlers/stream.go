@@ -74,11 +74,11 @@ type commentEvent struct {
 
 // commentEvents renders comment events for the live stream: the hub calls
 // it once per batch for the whole instance. It also drops this instance's
-// cached articles, so that the next page view shows the change.
+// cached articles and pages, so that the next page view shows the change.
 func (h *Handler) commentEvents(ctx context.Context, ids []int64) ([]live.Event, error) {
 	evs, err := h.renderCommentEvents(ctx, ids)
 	if err == nil && len(evs) > 0 {
-		h.articles.invalidate()
+		h.commentsChanged()
 	}
 	return evs, err
 }

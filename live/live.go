@@ -159,6 +159,18 @@ type Config struct {
 	Coalesce time.Duration
 	// Log receives the hub's logs (default: discarded).
 	Log *slog.Logger
+
+	// Signals are further channels heard on the same connection, for
+	// notifications that carry no event to fan out, only news that
+	// something changed (the public pages' content version): each one
+	// calls its function with the payload, in Run's goroutine, so it must
+	// be quick. Signals are heard from Ready on.
+	Signals map[string]func(payload string)
+	// Check, if set, is called at each catch-up, also after the listener
+	// reported lost notifications: the place to read again what Signals
+	// announce, since a notification can be lost while the connection is
+	// down.
+	Check func(ctx context.Context)
 }
 
 const (
@@ -360,7 +372,11 @@ func (h *Hub) Run(ctx context.Context) error {
 	var b [8]byte
 	rand.Read(b[:])
 	private := "live_ready_" + hex.EncodeToString(b[:])
-	if !h.retry(ctx, "listening", func() error { return ln.Listen(ctx, h.cfg.Channel, private) }) {
+	channels := []string{h.cfg.Channel, private}
+	for name := range h.cfg.Signals {
+		channels = append(channels, name)
+	}
+	if !h.retry(ctx, "listening", func() error { return ln.Listen(ctx, channels...) }) {
 		return nil
 	}
 	// lost is signalled when pgdriver's buffer overflows (called from its
@@ -377,6 +393,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	if !h.retry(ctx, "finding the newest event", func() error { return h.start(ctx) }) {
 		return nil
+	}
+	if h.cfg.Check != nil {
+		// What Signals announce, as it is once they can be heard.
+		h.cfg.Check(ctx)
 	}
 	close(h.ready)
 	h.log.Debug("live: listening", "newest", h.tr.high)
@@ -395,6 +415,10 @@ func (h *Hub) Run(ctx context.Context) error {
 				}
 				return errors.New("live: the listener closed unexpectedly")
 			}
+			if signal := h.cfg.Signals[n.Channel]; signal != nil {
+				signal(n.Payload)
+				continue
+			}
 			batch = h.appendID(batch[:0], n)
 		drain:
 			for len(batch) < batchMax {
@@ -402,6 +426,10 @@ func (h *Hub) Run(ctx context.Context) error {
 				case n, ok := <-notes:
 					if !ok {
 						break drain
+					}
+					if signal := h.cfg.Signals[n.Channel]; signal != nil {
+						signal(n.Payload)
+						continue
 					}
 					batch = h.appendID(batch, n)
 				default:
@@ -541,6 +569,9 @@ func (h *Hub) handle(ctx context.Context, ids []int64) error {
 // catchUp handles the ids above the floor that were not handled yet and, if
 // everything succeeded, lets the floor advance.
 func (h *Hub) catchUp(ctx context.Context) {
+	if h.cfg.Check != nil {
+		h.cfg.Check(ctx)
+	}
 	after := h.tr.floor
 	for {
 		ids, err := h.cfg.Since(ctx, after, pageSize)

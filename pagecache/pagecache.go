@@ -230,3 +230,21 @@ func tag(body []byte, suffix string) string {
 	sum := sha256.Sum256(body)
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + suffix + `"`
 }
+
+// Peek returns the current page for key, or nil; it never claims a
+// render (for HEAD requests, which render no body to keep).
+func (s *Store) Peek(key string) *Page {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.pages[key]; p != nil && s.now().Sub(p.made) < s.ttl {
+		return p
+	}
+	return nil
+}
+
+// NewPage returns a page of body for one request, kept nowhere: what a
+// request that rendered alone serves, with the same headers and tags as a
+// kept one.
+func NewPage(contentType string, body []byte, now time.Time) *Page {
+	return newPage(contentType, body, 0, now)
+}

@@ -1,0 +1,10 @@
+DROP TRIGGER posts_content ON posts;
+DROP TRIGGER posts_content_edit ON posts;
+DROP TRIGGER post_old_slugs_content ON post_old_slugs;
+DROP TRIGGER services_content ON services;
+DROP TRIGGER business_settings_content ON business_settings;
+DROP TRIGGER posts_content_truncate ON posts;
+DROP TRIGGER services_content_truncate ON services;
+DROP TRIGGER business_settings_content_truncate ON business_settings;
+DROP FUNCTION content_changed();
+DROP TABLE content_version;
