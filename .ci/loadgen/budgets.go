@@ -31,10 +31,10 @@ type budget struct {
 }
 
 // budgets measures the budgets against nginx (at nginxOrigin, serving the
-// article's bytes) and the site's /healthz, prints one table of the runs and
-// one of the ratios, and fails when a request failed, or when a budget
-// failed and BENCH_BUDGETS=1.
-func budgets(origin, article, nginxOrigin string) error {
+// article's bytes) and the site's /healthz and prints one table of the runs
+// and one of the ratios. err is a run that could not be made or a request
+// that failed; missed, with BENCH_BUDGETS=1, names the budgets not met.
+func budgets(origin, article, nginxOrigin string) (missed string, err error) {
 	site, ref := origin+article, nginxOrigin+nginxArticle
 	gz := []string{"Accept-Encoding", "gzip"}
 
@@ -42,29 +42,31 @@ func budgets(origin, article, nginxOrigin string) error {
 	// asked: otherwise the ratios compare different work.
 	siteGz, err := probe(site, gz...)
 	if err != nil {
-		return err
+		return "", err
 	}
 	refGz, err := probe(ref, gz...)
 	if err != nil {
-		return err
+		return "", err
 	}
 	siteID, err := probe(site)
 	if err != nil {
-		return err
+		return "", err
 	}
 	refID, err := probe(ref)
 	if err != nil {
-		return err
+		return "", err
 	}
 	switch {
 	case siteGz.encoding != "gzip":
-		return fmt.Errorf("budgets: %s with Accept-Encoding: gzip came back as %q, not gzip", site, siteGz.encoding)
+		return "", fmt.Errorf("budgets: %s with Accept-Encoding: gzip came back as %q, not gzip", site, siteGz.encoding)
 	case refGz.encoding != "gzip":
-		return fmt.Errorf("budgets: nginx's %s with Accept-Encoding: gzip came back as %q (is gzip_static on and article.html.gz there?)", ref, refGz.encoding)
+		return "", fmt.Errorf("budgets: nginx's %s with Accept-Encoding: gzip came back as %q (is gzip_static on and article.html.gz there?)", ref, refGz.encoding)
 	case siteID.encoding != "" || refID.encoding != "":
-		return fmt.Errorf("budgets: asked for no compression, got %q from the site and %q from nginx", siteID.encoding, refID.encoding)
+		return "", fmt.Errorf("budgets: asked for no compression, got %q from the site and %q from nginx", siteID.encoding, refID.encoding)
 	case title(siteID.body) == "" || title(siteID.body) != title(refID.body):
-		return fmt.Errorf("budgets: nginx serves %q, the site %q: not the same page", title(refID.body), title(siteID.body))
+		return "", fmt.Errorf("budgets: nginx serves %q, the site %q: not the same page", title(refID.body), title(siteID.body))
+	case 100*abs(len(siteID.body)-len(refID.body)) > len(refID.body):
+		return "", fmt.Errorf("budgets: the site's article is %d bytes, nginx's copy %d: it changed since nginx got it", len(siteID.body), len(refID.body))
 	}
 	fmt.Printf("\nbudgets: %s against nginx's copy of it (%s): gzip %d bytes from the site, %d from nginx; without gzip %d and %d\n",
 		article, nginxArticle, len(siteGz.body), len(refGz.body), len(siteID.body), len(refID.body))
@@ -78,7 +80,7 @@ func budgets(origin, article, nginxOrigin string) error {
 		inm := append([]string{"If-None-Match", etag}, gz...)
 		res, err := probe(site, inm...)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if res.status != http.StatusNotModified {
 			reval.fail = fmt.Sprintf("ETag %s sent, but If-None-Match with it answered %d", etag, res.status)
@@ -114,7 +116,7 @@ func budgets(origin, article, nginxOrigin string) error {
 			for i, s := range scenarios {
 				r, err := measure(origin, s)
 				if err != nil {
-					return fmt.Errorf("%s: %w", s.name, err)
+					return "", fmt.Errorf("%s: %w", s.name, err)
 				}
 				*sides[i] = append(*sides[i], r)
 				runs = append(runs, r)
@@ -153,7 +155,7 @@ func budgets(origin, article, nginxOrigin string) error {
 	}
 	for _, r := range runs {
 		if r.errs > 0 {
-			return fmt.Errorf("%s: %d requests failed (first: %s)", r.label, r.errs, r.firstErr)
+			return "", fmt.Errorf("%s: %d requests failed (first: %s)", r.label, r.errs, r.firstErr)
 		}
 	}
 	enforced := os.Getenv("BENCH_BUDGETS") == "1"
@@ -162,14 +164,16 @@ func budgets(origin, article, nginxOrigin string) error {
 		fmt.Println("\nbudgets: all met")
 	case enforced:
 		// Enforced, a budget that could not be measured has not been met.
-		return fmt.Errorf("budgets (BENCH_BUDGETS=1): failed: %s; skipped: %s",
-			list(failed), list(skipped))
+		return fmt.Sprintf("budgets (BENCH_BUDGETS=1): failed: %s; skipped: %s",
+			list(failed), list(skipped)), nil
 	default:
 		fmt.Printf("\nbudgets: failed: %s; skipped: %s (not enforced: BENCH_BUDGETS=1 makes these fail the run)\n",
 			list(failed), list(skipped))
 	}
-	return nil
+	return "", nil
 }
+
+func abs(n int) int { return max(n, -n) }
 
 // rate is the requests per second of runs taken together.
 func rate(runs []result) float64 {
