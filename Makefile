@@ -80,7 +80,8 @@ fuzz:
 	done
 
 ## bench: Go benchmarks, then a load run against the real binary on 127.0.0.1
-## (.ci/load drives it with the Go load generator in .ci/loadgen)
+## (.ci/load drives it with the Go load generator in .ci/loadgen), with nginx
+## beside it for the budgets of issue 16 (BENCH_BUDGETS=1 makes a missed one fail)
 bench:
 	@url=$$(.ci/ensure-deps) && TEST_DATABASE_URL="$$url" \
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

@@ -169,7 +169,7 @@ func (h *Handler) Echo() *echo.Echo {
 	e.GET("/blog/:slug/comments/stream", h.commentStream)
 
 	// Feeds for crawlers and readers: public and cacheable, so no session.
-	gzip := middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024})
+	gzip := middleware.GzipWithConfig(middleware.GzipConfig{Level: gzipLevel, MinLength: 1024})
 	get(e, "/feed.xml", h.feed, h.sharePage(), gzip)
 	get(e, "/sitemap.xml", h.sitemap, h.sharePage(), gzip)
 	get(e, "/robots.txt", h.robots)
@@ -191,7 +191,7 @@ func (h *Handler) Echo() *echo.Echo {
 func (h *Handler) siteMiddleware(origin echo.MiddlewareFunc) []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		middleware.BodyLimit("64K"),
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: gzipLevel, MinLength: 1024}),
 		h.withSession,
 		h.errorsInside,
 		h.recover,
@@ -214,7 +214,7 @@ func (h *Handler) adminMiddleware(limit string, origin echo.MiddlewareFunc, afte
 		first = append(first, middleware.BodyLimit(limit))
 	}
 	return append(append(first,
-		middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: gzipLevel, MinLength: 1024}),
 		h.withSession,
 		h.errorsInside,
 		h.recover,

@@ -15,7 +15,21 @@
 // each request a different free time read from the slot picker first), and
 // for reference /blog, /services, the stylesheet and /healthz.
 //
+// With -nginx (an nginx on loopback that serves the article's very bytes as
+// /article.html and, with gzip_static, /article.html.gz: .ci/load starts
+// one), it then measures the budgets of issue 16, each a ratio of requests
+// per second measured back to back in the same run, with the same
+// connections and duration: the article with gzip against nginx's
+// gzip_static, the article without gzip against nginx's plain copy, and a
+// revalidation of the article (If-None-Match with the ETag the site sent,
+// answered 304) against the site's own /healthz, before the scenarios above
+// (the comment scenario may post to the same article). It prints PASS or
+// FAIL for each; a failed budget fails the run only with BENCH_BUDGETS=1 in the
+// environment (the budgets are for the page cache, which may not be there
+// yet). A site that sends no ETag has its revalidation skipped.
+//
 //	go run ./.ci/loadgen -base http://127.0.0.1:8080 -duration 10s -conns 32
+//	go run ./.ci/loadgen -base http://127.0.0.1:8080 -nginx http://127.0.0.1:8081 -only budgets
 package main
 
 import (
@@ -44,7 +58,9 @@ var (
 	conns    = flag.Int("conns", 32, "concurrent connections (one request at a time each)")
 	only     = flag.String("only", "", "comma-separated scenario names to run (default: all)")
 	comments = flag.Int("comments", 50, "visible comments the measured article must have")
-	seedOnly = flag.Bool("seed-only", false, "only post the article's comments, print its path and exit (for .ci/lighthouse)")
+	seedOnly = flag.Bool("seed-only", false, "only post the article's comments, print its path and exit (for .ci/lighthouse and .ci/load)")
+	nginx    = flag.String("nginx", "", "origin of an nginx (loopback only) serving the article's bytes as "+nginxArticle+" with gzip_static: measure the budgets")
+	rounds   = flag.Int("rounds", 1, "budget runs of each side: more than one alternates which side goes first")
 )
 
 func main() {
@@ -89,14 +105,16 @@ type result struct {
 func (r result) rps() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 func run() error {
-	u, err := url.Parse(*base)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("-base %q: want an origin such as http://127.0.0.1:8080", *base)
+	origin, err := loopback("-base", *base)
+	if err != nil {
+		return err
 	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("-base %q: only loopback addresses are load-tested", *base)
+	var nginxOrigin string
+	if *nginx != "" {
+		if nginxOrigin, err = loopback("-nginx", *nginx); err != nil {
+			return err
+		}
 	}
-	origin := strings.TrimRight(*base, "/")
 
 	article, other, err := articles(origin)
 	if err != nil {
@@ -125,18 +143,7 @@ func run() error {
 	}
 
 	get := func(name, label, path string, headers ...string) scenario {
-		return scenario{name: name, label: label, want: 200, setup: func(int) (func() (*http.Request, error), error) {
-			return func() (*http.Request, error) {
-				req, err := http.NewRequest(http.MethodGet, origin+path, nil)
-				if err == nil {
-					req.Header.Set("Accept-Encoding", "gzip")
-					for i := 0; i+1 < len(headers); i += 2 {
-						req.Header.Set(headers[i], headers[i+1])
-					}
-				}
-				return req, err
-			}, nil
-		}}
+		return fetch(name, label, origin+path, http.StatusOK, true, headers...)
 	}
 	all := []scenario{
 		get("ceiling", "ceiling: article page from memory", "/_bench/ceiling"),
@@ -153,15 +160,30 @@ func run() error {
 		get("healthz", "`/healthz`", "/healthz"),
 		get("ceiling2", "ceiling again, after the others", "/_bench/ceiling"),
 	}
+	wantBudgets := true
 	if *only != "" {
 		keep := strings.Split(*only, ",")
 		all = slices.DeleteFunc(all, func(s scenario) bool {
 			return !slices.Contains(keep, s.name) && !strings.HasPrefix(s.name, "ceiling")
 		})
+		wantBudgets = slices.Contains(keep, "budgets")
 	}
 
 	if err := pageWeight(origin, article); err != nil {
 		return err
+	}
+	// The budgets first, while the article is the page nginx was given: the
+	// comment scenario may post to it (the seed has one article).
+	var missed string
+	switch {
+	case !wantBudgets:
+	case nginxOrigin == "":
+		fmt.Println("budgets: skipped (no -nginx to compare with)")
+	default:
+		if missed, err = budgets(origin, article, nginxOrigin); err != nil {
+			return err
+		}
+		fmt.Println()
 	}
 	fmt.Printf("load: %d connections, %s per scenario, against %s\n", *conns, *duration, origin)
 	fmt.Printf("article: %s (%d+ comments); comments posted to %s; slot picker: %s and %s\n\n", article, *comments, other, picker, pickerDay)
@@ -200,7 +222,23 @@ func run() error {
 			return fmt.Errorf("%s: %d requests failed (first: %s)", r.label, r.errs, r.firstErr)
 		}
 	}
+	if missed != "" {
+		return errors.New(missed)
+	}
 	return nil
+}
+
+// loopback checks that flag's value is an origin on a loopback address
+// and returns it without a trailing slash.
+func loopback(flag, origin string) (string, error) {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("%s %q: want an origin such as http://127.0.0.1:8080", flag, origin)
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "", fmt.Errorf("%s %q: only loopback addresses are load-tested", flag, origin)
+	}
+	return strings.TrimRight(origin, "/"), nil
 }
 
 // assetRe finds the stylesheets and scripts a page loads; thirdPartyRe
@@ -371,6 +409,26 @@ func measure(origin string, s scenario) (result, error) {
 		r.firstErr = v
 	}
 	return r, nil
+}
+
+// fetch is a scenario of GETs of target, with Accept-Encoding: gzip or
+// without any Accept-Encoding, and the header pairs given (name, value),
+// answered with status want.
+func fetch(name, label, target string, want int, gzip bool, headers ...string) scenario {
+	return scenario{name: name, label: label, want: want, setup: func(int) (func() (*http.Request, error), error) {
+		return func() (*http.Request, error) {
+			req, err := http.NewRequest(http.MethodGet, target, nil)
+			if err == nil {
+				if gzip {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
+				for i := 0; i+1 < len(headers); i += 2 {
+					req.Header.Set(headers[i], headers[i+1])
+				}
+			}
+			return req, err
+		}, nil
+	}}
 }
 
 // errDone tells a connection that its scenario has no more work.
