@@ -100,7 +100,8 @@ func TestFiveBookingsPerAddressAnHour(t *testing.T) {
 			t.Errorf("Retry-After %q, want the seconds until the hour is up", res.Header.Get("Retry-After"))
 		}
 		checkHTML(t, res.body, in("section.booking-details .form-notice",
-			hasText(practicePhone), hasText("Nothing was booked"), hasText("everything you typed is kept")))
+			hasText(practicePhone), hasText("Nothing was booked"), hasText("everything you typed is kept")),
+			in("section.booking-details .form-notice a[href^='tel:']", hasText(practicePhone))) // one tap to call
 		keptStudioValues(t, res.body, f)
 	}
 	if got := takingTime(t, sixth); len(got) != 1 || got[0].Status != db.BookingHeld {

@@ -25,6 +25,7 @@ var baseFuncs = template.FuncMap{
 	"navExact":   newExactNavItem,
 	"field":      newField,
 	"tel":        Tel,
+	"linkPhone":  LinkPhone,
 	"kilobytes":  Kilobytes,
 	"contains":   strings.Contains,
 	"status":     BookingStatus,
@@ -59,6 +60,19 @@ func Tel(phone string) template.URL {
 		}
 	}
 	return template.URL("tel:" + string(out))
+}
+
+// LinkPhone is text with the phone number in it made a tel: link, so that
+// "please phone the practice on 01480 …" is one tap on a phone. Text without
+// the number (or an empty number) is only escaped.
+func LinkPhone(text, phone string) template.HTML {
+	esc := template.HTMLEscapeString(text)
+	num := template.HTMLEscapeString(phone)
+	if strings.TrimSpace(phone) == "" || !strings.Contains(esc, num) {
+		return template.HTML(esc)
+	}
+	link := `<a href="` + string(Tel(phone)) + `">` + num + `</a>`
+	return template.HTML(strings.Replace(esc, num, link, 1))
 }
 
 // NavItem is one link of the main navigation.

@@ -18,3 +18,17 @@ func TestTelLink(t *testing.T) {
 		}
 	}
 }
+
+// The number in a notice is a link to call it; the rest stays text.
+func TestLinkPhone(t *testing.T) {
+	for _, c := range []struct{ text, phone, want string }{
+		{"To book, please phone the practice on 01480 000000.", "01480 000000",
+			`To book, please phone the practice on <a href="tel:01480000000">01480 000000</a>.`},
+		{"Please e-mail <the practice>.", "01480 000000", "Please e-mail &lt;the practice&gt;."},
+		{"Nothing was booked.", "", "Nothing was booked."},
+	} {
+		if got := string(views.LinkPhone(c.text, c.phone)); got != c.want {
+			t.Errorf("LinkPhone(%q, %q) = %q, want %q", c.text, c.phone, got, c.want)
+		}
+	}
+}
