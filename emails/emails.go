@@ -148,12 +148,19 @@ func BookingReminder(p Practice, b db.Booking, manageURL string) mail.Message {
 }
 
 // TherapistNewBooking is the practice's notice of a new booking, with the invitation for its own calendar.
-func TherapistNewBooking(p Practice, b db.Booking) mail.Message {
+//
+// With confirmationHeld, the client's confirmation was held (the day's
+// confirmations to new addresses passed the ceiling she set): the message
+// says so, or she would think the client had it.
+func TherapistNewBooking(p Practice, b db.Booking, confirmationHeld bool) mail.Message {
 	b = clean(b)
 	v := p.view("New booking", "")
 	v.para("", clientName(b)+" has booked an appointment.")
+	if confirmationHeld {
+		v.para("Not sent yet", "the client’s confirmation is held, because today’s confirmations to new e-mail addresses reached your daily limit. Send it, or delete it if the booking looks false, from the admin area.")
+	}
 	v.facts(p.therapistFacts(b, fact{"When", span(b.StartsAt, b.EndsAt)})...)
-	p.healthNote(&v, b)
+	p.healthNote(&v, b) // ends with the link to the admin area
 	return therapistMessage(p, b, "New booking: "+oneLine(clientName(b))+", "+at(b.StartsAt), v,
 		p.invitation(ical.Request, p.therapistEvent(b)))
 }

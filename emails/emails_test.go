@@ -349,7 +349,9 @@ var kinds = []kind{
 	{"BookingReminder", false, "", func(p emails.Practice, b db.Booking) mail.Message {
 		return emails.BookingReminder(p, b, manageURL)
 	}},
-	{"TherapistNewBooking", true, "REQUEST", emails.TherapistNewBooking},
+	{"TherapistNewBooking", true, "REQUEST", func(p emails.Practice, b db.Booking) mail.Message {
+		return emails.TherapistNewBooking(p, b, true)
+	}},
 	{"TherapistCancelled", true, "CANCEL", func(p emails.Practice, b db.Booking) mail.Message {
 		return emails.TherapistCancelled(p, b, "Client cancelled online")
 	}},
@@ -651,7 +653,7 @@ func TestBookingReminder(t *testing.T) {
 }
 
 func TestTherapistNewBooking(t *testing.T) {
-	got := build(t, emails.TherapistNewBooking(practice(), booking()))
+	got := build(t, emails.TherapistNewBooking(practice(), booking(), false))
 	if got.subject != "New booking: Jane Smith, Thursday 26 November 2026 at 09:00" {
 		t.Errorf("subject %q", got.subject)
 	}
@@ -671,11 +673,19 @@ func TestTherapistNewBooking(t *testing.T) {
 	// Without a note, only the health answers are mentioned; an unusable client address is no Reply-To.
 	b := booking()
 	b.Notes, b.ClientEmail, b.ClientPhone = "", "not an address", ""
-	got = build(t, emails.TherapistNewBooking(practice(), b))
+	got = build(t, emails.TherapistNewBooking(practice(), b, false))
 	both(t, got, "The client’s health answers are not sent by e-mail", "Phone: not given")
 	if got.header.Get("Reply-To") != "" {
 		t.Errorf("Reply-To %q", got.header.Get("Reply-To"))
 	}
+	if strings.Contains(got.text, "held") {
+		t.Error("a booking whose confirmation was sent says it is held")
+	}
+
+	// Past the day's ceiling on new addresses, the client's confirmation
+	// waits for her: the message says so and where to send it.
+	got = build(t, emails.TherapistNewBooking(practice(), booking(), true))
+	both(t, got, "Not sent yet", "the client’s confirmation is held", "from the admin area", "Open the admin area")
 }
 
 // TestEscaping: a client's name with markup is text in the HTML, as typed in the text part, and a line break

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,18 @@ func TestHeldConfirmationsOnTheDashboard(t *testing.T) {
 		want := map[bool]string{true: db.OutboxQueued, false: db.OutboxHeld}[i < 2]
 		if got := outboxStatus(t, id); got != want {
 			t.Errorf("confirmation %d: %s, want %s", i, got, want)
+		}
+	}
+	// The practice's own news of each booking says when the client's
+	// confirmation waits for her.
+	for i, id := range ids {
+		var text string
+		if err := seededDB(t).NewRaw("SELECT message->>'Text' FROM outbox WHERE booking_id = ? AND kind = 'practice_new_booking'", id).
+			Scan(context.Background(), &text); err != nil {
+			t.Fatalf("the practice's mail of booking %d: %v", id, err)
+		}
+		if held := i >= 2; strings.Contains(text, "confirmation is held") != held {
+			t.Errorf("the practice's mail of booking %d (confirmation held: %v) says: %s", i, held, text)
 		}
 	}
 	checkHTML(t, pages[0].body, in("p.lead", hasText("A confirmation is on its way")))

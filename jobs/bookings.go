@@ -30,7 +30,11 @@ func (q *Queue) BookingConfirmed(ctx context.Context, tx bun.Tx, b db.Booking, m
 		return err
 	}
 	if p.Email != "" {
-		if err := q.Mail(ctx, tx, "practice_new_booking", About{Booking: b.ID}, emails.TherapistNewBooking(p, b)); err != nil {
+		state, err := db.NewAddressMail(ctx, tx, b.ID)
+		if err != nil {
+			return err
+		}
+		if err := q.Mail(ctx, tx, "practice_new_booking", About{Booking: b.ID}, emails.TherapistNewBooking(p, b, state == db.NewAddressHeld)); err != nil {
 			return err
 		}
 	}
