@@ -8,7 +8,7 @@ import (
 
 // ContentChannel is the NOTIFY channel on which every committed change to
 // what the public pages show (articles, services, the practice's details)
-// is announced, with the new content version as payload (migration 0030;
+// is announced, with the new content version as payload (migration 0031;
 // comments have their own, CommentsChannel).
 const ContentChannel = "content"
 
