@@ -176,7 +176,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) 
 	mark := func(v *commentView) {
 		v.Own = owned[v.ID]
 		if reply != 0 && v.ID == reply && !v.Deleted && !v.Held {
-			f := h.newCommentForm(ctx, d.Slug)
+			f := newCommentForm(d.Slug)
 			f.ParentID, f.ParentName, f.FormID = v.ID, v.Name, "reply-form-"+strconv.FormatInt(v.ID, 10)
 			v.ReplyForm = &f
 		}
@@ -187,7 +187,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) 
 			mark(&d.Threads[i].Replies[j])
 		}
 	}
-	d.Form = h.newCommentForm(ctx, d.Slug)
+	d.Form = newCommentForm(d.Slug)
 	return d, nil
 }
 
@@ -207,9 +207,22 @@ func mergeByID(a, b []db.Comment) []db.Comment {
 	return out
 }
 
-// newCommentForm is an empty form, stamped with the time it was shown.
-func (h *Handler) newCommentForm(ctx context.Context, slug string) commentForm {
-	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, h.now())}
+// newCommentForm is an empty form without a stamp: in a page it fetches
+// its own (form-stamp), as the page may be shared by every visitor.
+func newCommentForm(slug string) commentForm {
+	return commentForm{Slug: slug, FormID: "comment-form"}
+}
+
+// formStamp is GET /form-stamp: a fresh stamp for the form of a page that
+// every visitor shares, which carries none (a cached page's stamp would be
+// as old as the page for a script that fetched it just now). Never cached.
+func (h *Handler) formStamp(c echo.Context) error {
+	st := h.stampForm(c.Request().Context(), h.now())
+	if st == "" {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "The form could not be prepared. Please reload the page.")
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.renderFragment(c, http.StatusOK, "article#form-stamp", st)
 }
 
 // postComment saves a new comment or reply. With htmx it answers with a
@@ -249,6 +262,11 @@ func (h *Handler) postComment(c echo.Context) error {
 	case c.FormValue(honeypotField) != "":
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	case f.Started == "":
+		// No JavaScript, or the stamp's fetch failed: not a mistake. The
+		// form comes back stamped (with its mistakes, if any), and a second
+		// press sends it.
+		f.Notice = "Please check your comment and press Post again."
 	case !h.filledByAPerson(ctx, f.Started):
 		f.Started = h.stampForm(ctx, h.now())
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
@@ -268,6 +286,10 @@ func (h *Handler) postComment(c echo.Context) error {
 		f.Errors["email"] = "Please enter your email address, like name@example.com, or untick “Email me replies”."
 	}
 	if len(f.Errors) > 0 {
+		f.Notice = "" // the mistakes say what to do
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	}
+	if f.Started == "" {
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
 
@@ -336,7 +358,8 @@ func (h *Handler) postComment(c echo.Context) error {
 	v.Own = true
 	var fresh *commentForm // a reply form closes; the main form empties
 	if f.ParentID == 0 {
-		nf := h.newCommentForm(ctx, a.post.Slug)
+		nf := newCommentForm(a.post.Slug)
+		nf.Started = h.stampForm(ctx, h.now()) // this answer is this visitor's own
 		fresh = &nf
 	}
 	count := countVisible(a.comments)
@@ -700,13 +723,16 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	if cm.ParentID != nil {
 		top = *cm.ParentID
 	}
-	f := h.newCommentForm(c.Request().Context(), a.post.Slug)
+	ctx := c.Request().Context()
+	f := newCommentForm(a.post.Slug)
 	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
 	// The page's stamp comes along (hx-include): the reader has been on the
 	// page since then, so a short reply ("Thanks!") typed at once after
-	// Reply is not "quicker than anyone can type".
+	// Reply is not "quicker than anyone can type". Without one (not fetched
+	// yet), a fresh one.
+	f.Started = h.stampForm(ctx, h.now())
 	if st := c.QueryParam("started"); st != "" {
-		if age, ok := h.stampAge(c.Request().Context(), st); ok && age >= 0 && age <= maxFormAge {
+		if age, ok := h.stampAge(ctx, st); ok && age >= 0 && age <= maxFormAge {
 			f.Started = st
 		}
 	}

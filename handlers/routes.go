@@ -42,6 +42,7 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/services", h.showServices, site...)
 	get(e, "/about", h.showAbout, site...)
 	get(e, "/contact", h.showContact, site...)
+	get(e, "/form-stamp", h.formStamp, site...)
 	e.POST("/contact", h.postContact, site...)
 	get(e, "/privacy", h.showPrivacy, site...)
 	get(e, "/book", h.showBook, site...)
