@@ -68,11 +68,28 @@ type commentsData struct {
 	// no comment of their own on the page and no reply form open (most
 	// readers): made once per cached article, it saves rendering every
 	// comment on every view. Empty: the page renders Threads.
-	Rendered  template.HTML
-	shared    bool // Threads are those every such visitor sees
+	Rendered template.HTML
+	shared   bool // Threads are those every such visitor sees
+	// Earlier is the cursor of the next older page ("Earlier comments"), 0
+	// when this page has the oldest; Older marks a page that is not the
+	// newest (no live stream: new comments would not belong at its end).
+	Earlier   int64
+	Older     bool
 	Form      commentForm
 	LastEvent int64 // the live stream starts after this event
 }
+
+// commentPage is how many comments a page of comments shows, at least,
+// in whole threads (a thread's replies stay with it): the newest threads
+// on the article, older ones behind "Earlier comments". 50 ordinary
+// comments keep the page within its weight budget (pageweight_test.go),
+// and a thread of any length costs a post the same.
+const commentPage = 50
+
+// commentsWant is which page of comments an article shows: the threads
+// before the top-level comment before (0: the newest), or the page that has
+// the thread of the top-level comment thread (a reply form open under it).
+type commentsWant struct{ before, thread int64 }
 
 // commentForm is the form for a new comment or a reply, with what was
 // typed and what was wrong with it.
@@ -136,36 +153,74 @@ func viewOf(c db.Comment, slug string) commentView {
 	return v
 }
 
-// countVisible counts the visible comments among cs.
-func countVisible(cs []db.Comment) int {
-	n := 0
-	for _, c := range cs {
-		if c.Status == db.CommentVisible {
-			n++
-		}
+// hasThread reports whether the top-level comment top is among cs.
+func hasThread(cs []db.Comment, top int64) bool {
+	return slices.ContainsFunc(cs, func(x db.Comment) bool { return x.ID == top && x.ParentID == nil })
+}
+
+// onFirstPage reports whether the thread of the top-level comment top is
+// on the article's newest page of comments (or would be: a new one).
+func (a *article) onFirstPage(top int64) bool { return a.earlier == 0 || top >= a.earlier }
+
+// commentURL is where a comment is seen without JavaScript: on the
+// article, or on the older page that has its thread.
+func commentURL(a *article, cm db.Comment) string {
+	top := cm.ID
+	if cm.ParentID != nil {
+		top = *cm.ParentID
 	}
-	return n
+	u := "/blog/" + a.post.Slug
+	if !a.onFirstPage(top) {
+		u += "?before=" + strconv.FormatInt(top+1, 10)
+	}
+	return u + "#comment-" + strconv.FormatInt(cm.ID, 10)
 }
 
 // commentsFor builds an article's comment section for this visitor: the
-// cached comments, their own held ones, and which they may still edit.
-func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) {
+// page of comments want asks for (the cached newest page, or an older one
+// read now), their own held ones, and which they may still edit.
+func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (commentsData, error) {
 	ctx := c.Request().Context()
-	cs := a.comments
+	cs, earlier, before := a.comments, a.earlier, int64(0)
+	load := func(b int64) (err error) {
+		before = b
+		cs, earlier, err = db.CommentThreads(ctx, h.db, a.post.ID, b, commentPage)
+		return err
+	}
+	if want.before > 0 {
+		if err := load(want.before); err != nil {
+			return commentsData{}, err
+		}
+	}
+	if want.thread > 0 && !hasThread(cs, want.thread) && (before > 0 || !a.onFirstPage(want.thread)) {
+		if err := load(want.thread + 1); err != nil {
+			return commentsData{}, err
+		}
+	}
+	page := cs
 	author := h.authorHash(c)
 	if author != nil {
 		held, err := db.HeldComments(ctx, h.db, a.post.ID, author)
 		if err != nil {
 			return commentsData{}, err
 		}
+		// Only those that belong on this page: a held reply goes with its
+		// thread (threads drops it elsewhere), a held comment by its id.
+		held = slices.DeleteFunc(held, func(x db.Comment) bool {
+			return x.ParentID == nil && ((earlier != 0 && x.ID < earlier) || (before != 0 && x.ID >= before))
+		})
 		if len(held) > 0 {
 			cs = mergeByID(cs, held)
 		}
 	}
-	reply, _ := strconv.ParseInt(c.QueryParam("reply"), 10, 64)
+	reply := want.thread
 	d := commentsData{
-		Slug: a.post.Slug, Count: countVisible(a.comments), Threads: threads(cs, a.post.Slug),
-		LastEvent: a.lastEvent, shared: author == nil && reply == 0,
+		Slug: a.post.Slug, Count: a.count, Threads: threads(cs, a.post.Slug),
+		LastEvent: a.lastEvent, shared: author == nil && reply == 0 && before == 0,
+		Earlier: earlier, Older: before != 0,
+	}
+	if len(page) == 0 && before != 0 {
+		d.Earlier = 0 // past the oldest: nothing more to ask for
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {
@@ -352,7 +407,7 @@ func (h *Handler) postComment(c echo.Context) error {
 	h.articles.invalidate()
 
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+		return c.Redirect(http.StatusSeeOther, commentURL(a, *cm))
 	}
 	v := viewOf(*cm, a.post.Slug)
 	v.Own = true
@@ -362,10 +417,9 @@ func (h *Handler) postComment(c echo.Context) error {
 		nf.Started = h.stampForm(ctx, h.now()) // this answer is this visitor's own
 		fresh = &nf
 	}
-	count := countVisible(a.comments)
-	listed := slices.ContainsFunc(a.comments, func(x db.Comment) bool { return x.ID == cm.ID }) // a twin's first
-	if cm.Status == db.CommentVisible && !listed {
-		count++
+	count, err := db.CommentCount(ctx, h.db, a.post.ID) // kept by the database: no counting
+	if err != nil {
+		return err
 	}
 	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{
 		Form: fresh, Comment: v, Count: count, Reply: cm.ParentID != nil,
@@ -390,7 +444,7 @@ func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) er
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-form", f)
 	}
-	return h.renderArticle(c, status, func(d *commentsData) {
+	return h.renderArticle(c, status, commentsWant{thread: f.ParentID}, func(d *commentsData) {
 		if f.ParentID == 0 {
 			d.Form = f
 			return
@@ -669,7 +723,7 @@ func (h *Handler) showComment(c echo.Context) error {
 // included: in place for htmx, else back to it on the article.
 func (h *Handler) ownComment(c echo.Context, a *article, cm db.Comment) error {
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+		return c.Redirect(http.StatusSeeOther, commentURL(a, cm))
 	}
 	v := viewOf(cm, a.post.Slug)
 	v.Own = true
