@@ -487,6 +487,7 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 	before := commentCount(tb)
 	takeDocs()
 
+	path := "/blog/" + firstArticle
 	const name = "Margaret, no scripts"
 	text := uniqueText("Reading with JavaScript off: is a weekly massage too often for a marathon block?")
 	tb.do("filling in the form",
@@ -495,7 +496,8 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 	)
 	// The shared page carries no stamp (a script fetches it): the first
-	// press brings the form back, stamped, with the words kept.
+	// press brings the form back (422), stamped, with the words kept.
+	tb.expectStatus(path+"/comments", 422)
 	if _, err := chromedp.Run(tb.ctx, chromedp.WaitEvent(page.LoadEventFired, nil,
 		chromedp.Click(chromedp.CSS(`#comment-form-submit`)))); err != nil {
 		t.Fatalf(`clicking "Post comment" did not load a page: %v`, err)
@@ -512,7 +514,6 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#comment-form-submit`)))); err != nil {
 		t.Fatalf(`clicking "Post comment" again did not load a page: %v`, err)
 	}
-	path := "/blog/" + firstArticle
 	var redirect *navigation
 	for _, d := range takeDocs() {
 		if d.redirectStatus != 0 {
