@@ -3,14 +3,18 @@ package handlers
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,4 +140,91 @@ func BenchmarkCommentFanOut100(b *testing.B) {
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// postingRate posts n comments, from clients at once, on a new article
+// whose thread already has thread comments, each post followed by the
+// article drawn again for a reader without a session (each post drops the
+// cached article, so the next reader's view loads and renders it anew).
+// It returns comments posted per second. Rate limits are lifted.
+func postingRate(tb testing.TB, s *testServer, thread, n, clients int) float64 {
+	tb.Helper()
+	s.h.limits.comment = &formLimits{perIP: newRateLimit(1<<30, time.Hour), perSession: newRateLimit(1<<30, time.Hour)}
+	p := savePost(tb, db.Post{})
+	bulkComments(tb, p.ID, thread)
+	stamp := s.h.stampForm(context.Background(), s.h.now().Add(-time.Minute))
+	var (
+		next   atomic.Int64
+		failed atomic.Value
+		wg     sync.WaitGroup
+	)
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				f := url.Values{startedField: {stamp}, "name": {"Reader"},
+					"body": {"Comment number " + strconv.FormatInt(i, 10) + ": this helped my *lower back* a lot."}}
+				req := postForm("/blog/"+p.Slug+"/comments", f)
+				req.Header.Set("HX-Request", "true")
+				rec := httptest.NewRecorder()
+				s.e.ServeHTTP(rec, req)
+				page := httptest.NewRecorder()
+				s.e.ServeHTTP(page, httptest.NewRequest(http.MethodGet, "/blog/"+p.Slug, nil))
+				if rec.Code != http.StatusOK || page.Code != http.StatusOK {
+					failed.Store(fmt.Sprintf("posting: %d, the article after: %d", rec.Code, page.Code))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f != nil {
+		tb.Fatal(f)
+	}
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// BenchmarkPostCommentOnThread: comments per second (8 clients, each post
+// followed by the article drawn again) on a thread of 50 comments and on one
+// of 3,000. Paged, the two cost the same.
+func BenchmarkPostCommentOnThread(b *testing.B) {
+	s := newTestServer(b, nil)
+	for _, thread := range []int{50, 3000} {
+		b.Run(strconv.Itoa(thread), func(b *testing.B) {
+			var rate float64
+			for b.Loop() {
+				rate = postingRate(b, s, thread, 200, 8)
+			}
+			b.ReportMetric(rate, "comments/s")
+		})
+	}
+}
+
+// TestPostingCostsTheSameOnAnyThread measures posting (as
+// BenchmarkPostCommentOnThread) on a thread of 50 comments and on one of
+// 3,000, a few times each in turn, prints the best rate of each, and fails
+// if they differ by more than 20%. A measurement, not a test of behaviour:
+// it runs only with BENCH_THREADS=1 (make bench).
+func TestPostingCostsTheSameOnAnyThread(t *testing.T) {
+	if os.Getenv("BENCH_THREADS") == "" {
+		t.Skip("a measurement: BENCH_THREADS=1 runs it (make bench)")
+	}
+	const rounds, posts, clients = 3, 300, 8
+	s := newTestServer(t, nil)
+	best := map[int]float64{}
+	for range rounds {
+		for _, thread := range []int{50, 3000} {
+			best[thread] = max(best[thread], postingRate(t, s, thread, posts, clients))
+		}
+	}
+	short, long := best[50], best[3000]
+	diff := (short - long) / max(short, long)
+	fmt.Printf("posting (%d clients, each post followed by the article drawn again; best of %d rounds of %d posts):\n"+
+		"  thread of 50 comments:    %6.0f comments/s\n  thread of 3,000 comments: %6.0f comments/s (%+.0f%%)\n",
+		clients, rounds, posts, short, long, -100*diff)
+	if math.Abs(diff) > 0.20 {
+		t.Errorf("posting on a thread of 3,000 comments runs at %.0f/s, on one of 50 at %.0f/s: more than 20%% apart", long, short)
+	}
 }
