@@ -8,21 +8,17 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/uptrace/bun"
 
 	"dynamicmotion/db"
 	"dynamicmotion/markdown"
 )
 
 // longThread makes a new article with n comments (four in five top-level,
-// the rest replies) and returns its slug.
-func longThread(t *testing.T, n int) string {
+// the rest replies) and returns it.
+func longThread(t *testing.T, bdb *bun.DB, n int) db.Post {
 	t.Helper()
 	ctx := context.Background()
-	bdb, err := db.Open(ctx, databaseURL, db.Options{MaxOpenConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bdb.Close()
 	at := time.Now().AddDate(-1, 0, 0).Truncate(time.Second)
 	body := "An article with a long thread of comments."
 	html, err := markdown.Article(body, markdown.Options{})
@@ -48,16 +44,24 @@ func longThread(t *testing.T, n int) string {
 		WHERE t.g % 4 = 1 ORDER BY t.g LIMIT ?`, p.ID, p.ID, n-tops).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return p.Slug
+	return p
 }
 
 // TestEarlierCommentsInPlace: on an article with a long thread, the page
-// shows the newest comments and the total; "Earlier comments" brings the
+// shows the newest comments and the total; a live reply to a thread the
+// page does not show only counts (no error); "Earlier comments" brings the
 // older ones into the list in place (no reload), before the newer ones,
 // until the oldest is there, each comment once.
 func TestEarlierCommentsInPlace(t *testing.T) {
 	const total = 180
-	slug := longThread(t, total)
+	ctx := context.Background()
+	bdb, err := db.Open(ctx, databaseURL, db.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bdb.Close()
+	p := longThread(t, bdb, total)
+	slug := p.Slug
 	tb := openTab(t)
 	tb.onNewDocument(sseOpenRecorder)
 	if status := tb.open("/blog/" + slug); status != 200 {
@@ -73,6 +77,19 @@ func TestEarlierCommentsInPlace(t *testing.T) {
 	if first >= total || first < 50 {
 		t.Fatalf("the article shows %d comments at first, want the newest 50 or so of %d", first, total)
 	}
+	var oldest int64
+	if err := bdb.NewRaw("SELECT min(id) FROM comments WHERE post_id = ?", p.ID).Scan(ctx, &oldest); err != nil {
+		t.Fatal(err)
+	}
+	reply := db.Comment{PostID: p.ID, ParentID: &oldest, Name: "Live replier", BodyMD: "A live reply.",
+		BodyHTML: "<p>A live reply to the oldest thread.</p>", Status: db.CommentVisible, AuthorHash: []byte("live"), IPHash: []byte("live")}
+	if err := db.AddComment(ctx, bdb, &reply); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(tb, "the live reply to an older thread is counted", fmt.Sprintf(`document.querySelector('#comment-count').textContent.trim() === '(%d)'`, total+1))
+	if n := eval[int](tb, shown); n != first {
+		t.Errorf("the live reply to a thread not on the page changed the list: %d comments, want %d", n, first)
+	}
 	for clicks := 0; eval[bool](tb, `!!document.querySelector('#comments-earlier a')`); clicks++ {
 		if clicks > 10 {
 			t.Fatal("Earlier comments goes on for ever")
@@ -86,8 +103,8 @@ func TestEarlierCommentsInPlace(t *testing.T) {
 		t.Fatal(`"Earlier comments" reloaded the page; it should bring them in place`)
 	}
 	ids := eval[[]string](tb, `[...document.querySelectorAll('#comment-list article.comment')].map(a => a.id)`)
-	if len(ids) != total {
-		t.Errorf("%d comments on the page after every earlier page, want %d", len(ids), total)
+	if len(ids) != total+1 {
+		t.Errorf("%d comments on the page after every earlier page, want %d", len(ids), total+1)
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
