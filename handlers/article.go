@@ -110,7 +110,7 @@ func (h *Handler) showArticle(c echo.Context) error {
 	return h.renderArticle(c, http.StatusOK, want, nil)
 }
 
-// queryID reads a positive id from the query; 0 if there is none.
+// queryID reads an id from the query; 0 if there is none.
 func queryID(c echo.Context, name string) int64 {
 	id, err := strconv.ParseInt(c.QueryParam(name), 10, 64)
 	if err != nil || id < 0 {

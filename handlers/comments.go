@@ -197,7 +197,6 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 			return commentsData{}, err
 		}
 	}
-	page := cs
 	author := h.authorHash(c)
 	if author != nil {
 		held, err := db.HeldComments(ctx, h.db, a.post.ID, author)
@@ -218,9 +217,6 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 		Slug: a.post.Slug, Count: a.count, Threads: threads(cs, a.post.Slug),
 		LastEvent: a.lastEvent, shared: author == nil && reply == 0 && before == 0,
 		Earlier: earlier, Older: before != 0,
-	}
-	if len(page) == 0 && before != 0 {
-		d.Earlier = 0 // past the oldest: nothing more to ask for
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {

@@ -51,11 +51,10 @@ type contactSent struct {
 // ?sent=1 (after sending without JavaScript) the thanks instead.
 func (h *Handler) showContact(c echo.Context) error {
 	ctx := c.Request().Context()
-	d := contactPage{}
+	d := contactPage{} // the form fetches its own stamp (form-stamp): the page may be shared
 	if c.QueryParam("sent") != "" {
 		d.Sent = &contactSent{Name: h.sessions.PopString(ctx, contactSentName), Email: h.sessions.PopString(ctx, contactSentEmail)}
-	} // the form fetches its stamp (form-stamp): the page may be shared
-
+	}
 	return h.renderContact(c, http.StatusOK, d)
 }
 
