@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -64,6 +65,59 @@ func PostComments(ctx context.Context, idb bun.IDB, postID int64) ([]Comment, er
 		Where("c.status IN (?, ?)", CommentVisible, CommentDeleted).
 		OrderExpr("c.id").Scan(ctx)
 	return cs, err
+}
+
+// CommentThreads returns a page of a post's comments, oldest first: the
+// newest top-level comments before the one with id before (0: the newest of
+// all), each with its visible replies, as many threads as make at least
+// size comments (whole threads: a thread is never split between pages).
+// A deleted top-level comment is there only as the placeholder of its
+// replies. earlier is the before of the next older page, 0 when there is
+// none. It reads only the page: what it costs does not grow with the post.
+func CommentThreads(ctx context.Context, idb bun.IDB, postID, before int64, size int) (cs []Comment, earlier int64, err error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	err = idb.NewRaw(`
+		WITH tops AS (
+			SELECT t.id, t.status,
+				(SELECT count(*) FROM comments r WHERE r.parent_id = t.id AND r.status = ?) AS replies
+			FROM comments t
+			WHERE t.post_id = ? AND t.parent_id IS NULL AND t.id < ? AND t.status IN (?, ?)
+			ORDER BY t.id DESC
+			LIMIT ?
+		), shown AS (
+			SELECT id, (status = ?)::int + replies AS size FROM tops WHERE status = ? OR replies > 0
+		), page AS (
+			SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY id DESC) - size AS ahead FROM shown) s WHERE ahead < ?
+		)
+		SELECT c.* FROM comments c JOIN page ON c.id = page.id
+		UNION ALL
+		SELECT c.* FROM comments c JOIN page ON c.parent_id = page.id WHERE c.status = ?
+		ORDER BY id`,
+		CommentVisible, postID, before, CommentVisible, CommentDeleted, size,
+		CommentVisible, CommentVisible, size, CommentVisible).Scan(ctx, &cs)
+	if err != nil || len(cs) == 0 {
+		return nil, 0, err
+	}
+	first := cs[0].ID // the oldest top-level comment of the page (a reply is newer than its parent)
+	more, err := idb.NewSelect().Model((*Comment)(nil)).
+		Where("c.post_id = ? AND c.parent_id IS NULL AND c.id < ?", postID, first).
+		Where("c.status = ? OR (c.status = ? AND EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id AND r.status = ?))",
+			CommentVisible, CommentDeleted, CommentVisible).
+		Exists(ctx)
+	if err != nil || !more {
+		return cs, 0, err
+	}
+	return cs, first, nil
+}
+
+// CommentCount returns the post's number of visible comments, as kept by
+// the database (comment_counts): no counting.
+func CommentCount(ctx context.Context, idb bun.IDB, postID int64) (int, error) {
+	var n int
+	err := idb.NewRaw("SELECT coalesce((SELECT visible FROM comment_counts WHERE post_id = ?), 0)", postID).Scan(ctx, &n)
+	return n, err
 }
 
 // HeldComments returns the comments on a post that wait for approval and
@@ -202,7 +256,7 @@ func CommentEvents(ctx context.Context, idb bun.IDB, ids []int64) ([]CommentEven
 			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
 			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
 			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
-			(SELECT count(*) FROM comments v WHERE v.post_id = e.post_id AND v.status = 'visible') AS count,
+			coalesce((SELECT n.visible FROM comment_counts n WHERE n.post_id = e.post_id), 0) AS count,
 			(SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'visible') AS replies
 		FROM comment_events e JOIN comments c ON c.id = e.comment_id
 		WHERE e.id = ANY(?::bigint[])
@@ -268,7 +322,7 @@ func CommentStates(ctx context.Context, idb bun.IDB, postID int64, ids []int64) 
 			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
 			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
 			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
-			(SELECT count(*) FROM comments v WHERE v.post_id = c.post_id AND v.status = 'visible') AS count,
+			coalesce((SELECT n.visible FROM comment_counts n WHERE n.post_id = c.post_id), 0) AS count,
 			(SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'visible') AS replies
 		FROM comments c
 		WHERE c.post_id = ? AND c.id = ANY(?::bigint[])

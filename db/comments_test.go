@@ -381,3 +381,70 @@ func TestPruneCommentEvents(t *testing.T) {
 		t.Errorf("events after removing it: %+v, want its update", cs)
 	}
 }
+
+// CommentThreads pages whole threads, newest first: each page has at least
+// size comments unless it is the oldest, a thread's replies stay with it,
+// a deleted comment is there only for its replies, and earlier leads to the
+// next page until none is left.
+func TestCommentThreadsPagesWholeThreads(t *testing.T) {
+	emptyPosts(t)
+	ctx := context.Background()
+	bdb := dbtest.DB(t)
+	p := save(t, article("paged", "Paged", "Body.", at(1)))
+	var want []int64
+	for i := range 12 {
+		top := addComment(t, newComment(p.ID, "Top"+strconv.Itoa(i), "Top", nil))
+		want = append(want, top.ID)
+		for j := range i % 3 { // threads of 1, 2 and 3 comments
+			want = append(want, addComment(t, newComment(p.ID, "Re"+strconv.Itoa(j), "Reply", &top.ID)).ID)
+		}
+	}
+	gone := addComment(t, newComment(p.ID, "Gone", "Deleted, no replies", nil))
+	if err := db.DeleteComment(ctx, bdb, gone); err != nil {
+		t.Fatal(err)
+	}
+	kept := addComment(t, newComment(p.ID, "Kept", "Deleted, with a reply", nil))
+	want = append(want, kept.ID, addComment(t, newComment(p.ID, "Re", "Reply", &kept.ID)).ID)
+	if err := db.DeleteComment(ctx, bdb, kept); err != nil {
+		t.Fatal(err)
+	}
+
+	var got []int64
+	before := int64(0)
+	for pages := 0; ; pages++ {
+		cs, earlier, err := db.CommentThreads(ctx, bdb, p.ID, before, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if earlier != 0 && len(cs) < 5 {
+			t.Errorf("page %d has %d comments and more before it, want at least 5", pages+1, len(cs))
+		}
+		var ids []int64
+		tops := map[int64]bool{}
+		for _, c := range cs {
+			ids = append(ids, c.ID)
+			if c.ParentID == nil {
+				tops[c.ID] = true
+			} else if !tops[*c.ParentID] {
+				t.Errorf("reply %d is on a page without its comment %d", c.ID, *c.ParentID)
+			}
+			if c.ID == gone.ID {
+				t.Error("a deleted comment without replies is on a page")
+			}
+		}
+		got = append(ids, got...)
+		if earlier == 0 {
+			break
+		}
+		if pages > 20 {
+			t.Fatal("the pages go on for ever")
+		}
+		before = earlier
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the pages show %v, want %v", got, want)
+	}
+	if n, err := db.CommentCount(ctx, bdb, p.ID); err != nil || n != len(want)-1 { // the deleted one is a placeholder
+		t.Errorf("CommentCount = %d (%v), want %d", n, err, len(want)-1)
+	}
+}

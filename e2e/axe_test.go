@@ -388,6 +388,7 @@ func TestAxeAdminLogin(t *testing.T) {
 func TestAxeContactSent(t *testing.T) {
 	tb := openTab(t)
 	tb.open("/contact")
+	waitForStamp(tb, "#contact-form")
 	tb.do("writing a message",
 		chromedp.SendKeys(chromedp.CSS(`#contact-name`), "Axe Sender"),
 		chromedp.SendKeys(chromedp.CSS(`#contact-email`), "axe.sender@example.com"),

@@ -123,8 +123,17 @@ func openArticle(tb *tab, origin string) int {
 		tb.t.Fatalf("GET %s/blog/%s answered %d", origin, firstArticle, status)
 	}
 	waitFor(tb, "the live stream of the comments is open", `window.__sseOpen === true`)
+	waitForStamp(tb, "#comment-form")
 	eval[bool](tb, markPage)
 	return commentCount(tb)
+}
+
+// waitForStamp waits until the form has the stamp it fetches when the
+// page loads (the page, shared by every visitor, carries none): the form's
+// fill time runs from then.
+func waitForStamp(tb *tab, form string) {
+	tb.t.Helper()
+	waitFor(tb, "the form has fetched its stamp", fmt.Sprintf(`!!document.querySelector('%s [name=started]').value`, form))
 }
 
 // commentCount reads the "(N)" after the Comments heading.
@@ -478,6 +487,7 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 	before := commentCount(tb)
 	takeDocs()
 
+	path := "/blog/" + firstArticle
 	const name = "Margaret, no scripts"
 	text := uniqueText("Reading with JavaScript off: is a weekly massage too often for a marathon block?")
 	tb.do("filling in the form",
@@ -485,11 +495,25 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),
 		chromedp.Sleep(fillTime), // time itself must pass (see fillTime)
 	)
+	// The shared page carries no stamp (a script fetches it): the first
+	// press brings the form back (422), stamped, with the words kept.
+	tb.expectStatus(path+"/comments", 422)
 	if _, err := chromedp.Run(tb.ctx, chromedp.WaitEvent(page.LoadEventFired, nil,
 		chromedp.Click(chromedp.CSS(`#comment-form-submit`)))); err != nil {
 		t.Fatalf(`clicking "Post comment" did not load a page: %v`, err)
 	}
-	path := "/blog/" + firstArticle
+	if got := eval[string](tb, `(document.querySelector('#comment-form .form-notice') || {textContent: ''}).textContent`); !strings.Contains(got, "press Post again") {
+		t.Fatalf("the first press without a stamp was answered with the notice %q, want one asking to press Post again", got)
+	}
+	if v := eval[[]string](tb, `[document.querySelector('#comment-form-name').value, document.querySelector('#comment-form-body').value]`); v[0] != name || v[1] != text {
+		t.Fatalf("the form came back with %q, want what was typed", v)
+	}
+	takeDocs()
+	tb.do("pressing Post again", chromedp.Sleep(fillTime)) // time itself must pass (see fillTime)
+	if _, err := chromedp.Run(tb.ctx, chromedp.WaitEvent(page.LoadEventFired, nil,
+		chromedp.Click(chromedp.CSS(`#comment-form-submit`)))); err != nil {
+		t.Fatalf(`clicking "Post comment" again did not load a page: %v`, err)
+	}
 	var redirect *navigation
 	for _, d := range takeDocs() {
 		if d.redirectStatus != 0 {

@@ -266,7 +266,12 @@ func TestFaultPostgresRestartUnderLoad(t *testing.T) {
 				if !ok || page.status != 200 {
 					return
 				}
-				form, err := commentForm(page.body, fmt.Sprintf("Writer %d", w), try.body)
+				// The form's stamp, as the page fetches it when it loads.
+				stamp, _, ok := untilServed(v, "GET /form-stamp", "GET", "/form-stamp", nil, map[string]string{"HX-Request": "true"})
+				if !ok || stamp.status != 200 {
+					return
+				}
+				form, err := commentForm(stamp.body, fmt.Sprintf("Writer %d", w), try.body)
 				if err != nil {
 					t.Errorf("writer %d: %v", w, err)
 					return

@@ -45,6 +45,7 @@ func TestTherapistApprovesHeldComment(t *testing.T) {
 	if status := visitor.openAt(origin, "/blog/"+firstArticle); status != 200 {
 		t.Fatalf("the article answered %d", status)
 	}
+	waitForStamp(visitor, "#comment-form")
 	visitor.do("writing a comment",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), "Maya"),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), text),

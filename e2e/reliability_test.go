@@ -326,11 +326,13 @@ func bookingForm(service, start, name, email string) url.Values {
 }
 
 // commentForm is a new comment as the article's form sends it: the signed
-// stamp of when the form was shown, the honeypot empty.
-func commentForm(page, name, body string) (url.Values, error) {
-	m := startedField.FindStringSubmatch(page)
+// stamp the form fetched (stamp is the answer of GET /form-stamp; the
+// article itself, shared by every visitor, carries none), the honeypot
+// empty.
+func commentForm(stamp, name, body string) (url.Values, error) {
+	m := startedField.FindStringSubmatch(stamp)
 	if m == nil || m[1] == "" {
-		return nil, errors.New("the article has no comment form with a signed stamp")
+		return nil, errors.New("/form-stamp gave no signed stamp")
 	}
 	return url.Values{"started": {m[1]}, "name": {name}, "body": {body}, "website": {""}}, nil
 }
@@ -453,7 +455,11 @@ func prepareComments(t *testing.T, origin, label string, n int) []preparedCommen
 			t.Fatalf("GET %s/blog/%s: %v %d", origin, firstArticle, err, a.status)
 		}
 		body := uniqueText(fmt.Sprintf("%s %d: does a massage help before a race?", label, i))
-		form, err := commentForm(a.body, "Reader "+label, body)
+		stamp, err := v.do("GET", "/form-stamp", nil, map[string]string{"HX-Request": "true"}) // as the page does when it loads
+		if err != nil || stamp.status != 200 {
+			t.Fatalf("GET %s/form-stamp: %v %d", origin, err, stamp.status)
+		}
+		form, err := commentForm(stamp.body, "Reader "+label, body)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -76,7 +77,10 @@ func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error
 		if a.lastEvent, err = db.LastCommentEvent(ctx, h.db); err != nil {
 			return nil, err
 		}
-		if a.comments, err = db.PostComments(ctx, h.db, p.ID); err != nil {
+		if a.comments, a.earlier, err = db.CommentThreads(ctx, h.db, p.ID, 0, commentPage); err != nil {
+			return nil, err
+		}
+		if a.count, err = db.CommentCount(ctx, h.db, p.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -88,14 +92,40 @@ func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error
 
 // showArticle is one article with its like button, share links, comments,
 // related articles and the call to book. A view is counted once per browser
-// session (see seen.go).
+// session (see seen.go). ?before= shows an older page of comments: with
+// htmx only those comments ("Earlier comments" inserts them in place).
 func (h *Handler) showArticle(c echo.Context) error {
-	return h.renderArticle(c, http.StatusOK, nil)
+	want := commentsWant{before: queryID(c, "before"), thread: queryID(c, "reply")}
+	if want.before > 0 && isFragment(c) {
+		a, err := h.findArticle(c)
+		if err != nil {
+			return err
+		}
+		if a.moved {
+			return articleMoved(c, a)
+		}
+		d, err := h.commentsFor(c, a, want)
+		if err != nil {
+			return err
+		}
+		return h.renderFragment(c, http.StatusOK, "article#comment-page", d)
+	}
+	return h.renderArticle(c, http.StatusOK, want, nil)
 }
 
-// renderArticle renders the article page; edit, if not nil, changes its
-// comment section (a form with errors in place).
-func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsData)) error {
+// queryID reads an id from the query; 0 if there is none.
+func queryID(c echo.Context, name string) int64 {
+	id, err := strconv.ParseInt(c.QueryParam(name), 10, 64)
+	if err != nil || id < 0 {
+		return 0
+	}
+	return id
+}
+
+// renderArticle renders the article page with the comments want asks for;
+// edit, if not nil, changes its comment section (a form with errors in
+// place).
+func (h *Handler) renderArticle(c echo.Context, status int, want commentsWant, edit func(*commentsData)) error {
 	a, err := h.findArticle(c)
 	if err != nil {
 		return err
@@ -109,7 +139,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, edit func(*commentsD
 	if err != nil {
 		return err
 	}
-	comments, err := h.commentsFor(c, a)
+	comments, err := h.commentsFor(c, a, want)
 	if err != nil {
 		return err
 	}

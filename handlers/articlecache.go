@@ -24,8 +24,14 @@ type article struct {
 	related []db.Post
 	share   []shareLink
 
-	comments  []db.Comment // visible and deleted ones, oldest first
-	lastEvent int64        // the newest comment event when comments were read
+	// comments is the newest page of comments (db.CommentThreads), oldest
+	// first; earlier is the next older page's cursor (0: none), count the
+	// visible comments in all. Never the whole thread: a post costs the
+	// same on a long one.
+	comments  []db.Comment
+	earlier   int64
+	count     int
+	lastEvent int64 // the newest comment event when comments were read
 
 	views atomic.Int64 // the post's views, as loaded plus counted since
 	likes atomic.Int64 // the post's likes, as loaded or last written

@@ -68,11 +68,28 @@ type commentsData struct {
 	// no comment of their own on the page and no reply form open (most
 	// readers): made once per cached article, it saves rendering every
 	// comment on every view. Empty: the page renders Threads.
-	Rendered  template.HTML
-	shared    bool // Threads are those every such visitor sees
+	Rendered template.HTML
+	shared   bool // Threads are those every such visitor sees
+	// Earlier is the cursor of the next older page ("Earlier comments"), 0
+	// when this page has the oldest; Older marks a page that is not the
+	// newest (no live stream: new comments would not belong at its end).
+	Earlier   int64
+	Older     bool
 	Form      commentForm
 	LastEvent int64 // the live stream starts after this event
 }
+
+// commentPage is how many comments a page of comments shows, at least,
+// in whole threads (a thread's replies stay with it): the newest threads
+// on the article, older ones behind "Earlier comments". 50 ordinary
+// comments keep the page within its weight budget (pageweight_test.go),
+// and a thread of any length costs a post the same.
+const commentPage = 50
+
+// commentsWant is which page of comments an article shows: the threads
+// before the top-level comment before (0: the newest), or the page that has
+// the thread of the top-level comment thread (a reply form open under it).
+type commentsWant struct{ before, thread int64 }
 
 // commentForm is the form for a new comment or a reply, with what was
 // typed and what was wrong with it.
@@ -136,36 +153,70 @@ func viewOf(c db.Comment, slug string) commentView {
 	return v
 }
 
-// countVisible counts the visible comments among cs.
-func countVisible(cs []db.Comment) int {
-	n := 0
-	for _, c := range cs {
-		if c.Status == db.CommentVisible {
-			n++
-		}
+// hasThread reports whether the top-level comment top is among cs.
+func hasThread(cs []db.Comment, top int64) bool {
+	return slices.ContainsFunc(cs, func(x db.Comment) bool { return x.ID == top && x.ParentID == nil })
+}
+
+// onFirstPage reports whether the thread of the top-level comment top is
+// on the article's newest page of comments (or would be: a new one).
+func (a *article) onFirstPage(top int64) bool { return a.earlier == 0 || top >= a.earlier }
+
+// commentURL is where a comment is seen without JavaScript: on the
+// article, or on the older page that has its thread.
+func commentURL(a *article, cm db.Comment) string {
+	top := cm.ID
+	if cm.ParentID != nil {
+		top = *cm.ParentID
 	}
-	return n
+	u := "/blog/" + a.post.Slug
+	if !a.onFirstPage(top) {
+		u += "?before=" + strconv.FormatInt(top+1, 10)
+	}
+	return u + "#comment-" + strconv.FormatInt(cm.ID, 10)
 }
 
 // commentsFor builds an article's comment section for this visitor: the
-// cached comments, their own held ones, and which they may still edit.
-func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) {
+// page of comments want asks for (the cached newest page, or an older one
+// read now), their own held ones, and which they may still edit.
+func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (commentsData, error) {
 	ctx := c.Request().Context()
-	cs := a.comments
+	cs, earlier, before := a.comments, a.earlier, int64(0)
+	load := func(b int64) (err error) {
+		before = b
+		cs, earlier, err = db.CommentThreads(ctx, h.db, a.post.ID, b, commentPage)
+		return err
+	}
+	if want.before > 0 {
+		if err := load(want.before); err != nil {
+			return commentsData{}, err
+		}
+	}
+	if want.thread > 0 && !hasThread(cs, want.thread) && (before > 0 || !a.onFirstPage(want.thread)) {
+		if err := load(want.thread + 1); err != nil {
+			return commentsData{}, err
+		}
+	}
 	author := h.authorHash(c)
 	if author != nil {
 		held, err := db.HeldComments(ctx, h.db, a.post.ID, author)
 		if err != nil {
 			return commentsData{}, err
 		}
+		// Only those that belong on this page: a held reply goes with its
+		// thread (threads drops it elsewhere), a held comment by its id.
+		held = slices.DeleteFunc(held, func(x db.Comment) bool {
+			return x.ParentID == nil && ((earlier != 0 && x.ID < earlier) || (before != 0 && x.ID >= before))
+		})
 		if len(held) > 0 {
 			cs = mergeByID(cs, held)
 		}
 	}
-	reply, _ := strconv.ParseInt(c.QueryParam("reply"), 10, 64)
+	reply := want.thread
 	d := commentsData{
-		Slug: a.post.Slug, Count: countVisible(a.comments), Threads: threads(cs, a.post.Slug),
-		LastEvent: a.lastEvent, shared: author == nil && reply == 0,
+		Slug: a.post.Slug, Count: a.count, Threads: threads(cs, a.post.Slug),
+		LastEvent: a.lastEvent, shared: author == nil && reply == 0 && before == 0,
+		Earlier: earlier, Older: before != 0,
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {
@@ -176,7 +227,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) 
 	mark := func(v *commentView) {
 		v.Own = owned[v.ID]
 		if reply != 0 && v.ID == reply && !v.Deleted && !v.Held {
-			f := h.newCommentForm(ctx, d.Slug)
+			f := newCommentForm(d.Slug)
 			f.ParentID, f.ParentName, f.FormID = v.ID, v.Name, "reply-form-"+strconv.FormatInt(v.ID, 10)
 			v.ReplyForm = &f
 		}
@@ -187,7 +238,7 @@ func (h *Handler) commentsFor(c echo.Context, a *article) (commentsData, error) 
 			mark(&d.Threads[i].Replies[j])
 		}
 	}
-	d.Form = h.newCommentForm(ctx, d.Slug)
+	d.Form = newCommentForm(d.Slug)
 	return d, nil
 }
 
@@ -207,9 +258,22 @@ func mergeByID(a, b []db.Comment) []db.Comment {
 	return out
 }
 
-// newCommentForm is an empty form, stamped with the time it was shown.
-func (h *Handler) newCommentForm(ctx context.Context, slug string) commentForm {
-	return commentForm{Slug: slug, FormID: "comment-form", Started: h.stampForm(ctx, h.now())}
+// newCommentForm is an empty form without a stamp: in a page it fetches
+// its own (form-stamp), as the page may be shared by every visitor.
+func newCommentForm(slug string) commentForm {
+	return commentForm{Slug: slug, FormID: "comment-form"}
+}
+
+// formStamp is GET /form-stamp: a fresh stamp for the form of a page that
+// every visitor shares, which carries none (a cached page's stamp would be
+// as old as the page for a script that fetched it just now). Never cached.
+func (h *Handler) formStamp(c echo.Context) error {
+	st := h.stampForm(c.Request().Context(), h.now())
+	if st == "" {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "The form could not be prepared. Please reload the page.")
+	}
+	c.Response().Header().Set("Cache-Control", "private, no-store")
+	return h.renderFragment(c, http.StatusOK, "article#form-stamp", st)
 }
 
 // postComment saves a new comment or reply. With htmx it answers with a
@@ -249,6 +313,11 @@ func (h *Handler) postComment(c echo.Context) error {
 	case c.FormValue(honeypotField) != "":
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	case f.Started == "":
+		// No JavaScript, or the stamp's fetch failed: not a mistake. The
+		// form comes back stamped (with its mistakes, if any), and a second
+		// press sends it.
+		f.Notice = "Please check your comment and press Post again."
 	case !h.filledByAPerson(ctx, f.Started):
 		f.Started = h.stampForm(ctx, h.now())
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
@@ -268,6 +337,10 @@ func (h *Handler) postComment(c echo.Context) error {
 		f.Errors["email"] = "Please enter your email address, like name@example.com, or untick “Email me replies”."
 	}
 	if len(f.Errors) > 0 {
+		f.Notice = "" // the mistakes say what to do
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
+	}
+	if f.Started == "" {
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
 
@@ -330,19 +403,19 @@ func (h *Handler) postComment(c echo.Context) error {
 	h.commentsChanged()
 
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+		return c.Redirect(http.StatusSeeOther, commentURL(a, *cm))
 	}
 	v := viewOf(*cm, a.post.Slug)
 	v.Own = true
 	var fresh *commentForm // a reply form closes; the main form empties
 	if f.ParentID == 0 {
-		nf := h.newCommentForm(ctx, a.post.Slug)
+		nf := newCommentForm(a.post.Slug)
+		nf.Started = h.stampForm(ctx, h.now()) // this answer is this visitor's own
 		fresh = &nf
 	}
-	count := countVisible(a.comments)
-	listed := slices.ContainsFunc(a.comments, func(x db.Comment) bool { return x.ID == cm.ID }) // a twin's first
-	if cm.Status == db.CommentVisible && !listed {
-		count++
+	count, err := db.CommentCount(ctx, h.db, a.post.ID) // kept by the database: no counting
+	if err != nil {
+		return err
 	}
 	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{
 		Form: fresh, Comment: v, Count: count, Reply: cm.ParentID != nil,
@@ -367,7 +440,7 @@ func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) er
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-form", f)
 	}
-	return h.renderArticle(c, status, func(d *commentsData) {
+	return h.renderArticle(c, status, commentsWant{thread: f.ParentID}, func(d *commentsData) {
 		if f.ParentID == 0 {
 			d.Form = f
 			return
@@ -646,7 +719,7 @@ func (h *Handler) showComment(c echo.Context) error {
 // included: in place for htmx, else back to it on the article.
 func (h *Handler) ownComment(c echo.Context, a *article, cm db.Comment) error {
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, "/blog/"+a.post.Slug+"#comment-"+strconv.FormatInt(cm.ID, 10))
+		return c.Redirect(http.StatusSeeOther, commentURL(a, cm))
 	}
 	v := viewOf(cm, a.post.Slug)
 	v.Own = true
@@ -700,13 +773,16 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	if cm.ParentID != nil {
 		top = *cm.ParentID
 	}
-	f := h.newCommentForm(c.Request().Context(), a.post.Slug)
+	ctx := c.Request().Context()
+	f := newCommentForm(a.post.Slug)
 	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
 	// The page's stamp comes along (hx-include): the reader has been on the
 	// page since then, so a short reply ("Thanks!") typed at once after
-	// Reply is not "quicker than anyone can type".
+	// Reply is not "quicker than anyone can type". Without one (not fetched
+	// yet), a fresh one.
+	f.Started = h.stampForm(ctx, h.now())
 	if st := c.QueryParam("started"); st != "" {
-		if age, ok := h.stampAge(c.Request().Context(), st); ok && age >= 0 && age <= maxFormAge {
+		if age, ok := h.stampAge(ctx, st); ok && age >= 0 && age <= maxFormAge {
 			f.Started = st
 		}
 	}

@@ -252,7 +252,7 @@ func spamCases(s *testServer) []spamCase {
 		{"forged stamp", func(f url.Values) {
 			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
 		}, "quicker than anyone"},
-		{"no stamp", func(f url.Values) { f.Del(startedField) }, "quicker than anyone"},
+		{"no stamp", func(f url.Values) { f.Del(startedField) }, "and press"}, // Post (Send) again: see TestCommentWithoutStampPostsOnSecondPress
 		{"a day old", func(f url.Values) {
 			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour)))
 		}, "open for a day"},
@@ -885,7 +885,8 @@ func TestReplyFormKeepsThePageStamp(t *testing.T) {
 	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First")), http.StatusSeeOther)
 	c := commentsOf(t, p.ID)[0]
 	id := strconv.FormatInt(c.ID, 10)
-	pageStamp := s.h.stampForm(context.Background(), s.h.now().Add(-time.Minute)) // the page opened a minute ago
+	pageStamp := fetchStamp(t, s) // as the page's form does when it loads
+	later(t, time.Minute)         // the page has been open a minute
 	replyPath := fmt.Sprintf("/blog/%s/comments/%s/reply?started=", p.Slug, id)
 	res := cm.get(t, replyPath+url.QueryEscape(pageStamp), htmx...)
 	wantStatus(t, res, http.StatusOK)

@@ -51,11 +51,9 @@ type contactSent struct {
 // ?sent=1 (after sending without JavaScript) the thanks instead.
 func (h *Handler) showContact(c echo.Context) error {
 	ctx := c.Request().Context()
-	d := contactPage{}
+	d := contactPage{} // the form fetches its own stamp (form-stamp): the page may be shared
 	if c.QueryParam("sent") != "" {
 		d.Sent = &contactSent{Name: h.sessions.PopString(ctx, contactSentName), Email: h.sessions.PopString(ctx, contactSentEmail)}
-	} else {
-		d.Form = contactForm{Started: h.stampForm(ctx, h.now())}
 	}
 	return h.renderContact(c, http.StatusOK, d)
 }
@@ -90,6 +88,11 @@ func (h *Handler) postContact(c echo.Context) error {
 	case c.FormValue(honeypotField) != "":
 		f.Notice = "Please leave the “Leave this empty” field empty, then send again."
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
+	case f.Started == "":
+		// No JavaScript, or the stamp's fetch failed: not a mistake. The
+		// form comes back stamped (with its mistakes, if any), and a second
+		// press sends it.
+		f.Notice = "Please check your message and press Send again."
 	case !h.filledByAPerson(ctx, f.Started):
 		f.Started = h.stampForm(ctx, h.now())
 		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your message and send it again."
@@ -97,6 +100,10 @@ func (h *Handler) postContact(c echo.Context) error {
 	}
 	checkContactForm(&f)
 	if len(f.Errors) > 0 {
+		f.Notice = "" // the mistakes say what to do
+		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
+	}
+	if f.Started == "" {
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
 	}
 

@@ -47,6 +47,7 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/services", h.showServices, public(h.sharePage())...)
 	get(e, "/about", h.showAbout, public(h.sharePage())...)
 	get(e, "/contact", h.showContact, public(h.sharePage())...)
+	get(e, "/form-stamp", h.formStamp, site...)
 	e.POST("/contact", h.postContact, site...)
 	get(e, "/privacy", h.showPrivacy, public(h.sharePage())...)
 	get(e, "/book", h.showBook, site...)

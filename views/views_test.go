@@ -111,10 +111,12 @@ func sampleComments() any {
 		Count     int
 		Threads   []sampleComment
 		Rendered  template.HTML // empty: the threads are rendered here
+		Earlier   int64
+		Older     bool
 		Form      sampleForm
 		LastEvent int64
 	}{
-		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41,
+		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41, Earlier: 5,
 		Threads: []sampleComment{{
 			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true,
 			Replies: []sampleComment{{ID: 8, Slug: samplePosts[0].Slug, Name: "Dynamic Motion", Body: "<p>Glad it helped.</p>",
@@ -751,7 +753,9 @@ func TestPagesShowTheirData(t *testing.T) {
 			`<meta property="og:type" content="article">`, `href="/book"`, `href="/blog/hamstrings"`,
 			`sse-connect="/blog/sports-massage-for-lower-back-pain/comments/stream?after=41"`, "Ann &lt;b&gt;", "<p>Helpful, thanks.</p>",
 			"The practice’s answer", `id="replies-7"`, "Please write a little more.", `aria-invalid="true"`, `name="website"`,
-			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05"}},
+			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05",
+			`href="/blog/sports-massage-for-lower-back-pain?before=5#comments"`, `hx-get="/blog/sports-massage-for-lower-back-pain?before=5"`,
+			`hx-get="/form-stamp" hx-trigger="load"`}},
 		{"book", []string{`<h2 id="day-title" tabindex="-1">Thursday 3 December</h2>`, `<button name="start" value="2026-12-03T09:00:00Z">09:00</button>`,
 			`<p id="picker-status" class="visually-hidden" role="status">Thursday 3 December, free times.</p>`,
 			`<p id="picker-announce" class="visually-hidden" role="status"></p>`, `aria-current="date"`, "<h3>Morning</h3>",

@@ -58,6 +58,26 @@
     }
   });
 
+  // Comments are paged: a live event about a comment whose thread this page
+  // does not show (an older page not opened) has nothing to swap into, which
+  // htmx reports as an error. Such an event is not for this page; only its
+  // count is.
+  document.addEventListener('htmx:sseBeforeMessage', function (e) {
+    var data = e.detail && e.detail.data;
+    if (typeof data !== 'string' || data.indexOf('hx-swap-oob') < 0) { return; }
+    var doc = new DOMParser().parseFromString(data, 'text/html');
+    var missing = [].some.call(doc.querySelectorAll('[hx-swap-oob]'), function (el) {
+      var spec = el.getAttribute('hx-swap-oob'), i = spec.indexOf(':');
+      try {
+        return !document.querySelector(i < 0 ? '#' + CSS.escape(el.id) : spec.slice(i + 1));
+      } catch (err) { return false; }
+    });
+    if (!missing) { return; }
+    e.preventDefault();
+    var count = doc.getElementById('comment-count'), here = document.getElementById('comment-count');
+    if (count && here) { here.textContent = count.textContent; }
+  });
+
   // The article editor keeps what is typed in this browser (localStorage)
   // until the server has it: a session that ran out, a lost connection or a
   // closed tab cannot lose an article. Opened again, the editor offers the
