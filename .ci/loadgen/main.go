@@ -556,7 +556,12 @@ func articles(origin string) (string, string, error) {
 // stamp will be accepted once minFill has passed.
 func commentForm(origin, article string) (*visitor, string, error) {
 	v := newVisitor(origin)
-	body, err := v.get(article)
+	if _, err := v.get(article); err != nil {
+		return nil, "", err
+	}
+	// The page every reader shares carries no stamp: the browser fetches
+	// one when the page loads, as this does.
+	body, err := v.get("/form-stamp")
 	if err != nil {
 		return nil, "", err
 	}
