@@ -176,7 +176,7 @@ func TestHeldConfirmationsOnTheDashboard(t *testing.T) {
 		notIn("#held-mail-title"))
 	res := admin.post(t, adminPath+"/mail/ceiling", url.Values{"per_day": {"lots"}})
 	wantStatus(t, res, http.StatusUnprocessableEntity)
-	checkHTML(t, res.body, in("#mail-ceiling .field-error", hasText("whole number")), in("#mail-ceiling input[name=per_day]", hasAttr("value", "lots")))
+	checkHTML(t, res.body, in("#mail-ceiling .field-error", hasText("whole number")), in("#mail-ceiling input[name=per_day][autofocus]", hasAttr("value", "lots"))) // focused: on a phone the form is far down
 	wantStatus(t, admin.post(t, adminPath+"/mail/ceiling", url.Values{"per_day": {"2"}}), http.StatusSeeOther)
 
 	svc := bookingServices(t)[0]
