@@ -373,4 +373,26 @@
     }
   }
   document.addEventListener('htmx:afterSettle', focusLostComment);
+  // When the live stream is refused (too many readers from one connection,
+  // the server busy or restarting), say so above the comments: the page is
+  // not live until it connects again, which the extension keeps trying.
+  // The note goes once it does. A "reload" notice already there stays.
+  document.addEventListener('htmx:sseError', function (e) {
+    var source = e.detail && e.detail.source;
+    var slot = document.getElementById('comments-stale');
+    // CONNECTING: the browser reconnects by itself; only CLOSED is refused.
+    if (!source || source.readyState !== 2 || !slot || (slot.textContent.trim() && !slot.hasAttribute('data-live-off'))) { return; }
+    slot.className = 'form-notice';
+    slot.setAttribute('role', 'status');
+    slot.setAttribute('data-live-off', '');
+    slot.textContent = 'New comments are not appearing live just now; they will once the connection is back. Reload the page to see the latest.';
+  });
+  document.addEventListener('htmx:sseOpen', function () {
+    var slot = document.getElementById('comments-stale');
+    if (!slot || !slot.hasAttribute('data-live-off')) { return; }
+    slot.removeAttribute('data-live-off');
+    slot.removeAttribute('role');
+    slot.className = '';
+    slot.textContent = '';
+  });
 })();
