@@ -41,6 +41,10 @@ const (
 	personalKey = "personal-page"
 	// visitedKey holds what articleVisit found (visited).
 	visitedKey = "visited-article"
+	// readSinceKey holds the pages' version from before articleVisit read
+	// the article: a page drawn from an article read before a change is
+	// served to its request but not kept.
+	readSinceKey = "read-since"
 )
 
 // visited is the article a GET of its page found, or why not.
@@ -108,6 +112,9 @@ func (h *Handler) sharePage(params ...string) echo.MiddlewareFunc {
 			if p != nil {
 				return servePage(c, p)
 			}
+			if v, ok := c.Get(readSinceKey).(uint64); ok && r != nil {
+				r.Since(v)
+			}
 			p, err := h.renderShared(c, next, r)
 			if p == nil {
 				return err
@@ -170,8 +177,13 @@ func servePage(c echo.Context, p *pagecache.Page) error {
 	hd := res.Header()
 	hd.Set(echo.HeaderContentType, p.ContentType)
 	// Kept by the browser and asked again each time: the answer is a 304
-	// unless the page changed.
-	hd.Set("Cache-Control", "no-cache")
+	// unless the page changed. An answer that sets this reader's seen
+	// cookie is theirs alone for any cache between.
+	if len(hd.Values("Set-Cookie")) > 0 {
+		hd.Set("Cache-Control", "private, no-cache")
+	} else {
+		hd.Set("Cache-Control", "no-cache")
+	}
 	hd.Set(echo.HeaderVary, "Accept-Encoding, HX-Request, Cookie")
 	body, etag := p.Plain, p.ETag
 	gz := p.Gzip != nil && acceptsGzip(req.Header.Get(echo.HeaderAcceptEncoding))
@@ -195,22 +207,26 @@ func servePage(c echo.Context, p *pagecache.Page) error {
 }
 
 // acceptsGzip reports whether an Accept-Encoding header accepts gzip: by
-// name or "*", without q=0.
+// name, or else by "*", without q=0.
 func acceptsGzip(h string) bool {
+	star := false
 	for part := range strings.SplitSeq(h, ",") {
 		name, params, _ := strings.Cut(part, ";")
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name != "gzip" && name != "*" {
 			continue
 		}
-		_, q, found := strings.Cut(strings.ReplaceAll(strings.ToLower(params), " ", ""), "q=")
-		if !found {
-			return true
+		ok := true
+		if _, q, found := strings.Cut(strings.ReplaceAll(strings.ToLower(params), " ", ""), "q="); found {
+			w, err := strconv.ParseFloat(q, 64)
+			ok = err == nil && w > 0
 		}
-		w, err := strconv.ParseFloat(q, 64)
-		return err == nil && w > 0
+		if name == "gzip" {
+			return ok
+		}
+		star = ok
 	}
-	return false
+	return star
 }
 
 // campaignParams are added to links by newsletters and social sites and
@@ -222,7 +238,7 @@ var campaignParams = []string{"utm_source", "utm_medium", "utm_campaign", "utm_t
 // the site's pages, not whatever anyone types (which is rendered alone).
 var shareParams = map[string]*regexp.Regexp{
 	"page": regexp.MustCompile(`^[1-9][0-9]{0,3}$`),
-	"tag":  regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`),
+	"tag":  regexp.MustCompile(`^[a-z0-9]+([ -][a-z0-9]+)*$`), // "lower back pain"; a tag no article has is a 404, never kept
 }
 
 // shareKey returns the key of the page a request asks for, and whether it
@@ -288,6 +304,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 // shows it).
 func (h *Handler) articleVisit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		c.Set(readSinceKey, h.pages.Version())
 		a, err := h.findArticle(c)
 		c.Set(visitedKey, visited{a, err}) // for findArticle: one read, also of an unknown slug
 		if err != nil || a.moved {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,12 @@ func TestSharedPage(t *testing.T) {
 	if res := s.get(t, "/blog?page=x"); res.Header.Get("ETag") != "" {
 		t.Error("a page number the site never links to was kept")
 	}
+	// A topic as the site links it, spaces and all, is shared.
+	tag := "shared topic " + unique()
+	savePost(t, db.Post{Tags: []string{tag}})
+	if res := s.get(t, "/blog?tag="+url.QueryEscape(tag)); res.StatusCode != http.StatusOK || res.Header.Get("ETag") == "" {
+		t.Errorf("/blog?tag=%s: %d, ETag %q; want the shared copy", tag, res.StatusCode, res.Header.Get("ETag"))
+	}
 }
 
 // Whoever has a session, or has liked the article, gets a page of their
@@ -87,6 +94,11 @@ func TestPersonalPagesAreNotShared(t *testing.T) {
 	p := savePost(t, db.Post{})
 	shared := s.get(t, "/blog/"+p.Slug)
 	wantStatus(t, shared, http.StatusOK)
+	// The shared bytes, with this reader's seen cookie: theirs alone for
+	// any cache on the way.
+	if shared.cookie("seen") == nil || shared.Header.Get("ETag") == "" || shared.Header.Get("Cache-Control") != "private, no-cache" {
+		t.Errorf("first view: seen cookie %v, ETag %q, Cache-Control %q", shared.cookie("seen"), shared.Header.Get("ETag"), shared.Header.Get("Cache-Control"))
+	}
 
 	liker := s.visitor()
 	liker.get(t, "/blog/"+p.Slug)
@@ -150,5 +162,17 @@ func TestSharedPageShowsChanges(t *testing.T) {
 				res.Header.Get("ETag"), home.Header.Get("ETag"))
 		}
 		time.Sleep(10 * time.Millisecond) // polled: the page is what shows the event
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"gzip": true, "gzip, deflate, br": true, "br;q=1.0, gzip;q=0.8": true, "*": true,
+		"": false, "br": false, "identity": false, "gzip;q=0": false, "gzip; q=0.000": false,
+		"*;q=0, gzip": true, "gzip;q=0, *": false, "*;q=0": false, "GZIP": true,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
+		}
 	}
 }

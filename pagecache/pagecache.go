@@ -120,6 +120,14 @@ func (s *Store) Len() int {
 	return len(s.pages)
 }
 
+// Version is the store's content version: read it before reading what a
+// page is made of, and pass it to Render.Since.
+func (s *Store) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
+
 // Render is a claim on rendering one key, from Get.
 type Render struct {
 	s       *Store
@@ -162,6 +170,13 @@ func (s *Store) Get(key string, stop <-chan struct{}) (*Page, *Render) {
 			return nil, nil
 		}
 	}
+}
+
+// Since says that what the page is made of was read from version v on (an
+// article read before the render was claimed): if the content changed
+// after v, the page is not kept.
+func (r *Render) Since(v uint64) {
+	r.version = min(r.version, v)
 }
 
 // Keep stores what was rendered and returns the page to serve. If the

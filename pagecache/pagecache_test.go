@@ -193,3 +193,15 @@ func TestStoreStaysWithinItsBytes(t *testing.T) {
 		t.Error("a page of the store's whole size was kept")
 	}
 }
+
+func TestPageReadBeforeAChangeIsNotKept(t *testing.T) {
+	s, _ := newStore(1 << 20)
+	v := s.Version() // the article is read now…
+	s.Invalidate()   // …a change lands…
+	_, r := s.Get("/blog/a", nil)
+	r.Since(v) // …and the render, claimed after it, uses what was read before
+	r.Keep("text/html", html)
+	if p, _ := s.Get("/blog/a", nil); p != nil {
+		t.Error("a page drawn from content read before a change was kept")
+	}
+}
