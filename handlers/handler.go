@@ -54,6 +54,8 @@ type Handler struct {
 	// them (shared.go), kept until contentVersion or a comment moves on.
 	pages          *pagecache.Store
 	contentVersion atomic.Int64
+	liveMu         sync.Mutex
+	liveSince      time.Time // the last check for scheduled articles that went live
 
 	// Live comments: events from every instance, through PostgreSQL.
 	hub *live.Hub

@@ -31,8 +31,9 @@ import (
 
 const (
 	// sharedTTL is the longest a kept page is served: what changes with
-	// the clock rather than with an edit (an article scheduled to go live,
-	// the view count an article shows) is at most this late.
+	// the clock rather than with an edit (the view count an article shows,
+	// the year in the footer) is at most this late. An article scheduled to
+	// go live is seen by checkContent within seconds.
 	sharedTTL = time.Minute
 	// sharedBytes bounds the memory the kept pages take (a page with 50
 	// comments is about 40 KB plain and 9 KB compressed).
@@ -77,7 +78,8 @@ func (h *Handler) contentSignal(payload string) {
 }
 
 // checkContent reads the content version and drops the pages if it moved
-// on unannounced.
+// on unannounced, or if a scheduled article's time came since the last
+// check. The hub calls it every few seconds.
 func (h *Handler) checkContent(ctx context.Context) {
 	v, err := db.ContentVersion(ctx, h.db)
 	if err != nil {
@@ -86,7 +88,14 @@ func (h *Handler) checkContent(ctx context.Context) {
 		}
 		return
 	}
-	if h.contentVersion.Swap(v) != v {
+	changed := h.contentVersion.Swap(v) != v
+	h.liveMu.Lock()
+	live, now, err := db.WentLive(ctx, h.db, h.liveSince)
+	if err == nil {
+		h.liveSince = now
+	}
+	h.liveMu.Unlock()
+	if changed || live {
 		h.contentChanged()
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"dynamicmotion/db"
 )
 
@@ -174,5 +176,35 @@ func TestAcceptsGzip(t *testing.T) {
 		if got := acceptsGzip(h); got != want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
 		}
+	}
+}
+
+// An article scheduled to go live appears on the kept pages at its time,
+// though nothing changes in the database then: the hub's regular check
+// sees it.
+func TestScheduledArticleReplacesKeptPages(t *testing.T) {
+	s := newTestServer(t, nil)
+	ctx := context.Background()
+	title := "Goes live later " + unique()
+	p := savePost(t, db.Post{Title: title, Status: db.StatusScheduled, PublishedAt: ptr(time.Now().Add(time.Hour))})
+	s.h.checkContent(ctx)
+	if strings.Contains(s.get(t, "/").body, title) {
+		t.Fatal("a scheduled article is on the home page before its time")
+	}
+	// Its time comes: moved into the past without the triggers that would
+	// announce an edit, as the clock would.
+	err := seededDB(t).RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return err
+		}
+		_, err := tx.NewRaw("UPDATE posts SET published_at = now() WHERE id = ?", p.ID).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.h.checkContent(ctx)
+	if !strings.Contains(s.get(t, "/").body, title) {
+		t.Error("after the check, the home page still does not list the article whose time came")
 	}
 }
