@@ -319,8 +319,8 @@ func (h *Handler) postComment(c echo.Context) error {
 		// press sends it.
 		f.Notice = "Please check your comment and press Post again."
 	case !h.filledByAPerson(ctx, f.Started):
+		f.Notice = h.stampNotice(ctx, f.Started, "comment", "Post")
 		f.Started = h.stampForm(ctx, h.now())
-		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your comment and send it again."
 		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
 
@@ -556,6 +556,22 @@ func (h *Handler) stampForm(ctx context.Context, t time.Time) string {
 func (h *Handler) filledByAPerson(ctx context.Context, stamp string) bool {
 	age, ok := h.stampAge(ctx, stamp)
 	return ok && age >= minFillTime && age <= maxFormAge
+}
+
+// stampNotice says why a form's stamp was refused, and what to do: the
+// form (a "comment" or "message", sent with its button) comes back with
+// everything in it. A person who presses the button again at once, as the
+// page without JavaScript asked, is told to wait a moment, not that they
+// typed too fast.
+func (h *Handler) stampNotice(ctx context.Context, stamp, what, button string) string {
+	age, ok := h.stampAge(ctx, stamp)
+	switch {
+	case ok && age < minFillTime:
+		return fmt.Sprintf("That was very quick: please wait a moment, then press %s again. Everything you wrote is kept.", button)
+	case ok:
+		return fmt.Sprintf("This page had been open for a day or more: please check your %s and press %s again.", what, button)
+	}
+	return fmt.Sprintf("This form could not be checked: please check your %s and press %s again.", what, button)
 }
 
 // stampAge is how long ago a form stamp was made; ok is false when it is

@@ -248,10 +248,10 @@ func spamCases(s *testServer) []spamCase {
 	ctx := context.Background()
 	return []spamCase{
 		{"honeypot filled", func(f url.Values) { f.Set(honeypotField, "http://spam.example") }, "Leave this empty"},
-		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now())) }, "quicker than anyone"},
+		{"sent at once", func(f url.Values) { f.Set(startedField, s.h.stampForm(ctx, time.Now())) }, "wait a moment, then press"},
 		{"forged stamp", func(f url.Values) {
 			f.Set(startedField, strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)+".AAAAAAAAAAAAAAAAAAAAAA")
-		}, "quicker than anyone"},
+		}, "could not be checked"},
 		{"no stamp", func(f url.Values) { f.Del(startedField) }, "and press"}, // Post (Send) again: see TestCommentWithoutStampPostsOnSecondPress
 		{"a day old", func(f url.Values) {
 			f.Set(startedField, s.h.stampForm(ctx, time.Now().Add(-25*time.Hour)))

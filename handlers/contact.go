@@ -94,8 +94,8 @@ func (h *Handler) postContact(c echo.Context) error {
 		// press sends it.
 		f.Notice = "Please check your message and press Send again."
 	case !h.filledByAPerson(ctx, f.Started):
+		f.Notice = h.stampNotice(ctx, f.Started, "message", "Send")
 		f.Started = h.stampForm(ctx, h.now())
-		f.Notice = "That was quicker than anyone can type, or the page had been open for a day. Please check your message and send it again."
 		return h.contactFormError(c, http.StatusUnprocessableEntity, f)
 	}
 	checkContactForm(&f)

@@ -123,14 +123,14 @@ func TestFetchedStampPostedAtOnceIsTooQuick(t *testing.T) {
 	f.Set(startedField, fetchStamp(t, s))
 	res := cm.post(t, f, htmx...)
 	wantStatus(t, res, http.StatusUnprocessableEntity)
-	checkHTML(t, res.body, in("form#comment-form p.form-notice", hasText("quicker than anyone")))
+	checkHTML(t, res.body, in("form#comment-form p.form-notice", hasText("wait a moment")))
 
 	cl := s.client(t)
 	g := cl.contactForm(t, "email=bot@example.com")
 	g.Set(startedField, fetchStamp(t, s))
 	res = cl.post(t, "/contact", g, htmx...)
 	wantStatus(t, res, http.StatusUnprocessableEntity)
-	checkHTML(t, res.body, in("form#contact-form p.form-notice", hasText("quicker than anyone")))
+	checkHTML(t, res.body, in("form#contact-form p.form-notice", hasText("wait a moment")))
 	if n := len(commentsOf(t, p.ID)) + len(contactMessagesFrom(t, "bot@example.com")); n != 0 {
 		t.Errorf("%d stored, want 0", n)
 	}
