@@ -13,24 +13,20 @@ import (
 // comments have their own, CommentsChannel).
 const ContentChannel = "content"
 
-// ContentVersion returns the content version, for checking that no
-// announcement was missed.
-func ContentVersion(ctx context.Context, idb bun.IDB) (int64, error) {
-	var v int64
-	err := idb.NewRaw("SELECT version FROM content_version WHERE id = 1").Scan(ctx, &v)
-	return v, err
-}
-
-// WentLive reports whether a scheduled article became public after since
-// (nothing announces it: its row does not change when its time comes), and
-// returns the database's now, to pass as since next time. A zero since
-// counts every scheduled article already public.
-func WentLive(ctx context.Context, idb bun.IDB, since time.Time) (bool, time.Time, error) {
+// ContentState is what the regular check of the public pages reads, in one
+// round trip: the content version (for a notification lost while the
+// listener reconnected), whether a scheduled article became public after
+// since (nothing announces it: its row does not change when its time
+// comes; a zero since counts every one already public), and the
+// database's now, to pass as since next time.
+func ContentState(ctx context.Context, idb bun.IDB, since time.Time) (version int64, wentLive bool, now time.Time, err error) {
 	var r struct {
-		Live bool
-		Now  time.Time
+		Version int64
+		Live    bool
+		Now     time.Time
 	}
-	err := idb.NewRaw(`SELECT EXISTS (SELECT 1 FROM posts WHERE status = 'scheduled'
-		AND published_at > ? AND published_at <= now()) AS live, now() AS now`, since).Scan(ctx, &r)
-	return r.Live, r.Now, err
+	err = idb.NewRaw(`SELECT (SELECT version FROM content_version WHERE id = 1) AS version,
+		EXISTS (SELECT 1 FROM posts WHERE status = 'scheduled' AND published_at > ? AND published_at <= now()) AS live,
+		now() AS now`, since).Scan(ctx, &r)
+	return r.Version, r.Live, r.Now, err
 }

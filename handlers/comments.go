@@ -682,7 +682,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			e.Errors["body"] = fmt.Sprintf("You have changed your comments several times in a short time. Please wait %s and save again; your text is still here.", roundWait(wait))
 			// The wall clock, as ownComment's window is measured.
-			if left := editWindow - time.Since(cm.CreatedAt); wait >= left {
+			if left := editWindow - time.Since(cm.CreatedAt); wait >= left { // created_at is the database's stamp, as in editable
 				e.Errors["body"] = "You have changed your comments several times in a short time, and this one can no longer be changed after this. Your text is still here: copy it if you want to keep it."
 			}
 			status = http.StatusTooManyRequests

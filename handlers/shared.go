@@ -81,21 +81,19 @@ func (h *Handler) contentSignal(payload string) {
 // on unannounced, or if a scheduled article's time came since the last
 // check. The hub calls it every few seconds.
 func (h *Handler) checkContent(ctx context.Context) {
-	v, err := db.ContentVersion(ctx, h.db)
-	if err != nil {
-		if ctx.Err() == nil {
-			h.log.Warn("reading the content version failed; pages are kept as they are", slog.Any("err", err))
-		}
-		return
-	}
-	changed := h.contentVersion.Swap(v) != v
 	h.liveMu.Lock()
-	live, now, err := db.WentLive(ctx, h.db, h.liveSince)
+	v, live, now, err := db.ContentState(ctx, h.db, h.liveSince)
 	if err == nil {
 		h.liveSince = now
 	}
 	h.liveMu.Unlock()
-	if changed || live {
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("checking the content version failed; pages are kept as they are", slog.Any("err", err))
+		}
+		return
+	}
+	if h.contentVersion.Swap(v) != v || live {
 		h.contentChanged()
 	}
 }

@@ -19,7 +19,7 @@ func page(html, etag string, notModified bool, delay time.Duration) http.Handler
 	zw.Write([]byte(html))
 	zw.Close()
 	return func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(delay)
+		time.Sleep(delay) // a slow server is what is being imitated: the delay is the answer's time, not a wait
 		if etag != "" {
 			w.Header().Set("ETag", etag)
 			if notModified && r.Header.Get("If-None-Match") == etag {
