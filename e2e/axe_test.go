@@ -289,7 +289,7 @@ func TestAxeCommentsSection(t *testing.T) {
 	// Replying to it and editing it: the forms htmx swaps into the thread.
 	own := `[...document.querySelectorAll('#comments article.comment')].find(a => a.querySelector('a[hx-get$="/edit"]'))`
 	id := eval[string](tb, own+`.id`)
-	tb.do("opening the reply form", chromedp.Click(chromedp.CSS(`#`+id+` a[hx-get$="/reply"]`)))
+	tb.do("opening the reply form", chromedp.Click(chromedp.CSS(`#`+id+` a[data-reply]`)))
 	waitFor(tb, "the reply form appears", `!!document.querySelector('[id^="reply-slot-"] form')`)
 	settled(tb)
 	checkAxe(tb, "the reply form")

@@ -78,6 +78,52 @@
     if (count && here) { here.textContent = count.textContent; }
   });
 
+  // The forms of a page every visitor shares carry their anti-spam stamps
+  // empty (data-stamp): one request fills them all in, once the page (or a
+  // fragment bringing such a form) has loaded and the browser is idle, so
+  // that it adds nothing to the page's start-up. A form sent before it
+  // arrives, or without JavaScript, is asked to press again, stamped.
+  var stamping = false;
+  function fillStamps() {
+    var first = document.querySelector('input[data-stamp]');
+    if (!first || stamping || !window.fetch) { return; }
+    stamping = true;
+    fetch(first.dataset.stamp, { headers: { 'HX-Request': 'true' }, cache: 'no-store' })
+      .then(function (r) { return r.ok ? r.text() : ''; })
+      .then(function (html) {
+        var got = new DOMParser().parseFromString(html, 'text/html').querySelector('input[name=started]');
+        if (!got || !got.value) { return; }
+        document.querySelectorAll('input[data-stamp]').forEach(function (el) {
+          el.value = got.value;
+          el.removeAttribute('data-stamp');
+        });
+      })
+      .catch(function () {})
+      .then(function () { stamping = false; });
+  }
+  var whenIdle = window.requestIdleCallback || function (f) { setTimeout(f, 1); };
+  document.addEventListener('htmx:load', function (e) {
+    if (e.detail.elt.querySelector && e.detail.elt.querySelector('input[data-stamp]')) { whenIdle(fillStamps); }
+  });
+
+  // A Reply link opens its reply form in place (a plain link without
+  // JavaScript: the page with the form open). One listener serves every link,
+  // including comments that arrive live: htmx attributes on each link cost a
+  // phone most of its start-up work on a long thread. The form carries the
+  // page's anti-spam stamp, as the main form does.
+  document.addEventListener('click', function (e) {
+    var a = e.target.closest ? e.target.closest('a[data-reply]') : null;
+    if (!a || !window.htmx || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
+    var slot = document.getElementById(a.dataset.replySlot);
+    if (!slot) { return; }
+    e.preventDefault();
+    var started = document.querySelector('#comment-form [name=started]');
+    htmx.ajax('GET', a.dataset.reply, {
+      source: a, target: slot, swap: 'innerHTML',
+      values: started ? { started: started.value } : {}
+    });
+  });
+
   // The article editor keeps what is typed in this browser (localStorage)
   // until the server has it: a session that ran out, a lost connection or a
   // closed tab cannot lose an article. Opened again, the editor offers the
