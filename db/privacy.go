@@ -194,6 +194,13 @@ type Erasure struct {
 	Comments      int64 // comments kept, without name or keys
 	Mail          int64 // outbox messages deleted
 	Sessions      int64 // website sessions that held the address, ended
+	// NotesKept counts the treatment notes inside their retention: a
+	// clinical record the practice must keep, so they stay, and the bookings
+	// they belong to (KeptBookings) keep the client's name and address to
+	// identify them, until the retention job removes them.
+	NotesKept    int64
+	KeptBookings int64
+	NotesRemoved int64 // treatment notes past their retention, deleted
 }
 
 // Total is how many rows were erased or anonymised in all.
@@ -245,6 +252,10 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string, now time.Time) 
 			Scan(ctx, &bookingIDs); err != nil {
 			return err
 		}
+		kept, err := eraseNotesRule(ctx, tx, email, bookingIDs, now, &e)
+		if err != nil {
+			return err
+		}
 		if err := tx.NewRaw(linkedCommentsSQL, email, email).Scan(ctx, &commentIDs); err != nil {
 			return err
 		}
@@ -262,7 +273,14 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string, now time.Time) 
 				notes = '', health = NULL, cancel_reason = '', client_cancel_reason = '',
 				postcode = coalesce(substring(upper(postcode) FROM '^\s*([A-Z]{1,2}[0-9][0-9A-Z]{0,1})\s*[0-9][A-Z]{2}\s*$'), ''),
 				manage_token_hash = sha256(convert_to(gen_random_uuid()::text || id::text, 'UTF8'))
-				WHERE id = ANY(?)`, []any{ErasedName, pgdialect.Array(bookingIDs)}},
+				WHERE id = ANY(?) AND NOT id = ANY(?)`, []any{ErasedName, pgdialect.Array(bookingIDs), pgdialect.Array(kept)}},
+			// Bookings whose treatment notes must be kept: the same, but
+			// the name and address stay with the clinical record.
+			{nil, `UPDATE bookings SET client_phone = '', address = '',
+				notes = '', health = NULL, cancel_reason = '', client_cancel_reason = '',
+				postcode = coalesce(substring(upper(postcode) FROM '^\s*([A-Z]{1,2}[0-9][0-9A-Z]{0,1})\s*[0-9][A-Z]{2}\s*$'), ''),
+				manage_token_hash = sha256(convert_to(gen_random_uuid()::text || id::text, 'UTF8'))
+				WHERE id = ANY(?)`, []any{pgdialect.Array(kept)}},
 			// An open offer's hold gives the time back; the waitlist's
 			// sweep offers it to the next person.
 			{nil, `DELETE FROM bookings WHERE status = 'held' AND id IN (SELECT o.hold_id FROM waitlist_offers o
@@ -291,7 +309,49 @@ func EraseClient(ctx context.Context, idb bun.IDB, email string, now time.Time) 
 	if err != nil {
 		return Erasure{}, err
 	}
+	e.KeptBookings = e.NotesKept
 	return e, nil
+}
+
+// eraseNotesRule applies the treatment notes' rule to an erasure of email
+// (its bookings ids) in tx: notes past their retention are deleted; those
+// inside it are a clinical record the practice has a legal duty to keep,
+// and stay (their booking ids are returned), and the address is recorded
+// so that the retention job finishes the erasure when they go.
+func eraseNotesRule(ctx context.Context, tx bun.Tx, email string, bookingIDs []int64, now time.Time, e *Erasure) ([]int64, error) {
+	kept := []int64{}
+	if len(bookingIDs) == 0 {
+		return kept, nil
+	}
+	years, err := NotesKeepYears(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if years > 0 {
+		res, err := tx.NewRaw(`DELETE FROM treatment_notes WHERE booking_id = ANY(?2) AND id IN (`+notesPastSQL+`)`,
+			now, years, pgdialect.Array(bookingIDs)).Exec(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if e.NotesRemoved, err = res.RowsAffected(); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.NewRaw(`SELECT booking_id FROM treatment_notes WHERE booking_id = ANY(?) ORDER BY booking_id`,
+		pgdialect.Array(bookingIDs)).Scan(ctx, &kept); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if kept == nil {
+		kept = []int64{} // NOT id = ANY(NULL) would keep every booking
+	}
+	e.NotesKept = int64(len(kept))
+	if len(kept) > 0 {
+		if _, err := tx.NewRaw(`INSERT INTO client_erasures (email, erased_at) VALUES (?, ?)
+			ON CONFLICT (email) DO UPDATE SET erased_at = EXCLUDED.erased_at`, email, now).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
 }
 
 // commentPatterns are regular expressions that find a link to one of the

@@ -33,5 +33,14 @@ func (w *healthRetentionWorker) Work(ctx context.Context, _ *river.Job[HealthRet
 	if n > 0 {
 		w.q.log.Info("old health answers erased", slog.Int64("bookings", n))
 	}
+	if err != nil {
+		return err
+	}
+	// Treatment notes have their own, longer retention (years after the
+	// client's last visit).
+	notes, err := db.EraseOldNotes(ctx, w.q.db, w.q.now())
+	if notes > 0 {
+		w.q.log.Info("old treatment notes erased", slog.Int64("notes", notes))
+	}
 	return err
 }
