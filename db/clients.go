@@ -29,7 +29,7 @@ type ClientSummary struct {
 	Name      string     `bun:"name"` // the name of the latest booking
 	Email     string     `bun:"email"`
 	Phone     string     `bun:"phone"`
-	Bookings  int        `bun:"bookings"`
+	Count     int        `bun:"bookings"` // bookings of every status
 	Visits    int        `bun:"visits"`
 	NoShows   int        `bun:"no_shows"`
 	LastVisit *time.Time `bun:"last_visit"`

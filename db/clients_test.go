@@ -51,7 +51,7 @@ func TestClientsFromBookings(t *testing.T) {
 		t.Fatalf("ListClients: %d clients, more %v, %v", len(cs), more, err)
 	}
 	ann := cs[0]
-	if ann.Person != "ann@example.com" || ann.Key != first.ID || ann.Visits != 2 || ann.NoShows != 1 || ann.Bookings != 5 ||
+	if ann.Person != "ann@example.com" || ann.Key != first.ID || ann.Visits != 2 || ann.NoShows != 1 || ann.Count != 5 ||
 		ann.Phone != "07700 900111" || !ann.NextVisit.Equal(next.StartsAt) || !ann.LastVisit.Equal(testNow.AddDate(0, 0, -3)) {
 		t.Errorf("Ann: %+v", ann)
 	}

@@ -106,6 +106,9 @@ type ClientData struct {
 	Subscriptions []CommentSubscription
 	Comments      []CommentInPost // linked through a subscription (see the package's privacy notes)
 	Mail          []OutboxMessage // sent (or to be sent) to the address, oldest first
+	// Notes are the treatment notes of Bookings, with their earlier
+	// versions, by booking id.
+	Notes map[int64]NoteWithHistory
 }
 
 // Found reports whether anything is held about the address.
@@ -132,7 +135,7 @@ func NormalEmail(email string) string { return strings.ToLower(strings.TrimSpace
 // to case.
 func FindClient(ctx context.Context, idb bun.IDB, email string) (ClientData, error) {
 	email = NormalEmail(email)
-	d := ClientData{Email: email}
+	d := ClientData{Email: email, Notes: map[int64]NoteWithHistory{}}
 	if email == "" {
 		return d, nil
 	}
@@ -156,7 +159,15 @@ func FindClient(ctx context.Context, idb bun.IDB, email string) (ClientData, err
 		Scan(ctx, &d.Comments); err != nil {
 		return d, err
 	}
-	err := idb.NewSelect().Model(&d.Mail).Where("lower(o.recipient) = ?", email).OrderExpr("o.id").Scan(ctx)
+	if err := idb.NewSelect().Model(&d.Mail).Where("lower(o.recipient) = ?", email).OrderExpr("o.id").Scan(ctx); err != nil {
+		return d, err
+	}
+	ids := make([]int64, len(d.Bookings))
+	for i, b := range d.Bookings {
+		ids[i] = b.ID
+	}
+	var err error
+	d.Notes, err = NotesOfBookings(ctx, idb, ids)
 	return d, err
 }
 
@@ -205,7 +216,7 @@ type Erasure struct {
 
 // Total is how many rows were erased or anonymised in all.
 func (e Erasure) Total() int64 {
-	return e.Bookings + e.BookingLinks + e.Waitlist + e.Messages + e.Subscriptions + e.Comments + e.Mail + e.Sessions
+	return e.Bookings + e.BookingLinks + e.Waitlist + e.Messages + e.Subscriptions + e.Comments + e.Mail + e.Sessions + e.NotesRemoved
 }
 
 // EraseClient erases what is held about email, in one transaction:

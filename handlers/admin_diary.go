@@ -138,6 +138,7 @@ type adminBookingData struct {
 	Notice    string
 	Errors    map[string]string
 	Reason    string
+	Note      *db.Note // the treatment note (admin_notes.go), nil until written
 }
 
 // adminBooking reads booking :id, or the site's 404.
@@ -172,6 +173,9 @@ func (h *Handler) renderAdminBooking(c echo.Context, status int, d adminBookingD
 	d.CanCancel = b.Status == db.BookingConfirmed && b.EndsAt.After(h.now())
 	var err error
 	if d.Mail, err = db.OutboxForBooking(c.Request().Context(), h.db, b.ID); err != nil {
+		return err
+	}
+	if d.Note, err = h.bookingNote(c, b.ID); err != nil {
 		return err
 	}
 	p, err := h.adminPage(c, b.ClientName+", "+b.StartsAt.In(views.London).Format("2 January"), d)

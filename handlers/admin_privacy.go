@@ -41,12 +41,18 @@ type privacyData struct {
 	ToErase int
 	Errors  map[string]string
 	Notice  string
+	// The treatment notes' retention (admin_notes.go): years after the
+	// last visit, as typed; how many notes it would delete at once.
+	NotesKeep    string
+	NotesToErase int
+	NotesSaved   bool
 }
 
 // showPrivacyTools is GET /admin/privacy: the search form and the
 // retention setting.
 func (h *Handler) showPrivacyTools(c echo.Context) error {
-	return h.renderPrivacy(c, http.StatusOK, privacyData{Saved: c.QueryParam("saved") != "", Kept: c.QueryParam("saved") == "keep"})
+	return h.renderPrivacy(c, http.StatusOK, privacyData{Saved: c.QueryParam("saved") != "", Kept: c.QueryParam("saved") == "keep",
+		NotesSaved: c.QueryParam("notes") != ""})
 }
 
 func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error {
@@ -56,6 +62,13 @@ func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error
 			return err
 		}
 		d.Keep = strconv.Itoa(p.HealthKeepMonths)
+	}
+	if d.NotesKeep == "" && d.Errors["notes_keep_years"] == "" {
+		years, err := db.NotesKeepYears(c.Request().Context(), h.db)
+		if err != nil {
+			return err
+		}
+		d.NotesKeep = strconv.Itoa(years)
 	}
 	if d.Errors == nil {
 		d.Errors = map[string]string{}

@@ -23,6 +23,28 @@ type clientExport struct {
 	Comments        []exportComment       `json:"comments"`
 	CommentsNote    string                `json:"comments_note"`
 	Emails          []exportEmail         `json:"emails_sent"`
+	// TreatmentNotes are the therapist's notes of their appointments, each
+	// with every earlier version kept when it was changed.
+	TreatmentNotes []exportNote `json:"treatment_notes"`
+	// OtherAddresses are the client's other e-mail addresses, when the
+	// therapist merged them into one client (the client page's export).
+	OtherAddresses []string `json:"other_addresses,omitempty"`
+}
+
+type exportNote struct {
+	BookingID   int64     `json:"booking_id"`
+	Appointment time.Time `json:"appointment_starts_at"`
+	db.NoteFields
+	WrittenAt time.Time           `json:"written_at"`
+	SavedAt   time.Time           `json:"last_saved_at"`
+	Earlier   []exportNoteVersion `json:"earlier_versions"`
+}
+
+type exportNoteVersion struct {
+	Version int `json:"version"`
+	db.NoteFields
+	SavedAt    time.Time `json:"saved_at"`
+	ReplacedAt time.Time `json:"replaced_at"`
 }
 
 type exportBooking struct {
@@ -109,6 +131,20 @@ func newClientExport(d db.ClientData, controller string, now time.Time) clientEx
 		Email: d.Email, Controller: controller, ExportedAt: now.UTC(), CommentsNote: commentsNote,
 		Bookings: []exportBooking{}, Waitlist: []exportWaitlistEntry{}, ContactMessages: []exportContact{},
 		Subscriptions: []exportSubscription{}, Comments: []exportComment{}, Emails: []exportEmail{},
+		TreatmentNotes: []exportNote{},
+	}
+	for _, b := range d.Bookings {
+		n, ok := d.Notes[b.ID]
+		if !ok {
+			continue
+		}
+		xn := exportNote{BookingID: b.ID, Appointment: b.StartsAt.UTC(), NoteFields: n.NoteFields,
+			WrittenAt: n.CreatedAt.UTC(), SavedAt: n.UpdatedAt.UTC(), Earlier: []exportNoteVersion{}}
+		for _, v := range n.Earlier {
+			xn.Earlier = append(xn.Earlier, exportNoteVersion{Version: v.Version, NoteFields: v.NoteFields,
+				SavedAt: v.SavedAt.UTC(), ReplacedAt: v.ReplacedAt.UTC()})
+		}
+		x.TreatmentNotes = append(x.TreatmentNotes, xn)
 	}
 	for _, b := range d.Bookings {
 		x.Bookings = append(x.Bookings, exportBooking{

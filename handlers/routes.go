@@ -130,6 +130,17 @@ func (h *Handler) Echo() *echo.Echo {
 	e.POST(adminPath+"/privacy/export", h.exportClient, admin...)
 	e.POST(adminPath+"/privacy/erase", h.eraseClient, admin...)
 	e.POST(adminPath+"/privacy/retention", h.saveRetention, admin...)
+	// Clients and treatment notes (admin_clients.go, admin_notes.go).
+	get(e, clientsPath, h.showClients, admin...)
+	get(e, clientsPath+"/:id", h.showClient, admin...)
+	e.POST(clientsPath+"/:id/merge", h.mergeClient, admin...)
+	e.POST(clientsPath+"/:id/unmerge", h.unmergeClient, admin...)
+	e.POST(clientsPath+"/:id/export", h.exportClientPage, admin...)
+	e.POST(clientsPath+"/:id/erase", h.eraseClientPage, admin...)
+	get(e, adminPath+"/bookings/:id/note", h.showNote, admin...)
+	e.POST(adminPath+"/bookings/:id/note", h.saveNote, admin...)
+	get(e, adminPath+"/bookings/:id/note/history", h.showNoteHistory, admin...)
+	e.POST(adminPath+"/privacy/notes-retention", h.saveNotesRetention, admin...)
 	// Articles: the editor's forms carry a whole article, more than the
 	// site's usual body limit.
 	editor := h.adminMiddleware(articleBodyLimit, origin)

@@ -359,7 +359,8 @@ func sampleAdmin(name string) any {
 			CanMark, CanCancel bool
 			Notice, Reason     string
 			Errors             map[string]string
-		}{Booking: db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ClientName: "Ann", ClientEmail: "ann@example.com",
+			Note               *db.Note
+		}{Note: sampleNote(start), Booking: db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ClientName: "Ann", ClientEmail: "ann@example.com",
 			ClientPhone: "07700 900123", Place: db.PlaceMobile, Address: "1 High St", Postcode: "PE27 5AA", Status: db.BookingConfirmed, Sequence: 1},
 			When: "Thursday", Health: []answer{{"injury", "Any injury?", "yes", "Calf"}}, Mail: []db.OutboxMessage{failed},
 			CanMark: true, CanCancel: true, Errors: map[string]string{"reason": "Please give a reason."}}
@@ -493,7 +494,12 @@ func sampleAdmin(name string) any {
 			ToErase  int
 			Errors   map[string]string
 			Notice   string
+			// The treatment notes' retention (issue 17).
+			NotesKeep    string
+			NotesToErase int
+			NotesSaved   bool
 		}{
+			NotesKeep: "8", NotesToErase: 2, NotesSaved: true,
 			Email: "ann@example.com", Searched: true, Confirm: "ann@example", Keep: "84", Saved: true, ToErase: 3,
 			Client: db.ClientData{
 				Email: "ann@example.com",
@@ -508,7 +514,7 @@ func sampleAdmin(name string) any {
 				Mail: []db.OutboxMessage{failed},
 			},
 			Upcoming: []db.Booking{{ID: 1, StartsAt: start, ServiceName: "Sports massage"}},
-			Erased:   &db.Erasure{Bookings: 1, BookingLinks: 2, Comments: 1, Mail: 3},
+			Erased:   &db.Erasure{Bookings: 1, BookingLinks: 2, Comments: 1, Mail: 3, NotesKept: 2, KeptBookings: 2, NotesRemoved: 1},
 			Errors:   map[string]string{"email": "Please enter the client's email address.", "confirm": "Type it again.", "keep_months": "0 to 240"},
 			Notice:   "Nothing was erased.",
 		}
@@ -566,6 +572,9 @@ func samplePage(name string) views.Page {
 		"admin-media":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleAdmin(name)
+	case "admin-clients", "admin-client", "admin-note", "admin-note-history": // clients and treatment notes (clients_test.go)
+		p.Admin = &views.Admin{Email: "clare@example.com"}
+		p.Data = sampleClients(name, time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC))
 	case "admin-comments", "admin-business", "admin-calendar", "admin-messages", "admin-message":
 		p.Admin = &views.Admin{Email: "clare@example.com"}
 		p.Data = sampleModeration(name)
