@@ -93,9 +93,9 @@ type clientNote struct {
 // clientData is a client's page.
 type clientData struct {
 	Client    db.Client
-	Health    []clientHealth // latest first
-	Consents  []db.Booking   // the bookings with a health consent, latest first
-	Notes     []clientNote   // latest first
+	Health    []clientHealth     // latest first
+	Consents  []db.Booking       // the bookings with a health consent, latest first
+	Notes     []clientNote       // latest first
 	NoteOf    map[int64]*db.Note // nil: none written
 	Same      []db.SamePerson
 	Upcoming  []db.Booking

@@ -63,8 +63,8 @@ func sampleClients(name string, start time.Time) any {
 			Errors    map[string]string
 			Notice    string
 		}{
-			Client: db.Client{ClientSummary: summary, Emails: []string{"ann@example.com", "ann@work.example"}, Bookings: []db.Booking{b}},
-			Health: []health{{Booking: b, Answers: []struct{ Key, Question, Answer, Details string }{{"injury", "Any injury?", "yes", "Calf"}}}},
+			Client:   db.Client{ClientSummary: summary, Emails: []string{"ann@example.com", "ann@work.example"}, Bookings: []db.Booking{b}},
+			Health:   []health{{Booking: b, Answers: []struct{ Key, Question, Answer, Details string }{{"injury", "Any injury?", "yes", "Calf"}}}},
 			Consents: []db.Booking{b}, Notes: []clientNote{{Booking: b, Note: db.NoteWithHistory{Note: *note, Earlier: earlier}}},
 			NoteOf: map[int64]*db.Note{1: note},
 			Same:   []db.SamePerson{{Key: 5, Person: "a.able@example.com", Name: "Ann Able", Email: "a.able@example.com", Why: "same phone"}},
