@@ -98,7 +98,7 @@ func NotesOfBookings(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]N
 		return out, nil
 	}
 	var ns []Note
-	if err := idb.NewSelect().Model(&ns).Where("n.booking_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := idb.NewSelect().Model(&ns).Where("n.booking_id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
 		return nil, err
 	}
 	for _, n := range ns {
@@ -201,7 +201,7 @@ func EraseOldNotes(ctx context.Context, idb bun.IDB, now time.Time) (int64, erro
 		}
 		_, err := tx.NewRaw(`UPDATE bookings b SET client_name = ?, client_email = ''
 			WHERE b.id IN (?) AND lower(btrim(b.client_email)) IN (SELECT email FROM client_erasures)
-			  AND NOT EXISTS (SELECT 1 FROM treatment_notes n WHERE n.booking_id = b.id)`, ErasedName, bun.In(bookingIDs)).Exec(ctx)
+			  AND NOT EXISTS (SELECT 1 FROM treatment_notes n WHERE n.booking_id = b.id)`, ErasedName, bun.List(bookingIDs)).Exec(ctx)
 		if err != nil {
 			return err
 		}
