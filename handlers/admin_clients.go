@@ -71,11 +71,14 @@ func (h *Handler) showClients(c echo.Context) error {
 	if more {
 		d.Next = link(page + 1)
 	}
+	if isFragment(c) { // as she types: the list alone
+		return h.renderFragment(c, http.StatusOK, "admin-clients#client-list", d)
+	}
 	p, err := h.adminPage(c, "Clients", d)
 	if err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, "admin-clients", "client-list", p)
+	return h.render(c, http.StatusOK, "admin-clients", "", p)
 }
 
 // clientHealth is one booking's health answers, as the client gave them.

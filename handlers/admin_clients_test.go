@@ -50,6 +50,12 @@ func TestClientsListAndPage(t *testing.T) {
 	if strings.Contains(list.body, "/admin/clients/"+itoa(first.ID)+"?") || strings.Contains(list.body, "%40") {
 		t.Error("an address is in a link")
 	}
+	// As she types (htmx): the list alone.
+	typed := admin.get(t, clientsPath+"?q="+url.QueryEscape(u), "HX-Request: true")
+	wantStatus(t, typed, http.StatusOK)
+	if strings.Contains(typed.body, "<html") || !strings.Contains(typed.body, `id="client-list"`) {
+		t.Errorf("the htmx answer is not the list alone:\n%.300s", typed.body)
+	}
 	none := admin.get(t, clientsPath+"?q=nobody-"+u)
 	checkHTML(t, none.body, notIn(".client-list"), in("#client-list", hasText("No client matches")))
 
@@ -225,5 +231,35 @@ func TestNotesRetentionSetting(t *testing.T) {
 	}
 	if p, _ := db.GetPrivacy(context.Background(), seededDB(t)); p.HealthKeepMonths != db.DefaultPrivacy.HealthKeepMonths {
 		t.Errorf("the health answers' months changed to %d", p.HealthKeepMonths)
+	}
+}
+
+// Logged in, every page of the clients and notes answers 200 (GET and
+// HEAD, whole page and htmx) and is kept by no cache: the route walk
+// (TestEveryAdminRouteNeedsTheLogin) checks them without a login.
+func TestClientRoutesLoggedIn(t *testing.T) {
+	runAt(t, epoch)
+	s := adminServer(t)
+	admin := s.client(t)
+	admin.logIn(t)
+	u := unique()
+	b := clientBooking(t, epoch.AddDate(0, 0, -1), db.BookingCompleted, "Lee "+u, "lee."+u+"@example.com", "")
+	if _, err := db.SaveNote(context.Background(), seededDB(t), b.ID, db.NoteFields{Plan: "Rest"}, epoch); err != nil {
+		t.Fatal(err)
+	}
+	id := itoa(b.ID)
+	for _, path := range []string{clientsPath, clientsPath + "/" + id, noteURL(b.ID), noteURL(b.ID) + "/history"} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			for _, headers := range [][]string{nil, {"HX-Request: true"}} {
+				res := admin.do(t, newRequest(method, path), headers...)
+				wantStatus(t, res, http.StatusOK)
+				if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+					t.Errorf("%s %s %v: Cache-Control %q", method, path, headers, cc)
+				}
+			}
+		}
+	}
+	for _, path := range []string{clientsPath + "/abc", clientsPath + "/0", adminPath + "/bookings/999999999/note"} {
+		wantStatus(t, admin.get(t, path), http.StatusNotFound)
 	}
 }
