@@ -200,9 +200,16 @@ func TestNotesRetentionAndErasure(t *testing.T) {
 	if kept.ClientName != "Fay Ford" || kept.ClientEmail != "fay@example.com" || kept.ClientPhone != "" {
 		t.Errorf("the kept record's booking: %q %q %q", kept.ClientName, kept.ClientEmail, kept.ClientPhone)
 	}
-	// Erasing Gus: his note is past the period and goes.
+	// Erasing Gus (merged with another address of his): his note is past
+	// the period and goes, and so does the merge.
+	gus2 := pastBooking(t, svc, testNow.AddDate(-9, 1, 0), db.BookingCompleted, "Gus Gray", "gus.gray@example.com", "")
+	must(t, db.MergeClients(ctx, bdb, gus.ID, gus2.ID, testNow))
 	if e, err = db.EraseClient(ctx, bdb, "gus@example.com", testNow); err != nil || e.NotesKept != 0 || e.NotesRemoved != 1 {
 		t.Fatalf("erasing Gus: %+v, %v", e, err)
+	}
+	var merges int
+	if err := bdb.NewRaw("SELECT count(*) FROM client_merges").Scan(ctx, &merges); err != nil || merges != 0 {
+		t.Errorf("%d merges left after erasing Gus, %v", merges, err)
 	}
 
 	// Nine years on, the retention job removes Fay's notes and finishes

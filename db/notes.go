@@ -205,6 +205,11 @@ func EraseOldNotes(ctx context.Context, idb bun.IDB, now time.Time) (int64, erro
 		if err != nil {
 			return err
 		}
+		_, err = tx.NewRaw(`DELETE FROM client_merges m USING client_erasures e WHERE e.email IN (m.email, m.into_email)
+			AND NOT EXISTS (SELECT 1 FROM bookings b WHERE lower(btrim(b.client_email)) = e.email)`).Exec(ctx)
+		if err != nil {
+			return err
+		}
 		_, err = tx.NewRaw(`DELETE FROM client_erasures e WHERE NOT EXISTS (
 			SELECT 1 FROM bookings b WHERE lower(btrim(b.client_email)) = e.email)`).Exec(ctx)
 		return err

@@ -356,6 +356,12 @@ func eraseNotesRule(ctx context.Context, tx bun.Tx, email string, bookingIDs []i
 		kept = []int64{} // NOT id = ANY(NULL) would keep every booking
 	}
 	e.NotesKept = int64(len(kept))
+	if len(kept) == 0 {
+		// Nothing identifies the person any longer: neither does a merge.
+		if _, err := tx.NewRaw(`DELETE FROM client_merges WHERE email = ?0 OR into_email = ?0`, email).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if len(kept) > 0 {
 		if _, err := tx.NewRaw(`INSERT INTO client_erasures (email, erased_at) VALUES (?, ?)
 			ON CONFLICT (email) DO UPDATE SET erased_at = EXCLUDED.erased_at`, email, now).Exec(ctx); err != nil {
