@@ -28,6 +28,10 @@ import (
 
 const clientsPath = adminPath + "/clients"
 
+// maxClientPages bounds ?page= (a hostile number must not overflow the
+// offset); a practice has far fewer clients.
+const maxClientPages = 10000
+
 // clientsData is the clients list.
 type clientsData struct {
 	Query     string
@@ -45,8 +49,10 @@ func (h *Handler) showClients(c echo.Context) error {
 	if len([]rune(q)) > 200 {
 		q = string([]rune(q)[:200])
 	}
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	page = max(page, 0)
+	page, err := strconv.Atoi(c.QueryParam("page"))
+	if err != nil || page < 0 || page > maxClientPages {
+		page = 0 // a page that cannot exist: the first
+	}
 	cs, more, err := db.ListClients(c.Request().Context(), h.db, q, page, h.now())
 	if err != nil {
 		return err
