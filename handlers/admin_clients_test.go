@@ -193,6 +193,9 @@ func TestClientExportAndErasureKeepNotes(t *testing.T) {
 		}
 	}
 
+	found := admin.post(t, adminPath+"/privacy", url.Values{"email": {email}})
+	checkHTML(t, found.body, in(".client-bookings a[href="+noteURL(b.ID)+"]", hasText("treatment note")))
+
 	wrong := admin.post(t, clientsPath+"/"+itoa(b.ID)+"/erase", url.Values{"confirm": {"someone@else.example"}})
 	wantStatus(t, wrong, http.StatusUnprocessableEntity)
 	checkHTML(t, wrong.body, in("#f-confirm-error"), in("input[name=confirm]", hasAttr("value", "someone@else.example")))
