@@ -22,6 +22,12 @@ import (
 // into, or its own.
 const personSQL = `coalesce((SELECT into_email FROM client_merges WHERE email = lower(btrim(b.client_email))), lower(btrim(b.client_email)))`
 
+// phoneSQL is a phone number column as its digits, a UK +44 written as the
+// 0 it stands for, so that "+44 7700 900123" and "07700 900123" match.
+func phoneSQL(col string) string {
+	return `regexp_replace(regexp_replace(` + col + `, '\D', '', 'g'), '^44(\d{10})$', '0\1')`
+}
+
 // ClientSummary is one line of the clients list.
 type ClientSummary struct {
 	Key       int64      `bun:"key"` // the first booking's id: the client's address in URLs
@@ -76,7 +82,10 @@ func ListClients(ctx context.Context, idb bun.IDB, q string, page int, now time.
 		where = `person IN (SELECT ` + personSQL + ` FROM bookings b WHERE btrim(b.client_email) <> '' AND (lower(b.client_name) LIKE ?1 OR lower(b.client_email) LIKE ?1`
 		args = append(args, like)
 		if len(digits) >= 4 {
-			where += ` OR regexp_replace(b.client_phone, '\D', '', 'g') LIKE ?2`
+			if strings.HasPrefix(digits, "44") && len(digits) == 12 {
+				digits = "0" + digits[2:]
+			}
+			where += ` OR ` + phoneSQL("b.client_phone") + ` LIKE ?2`
 			args = append(args, "%"+digits+"%")
 		}
 		where += "))"
@@ -147,22 +156,22 @@ type SamePerson struct {
 }
 
 // SuggestSamePerson lists the other clients that share c's phone number
-// (compared by its digits) or name (without regard to case or spaces): the
+// (compared by its digits, +44 as 0) or name (without regard to case or spaces): the
 // obvious duplicates the client page asks about. Nothing is merged until
 // she says so.
 func SuggestSamePerson(ctx context.Context, idb bun.IDB, c Client) ([]SamePerson, error) {
 	var out []SamePerson
 	err := idb.NewRaw(`
 		WITH mine AS (
-			SELECT DISTINCT nullif(regexp_replace(client_phone, '\D', '', 'g'), '') AS phone,
+			SELECT DISTINCT nullif(`+phoneSQL("client_phone")+`, '') AS phone,
 				nullif(lower(regexp_replace(btrim(client_name), '\s+', ' ', 'g')), '') AS name
 			FROM bookings b WHERE `+personSQL+` = ?0 AND status <> 'held'
 		), other AS (
 			SELECT b.id, b.client_name, b.client_email, b.client_phone, `+personSQL+` AS person,
-				CASE WHEN regexp_replace(b.client_phone, '\D', '', 'g') IN (SELECT phone FROM mine) THEN 'same phone' ELSE 'same name' END AS why
+				CASE WHEN `+phoneSQL("b.client_phone")+` IN (SELECT phone FROM mine) THEN 'same phone' ELSE 'same name' END AS why
 			FROM bookings b
 			WHERE b.status <> 'held' AND btrim(b.client_email) <> '' AND b.client_name <> ?1 AND (
-				regexp_replace(b.client_phone, '\D', '', 'g') IN (SELECT phone FROM mine)
+				`+phoneSQL("b.client_phone")+` IN (SELECT phone FROM mine)
 				OR lower(regexp_replace(btrim(b.client_name), '\s+', ' ', 'g')) IN (SELECT name FROM mine))
 		)
 		SELECT DISTINCT ON (person) (SELECT min(o2.id) FROM other o2 WHERE o2.person = other.person) AS key,

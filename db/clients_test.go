@@ -55,7 +55,7 @@ func TestClientsFromBookings(t *testing.T) {
 		ann.Phone != "07700 900111" || !ann.NextVisit.Equal(next.StartsAt) || !ann.LastVisit.Equal(testNow.AddDate(0, 0, -3)) {
 		t.Errorf("Ann: %+v", ann)
 	}
-	for q, want := range map[string]int{"able": 1, "BOB@": 1, "900111": 1, "nobody": 0, "%": 0} {
+	for q, want := range map[string]int{"able": 1, "BOB@": 1, "900111": 1, "+44 7700 900111": 1, "nobody": 0, "%": 0} {
 		got, _, err := db.ListClients(ctx, bdb, q, 0, testNow)
 		if err != nil || len(got) != want {
 			t.Errorf("search %q: %d clients, %v; want %d", q, len(got), err, want)
@@ -90,8 +90,8 @@ func TestMergeClients(t *testing.T) {
 	for _, s := range sugg {
 		got[s.Person] = s.Why
 	}
-	// The +44 number is not the same digits: only the name finds cc@.
-	if len(got) != 1 || got["cc@home.example"] != "same name" {
+	// +44 7700… is 07700…; the name (case and spaces aside) finds cc@.
+	if len(got) != 2 || got["cat.cole@work.example"] != "same phone" || got["cc@home.example"] != "same name" {
 		t.Errorf("suggestions: %v", got)
 	}
 	if cs, _, _ := db.ListClients(ctx, bdb, "", 0, testNow); len(cs) != 4 {
