@@ -41,7 +41,7 @@ func TestDiaryShowsBookings(t *testing.T) {
 	// Its day, from the week's heading: the booking with the client's phone
 	// number to tap, and the neighbouring days.
 	day := b.StartsAt.In(views.London).Format(time.DateOnly)
-	checkHTML(t, diary.body, in("h3.day-heading a[href=/admin/diary?day="+day+"]"))
+	checkHTML(t, diary.body, in("h4.day-heading a[href=/admin/diary?day="+day+"]"), in(".dg-head a[href=/admin/diary?day="+day+"]"))
 	dayPage := admin.get(t, adminPath+"/diary?day="+day)
 	wantStatus(t, dayPage, http.StatusOK)
 	checkHTML(t, dayPage.body,
