@@ -3,7 +3,6 @@ package handlers
 import (
 	"cmp"
 	"fmt"
-	"net/url"
 	"slices"
 	"time"
 
@@ -171,8 +170,7 @@ func emptyCells(day time.Time, from, to int, r bookingRules, now time.Time) []gr
 			c.Kind, c.Place = "past", place
 			if start.After(now) {
 				c.Kind = "free"
-				c.Href = adminPath + "/bookings/new?" + url.Values{"date": {day.Format(time.DateOnly)},
-					"time": {start.Format("15:04")}, "place": {place}}.Encode()
+				c.Href = adminPath + "/bookings/new?date=" + day.Format(time.DateOnly) + "&time=" + start.Format("15:04") + "&place=" + place
 			}
 		}
 		cells = append(cells, c)
