@@ -21,7 +21,7 @@ const gridQuarter = 15 // minutes
 
 // gridCell is one stretch of a day's column.
 type gridCell struct {
-	Kind    string     // "free" (a link to book it), "closed" (outside hours), "past", "booking", "hold", "travel", "buffer", "off"
+	Kind    string     // "free" (a link to book it), "gap" (a free quarter hour), "closed" (outside hours), "past", "booking", "hold", "travel", "buffer", "off"
 	Rows    []struct{} // one per quarter hour: the cell's height
 	Start   time.Time
 	End     time.Time
@@ -168,7 +168,11 @@ func emptyCells(day time.Time, from, to int, r bookingRules, now time.Time) []gr
 		c := gridCell{Kind: "closed", Rows: make([]struct{}, b-a), Start: start}
 		if place := placeAt(r, day.Weekday(), minute); place != "" {
 			c.Kind, c.Place = "past", place
-			if start.After(now) {
+			if start.After(now) && b-a < 2 {
+				// A quarter hour alone (after a buffer) is too small a
+				// target to tap: it is drawn, not linked.
+				c.Kind = "gap"
+			} else if start.After(now) {
 				c.Kind = "free"
 				c.Href = adminPath + "/bookings/new?date=" + day.Format(time.DateOnly) + "&time=" + start.Format("15:04") + "&place=" + place
 			}
