@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -113,6 +115,7 @@ func TestTherapistDiary(t *testing.T) {
 		t.Errorf("an hour's booking is %d px tall and a free half hour %d px", g.BookingH, g.FreeH)
 	}
 	checkAxe(admin, "the diary's week on a laptop")
+	keepScreenshot(t, admin, "diary-week-1280")
 
 	// On a phone: a day with the days around it, and the week as a list.
 	admin.do("setting a phone viewport", chromedp.EmulateViewport(390, 844))
@@ -133,6 +136,7 @@ func TestTherapistDiary(t *testing.T) {
 		t.Errorf("the day view is %d px wide on a 390 px phone", w)
 	}
 	checkAxe(admin, "the diary's day on a phone")
+	keepScreenshot(t, admin, "diary-day-390")
 
 	// Back on the laptop: she taps an empty time after the booking.
 	admin.do("setting a laptop viewport", chromedp.EmulateViewport(1280, 800))
@@ -169,6 +173,7 @@ func TestTherapistDiary(t *testing.T) {
 		t.Fatal("the time picked is not chosen")
 	}
 	checkAxe(admin, "the new booking form with free times")
+	keepScreenshot(t, admin, "diary-new-booking-1280")
 	loadBy(admin, "adding the booking", chromedp.Click(byText(`#new-booking button`, "Add the booking")))
 	if path := eval[string](admin, `location.pathname`); !bookingPage.MatchString(path) {
 		t.Fatalf("after adding the second booking the page is %s: %s", path, eval[string](admin, formMessages))
@@ -179,6 +184,23 @@ func TestTherapistDiary(t *testing.T) {
 		t.Errorf("the diary's bookings read %q; want Pat Pastclient twice, once at %s", booked, pick)
 	}
 	admin.assertClean("the diary after booking")
+}
+
+// keepScreenshot saves a full-page PNG of the tab as it is in
+// $E2E_SCREENSHOTS (see saveScreenshots), for a person to look at.
+func keepScreenshot(t *testing.T, tb *tab, name string) {
+	t.Helper()
+	dir := os.Getenv("E2E_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
 }
 
 // removeTimeOff deletes the time off noted note from the suite's database,

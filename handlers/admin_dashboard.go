@@ -24,7 +24,7 @@ type diaryDay struct {
 	Label    string // "Today", "Tomorrow", "Friday 27 November"
 	Date     string // 2026-11-27
 	Bookings []db.Booking
-	Off      []db.TimeOff // time off that day (timeOffByDay)
+	Off      []dayOff // time off that day (timeOffByDay)
 }
 
 type dashboardData struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,8 +39,34 @@ type diaryData struct {
 // times held now, and time off.
 type diaryListDay struct {
 	diaryDay
-	Holds  []db.Booking
-	Detail bool // the day view: phone numbers and addresses
+	Items  []diaryItem // the day's time off, holds and appointments, by start
+	Detail bool        // the day view: phone numbers and addresses
+}
+
+// diaryItem is one line of a day's list: one of the three.
+type diaryItem struct {
+	Start   time.Time
+	Off     *dayOff
+	Hold    *db.Booking
+	Booking *db.Booking
+}
+
+// listItems is a day's time off, holds and appointments in time order.
+func listItems(day diaryDay, holds []db.Booking) []diaryItem {
+	var items []diaryItem
+	for i := range day.Off {
+		items = append(items, diaryItem{Start: day.Off[i].StartsAt, Off: &day.Off[i]})
+	}
+	for i := range holds {
+		if holds[i].StartsAt.In(views.London).Format(time.DateOnly) == day.Date {
+			items = append(items, diaryItem{Start: holds[i].StartsAt, Hold: &holds[i]})
+		}
+	}
+	for i := range day.Bookings {
+		items = append(items, diaryItem{Start: day.Bookings[i].StartsAt, Booking: &day.Bookings[i]})
+	}
+	slices.SortStableFunc(items, func(a, b diaryItem) int { return a.Start.Compare(b.Start) })
+	return items
 }
 
 // showDiary is GET /admin/diary: a week of appointments as a grid, with the
@@ -104,13 +131,7 @@ func (h *Handler) showDiary(c echo.Context) error {
 	plain := groupByDay(bs, from, h.now(), days)
 	timeOffByDay(plain, off)
 	for _, day := range plain {
-		ld := diaryListDay{diaryDay: day, Detail: days == 1}
-		for _, b := range holds {
-			if b.StartsAt.In(views.London).Format(time.DateOnly) == day.Date {
-				ld.Holds = append(ld.Holds, b)
-			}
-		}
-		d.Days = append(d.Days, ld)
+		d.Days = append(d.Days, diaryListDay{diaryDay: day, Items: listItems(day, holds), Detail: days == 1})
 	}
 	if d.Day {
 		d.Title = from.Format("Monday 2 January 2006")
@@ -207,7 +228,7 @@ func timeOffByDay(days []diaryDay, off []db.TimeOff) {
 		end := start.AddDate(0, 0, 1)
 		for _, t := range off {
 			if t.StartsAt.Before(end) && t.EndsAt.After(start) {
-				d.Off = append(d.Off, t)
+				d.Off = append(d.Off, dayOff{TimeOff: t, When: offWhen(t, start, end)})
 			}
 		}
 	}
@@ -430,4 +451,24 @@ func (h *Handler) dayTimeOff(ctx context.Context, days []diaryDay) error {
 	}
 	timeOffByDay(days, off)
 	return nil
+}
+
+// dayOff is time off as one day has it.
+type dayOff struct {
+	db.TimeOff
+	When string // "all day", "14:00–17:00", "from 14:00", "until 12:00"
+}
+
+// offWhen says which part of the day [start, end) time off t takes.
+func offWhen(t db.TimeOff, start, end time.Time) string {
+	from, until := !t.StartsAt.After(start), !t.EndsAt.Before(end)
+	switch {
+	case from && until:
+		return "all day"
+	case from:
+		return "until " + hhmm(t.EndsAt)
+	case until:
+		return "from " + hhmm(t.StartsAt)
+	}
+	return hhmm(t.StartsAt) + "–" + hhmm(t.EndsAt)
 }

@@ -146,7 +146,13 @@ func TestDiaryGrid(t *testing.T) {
 	checkHTML(t, day.body, count(".dg-day", 1), in(".dg-off", hasText("Dentist")), in(".diary-item.is-off", hasText("14:00–17:00")))
 
 	// The dashboard's Today and the days after show time off too.
-	checkHTML(t, admin.get(t, adminPath).body, in("p.diary-off", hasText("Dentist")))
+	checkHTML(t, admin.get(t, adminPath).body, in("p.diary-off", hasText("Time off 14:00–17:00: Dentist")))
+	if got := offWhen(db.TimeOff{StartsAt: london(2026, 12, 17, 0, 0), EndsAt: london(2026, 12, 19, 0, 0)}, london(2026, 12, 18, 0, 0), london(2026, 12, 19, 0, 0)); got != "all day" {
+		t.Errorf("a day inside a longer time off is %q, want all day", got)
+	}
+	if got := offWhen(db.TimeOff{StartsAt: london(2026, 12, 17, 15, 0), EndsAt: london(2026, 12, 19, 0, 0)}, london(2026, 12, 17, 0, 0), london(2026, 12, 18, 0, 0)); got != "from 15:00" {
+		t.Errorf("the first afternoon of a longer time off is %q, want from 15:00", got)
+	}
 	noServerErrors(t, s)
 }
 
