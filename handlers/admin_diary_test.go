@@ -178,7 +178,7 @@ func TestAddBookingByHand(t *testing.T) {
 			checkHTML(t, res.body, in("input[name=name]", hasAttr("value", tc.f.Get("name"))))
 		}
 	}
-	// Outside the hours (03:00): refused.
+	// Outside the hours (03:00): not booked without her confirming it.
 	wantStatus(t, admin.post(t, adminPath+"/bookings", form(day, "03:00", "Bob", "")), http.StatusConflict)
 
 	res := admin.post(t, adminPath+"/bookings", form(day, clock, "Bob Phone", "bob@example.com"))
