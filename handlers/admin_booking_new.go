@@ -228,12 +228,11 @@ func (h *Handler) addBooking(c echo.Context) error {
 		return fail(http.StatusConflict)
 	}
 	b := booking.NewBooking(svc, f.Place, start, r)
-	if done, err := h.sentBefore(c); done || err != nil {
-		return err
-	}
+	// What is in the way may be this form's own booking, made by a twin
+	// sent a moment before (a double click): then its page is the answer.
 	if msg, err := h.overlapNotice(ctx, b); err != nil || msg != "" {
-		if err != nil {
-			return err
+		if done, err2 := h.sentBefore(c); done || err2 != nil || err != nil {
+			return cmp.Or(err, err2)
 		}
 		f.Notice = msg
 		return fail(http.StatusConflict)
@@ -247,6 +246,9 @@ func (h *Handler) addBooking(c echo.Context) error {
 	// time off are asked about (the overlap was checked above).
 	req.Settings.Step, req.Busy = time.Minute, nil
 	if !schedule.Fits(req, start) && !f.ConfirmOutside {
+		if done, err := h.sentBefore(c); done || err != nil {
+			return err
+		}
 		f.Outside = outsideHours(r, svc, f.Place, start, req.TimeOff)
 		return fail(http.StatusConflict)
 	}
