@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"dynamicmotion/db"
@@ -184,6 +185,40 @@ func TestTherapistDiary(t *testing.T) {
 		t.Errorf("the diary's bookings read %q; want Pat Pastclient twice, once at %s", booked, pick)
 	}
 	admin.assertClean("the diary after booking")
+
+	// The same without JavaScript, on a phone: Find, the client, "Show
+	// free times" and the time are plain form submissions.
+	plain := b.newTab(t) // logged in: the browser's tabs share their cookies
+	if _, err := chromedp.Call(plain.ctx, emulation.SetScriptExecutionDisabled,
+		emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("turning JavaScript off: %v", err)
+	}
+	plain.do("setting a phone viewport", chromedp.EmulateViewport(390, 844))
+	plain.open("/admin/bookings/new?date=" + date + "&place=studio")
+	if eval[bool](plain, `typeof window.htmx !== 'undefined'`) {
+		t.Fatal("htmx ran although JavaScript is off")
+	}
+	plain.do("typing part of the name", chromedp.SendKeys(chromedp.CSS(`#f-q`), "pastcl"))
+	loadBy(plain, "pressing Find", chromedp.Click(byText(`#new-booking button`, "Find")))
+	checkAxeWithoutJS(plain, "the new booking form with clients found, without JavaScript")
+	loadBy(plain, "choosing the client", chromedp.Click(chromedp.CSS(`#client-matches button[name=client]`)))
+	if v := eval[string](plain, `document.querySelector('#f-name').value`); v != "Pat Pastclient" {
+		t.Errorf("without JavaScript choosing the client filled in the name %q", v)
+	}
+	plain.do("choosing the service", chromedp.SetValue(chromedp.CSS(`#f-service`), service))
+	loadBy(plain, `pressing "Show free times"`, chromedp.Click(byText(`#new-booking button`, "Show free times")))
+	late := at(6 * time.Hour)
+	if !eval[bool](plain, fmt.Sprintf(`!!document.querySelector('#free-times input[value=%q]')`, late)) {
+		t.Fatalf("without JavaScript the free times are %v, want %s among them",
+			eval[[]string](plain, `[...document.querySelectorAll('#free-times .time-buttons input')].map(i => i.value)`), late)
+	}
+	plain.do("picking "+late, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#free-times label.time-button:has(input[value=%q])`, late))))
+	checkAxeWithoutJS(plain, "the new booking form with free times, without JavaScript")
+	loadBy(plain, "adding the booking", chromedp.Click(byText(`#new-booking button`, "Add the booking")))
+	if path := eval[string](plain, `location.pathname`); !bookingPage.MatchString(path) {
+		t.Fatalf("without JavaScript, after adding the booking the page is %s: %s", path, eval[string](plain, formMessages))
+	}
+	plain.assertClean("the booking made without JavaScript")
 }
 
 // keepScreenshot saves a full-page PNG of the tab as it is in
