@@ -127,6 +127,7 @@ func TestTherapistDiary(t *testing.T) {
 	if n := eval[int](admin, `document.querySelectorAll('.diary-narrow .diary-list').length`); n == 0 {
 		t.Error("on a phone the week is not listed")
 	}
+	keepScreenshot(t, admin, "diary-week-390")
 	admin.open("/admin/diary?day=" + date)
 	admin.assertClean("the diary's day on a phone")
 	if !eval[bool](admin, visible(`.diary-grid.days-1 .dg-booking`)) || !eval[bool](admin, visible(`.diary-grid .dg-off`)) ||
