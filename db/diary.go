@@ -66,3 +66,28 @@ func MarkAttendance(ctx context.Context, idb bun.IDB, id int64, status string, n
 	}
 	return nil
 }
+
+// DiaryHolds returns the holds live at now (a client choosing a time
+// online, a waitlist offer) that start in [from, to): the diary shows them
+// as taken for now, with when they lapse.
+func DiaryHolds(ctx context.Context, idb bun.IDB, from, to, now time.Time) ([]Booking, error) {
+	var bs []Booking
+	err := idb.NewSelect().Model(&bs).
+		Where("b.status = ? AND b.hold_expires_at > ?", BookingHeld, now).
+		Where("b.starts_at >= ? AND b.starts_at < ?", from, to).
+		OrderExpr("b.starts_at, b.id").Scan(ctx)
+	return bs, err
+}
+
+// Overlapping returns the confirmed booking or live hold whose blocked
+// range overlaps [from, to), the earliest first; sql.ErrNoRows when the
+// time is clear. The form names what is in the way instead of a bare "not
+// free".
+func Overlapping(ctx context.Context, idb bun.IDB, from, to, now time.Time) (Booking, error) {
+	var b Booking
+	err := idb.NewSelect().Model(&b).
+		Where("b.blocked_from < ? AND b.blocked_to > ?", to, from).
+		Where("(b.status = ? OR (b.status = ? AND b.hold_expires_at > ?))", BookingConfirmed, BookingHeld, now).
+		OrderExpr("b.blocked_from").Limit(1).Scan(ctx)
+	return b, err
+}

@@ -24,6 +24,7 @@ type diaryDay struct {
 	Label    string // "Today", "Tomorrow", "Friday 27 November"
 	Date     string // 2026-11-27
 	Bookings []db.Booking
+	Off      []dayOff // time off that day (timeOffByDay)
 }
 
 type dashboardData struct {
@@ -101,6 +102,9 @@ func (h *Handler) dashboard(c echo.Context) (dashboardData, error) {
 		return dashboardData{}, err
 	}
 	d := dashboardData{Days: groupByDay(bs, today, h.now(), dashboardDays), Booked: len(bs)}
+	if err := h.dayTimeOff(ctx, d.Days); err != nil {
+		return d, err
+	}
 	if d.Held, d.HeldShown, err = db.CommentsAwaiting(ctx, h.db, 5); err != nil {
 		return d, err
 	}

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,16 +25,63 @@ type diaryData struct {
 	Day              bool   // one day (?day=), with each client's phone and address
 	Week, Prev, Next string // Mondays (or days), 2006-01-02
 	Title            string // "23 – 29 November 2026", or "Monday 23 November 2026"
-	Days             []diaryDay
+	Days             []diaryListDay
 	Booked           int
+	Grid             diaryGrid // the week (or the day) as a grid
+	// On a phone the week page shows one day (Focus) as a grid, with the
+	// days before and after it, and the week as a list.
+	Focus                diaryGrid
+	FocusDate, FocusName string
+	FocusPrev, FocusNext string
 }
 
-// showDiary is GET /admin/diary?week=YYYY-MM-DD: a week of appointments,
-// cancelled ones included (struck through), Monday first; or with
-// ?day=YYYY-MM-DD one day, with what she needs on the way (phone numbers,
-// the address of a mobile visit).
+// diaryListDay is a day of the diary as a list: its appointments, the
+// times held now, and time off.
+type diaryListDay struct {
+	diaryDay
+	Items  []diaryItem // the day's time off, holds and appointments, by start
+	Detail bool        // the day view: phone numbers and addresses
+}
+
+// diaryItem is one line of a day's list: one of the three.
+type diaryItem struct {
+	Start   time.Time
+	Off     *dayOff
+	Hold    *db.Booking
+	Booking *db.Booking
+}
+
+// listItems is a day's time off, holds and appointments in time order.
+func listItems(day diaryDay, holds []db.Booking) []diaryItem {
+	var items []diaryItem
+	for i := range day.Off {
+		items = append(items, diaryItem{Start: day.Off[i].StartsAt, Off: &day.Off[i]})
+	}
+	for i := range holds {
+		if holds[i].StartsAt.In(views.London).Format(time.DateOnly) == day.Date {
+			items = append(items, diaryItem{Start: holds[i].StartsAt, Hold: &holds[i]})
+		}
+	}
+	for i := range day.Bookings {
+		items = append(items, diaryItem{Start: day.Bookings[i].StartsAt, Booking: &day.Bookings[i]})
+	}
+	slices.SortStableFunc(items, func(a, b diaryItem) int { return a.Start.Compare(b.Start) })
+	return items
+}
+
+// showDiary is GET /admin/diary: a week of appointments as a grid, with the
+// times held now and time off, cancelled appointments listed (struck
+// through) but their time free, Monday first. Without ?week= or ?day= it
+// opens on the week of openingDay. With ?day=YYYY-MM-DD one day, with what
+// she needs on the way (phone numbers, the address of a mobile visit).
 func (h *Handler) showDiary(c echo.Context) error {
-	from, days := mondayOf(h.now()), 7
+	ctx := c.Request().Context()
+	r, err := h.bookingRules(ctx)
+	if err != nil {
+		return err
+	}
+	focus := time.Time{}
+	from, days := time.Time{}, 7
 	for _, name := range []string{"week", "day"} {
 		v := c.QueryParam(name)
 		if v == "" {
@@ -46,17 +95,50 @@ func (h *Handler) showDiary(c echo.Context) error {
 			from, days = d, 1
 		}
 	}
-	bs, err := db.DiaryAll(c.Request().Context(), h.db, from, from.AddDate(0, 0, days))
+	if from.IsZero() {
+		if focus, err = h.openingDay(c); err != nil {
+			return err
+		}
+		from = mondayOf(focus)
+	} else if today := startOfDay(h.now()); days == 7 && !today.Before(from) && today.Before(from.AddDate(0, 0, 7)) {
+		focus = today
+	} else {
+		focus = from
+	}
+	to := from.AddDate(0, 0, days)
+	bs, err := db.DiaryAll(ctx, h.db, from, to)
+	if err != nil {
+		return err
+	}
+	holds, err := db.DiaryHolds(ctx, h.db, from, to, h.now())
+	if err != nil {
+		return err
+	}
+	off, err := db.ListTimeOff(ctx, h.db, from, to)
 	if err != nil {
 		return err
 	}
 	d := diaryData{
 		Day: days == 1, Week: from.Format(time.DateOnly), Prev: from.AddDate(0, 0, -days).Format(time.DateOnly),
-		Next: from.AddDate(0, 0, days).Format(time.DateOnly), Days: groupByDay(bs, from, h.now(), days),
+		Next:  from.AddDate(0, 0, days).Format(time.DateOnly),
 		Title: from.Format("2 January") + " – " + from.AddDate(0, 0, 6).Format("2 January 2006"),
+	}
+	var dates []time.Time
+	for i := range days {
+		dates = append(dates, from.AddDate(0, 0, i))
+	}
+	d.Grid = buildGrid(dates, bs, holds, off, r, h.now())
+	plain := groupByDay(bs, from, h.now(), days)
+	timeOffByDay(plain, off)
+	for _, day := range plain {
+		d.Days = append(d.Days, diaryListDay{diaryDay: day, Items: listItems(day, holds), Detail: days == 1})
 	}
 	if d.Day {
 		d.Title = from.Format("Monday 2 January 2006")
+	} else {
+		d.Focus = buildGrid([]time.Time{focus}, bs, holds, off, r, h.now())
+		d.FocusDate, d.FocusName = focus.Format(time.DateOnly), focus.Format("Monday 2 January")
+		d.FocusPrev, d.FocusNext = focus.AddDate(0, 0, -1).Format(time.DateOnly), focus.AddDate(0, 0, 1).Format(time.DateOnly)
 	}
 	for _, b := range bs {
 		if b.Status != db.BookingCancelled {
@@ -68,6 +150,88 @@ func (h *Handler) showDiary(c echo.Context) error {
 		return err
 	}
 	return h.render(c, http.StatusOK, "admin-diary", "", p)
+}
+
+// openingDay is the day the diary opens on: today while it has something
+// left (it is before the end of today's working hours, or of an
+// appointment today), otherwise the next working day — a day with hours
+// at either place not wholly taken by time off — within two weeks, or
+// tomorrow if there is none. So on Sunday evening, or a Saturday she does
+// not work, it opens on Monday's week.
+func (h *Handler) openingDay(c echo.Context) (time.Time, error) {
+	ctx := c.Request().Context()
+	now, today := h.now(), startOfDay(h.now())
+	r, err := h.bookingRules(ctx)
+	if err != nil {
+		return today, err
+	}
+	bs, err := db.Diary(ctx, h.db, today, today.AddDate(0, 0, 1))
+	if err != nil {
+		return today, err
+	}
+	off, err := db.ListTimeOff(ctx, h.db, today, today.AddDate(0, 0, 15))
+	if err != nil {
+		return today, err
+	}
+	return openingDay(now, r, bs, off), nil
+}
+
+// openingDay decides openingDay from today's appointments and the time off
+// of the next two weeks.
+func openingDay(now time.Time, r bookingRules, today []db.Booking, off []db.TimeOff) time.Time {
+	day := startOfDay(now)
+	for _, b := range today {
+		if b.EndsAt.After(now) {
+			return day
+		}
+	}
+	for _, wh := range r.Hours {
+		if wh.Weekday == day.Weekday() && hoursAt(day, int(wh.To)).After(now) && !allOff(hoursAt(day, int(wh.From)), hoursAt(day, int(wh.To)), off) {
+			return day
+		}
+	}
+	for i := 1; i <= 14; i++ {
+		next := day.AddDate(0, 0, i)
+		for _, wh := range r.Hours {
+			if wh.Weekday == next.Weekday() && !allOff(hoursAt(next, int(wh.From)), hoursAt(next, int(wh.To)), off) {
+				return next
+			}
+		}
+	}
+	return day.AddDate(0, 0, 1)
+}
+
+// hoursAt is minute of day (a London midnight) as an instant.
+func hoursAt(day time.Time, minute int) time.Time {
+	return time.Date(day.Year(), day.Month(), day.Day(), minute/60, minute%60, 0, 0, views.London)
+}
+
+// allOff reports whether one time off covers [from, to).
+func allOff(from, to time.Time, off []db.TimeOff) bool {
+	for _, t := range off {
+		if !t.StartsAt.After(from) && !t.EndsAt.Before(to) {
+			return true
+		}
+	}
+	return false
+}
+
+// timeOffByDay puts each time off under the days it falls on (Date is a
+// London date), for the dashboard's Today and the diary's list.
+func timeOffByDay(days []diaryDay, off []db.TimeOff) {
+	for i := range days {
+		d := &days[i]
+		start, err := time.ParseInLocation(time.DateOnly, d.Date, views.London)
+		if err != nil {
+			continue
+		}
+		end := start.AddDate(0, 0, 1)
+		for _, t := range off {
+			if t.StartsAt.Before(end) && t.EndsAt.After(start) {
+				d.Off = append(d.Off, dayOff{TimeOff: t, When: offWhen(t, start, end)})
+			}
+		}
+	}
 }
 
 // exportDiary is GET /admin/diary.csv?from=&to=: the appointments between
@@ -273,4 +437,42 @@ func (h *Handler) markAttendance(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, adminPath+"/bookings/"+strconv.FormatInt(b.ID, 10))
+}
+
+// dayTimeOff puts the time off of days (in order, one after another) under
+// each: the dashboard shows today's afternoon off as well as its bookings.
+func (h *Handler) dayTimeOff(ctx context.Context, days []diaryDay) error {
+	if len(days) == 0 {
+		return nil
+	}
+	first, err := time.ParseInLocation(time.DateOnly, days[0].Date, views.London)
+	if err != nil {
+		return err
+	}
+	off, err := db.ListTimeOff(ctx, h.db, first, first.AddDate(0, 0, len(days)))
+	if err != nil {
+		return err
+	}
+	timeOffByDay(days, off)
+	return nil
+}
+
+// dayOff is time off as one day has it.
+type dayOff struct {
+	db.TimeOff
+	When string // "all day", "14:00–17:00", "from 14:00", "until 12:00"
+}
+
+// offWhen says which part of the day [start, end) time off t takes.
+func offWhen(t db.TimeOff, start, end time.Time) string {
+	from, until := !t.StartsAt.After(start), !t.EndsAt.Before(end)
+	switch {
+	case from && until:
+		return "all day"
+	case from:
+		return "until " + hhmm(t.EndsAt)
+	case until:
+		return "from " + hhmm(t.StartsAt)
+	}
+	return hhmm(t.StartsAt) + "–" + hhmm(t.EndsAt)
 }

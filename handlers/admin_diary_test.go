@@ -41,7 +41,7 @@ func TestDiaryShowsBookings(t *testing.T) {
 	// Its day, from the week's heading: the booking with the client's phone
 	// number to tap, and the neighbouring days.
 	day := b.StartsAt.In(views.London).Format(time.DateOnly)
-	checkHTML(t, diary.body, in("h3.day-heading a[href=/admin/diary?day="+day+"]"))
+	checkHTML(t, diary.body, in("h4.day-heading a[href=/admin/diary?day="+day+"]"), in(".dg-head a[href=/admin/diary?day="+day+"]"))
 	dayPage := admin.get(t, adminPath+"/diary?day="+day)
 	wantStatus(t, dayPage, http.StatusOK)
 	checkHTML(t, dayPage.body,
@@ -178,7 +178,7 @@ func TestAddBookingByHand(t *testing.T) {
 			checkHTML(t, res.body, in("input[name=name]", hasAttr("value", tc.f.Get("name"))))
 		}
 	}
-	// Outside the hours (03:00): refused.
+	// Outside the hours (03:00): not booked without her confirming it.
 	wantStatus(t, admin.post(t, adminPath+"/bookings", form(day, "03:00", "Bob", "")), http.StatusConflict)
 
 	res := admin.post(t, adminPath+"/bookings", form(day, clock, "Bob Phone", "bob@example.com"))

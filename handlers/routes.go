@@ -101,6 +101,8 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, adminPath+"/diary", h.showDiary, admin...)
 	get(e, adminPath+"/diary.csv", h.exportDiary, admin...)
 	get(e, adminPath+"/bookings/new", h.showNewBooking, admin...)
+	get(e, adminPath+"/bookings/new/clients", h.showClientMatches, admin...)
+	get(e, adminPath+"/bookings/new/times", h.showHandTimes, admin...)
 	e.POST(adminPath+"/bookings", h.addBooking, admin...)
 	get(e, adminPath+"/bookings/:id", h.showAdminBooking, admin...)
 	get(e, adminPath+"/bookings/:id/cancel", h.showCancelAdminBooking, admin...)
