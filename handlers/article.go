@@ -156,6 +156,8 @@ func (h *Handler) renderArticle(c echo.Context, status int, want commentsWant, e
 	}
 	page.OGType = "article"
 	page.JSONLD = blogPosting(p, page.Description, comments.Count, page.Business, page.Canonical, h.cfg.BaseURL.String())
+	page.Image = h.coverImage(p)
+	p.Author = byline(p.Author, page.Business)
 	page.Scripts = []string{"vendor/htmx-ext-sse.min.js"}
 	page.Data = articleData{
 		Post:     p,
