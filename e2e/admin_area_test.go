@@ -105,7 +105,9 @@ func TestArticleEditorAddsPictures(t *testing.T) {
 
 	// Not a picture: refused in words, nothing asked.
 	notes := filepath.Join(t.TempDir(), "notes.txt")
-	os.WriteFile(notes, []byte("not a picture"), 0o600)
+	if err := os.WriteFile(notes, []byte("not a picture"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tb.do("choosing a text file", chromedp.SetUploadFiles(chromedp.CSS(`#f-picture`), []string{notes}))
 	waitFor(tb, "the file is refused", `document.querySelector('#picture-status').textContent.includes('not a picture')`)
 	if eval[bool](tb, `!document.querySelector('#picture-alt').hidden`) {
@@ -156,9 +158,9 @@ func TestArticleEditorAddsPictures(t *testing.T) {
 	}
 
 	// The first picture as the cover; published.
-	eval[bool](tb, fmt.Sprintf(`(() => { const s = document.querySelector('#f-cover');
+	eval[bool](tb, `(() => { const s = document.querySelector('#f-cover');
 		const o = [...s.options].find(o => o.dataset.alt === 'A calf stretch against a wall' || o.textContent.startsWith('A calf stretch'));
-		s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`))
+		s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true })); return true; })()`)
 	if got := eval[string](tb, `document.querySelector('#f-cover-alt').value`); got != "A calf stretch against a wall" {
 		t.Errorf("the cover's words start as %q, want the picture's", got)
 	}
