@@ -122,6 +122,9 @@ func TestCoverPicture(t *testing.T) {
 		in("meta[property='og:image:width']", hasAttr("content", "320")),
 		in("meta[property='og:image:alt']", hasAttr("content", "Calf massage on the couch")),
 		in("meta[name='twitter:card']", hasAttr("content", "summary_large_image")))
+	if got := jsonLD(t, page.body)["image"]; got != httpBase+"/media/"+m.Name {
+		t.Errorf("the article's structured data names the image %v, want the cover", got)
+	}
 	checkHTML(t, reader.get(t, "/blog").body, in("li.post-card.has-cover img.cover-thumb", hasAttr("src", "/media/"+m.Name), hasAttr("alt", "")))
 	checkHTML(t, reader.get(t, "/").body, in("li.card.has-cover img.cover-thumb", hasAttr("src", "/media/"+m.Name)))
 
