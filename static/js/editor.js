@@ -69,7 +69,7 @@
     var words = alt.value.trim().replace(/[\[\]\n]/g, ' ');
     if (!words) {
       altError.textContent = 'Please say what the picture shows: readers who cannot see it hear these words.';
-      altError.hidden = false; alt.setAttribute('aria-invalid', 'true'); alt.focus();
+      altError.className = 'field-error'; altError.hidden = false; alt.setAttribute('aria-invalid', 'true'); alt.focus();
       return;
     }
     var before = body.value.slice(0, at), after = body.value.slice(at);
