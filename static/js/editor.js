@@ -54,7 +54,7 @@
   function uploaded(r) {
     pending = r;
     img.src = r.url; img.width = r.width; img.height = r.height;
-    alt.value = ''; alt.removeAttribute('aria-invalid'); altError.hidden = true;
+    alt.value = ''; alt.removeAttribute('aria-invalid'); altError.hidden = true; altError.className = '';
     ask.hidden = false;
     say('Uploaded. Now say what it shows.');
     alt.focus();
