@@ -54,6 +54,7 @@ func TestAdminPhoneNavigation(t *testing.T) {
 	if len(got) < 13 || got[0] != "Today" || strings.Contains(strings.Join(got, ","), "More") {
 		t.Errorf("on a laptop the admin navigation shows %q, want every place and no More", got)
 	}
+	checkAxe(tb, "the pictures page on a laptop")
 	tb.assertClean("the admin navigation")
 }
 
