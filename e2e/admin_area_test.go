@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -189,4 +190,31 @@ func TestArticleEditorAddsPictures(t *testing.T) {
 	}
 	tb.do("making it a draft", chromedp.Click(chromedp.CSS(`input[name=status][value=draft]`)))
 	loadBy(tb, "saving the draft", chromedp.Click(chromedp.CSS(`form.article-form .form-actions button[type=submit]:not([name])`)))
+}
+
+// TestArticleEditorPicturesWithoutJavaScript: without a script the editor
+// offers the file field and an Upload button whose form opens the Pictures
+// page in a new tab (so the words typed in this one stay), and axe-core
+// finds no serious problem on it.
+func TestArticleEditorPicturesWithoutJavaScript(t *testing.T) {
+	tb := openTab(t)
+	logIn(tb)
+	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+		emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("turning JavaScript off: %v", err)
+	}
+	tb.do("setting a phone viewport", chromedp.EmulateViewport(390, 844))
+	if status := tb.open("/admin/articles/new"); status != 200 {
+		t.Fatalf("GET /admin/articles/new answered %d", status)
+	}
+	if !eval[bool](tb, `document.querySelector('#picture-add .picture-upload').checkVisibility()`) {
+		t.Error("without JavaScript there is no Upload button")
+	}
+	form := eval[map[string]string](tb, `(() => { const f = document.querySelector('#f-picture').form;
+		return { action: f.getAttribute('action'), target: f.target, enctype: f.enctype, button: document.querySelector('#picture-add .picture-upload').form.id }; })()`)
+	if form["action"] != "/admin/media" || form["target"] != "_blank" || form["enctype"] != "multipart/form-data" || form["button"] != "picture-form" {
+		t.Errorf("the picture's form without JavaScript: %v", form)
+	}
+	tb.assertClean("the article editor without JavaScript")
+	checkAxeWithoutJS(tb, "the article editor without JavaScript")
 }
