@@ -39,7 +39,8 @@ func byline(author string, b db.Business) string {
 
 // defaultAuthor is the byline a new article starts with: her name from the
 // Business page; before she has given it, the byline of her latest
-// article, unless that is the old blog's handle.
+// article, unless that is the old blog's handle (then none: the practice's
+// name as a byline would read as a person's to search engines).
 func (h *Handler) defaultAuthor(c echo.Context) (string, error) {
 	b, err := db.GetBusiness(c.Request().Context(), h.db)
 	if err != nil || b.TherapistName != "" {
@@ -49,7 +50,10 @@ func (h *Handler) defaultAuthor(c echo.Context) (string, error) {
 	if err != nil || len(posts) == 0 {
 		return "", err
 	}
-	return byline(posts[0].Author, b), nil
+	if strings.EqualFold(strings.TrimSpace(posts[0].Author), oldBlogHandle) {
+		return "", nil
+	}
+	return posts[0].Author, nil
 }
 
 // coverImage is the link preview's picture of an article: its cover, at an
