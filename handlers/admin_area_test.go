@@ -176,8 +176,9 @@ func TestBylineIsTheTherapistsName(t *testing.T) {
 	seeded := "/blog/sports-massage-for-lower-back-pain"
 	checkHTML(t, s.client(t).get(t, seeded).body, in("article header .meta", hasText("By "+practiceName+" ·")))
 
+	checkHTML(t, cl.get(t, articlesPath+"/new").body, in("#f-author-name a[href=/admin/business]"))
 	setTherapistName(t, s, "Clare Example")
-	checkHTML(t, cl.get(t, articlesPath+"/new").body, in("input#f-author", hasAttr("value", "Clare Example")))
+	checkHTML(t, cl.get(t, articlesPath+"/new").body, in("input#f-author", hasAttr("value", "Clare Example")), notIn("#f-author-name"))
 	checkHTML(t, s.client(t).get(t, seeded).body, in("article header .meta", hasText("By Clare Example ·")))
 	if p, err := db.PostBySlug(context.Background(), seededDB(t), "sports-massage-for-lower-back-pain"); err != nil || p.Author != oldBlogHandle {
 		t.Errorf("the stored byline changed: %q, %v", p.Author, err)

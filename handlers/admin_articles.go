@@ -68,6 +68,7 @@ type articleForm struct {
 	CoverID, CoverAlt    string     // the cover picture (its media id; "" for none) and what it shows
 	Pictures             []db.Media // her pictures, to choose a cover from
 	AuthorShown          string     // how the blog shows the author, when not as typed (the old blog's handle)
+	NoName               bool       // she has not given her name on the Business page yet
 	cover                db.Media   // the cover picture, once checked (checkCover)
 	stored               db.Post    // the post as saved, for an edit
 	seen                 time.Time  // the update time of the post the editor was opened on; zero: not known
@@ -252,8 +253,11 @@ func (h *Handler) renderArticleForm(c echo.Context, status int, f articleForm) e
 	f.Pictures = pictures
 	if b, err := h.business(c); err != nil {
 		return err
-	} else if shown := byline(f.Author, b); shown != f.Author {
-		f.AuthorShown = shown
+	} else {
+		if shown := byline(f.Author, b); shown != f.Author {
+			f.AuthorShown = shown
+		}
+		f.NoName = b.TherapistName == ""
 	}
 	title := "New article"
 	if f.ID != 0 {

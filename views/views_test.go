@@ -459,6 +459,7 @@ func sampleAdmin(name string) any {
 		}
 		return struct {
 			CoverID, CoverAlt, AuthorShown         string
+			NoName                                 bool
 			Pictures                               []db.Media
 			ID                                     int64
 			Action, Title, Slug, Summary, Tags     string
