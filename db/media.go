@@ -55,19 +55,20 @@ func ListMedia(ctx context.Context, idb bun.IDB) ([]Media, error) {
 	var ms []Media
 	err := idb.NewSelect().Model(&ms).ExcludeColumn("data").
 		ColumnExpr("octet_length(m.data) AS size").
-		ColumnExpr("ARRAY(SELECT p.title FROM posts AS p WHERE strpos(p.body_md, '/media/' || m.name) > 0 ORDER BY p.id) AS used_in").
+		ColumnExpr("ARRAY(SELECT p.title FROM posts AS p WHERE strpos(p.body_md, '/media/' || m.name) > 0 OR p.cover_media_id = m.id ORDER BY p.id) AS used_in").
 		OrderExpr("m.id DESC").Scan(ctx)
 	return ms, err
 }
 
-// ErrMediaInUse is returned by DeleteMedia for a picture an article shows.
+// ErrMediaInUse is returned by DeleteMedia for a picture an article shows
+// (in its text, or as its cover).
 var ErrMediaInUse = errors.New("an article shows this picture")
 
 // DeleteMedia deletes picture id unless an article's text uses it.
 // sql.ErrNoRows: no such picture.
 func DeleteMedia(ctx context.Context, idb bun.IDB, id int64) error {
 	res, err := idb.NewRaw(`DELETE FROM media AS m WHERE m.id = ?
-		AND NOT EXISTS (SELECT 1 FROM posts AS p WHERE strpos(p.body_md, '/media/' || m.name) > 0)`, id).Exec(ctx)
+		AND NOT EXISTS (SELECT 1 FROM posts AS p WHERE strpos(p.body_md, '/media/' || m.name) > 0 OR p.cover_media_id = m.id)`, id).Exec(ctx)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,24 @@ type Post struct {
 	ReadingMinutes int        `bun:"reading_minutes"`
 	Likes          int        `bun:"likes"`
 	Views          int        `bun:"views"`
+	// The cover picture (migration 0033): one of the therapist's pictures,
+	// with the article's own alt text. CoverName, CoverWidth and
+	// CoverHeight come from the picture (coverColumns), for the page.
+	CoverID     *int64 `bun:"cover_media_id"`
+	CoverAlt    string `bun:"cover_alt"`
+	CoverName   string `bun:"cover_name,scanonly"`
+	CoverWidth  int    `bun:"cover_width,scanonly"`
+	CoverHeight int    `bun:"cover_height,scanonly"`
 }
+
+// HasCover reports whether the post has a cover picture to show.
+func (p Post) HasCover() bool { return p.CoverName != "" }
+
+// coverColumns are the cover picture's name and size, for a select from
+// posts AS p.
+const coverColumns = `(SELECT m.name FROM media AS m WHERE m.id = p.cover_media_id) AS cover_name,
+	(SELECT m.width FROM media AS m WHERE m.id = p.cover_media_id) AS cover_width,
+	(SELECT m.height FROM media AS m WHERE m.id = p.cover_media_id) AS cover_height`
 
 // Published is the post's publication time (zero for a draft).
 func (p Post) Published() time.Time {
@@ -67,7 +84,7 @@ func visible(q *bun.SelectQuery) *bun.SelectQuery {
 
 // listColumns are what a list of posts shows (no bodies).
 var listColumns = []string{"id", "slug", "title", "summary", "author", "tags", "status",
-	"published_at", "updated_at", "reading_minutes", "likes", "views"}
+	"published_at", "updated_at", "reading_minutes", "likes", "views", "cover_media_id", "cover_alt"}
 
 // PostPage is one page of a list of posts.
 type PostPage struct {
@@ -79,7 +96,7 @@ type PostPage struct {
 // perPage at a time, only those tagged tag if tag is not empty.
 func ListPosts(ctx context.Context, idb bun.IDB, tag string, page, perPage int) (PostPage, error) {
 	var posts []Post
-	q := idb.NewSelect().Model(&posts).Column(listColumns...).
+	q := idb.NewSelect().Model(&posts).Column(listColumns...).ColumnExpr(coverColumns).
 		OrderExpr("p.published_at DESC, p.id DESC").
 		Limit(perPage + 1).Offset((page - 1) * perPage)
 	q = visible(q)
@@ -133,7 +150,7 @@ func SearchPosts(ctx context.Context, idb bun.IDB, query string, page, perPage i
 	rest, prefix := lastWordPrefix(query)
 	var hits []SearchHit
 	err := idb.NewRaw(`
-		SELECT `+strings.Join(prefixed("p.", listColumns), ", ")+`,
+		SELECT `+strings.Join(prefixed("p.", listColumns), ", ")+`, `+coverColumns+`,
 			ts_rank_cd(p.search, q, 1) AS rank,
 			ts_headline('english', p.summary || ' ' || p.body_text, q,
 				'StartSel=`+SnippetStart+`, StopSel=`+SnippetEnd+`, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
@@ -193,7 +210,7 @@ var ErrMoved = errors.New("post has a new slug")
 // sql.ErrNoRows.
 func PostBySlug(ctx context.Context, idb bun.IDB, slug string) (Post, error) {
 	var p Post
-	err := visible(idb.NewSelect().Model(&p)).
+	err := visible(idb.NewSelect().Model(&p).ColumnExpr("?TableColumns").ColumnExpr(coverColumns)).
 		Where("p.slug = ?", slug).Scan(ctx)
 	if !errors.Is(err, sql.ErrNoRows) {
 		return p, err
@@ -210,7 +227,7 @@ func PostBySlug(ctx context.Context, idb bun.IDB, slug string) (Post, error) {
 // most tags with it first, then the most recent.
 func RelatedPosts(ctx context.Context, idb bun.IDB, p Post, n int) ([]Post, error) {
 	var posts []Post
-	q := idb.NewSelect().Model(&posts).Column(listColumns...).
+	q := idb.NewSelect().Model(&posts).Column(listColumns...).ColumnExpr(coverColumns).
 		Where("p.id <> ?", p.ID).
 		OrderExpr("cardinality(ARRAY(SELECT unnest(p.tags) INTERSECT SELECT unnest(?::text[]))) DESC", pgdialect.Array(p.Tags)).
 		OrderExpr("p.published_at DESC, p.id DESC").

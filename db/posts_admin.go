@@ -48,7 +48,7 @@ func AllPosts(ctx context.Context, idb bun.IDB) ([]AdminPost, error) {
 // PostByID returns the post with id whatever its status, or sql.ErrNoRows.
 func PostByID(ctx context.Context, idb bun.IDB, id int64) (Post, error) {
 	var p Post
-	err := idb.NewSelect().Model(&p).Where("p.id = ?", id).Scan(ctx)
+	err := idb.NewSelect().Model(&p).ColumnExpr("?TableColumns").ColumnExpr(coverColumns).Where("p.id = ?", id).Scan(ctx)
 	return p, err
 }
 
@@ -91,10 +91,10 @@ func UpdatePost(ctx context.Context, idb bun.IDB, p *Post, seen time.Time) error
 		var updated time.Time
 		if err := tx.NewRaw(`
 			SELECT slug, status <> 'draft' AND published_at <= now(), updated_at,
-				(slug, title, summary, body_md, author, tags, status) IS NOT DISTINCT FROM (?, ?, ?, ?, ?, ?::text[], ?)
+				(slug, title, summary, body_md, author, tags, status, cover_media_id, cover_alt) IS NOT DISTINCT FROM (?, ?, ?, ?, ?, ?::text[], ?, ?::bigint, ?)
 				AND (status <> 'scheduled' OR published_at IS NOT DISTINCT FROM ?::timestamptz)
 			FROM posts WHERE id = ? FOR UPDATE`,
-			p.Slug, p.Title, p.Summary, p.BodyMD, p.Author, pgdialect.Array(p.Tags), p.Status, p.PublishedAt,
+			p.Slug, p.Title, p.Summary, p.BodyMD, p.Author, pgdialect.Array(p.Tags), p.Status, p.CoverID, p.CoverAlt, p.PublishedAt,
 			p.ID).Scan(ctx, &old, &public, &updated, &same); err != nil {
 			return err
 		}
@@ -118,9 +118,9 @@ func UpdatePost(ctx context.Context, idb bun.IDB, p *Post, seen time.Time) error
 		}
 		_, err := tx.NewUpdate().Model(p).WherePK().
 			Column("slug", "title", "summary", "body_md", "body_html", "body_text", "author", "tags",
-				"status", "published_at", "reading_minutes").
-			Set("updated_at = CASE WHEN (p.slug, p.title, p.summary, p.body_md, p.author, p.tags, p.status, p.published_at) IS DISTINCT FROM (?, ?, ?, ?, ?, ?::text[], ?, ?::timestamptz) THEN now() ELSE p.updated_at END",
-				p.Slug, p.Title, p.Summary, p.BodyMD, p.Author, pgdialect.Array(p.Tags), p.Status, p.PublishedAt).
+				"status", "published_at", "reading_minutes", "cover_media_id", "cover_alt").
+			Set("updated_at = CASE WHEN (p.slug, p.title, p.summary, p.body_md, p.author, p.tags, p.status, p.published_at, p.cover_media_id, p.cover_alt) IS DISTINCT FROM (?, ?, ?, ?, ?, ?::text[], ?, ?::timestamptz, ?::bigint, ?) THEN now() ELSE p.updated_at END",
+				p.Slug, p.Title, p.Summary, p.BodyMD, p.Author, pgdialect.Array(p.Tags), p.Status, p.PublishedAt, p.CoverID, p.CoverAlt).
 			Returning("updated_at").Exec(ctx)
 		return err
 	}))

@@ -15,6 +15,7 @@ type Business struct {
 
 	ID            int16  `bun:"id,pk"`
 	Name          string `bun:"name"`
+	TherapistName string `bun:"therapist_name"` // her own name: the byline of articles (migration 0033)
 	Tagline       string `bun:"tagline"`
 	Intro         string `bun:"intro"`
 	About         string `bun:"about"`
@@ -71,7 +72,7 @@ func GetBusiness(ctx context.Context, idb bun.IDB) (Business, error) {
 }
 
 // businessColumns are the details the therapist edits on the business page.
-var businessColumns = []string{"name", "tagline", "intro", "about", "phone", "email", "street_address",
+var businessColumns = []string{"name", "therapist_name", "tagline", "intro", "about", "phone", "email", "street_address",
 	"locality", "region", "postcode", "mobile_area", "hours_summary"}
 
 // SaveBusiness saves the practice's details as the therapist typed them:

@@ -62,11 +62,16 @@ type articleForm struct {
 	Public               bool   // readers can see the saved article now
 	PublishedAt          time.Time
 	Preview              articlePreview
-	Submission           string    // a new article's submission token
-	Revision             string    // revisionOf the post the editor was opened on
-	Conflict             string    // the post was saved elsewhere meanwhile: what happened
-	stored               db.Post   // the post as saved, for an edit
-	seen                 time.Time // the update time of the post the editor was opened on; zero: not known
+	Submission           string     // a new article's submission token
+	Revision             string     // revisionOf the post the editor was opened on
+	Conflict             string     // the post was saved elsewhere meanwhile: what happened
+	CoverID, CoverAlt    string     // the cover picture (its media id; "" for none) and what it shows
+	Pictures             []db.Media // her pictures, to choose a cover from
+	AuthorShown          string     // how the blog shows the author, when not as typed (the old blog's handle)
+	NoName               bool       // she has not given her name on the Business page yet
+	cover                db.Media   // the cover picture, once checked (checkCover)
+	stored               db.Post    // the post as saved, for an edit
+	seen                 time.Time  // the update time of the post the editor was opened on; zero: not known
 	publishAt            time.Time
 }
 
@@ -76,6 +81,7 @@ type articlePreview struct {
 	Minutes     int
 	Body        template.HTML
 	TooLong     bool
+	Cover       db.Post // only its cover fields: the cover as the article will show it
 }
 
 // action is where the editor's form for the article id posts.
@@ -104,12 +110,9 @@ func (h *Handler) showArticles(c echo.Context) error {
 // of her latest article.
 func (h *Handler) showNewArticle(c echo.Context) error {
 	f := articleForm{Status: db.StatusDraft, Submission: newSubmission()}
-	posts, err := db.AllPosts(c.Request().Context(), h.db)
-	if err != nil {
+	var err error
+	if f.Author, err = h.defaultAuthor(c); err != nil {
 		return err
-	}
-	if len(posts) > 0 {
-		f.Author = posts[0].Author
 	}
 	return h.renderArticleForm(c, http.StatusOK, f)
 }
@@ -147,6 +150,9 @@ func (h *Handler) updateArticle(c echo.Context) error {
 // with everything she typed.
 func (h *Handler) saveArticle(c echo.Context, stored db.Post) error {
 	f := readArticleForm(c, stored, h.now())
+	if err := h.checkCover(c.Request().Context(), &f); err != nil {
+		return err
+	}
 	if c.FormValue("preview") != "" { // the Preview button: nothing is saved or checked
 		f.Errors = map[string]string{}
 		f.Preview = h.preview(f)
@@ -219,6 +225,9 @@ func revisionOf(p db.Post) string {
 // editor's current content, which htmx asks for as she types.
 func (h *Handler) previewArticle(c echo.Context) error {
 	f := readArticleForm(c, db.Post{}, h.now())
+	if err := h.checkCover(c.Request().Context(), &f); err != nil {
+		return err
+	}
 	return h.renderFragment(c, http.StatusOK, "admin-article#article-preview", h.preview(f))
 }
 
@@ -237,6 +246,19 @@ func (h *Handler) storedArticle(c echo.Context) (db.Post, error) {
 
 func (h *Handler) renderArticleForm(c echo.Context, status int, f articleForm) error {
 	f.Action = articleAction(f.ID)
+	pictures, err := db.ListMedia(c.Request().Context(), h.db)
+	if err != nil {
+		return err
+	}
+	f.Pictures = pictures
+	if b, err := h.business(c); err != nil {
+		return err
+	} else {
+		if shown := byline(f.Author, b); shown != f.Author {
+			f.AuthorShown = shown
+		}
+		f.NoName = b.TherapistName == ""
+	}
 	title := "New article"
 	if f.ID != 0 {
 		title = "Edit: " + f.stored.Title
@@ -245,6 +267,7 @@ func (h *Handler) renderArticleForm(c echo.Context, status int, f articleForm) e
 	if err != nil {
 		return err
 	}
+	p.Scripts = []string{"js/editor.js"} // pictures from inside the editor (admin_area.go)
 	return h.render(c, status, "admin-article", "", p)
 }
 
@@ -255,7 +278,11 @@ func formOf(p db.Post, now time.Time) articleForm {
 		ID: p.ID, Title: p.Title, Slug: p.Slug, Summary: p.Summary, Tags: strings.Join(p.Tags, ", "),
 		Body: p.BodyMD, Author: p.Author, Status: p.Status, Errors: map[string]string{},
 		CurrentSlug: p.Slug, Public: p.Public(now), PublishedAt: p.Published(), stored: p,
-		Revision: revisionOf(p), seen: p.UpdatedAt,
+		Revision: revisionOf(p), seen: p.UpdatedAt, CoverAlt: p.CoverAlt,
+	}
+	if p.CoverID != nil {
+		f.CoverID = strconv.FormatInt(*p.CoverID, 10)
+		f.cover = db.Media{ID: *p.CoverID, Name: p.CoverName, Width: p.CoverWidth, Height: p.CoverHeight}
 	}
 	if p.Status == db.StatusScheduled {
 		if f.Public {
@@ -306,6 +333,7 @@ func readArticleForm(c echo.Context, stored db.Post, now time.Time) articleForm 
 	f.Tags = val("tags", maxTags*(maxTagChars+2), "Please use at most "+strconv.Itoa(maxTags)+" short tags.")
 	f.Author = val("author", maxAuthorChars, "Please keep the author's name under "+strconv.Itoa(maxAuthorChars)+" characters.")
 	f.Body = val("body", maxArticleChars, "The article is too long: please keep it under "+strconv.Itoa(maxArticleChars/1000)+",000 characters.")
+	readCover(c, &f)
 	f.Status = c.FormValue("status")
 	f.PublishAt = strings.TrimSpace(c.FormValue("publish_at"))
 
@@ -373,6 +401,7 @@ func (h *Handler) postOf(f articleForm) (db.Post, error) {
 		Status: f.Status, BodyMD: f.Body, BodyHTML: body, BodyText: markdown.Plain(f.Body),
 		ReadingMinutes: markdown.ReadingMinutes(f.Body),
 	}
+	coverOf(f, &p)
 	switch f.Status {
 	case db.StatusScheduled:
 		p.PublishedAt = &f.publishAt
@@ -396,6 +425,7 @@ func (h *Handler) articleHTML(src string) (string, error) {
 // preview renders the editor's content as the article page will show it.
 func (h *Handler) preview(f articleForm) articlePreview {
 	pv := articlePreview{Title: f.Title, Slug: f.Slug, Minutes: markdown.ReadingMinutes(f.Body)}
+	coverOf(f, &pv.Cover)
 	if f.Slug == "" {
 		pv.Slug = suggestSlug(f.Title)
 	}

@@ -21,7 +21,7 @@ type businessForm struct {
 
 // businessLimits are the longest each field may be, in characters.
 var businessLimits = map[string]int{
-	"name": 100, "tagline": 140, "intro": 600, "about": 6000, "phone": 40, "email": 254,
+	"name": 100, "therapist_name": maxAuthorChars, "tagline": 140, "intro": 600, "about": 6000, "phone": 40, "email": 254,
 	"street_address": 200, "locality": 100, "region": 100, "postcode": 12, "mobile_area": 300, "hours_summary": 200,
 }
 
@@ -74,6 +74,7 @@ func readBusiness(c echo.Context, cur db.Business) businessForm {
 	}
 	b := &f.Business
 	b.Name, b.Tagline, b.Intro, b.About = val("name"), val("tagline"), val("intro"), val("about")
+	b.TherapistName = val("therapist_name")
 	b.Phone, b.Email = val("phone"), val("email")
 	b.StreetAddress, b.Locality, b.Region, b.Postcode = val("street_address"), val("locality"), val("region"), val("postcode")
 	b.MobileArea, b.HoursSummary = val("mobile_area"), val("hours_summary")

@@ -35,7 +35,8 @@ type dashboardData struct {
 	FailedMail []db.OutboxMessage
 	// DelayedMail is mail still being tried after a failed attempt.
 	DelayedMail []db.OutboxMessage
-	Unread      int // contact messages not yet read
+	Unread      int      // contact messages not yet read
+	Needs       needsYou // the top of the page: what needs her (admin_area.go)
 
 	// Client mail held past the day's ceiling on confirmations to new
 	// addresses (booking.Desk.Book), for her to send or delete.
@@ -117,7 +118,10 @@ func (h *Handler) dashboard(c echo.Context) (dashboardData, error) {
 	if d.Unread, err = db.CountUnreadContactMessages(ctx, h.db); err != nil {
 		return d, err
 	}
-	return d, h.heldMail(c, &d)
+	if err := h.heldMail(c, &d); err != nil {
+		return d, err
+	}
+	return d, h.needsYou(c, &d)
 }
 
 func (h *Handler) renderDashboard(c echo.Context, status int, d dashboardData) error {

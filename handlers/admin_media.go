@@ -95,7 +95,7 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 		d.Errors["picture"] = problem
 	}
 	if len(d.Errors) > 0 {
-		return h.renderMedia(c, http.StatusUnprocessableEntity, d)
+		return h.answerUpload(c, http.StatusUnprocessableEntity, d)
 	}
 	wait := time.NewTimer(20 * time.Second)
 	defer wait.Stop()
@@ -104,7 +104,7 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 	case <-wait.C:
 		c.Response().Header().Set("Retry-After", "30")
 		d.Notice = "Another picture is still being prepared. Please send this one again in a moment."
-		return h.renderMedia(c, http.StatusTooManyRequests, d)
+		return h.answerUpload(c, http.StatusTooManyRequests, d)
 	case <-c.Request().Context().Done(): // she has gone: nobody to answer
 		return nil
 	}
@@ -112,7 +112,7 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 	<-h.preparing
 	if problem := pictureProblem(err); problem != "" {
 		d.Errors["picture"] = problem
-		return h.renderMedia(c, http.StatusUnprocessableEntity, d)
+		return h.answerUpload(c, http.StatusUnprocessableEntity, d)
 	} else if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func (h *Handler) uploadMedia(c echo.Context) error {
 	if err := db.AddMedia(c.Request().Context(), h.db, &m); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, mediaPath+"?added="+m.Name+"#media-"+strconv.FormatInt(m.ID, 10))
+	return answerUploaded(c, m)
 }
 
 // pictureProblem is what the form says about a picture package photos
@@ -232,7 +232,7 @@ func (h *Handler) pictureTooLarge(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Request().ContentLength > mediaUploadBytes {
 			d := mediaPage{Errors: map[string]string{"picture": tooBig}}
-			return h.renderMedia(c, http.StatusRequestEntityTooLarge, d)
+			return h.answerUpload(c, http.StatusRequestEntityTooLarge, d)
 		}
 		return next(c)
 	}

@@ -155,7 +155,12 @@ func (h *Handler) renderArticle(c echo.Context, status int, want commentsWant, e
 		}
 	}
 	page.OGType = "article"
-	page.JSONLD = blogPosting(p, page.Description, comments.Count, page.Business, page.Canonical, h.cfg.BaseURL.String())
+	ld := blogPosting(p, page.Description, comments.Count, page.Business, page.Canonical, h.cfg.BaseURL.String())
+	if page.Image = h.coverImage(p); page.Image != nil {
+		ld["image"] = page.Image.URL
+	}
+	page.JSONLD = ld
+	p.Author = byline(p.Author, page.Business)
 	page.Scripts = []string{"vendor/htmx-ext-sse.min.js"}
 	page.Data = articleData{
 		Post:     p,

@@ -91,7 +91,7 @@ func (h *Handler) feed(c echo.Context) error {
 			Content:   atomText{Type: "html", Body: absoluteLinks(p.BodyHTML, site)},
 		}
 		if p.Author != "" {
-			e.Author = &atomPerson{Name: p.Author}
+			e.Author = &atomPerson{Name: byline(p.Author, b)}
 		}
 		if p.Summary != "" {
 			e.Summary = &atomText{Type: "text", Body: p.Summary}

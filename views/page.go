@@ -14,6 +14,7 @@ type Page struct {
 	NoStore     bool     // personal data: browsers must not keep a copy
 	JSONLD      any      // structured data, written as application/ld+json
 	Scripts     []string // extra scripts the page needs (asset names), after htmx
+	Image       *Image   // the link preview's picture (og:image), if the page has one
 	Admin       *Admin   // set on the therapist's pages: her header instead of the site's
 	Business    db.Business
 	Year        int // this year in London, for the footer
@@ -30,4 +31,12 @@ type Error struct {
 // Admin is what the therapist's pages share: who is logged in.
 type Admin struct {
 	Email string
+}
+
+// Image is a page's picture for link previews: an absolute URL (previews
+// are fetched by other sites), its size and its alt text.
+type Image struct {
+	URL           string
+	Width, Height int
+	Alt           string
 }

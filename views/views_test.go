@@ -306,6 +306,14 @@ func sampleAdmin(name string) any {
 			Day                   string
 			Subjects              []string
 		}
+		type needs struct {
+			Today                                              int
+			NextToday                                          time.Time
+			TodayDate                                          string
+			Unwritten, Comments, FailingMail, HeldMail, Unread int
+			Bookings                                           db.BookingAlerts
+			Anything                                           bool
+		}
 		return struct {
 			Days         []day
 			Booked       int
@@ -323,7 +331,10 @@ func sampleAdmin(name string) any {
 			CeilingError string
 			Done         string
 			CeilingSaved bool
+			Needs        needs
 		}{
+			Needs: needs{Anything: true, Today: 2, NextToday: start, TodayDate: "2026-11-26", Unwritten: 1, Comments: 1,
+				FailingMail: 2, HeldMail: 1, Unread: 2, Bookings: db.BookingAlerts{New: 1, Cancelled: 1, Waiting: 3, FirstWaitDay: "2026-11-27"}},
 			Done: "3 e-mails sent on their way.", CeilingSaved: true,
 			HeldTodayN: 2, HeldToday: "x1@example.com, <x2>@example.com", HeldUpto: 9, Ceiling: 20, CeilingValue: "20x",
 			CeilingError: "Please enter a whole number from 0 to 1000.",
@@ -445,8 +456,12 @@ func sampleAdmin(name string) any {
 			Minutes     int
 			Body        template.HTML
 			TooLong     bool
+			Cover       db.Post
 		}
 		return struct {
+			CoverID, CoverAlt, AuthorShown         string
+			NoName                                 bool
+			Pictures                               []db.Media
 			ID                                     int64
 			Action, Title, Slug, Summary, Tags     string
 			Body, Author, Status, PublishAt, Saved string
@@ -461,7 +476,10 @@ func sampleAdmin(name string) any {
 			Saved: "Saved.", CurrentSlug: "calves", Public: true, PublishedAt: sent,
 			Revision: "1764000000000000", Conflict: "This article was saved somewhere else.",
 			Errors:  map[string]string{"slug": "Please choose another.", "publish_at": "That time has passed."},
-			Preview: preview{Title: "Calves", Slug: "calves", Minutes: 1, Body: `<h2 id="hi">Hi</h2>`}}
+			CoverID: "5", CoverAlt: "A calf <stretch>", AuthorShown: "Clare Example",
+			Pictures: []db.Media{{ID: 5, Name: "0123456789abcdef.jpg", Width: 1600, Height: 900, Description: "A <calf>"}, {ID: 6, Name: "fedcba9876543210.png", Width: 40, Height: 40}},
+			Preview: preview{Title: "Calves", Slug: "calves", Minutes: 1, Body: `<h2 id="hi">Hi</h2>`,
+				Cover: db.Post{CoverName: "0123456789abcdef.jpg", CoverWidth: 1600, CoverHeight: 900, CoverAlt: "A calf <stretch>"}}}
 	case "admin-media":
 		return struct {
 			Items                      []db.Media

@@ -131,7 +131,7 @@
   // the saved article is dropped.
   var editor = document.querySelector('form.article-form');
   if (editor && window.localStorage) {
-    var fields = ['title', 'slug', 'summary', 'tags', 'author', 'body'];
+    var fields = ['title', 'slug', 'summary', 'tags', 'author', 'body', 'cover', 'cover_alt'];
     var keyOf = function (action) { return 'dm-article-draft:' + action; };
     var key = keyOf(editor.getAttribute('action'));
     var current = function () {
