@@ -294,9 +294,14 @@ func sampleAdmin(name string) any {
 			Text: "Hello <Ann>", HTML: "<p>Hello</p>", Attachments: []mail.Attachment{{Filename: "booking.ics", ContentType: "text/calendar"}}}}
 	switch name {
 	case "admin-dashboard":
+		type off struct {
+			db.TimeOff
+			When string
+		}
 		type day struct {
 			Label, Date string
 			Bookings    []db.Booking
+			Off         []off
 		}
 		type heldBooking struct {
 			ID                    int64
@@ -311,6 +316,8 @@ func sampleAdmin(name string) any {
 			NextToday                                          time.Time
 			TodayDate                                          string
 			Unwritten, Comments, FailingMail, HeldMail, Unread int
+			Notes                                              []db.UnwrittenNote
+			MoreNotes                                          int
 			Bookings                                           db.BookingAlerts
 			Anything                                           bool
 		}
@@ -333,7 +340,8 @@ func sampleAdmin(name string) any {
 			CeilingSaved bool
 			Needs        needs
 		}{
-			Needs: needs{Anything: true, Today: 2, NextToday: start, TodayDate: "2026-11-26", Unwritten: 1, Comments: 1,
+			Needs: needs{Anything: true, Today: 2, NextToday: start, TodayDate: "2026-11-26", Unwritten: 7, MoreNotes: 6,
+				Notes: []db.UnwrittenNote{{BookingID: 5, ClientName: "<Cat>", ServiceName: "Sports massage", StartsAt: start, EndsAt: start.Add(time.Hour)}}, Comments: 1,
 				FailingMail: 2, HeldMail: 1, Unread: 2, Bookings: db.BookingAlerts{New: 1, Cancelled: 1, Waiting: 3, FirstWaitDay: "2026-11-27"}},
 			Done: "3 e-mails sent on their way.", CeilingSaved: true,
 			HeldTodayN: 2, HeldToday: "x1@example.com, <x2>@example.com", HeldUpto: 9, Ceiling: 20, CeilingValue: "20x",
@@ -343,23 +351,74 @@ func sampleAdmin(name string) any {
 			Unread: 2,
 			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
 				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
-				{Label: "Tomorrow", Date: "2026-11-27"}},
+				{Label: "Tomorrow", Date: "2026-11-27", Off: []off{{TimeOff: db.TimeOff{ID: 2, StartsAt: start, EndsAt: start.Add(3 * time.Hour), Note: "<Dentist>"}, When: "14:00–17:00"}}}},
 			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
 			FailedMail: []db.OutboxMessage{failed}, DelayedMail: []db.OutboxMessage{{ID: 7, Subject: "Reminder", LastError: "421 try later"}},
 		}
 	case "admin-diary":
+		type off struct {
+			db.TimeOff
+			When string
+		}
+		type item struct {
+			Start         time.Time
+			Off           *off
+			Hold, Booking *db.Booking
+		}
 		type day struct {
 			Label, Date string
 			Bookings    []db.Booking
+			Off         []off
+			Items       []item
+			Detail      bool
 		}
+		type cell struct {
+			Kind               string
+			Rows               []struct{}
+			Start, End         time.Time
+			Label, Href, Place string
+			Booking            *db.Booking
+			Also               []string
+		}
+		type gridDay struct {
+			Date, Label, Short string
+			Today              bool
+			Cells              []cell
+		}
+		type hour struct {
+			Label string
+			Rows  []struct{}
+		}
+		type grid struct {
+			Hours []hour
+			Days  []gridDay
+		}
+		rows := func(n int) []struct{} { return make([]struct{}, n) }
+		visit := &db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour), ServiceName: "Sports massage", ClientName: "<Ann>",
+			ClientPhone: "07700 900123", Place: db.PlaceMobile, Address: "1 High St", Postcode: "PE27 5AA", Status: db.BookingConfirmed}
+		hold := &db.Booking{ID: 2, StartsAt: later, EndsAt: later.Add(time.Hour), ServiceName: "Sports massage", Place: db.PlaceStudio, Status: db.BookingHeld, HoldExpiresAt: &later}
+		dentist := off{TimeOff: db.TimeOff{ID: 3, StartsAt: later, EndsAt: later.Add(2 * time.Hour), Note: "<Dentist>"}, When: "14:00–16:00"}
+		g := grid{Hours: []hour{{Label: "09:00", Rows: rows(4)}, {Label: "10:00", Rows: rows(4)}},
+			Days: []gridDay{{Date: "2026-11-23", Label: "Monday 23 November", Short: "Mon 23", Today: true, Cells: []cell{
+				{Kind: "past", Rows: rows(1), Start: start, End: start},
+				{Kind: "travel", Rows: rows(2), Label: "Travel 30 min"},
+				{Kind: "booking", Rows: rows(4), Start: start, End: start.Add(time.Hour), Place: db.PlaceMobile, Booking: visit, Also: []string{"<Dentist>"}},
+				{Kind: "hold", Rows: rows(4), Start: later, End: later.Add(time.Hour), Booking: hold},
+				{Kind: "off", Rows: rows(2), Label: "<Dentist>"},
+				{Kind: "free", Rows: rows(2), Start: later, Href: "/admin/bookings/new?date=2026-11-23&time=15:00&place=studio"},
+				{Kind: "gap", Rows: rows(1)}, {Kind: "closed", Rows: rows(1)}, {Kind: "buffer", Rows: rows(1)}}}}}
 		return struct {
 			Day                     bool
 			Week, Prev, Next, Title string
 			Days                    []day
 			Booked                  int
-		}{Week: "2026-11-23", Prev: "2026-11-16", Next: "2026-11-30", Title: "23 – 29 November 2026", Booked: 1,
-			Days: []day{{Label: "Monday 23 November", Date: "2026-11-23", Bookings: []db.Booking{{ID: 1, StartsAt: start,
-				EndsAt: start.Add(time.Hour), ServiceName: "Sports massage", ClientName: "Ann", Status: db.BookingCancelled}}}}}
+			Grid, Focus             grid
+			FocusDate, FocusName    string
+			FocusPrev, FocusNext    string
+		}{Week: "2026-11-23", Prev: "2026-11-16", Next: "2026-11-30", Title: "23 – 29 November 2026", Booked: 1, Grid: g, Focus: g,
+			FocusDate: "2026-11-23", FocusName: "Monday 23 November", FocusPrev: "2026-11-22", FocusNext: "2026-11-24",
+			Days: []day{{Label: "Monday 23 November", Date: "2026-11-23", Bookings: []db.Booking{*visit}, Off: []off{dentist},
+				Items: []item{{Start: start, Booking: visit}, {Start: later, Hold: hold}, {Start: later, Off: &dentist}}}}}
 	case "admin-booking", "admin-booking-cancel":
 		type answer struct{ Key, Question, Answer, Details string }
 		return struct {
@@ -383,8 +442,19 @@ func sampleAdmin(name string) any {
 			Name, Email, Phone, Address, Postcode string
 			Notes, Notice, Submission             string
 			Errors                                map[string]string
+			Query                                 string
+			Clients                               []db.PastClient
+			Searched                              bool
+			Times                                 []string
+			Day                                   string
+			TimesFor, Other                       bool
+			Outside                               string
+			ConfirmOutside, SendMail              bool
 		}{Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
-			Errors: map[string]string{"time": "Please give the date."}}
+			Errors: map[string]string{"time": "Please give the date."}, Query: "<ann", Searched: true,
+			Clients: []db.PastClient{{Name: "<Ann>", Email: "ann@example.com", Phone: "07700 900123"}},
+			Times:   []string{"09:00", "09:30"}, Day: "Monday 23 November", TimesFor: true, Time: "09:30",
+			Outside: "That is outside your hours (Monday, studio 09:00–18:00) — book anyway?", SendMail: true}
 	case "admin-availability":
 		type day struct {
 			Weekday        int
