@@ -28,6 +28,8 @@ func pastClient(t *testing.T, name, email string) db.Booking {
 	if err := bdb.NewSelect().Model(&svc).Where("active").OrderExpr("sort_order, id").Limit(1).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The binary runs on the wall clock, so "a finished session" is one that
+	// ended by the wall clock: two days ago, whatever the day or hour.
 	start := time.Now().Add(-48 * time.Hour).Truncate(time.Hour)
 	consent := start.Add(-24 * time.Hour)
 	b := db.Booking{ServiceID: svc.ID, Place: db.PlaceStudio, StartsAt: start, EndsAt: start.Add(time.Hour),
@@ -57,7 +59,7 @@ func TestClientsAndTreatmentNotes(t *testing.T) {
 }
 
 func noteFlow(t *testing.T, screen string, width, height int64) {
-	u := fmt.Sprintf("%d", time.Now().UnixNano())
+	u := fmt.Sprintf("%d", time.Now().UnixNano()) // a name no other run or test used
 	name, email := "Nora Notes"+u[len(u)-6:], "nora."+u+"@example.com"
 	b := pastClient(t, name, email)
 	tb := openTab(t)
