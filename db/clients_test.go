@@ -160,6 +160,7 @@ func TestNoteVersions(t *testing.T) {
 	pastBooking(t, svc, testNow.AddDate(0, 0, -4), db.BookingNoShow, "Eve East", "eve@example.com", "")
 	pastBooking(t, svc, testNow.AddDate(0, 0, -20), db.BookingCompleted, "Eve East", "eve@example.com", "")
 	pastBooking(t, svc, testNow.Add(-30*time.Minute), db.BookingConfirmed, "Eve East", "eve@example.com", "") // not over
+	pastBooking(t, svc, testNow.AddDate(0, 0, -5), db.BookingCompleted, db.ErasedName, "", "")                // erased: no note asked
 	un, err := db.UnwrittenNotes(ctx, bdb, testNow)
 	if err != nil || len(un) != 1 || un[0].BookingID != unwritten.ID {
 		t.Errorf("UnwrittenNotes: %+v, %v", un, err)

@@ -134,8 +134,9 @@ func UnwrittenNotes(ctx context.Context, idb bun.IDB, now time.Time) ([]Unwritte
 	err := idb.NewRaw(`
 		SELECT b.id, b.client_name, b.service_name, b.starts_at, b.ends_at FROM bookings b
 		WHERE b.status IN ('completed', 'confirmed') AND b.ends_at <= ? AND b.ends_at > ?
+		  AND b.client_name <> ? -- an erased client's session asks for no note
 		  AND NOT EXISTS (SELECT 1 FROM treatment_notes n WHERE n.booking_id = b.id)
-		ORDER BY b.starts_at, b.id`, now, now.AddDate(0, 0, -14)).Scan(ctx, &out)
+		ORDER BY b.starts_at, b.id`, now, now.AddDate(0, 0, -14), ErasedName).Scan(ctx, &out)
 	return out, err
 }
 

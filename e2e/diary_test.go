@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"dynamicmotion/db"
 	"dynamicmotion/views"
@@ -66,7 +67,7 @@ func TestTherapistDiary(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-name`), "Pat Pastclient"),
 		chromedp.SendKeys(chromedp.CSS(`#f-email`), "pat.pastclient@example.com"),
 		chromedp.SendKeys(chromedp.CSS(`#f-phone`), "07700 900777"))
-	loadBy(admin, "adding the booking", chromedp.Click(byText(`#new-booking button`, "Add the booking")))
+	loadBy(admin, "adding the booking", chromedp.Click(chromedp.CSS(`#add-booking`)))
 	bookingPage := regexp.MustCompile(`^/admin/bookings/\d+$`)
 	if path := eval[string](admin, `location.pathname`); !bookingPage.MatchString(path) {
 		t.Fatalf("after adding the booking the page is %s: %s", path, eval[string](admin, formMessages))
@@ -176,7 +177,9 @@ func TestTherapistDiary(t *testing.T) {
 	}
 	checkAxe(admin, "the new booking form with free times")
 	keepScreenshot(t, admin, "diary-new-booking-1280")
-	loadBy(admin, "adding the booking", chromedp.Click(byText(`#new-booking button`, "Add the booking")))
+	// Enter in a field books, as in any form (not the client search's Find,
+	// which comes first in the form).
+	loadBy(admin, "pressing Enter in the phone field", chromedp.SendKeys(chromedp.CSS(`#f-phone`), kb.Enter))
 	if path := eval[string](admin, `location.pathname`); !bookingPage.MatchString(path) {
 		t.Fatalf("after adding the second booking the page is %s: %s", path, eval[string](admin, formMessages))
 	}
@@ -215,7 +218,7 @@ func TestTherapistDiary(t *testing.T) {
 	}
 	plain.do("picking "+late, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#free-times label.time-button:has(input[value=%q])`, late))))
 	checkAxeWithoutJS(plain, "the new booking form with free times, without JavaScript")
-	loadBy(plain, "adding the booking", chromedp.Click(byText(`#new-booking button`, "Add the booking")))
+	loadBy(plain, "adding the booking", chromedp.Click(chromedp.CSS(`#add-booking`)))
 	if path := eval[string](plain, `location.pathname`); !bookingPage.MatchString(path) {
 		t.Fatalf("without JavaScript, after adding the booking the page is %s: %s", path, eval[string](plain, formMessages))
 	}

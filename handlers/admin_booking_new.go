@@ -48,6 +48,8 @@ type handBookingForm struct {
 	Outside        string // why the time is outside her hours, asking her to confirm
 	ConfirmOutside bool   // she confirmed it
 	SendMail       bool   // send the client the confirmation e-mail
+
+	Now time.Time // a client's latest booking after it is their next one
 }
 
 // maxClientsFound is how many past clients a search lists.
@@ -78,6 +80,7 @@ func (h *Handler) showClientMatches(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	f.Now = h.now()
 	return h.renderFragment(c, http.StatusOK, "admin-booking-new#client-matches", f)
 }
 
@@ -181,6 +184,7 @@ func (h *Handler) handTimes(ctx context.Context, f *handBookingForm) error {
 }
 
 func (h *Handler) renderNewBooking(c echo.Context, status int, f handBookingForm) error {
+	f.Now = h.now()
 	if f.Services == nil {
 		svcs, err := h.activeServices(c)
 		if err != nil {

@@ -450,7 +450,8 @@ func sampleAdmin(name string) any {
 			TimesFor, Other                       bool
 			Outside                               string
 			ConfirmOutside, SendMail              bool
-		}{Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
+			Now                                   time.Time
+		}{Now: start, Services: sampleServices, ServiceID: sampleServices[0].ID, Place: db.PlaceStudio, Name: "Ann", Notice: "Not free",
 			Errors: map[string]string{"time": "Please give the date."}, Query: "<ann", Searched: true,
 			Clients: []db.PastClient{{Name: "<Ann>", Email: "ann@example.com", Phone: "07700 900123"}},
 			Times:   []string{"09:00", "09:30"}, Day: "Monday 23 November", TimesFor: true, Time: "09:30",

@@ -106,6 +106,15 @@
     if (e.detail.elt.querySelector && e.detail.elt.querySelector('input[data-stamp]')) { whenIdle(fillStamps); }
   });
 
+  // Enter in a search box of a bigger form (the therapist's client search
+  // while adding a booking) searches, rather than sending the whole form.
+  document.addEventListener('keydown', function (e) {
+    var el = e.target;
+    if (e.key !== 'Enter' || !el.hasAttribute || !el.hasAttribute('data-enter-searches') || !window.htmx) { return; }
+    e.preventDefault();
+    htmx.trigger(el, 'search');
+  });
+
   // A Reply link opens its reply form in place (a plain link without
   // JavaScript: the page with the form open). One listener serves every link,
   // including comments that arrive live: htmx attributes on each link cost a
