@@ -249,11 +249,23 @@ func (h *Handler) addBooking(c echo.Context) error {
 	// Off the step grid is fine when she types a time: only the hours and
 	// time off are asked about (the overlap was checked above).
 	req.Settings.Step, req.Busy = time.Minute, nil
-	if !schedule.Fits(req, start) && !f.ConfirmOutside {
+	// Outside her hours, or a mobile visit outside the area she covers:
+	// hers to decide, once she has been asked.
+	var outside []string
+	if !schedule.Fits(req, start) {
+		outside = append(outside, outsideHours(r, svc, f.Place, start, req.TimeOff))
+	}
+	if f.Place == db.PlaceMobile {
+		var area *booking.AreaError
+		if _, err := booking.CheckPostcode(r.Schedule, f.Postcode); errors.As(err, &area) && area.District != "" {
+			outside = append(outside, "outside the area of mobile visits ("+area.District+"; you cover "+strings.Join(area.Districts, ", ")+")")
+		}
+	}
+	if len(outside) > 0 && !f.ConfirmOutside {
 		if done, err := h.sentBefore(c); done || err != nil {
 			return err
 		}
-		f.Outside = outsideHours(r, svc, f.Place, start, req.TimeOff)
+		f.Outside = "That is " + strings.Join(outside, ", and ") + " — book anyway?"
 		return fail(http.StatusConflict)
 	}
 	token := randomToken()
@@ -309,7 +321,8 @@ func (h *Handler) overlapNotice(ctx context.Context, b *db.Booking) (string, err
 	return fmt.Sprintf("That time overlaps %s’s %s %s%s. Please choose another.", o.ClientName, o.ServiceName, when, gap), nil
 }
 
-// outsideHours says why start is not in her hours: that day's hours at
+// outsideHours says why start is not in her hours ("outside your hours
+// (…)"): that day's hours at
 // the place, and any time off in the way.
 func outsideHours(r bookingRules, svc db.Service, place string, start time.Time, off []schedule.Range) string {
 	local := start.In(views.London)
@@ -333,7 +346,7 @@ func outsideHours(r bookingRules, svc db.Service, place string, start time.Time,
 			why += "; time off " + hhmm(t.Start) + "–" + hhmm(t.End)
 		}
 	}
-	return "That is outside your hours (" + why + ") — book anyway?"
+	return "outside your hours (" + why + ")"
 }
 
 // hhmm is t as a London wall clock, 15:04.

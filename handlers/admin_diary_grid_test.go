@@ -259,7 +259,7 @@ func TestPhoneBookingTimes(t *testing.T) {
 	wantStatus(t, res, http.StatusConflict)
 	checkHTML(t, res.body,
 		in(".outside-hours", hasText("That is outside your hours ("+first.Format("Monday")+", studio 09:00–"), hasText("book anyway?")),
-		in(".outside-hours button[name=outside][value=1]", hasText("Yes, book it outside my hours")),
+		in(".outside-hours button[name=outside][value=1]", hasText("Yes, book it anyway")),
 		in("input[name=name]", hasAttr("value", "Dee Early")),
 		notIn("input[name=send_mail][checked]"))
 	if len(takingTime(t, london(first.Year(), first.Month(), first.Day(), 7, 0).Format(time.RFC3339))) != 0 {
@@ -274,5 +274,19 @@ func TestPhoneBookingTimes(t *testing.T) {
 	if kinds, _ := outboxOf(t, got2[0].ID); slices.Contains(kinds, "booking_confirmed") {
 		t.Errorf("a confirmation was queued with the e-mail box unticked: %v", kinds)
 	}
+
+	// A mobile visit to a postcode outside the area: asked first too, then
+	// booked (two days on, at 06:00, clear of the bookings above).
+	far := form("06:00")
+	far.Set("date", first.AddDate(0, 0, 2).Format(time.DateOnly))
+	far.Set("location", db.PlaceMobile)
+	far.Set("name", "Eve Far")
+	far.Set("address", "1 Long Road")
+	far.Set("postcode", "sw1a 1aa")
+	res = admin.post(t, adminPath+"/bookings", far)
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body, in(".outside-hours", hasText("outside the area of mobile visits (SW1A; you cover "), hasText("book anyway?")))
+	far.Set("outside", "1")
+	wantStatus(t, admin.post(t, adminPath+"/bookings", far), http.StatusSeeOther)
 	noServerErrors(t, s)
 }
