@@ -267,7 +267,7 @@ func (h *Handler) renderArticleForm(c echo.Context, status int, f articleForm) e
 	if err != nil {
 		return err
 	}
-	p.Scripts = []string{"js/editor.js"} // pictures from inside the editor (admin_area.go)
+	p.Scripts = []string{"js/editor.js"} // the editor's drafts and pictures (admin_area.go)
 	return h.render(c, status, "admin-article", "", p)
 }
 

@@ -1,3 +1,72 @@
+// The article editor's own scripts, loaded on the editor's page only: the
+// article page has a 40 KB budget on a phone (site.js is on every page), and
+// these are of use to the therapist alone.
+(function () {
+  'use strict';
+  // The article editor keeps what is typed in this browser (localStorage)
+  // until the server has it: a session that ran out, a lost connection or a
+  // closed tab cannot lose an article. Opened again, the editor offers the
+  // words it kept when they differ from what was saved; a copy that matches
+  // the saved article is dropped.
+  var editor = document.querySelector('form.article-form');
+  if (editor && window.localStorage) {
+    var fields = ['title', 'slug', 'summary', 'tags', 'author', 'body', 'cover', 'cover_alt'];
+    var keyOf = function (action) { return 'dm-article-draft:' + action; };
+    var key = keyOf(editor.getAttribute('action'));
+    var current = function () {
+      var v = {};
+      fields.forEach(function (n) { var el = editor.elements[n]; v[n] = el ? el.value : ''; });
+      return v;
+    };
+    var same = function (a, b) { return fields.every(function (n) { return (a[n] || '') === (b[n] || ''); }); };
+    var read = function (k) { try { return JSON.parse(localStorage.getItem(k) || 'null'); } catch (err) { return null; } };
+    var now = current();
+    // A copy sent with Save is dropped once the server says it saved (the
+    // page after it, even a new article's, shows .form-saved); a copy that
+    // matches what the page holds is no news either.
+    var saved = !!document.querySelector('.form-saved');
+    [key, keyOf('/admin/articles')].forEach(function (k) {
+      var kept = read(k);
+      if (kept && ((saved && kept.sent) || same(kept.values, now))) { localStorage.removeItem(k); }
+    });
+    var kept = read(key);
+    if (kept && kept.values) {
+      var box = document.createElement('div');
+      box.className = 'form-notice draft-kept';
+      box.setAttribute('role', 'alert');
+      var p = document.createElement('p');
+      p.textContent = 'This browser kept words you typed here on ' + new Date(kept.at).toLocaleString('en-GB') +
+        ' that were not saved.';
+      var restore = document.createElement('button');
+      restore.type = 'button'; restore.className = 'button'; restore.textContent = 'Put them back';
+      var discard = document.createElement('button');
+      discard.type = 'button'; discard.className = 'link-button'; discard.textContent = 'Forget them';
+      restore.addEventListener('click', function () {
+        fields.forEach(function (n) { if (editor.elements[n]) { editor.elements[n].value = kept.values[n] || ''; } });
+        box.remove();
+        editor.elements.body && editor.elements.body.dispatchEvent(new Event('input', { bubbles: true }));
+        editor.elements.title && editor.elements.title.focus();
+      });
+      discard.addEventListener('click', function () { localStorage.removeItem(key); box.remove(); });
+      box.appendChild(p); box.appendChild(restore); box.appendChild(document.createTextNode(' ')); box.appendChild(discard);
+      editor.parentNode.insertBefore(box, editor);
+    }
+    var timer;
+    var keep = function (sent) {
+      try { localStorage.setItem(key, JSON.stringify({ at: Date.now(), values: current(), sent: sent })); } catch (err) { /* full: nothing kept */ }
+    };
+    editor.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { keep(false); }, 300);
+    });
+    editor.addEventListener('submit', function (e) {
+      if (e.submitter && e.submitter.name === 'preview') { return; }
+      clearTimeout(timer);
+      keep(true); // kept until a page says it was saved: the login may have run out
+    });
+  }
+})();
+
 // The article editor's pictures (issue 17), loaded on the editor's page
 // only: the article page has a 40 KB budget on a phone (site.js is on every
 // page), and this is of use to the therapist alone. A picture chosen, dragged
