@@ -54,6 +54,9 @@ type Comment struct {
 	CreatedAt  time.Time  `bun:"created_at,nullzero,default:now()"`
 	EditedAt   *time.Time `bun:"edited_at"`
 	DeletedAt  *time.Time `bun:"deleted_at"`
+	// Helpful is how many visitors found it helpful (comment_votes), kept
+	// by the database.
+	Helpful int `bun:"helpful"`
 }
 
 // PostComments returns what a post's page shows, oldest first: the visible
@@ -171,7 +174,7 @@ func AddComment(ctx context.Context, idb bun.IDB, c *Comment) error {
 			}
 		}
 		if _, err := tx.NewInsert().Model(c).
-			ExcludeColumn("id", "edited_at", "deleted_at").
+			ExcludeColumn("id", "edited_at", "deleted_at", "helpful").
 			Returning("id, created_at").Exec(ctx); err != nil {
 			return err
 		}
@@ -255,7 +258,7 @@ func CommentEvents(ctx context.Context, idb bun.IDB, ids []int64) ([]CommentEven
 			c.id AS comment_id, c.post_id AS comment_post_id, c.parent_id AS comment_parent_id,
 			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
 			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
-			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
+			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at, c.helpful AS comment_helpful,
 			coalesce((SELECT n.visible FROM comment_counts n WHERE n.post_id = e.post_id), 0) AS count,
 			(SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'visible') AS replies
 		FROM comment_events e JOIN comments c ON c.id = e.comment_id
@@ -321,7 +324,7 @@ func CommentStates(ctx context.Context, idb bun.IDB, postID int64, ids []int64) 
 		SELECT c.id AS comment_id, c.post_id AS comment_post_id, c.parent_id AS comment_parent_id,
 			c.name AS comment_name, c.body_html AS comment_body_html, c.status AS comment_status,
 			c.by_practice AS comment_by_practice, c.created_at AS comment_created_at,
-			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at,
+			c.edited_at AS comment_edited_at, c.deleted_at AS comment_deleted_at, c.helpful AS comment_helpful,
 			coalesce((SELECT n.visible FROM comment_counts n WHERE n.post_id = c.post_id), 0) AS count,
 			(SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'visible') AS replies
 		FROM comments c
