@@ -96,6 +96,9 @@ func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error
 // htmx only those comments ("Earlier comments" inserts them in place).
 func (h *Handler) showArticle(c echo.Context) error {
 	want := commentsWant{before: queryID(c, "before"), thread: queryID(c, "reply")}
+	if c.QueryParam("sort") == helpfulSort { // rendered per request: sharePage keeps no such page
+		want = commentsWant{helpful: true, from: int(queryID(c, "from"))}
+	}
 	if want.before > 0 && isFragment(c) {
 		a, err := h.findArticle(c)
 		if err != nil {
@@ -158,6 +161,9 @@ func (h *Handler) renderArticle(c echo.Context, status int, want commentsWant, e
 	ld := blogPosting(p, page.Description, comments.Count, page.Business, page.Canonical, h.cfg.BaseURL.String())
 	if page.Image = h.coverImage(p); page.Image != nil {
 		ld["image"] = page.Image.URL
+	}
+	if cl := commentsLD(comments.Threads, page.Canonical); cl != nil {
+		ld["comment"] = cl
 	}
 	page.JSONLD = ld
 	p.Author = byline(p.Author, page.Business)

@@ -57,6 +57,8 @@ type commentView struct {
 	OOB        bool // sent out of band: replaces the comment with its id
 	Replies    []commentView
 	ReplyForm  *commentForm // a reply form opened under it (without JavaScript)
+	Helpful    int          // how many found it helpful (comment_helpful.go)
+	Voted      bool         // this visitor did
 }
 
 // commentsData is the comment section of an article.
@@ -77,6 +79,12 @@ type commentsData struct {
 	Older     bool
 	Form      commentForm
 	LastEvent int64 // the live stream starts after this event
+	// Sort is "helpful" when the page shows the most helpful threads
+	// first (comment_helpful.go), from the From-th on; Next is the From of
+	// the page after (0: none). Long offers that order (enough comments).
+	Sort       string
+	From, Next int
+	Long       bool
 }
 
 // commentPage is how many comments a page of comments shows, at least,
@@ -89,7 +97,11 @@ const commentPage = 50
 // commentsWant is which page of comments an article shows: the threads
 // before the top-level comment before (0: the newest), or the page that has
 // the thread of the top-level comment thread (a reply form open under it).
-type commentsWant struct{ before, thread int64 }
+type commentsWant struct {
+	before, thread int64
+	helpful        bool // most helpful first, after from threads (?sort=helpful&from=)
+	from           int
+}
 
 // commentForm is the form for a new comment or a reply, with what was
 // typed and what was wrong with it.
@@ -142,7 +154,7 @@ func viewOf(c db.Comment, slug string) commentView {
 	v := commentView{
 		ID: c.ID, Slug: slug, Name: c.Name, Body: template.HTML(c.BodyHTML), Created: c.CreatedAt,
 		Edited: c.EditedAt != nil, ByPractice: c.ByPractice, Deleted: c.Status == db.CommentDeleted,
-		Held: c.Status == db.CommentHeld, IsReply: c.ParentID != nil,
+		Held: c.Status == db.CommentHeld, IsReply: c.ParentID != nil, Helpful: c.Helpful,
 	}
 	if c.ParentID != nil {
 		v.ParentID = *c.ParentID
@@ -192,6 +204,14 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 			return commentsData{}, err
 		}
 	}
+	next := 0
+	if want.helpful { // its own pages (comment_helpful.go)
+		var err error
+		if cs, next, err = h.helpfulPage(c, a, want.from); err != nil {
+			return commentsData{}, err
+		}
+		earlier, want.thread = 0, 0
+	}
 	if want.thread > 0 && !hasThread(cs, want.thread) && (before > 0 || !a.onFirstPage(want.thread)) {
 		if err := load(want.thread + 1); err != nil {
 			return commentsData{}, err
@@ -208,15 +228,26 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 		held = slices.DeleteFunc(held, func(x db.Comment) bool {
 			return x.ParentID == nil && ((earlier != 0 && x.ID < earlier) || (before != 0 && x.ID >= before))
 		})
-		if len(held) > 0 {
+		if want.helpful { // in helpful order: after the page, a held comment on the first
+			held = slices.DeleteFunc(held, func(x db.Comment) bool { return x.ParentID == nil && want.from > 0 })
+			cs = append(slices.Clip(cs), held...)
+		} else if len(held) > 0 {
 			cs = mergeByID(cs, held)
 		}
 	}
 	reply := want.thread
 	d := commentsData{
 		Slug: a.post.Slug, Count: a.count, Threads: threads(cs, a.post.Slug),
-		LastEvent: a.lastEvent, shared: author == nil && reply == 0 && before == 0,
-		Earlier: earlier, Older: before != 0,
+		LastEvent: a.lastEvent, shared: author == nil && reply == 0 && before == 0 && !want.helpful,
+		Earlier: earlier, Older: before != 0, Long: a.count > sortChoiceFrom,
+	}
+	if want.helpful {
+		d.Sort, d.From, d.Next = helpfulSort, want.from, next
+	}
+	if voted, err := h.votedOn(c, a); err != nil {
+		return commentsData{}, err
+	} else if markVoted(d.Threads, voted) {
+		d.shared = false // their buttons are pressed
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {

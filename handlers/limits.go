@@ -94,6 +94,7 @@ type limits struct {
 	contact *formLimits  // contact messages
 	login   *loginLimits // failed logins
 	like    *likeLimits  // likes (likes.go)
+	helpful *rateLimit   // Helpful votes and undos on comments (comment_helpful.go)
 
 	// newBooking counts the bookings made online (POST /book) per address:
 	// each mails someone, so far fewer than the taps of choosing times.
@@ -107,6 +108,7 @@ func newLimits() limits {
 		newBooking: newRateLimit(newBookingsPerHour, time.Hour),
 		edit:       newEditLimits(),
 		like:       newLikeLimits(),
+		helpful:    newHelpfulLimits(),
 	}
 }
 

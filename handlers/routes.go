@@ -77,6 +77,7 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/blog/:slug/comments/:id/edit", h.showEditComment, site...)
 	e.POST("/blog/:slug/comments/:id/delete", h.deleteComment, site...)
 	get(e, "/blog/:slug/comments/:id/reply", h.showReplyForm, site...)
+	e.POST("/blog/:slug/comments/:id/helpful", h.voteHelpful, site...)
 	// Reply notifications by e-mail: the links in the messages. The
 	// one-click address is POSTed by mail providers (RFC 8058), from their
 	// servers and with no cookies: it gets no session and no cross-origin

@@ -324,6 +324,12 @@ func (h *Handler) articleVisit(next echo.HandlerFunc) echo.HandlerFunc {
 		if h.hasLiked(c, a.post.ID) {
 			c.Set(personalKey, true)
 		}
+		// Comments this browser found helpful show pressed (comment_helpful.go).
+		if voted, err := h.votedOn(c, a); err != nil {
+			return err
+		} else if len(voted) > 0 {
+			c.Set(personalKey, true)
+		}
 		return next(c)
 	}
 }

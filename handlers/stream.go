@@ -110,8 +110,12 @@ func (h *Handler) renderCommentEvents(ctx context.Context, ids []int64) ([]live.
 		if !show {
 			continue
 		}
+		key := e.Comment.ID
+		if e.Kind == db.EventCount {
+			key = -key // its own Key: a held count must not replace an edit, nor an edit a count
+		}
 		out = append(out, live.Event{ID: e.ID, Topic: e.PostID, Name: name, Data: buf.String(),
-			Key: e.Comment.ID, Urgent: e.Kind == db.EventNew})
+			Key: key, Urgent: e.Kind == db.EventNew})
 	}
 	return out, nil
 }
@@ -122,6 +126,12 @@ func (h *Handler) renderCommentEvents(ctx context.Context, ids []int64) ([]live.
 // of it), which is not sent.
 func (h *Handler) renderCommentState(w io.Writer, kind string, st db.CommentState, slug string) (name string, show bool, err error) {
 	v := viewOf(st.Comment, slug)
+	if kind == db.EventCount { // only the new Helpful count (comment_helpful.go)
+		if st.Comment.Status != db.CommentVisible {
+			return "", false, nil
+		}
+		return sseUpdate, true, h.views.Render(w, "article#comment-helpful-event", v)
+	}
 	v.OOB = kind == db.EventUpdate
 	ce := commentEvent{Kind: kind, Comment: v, Count: st.Count, Replies: st.Replies, Visible: st.Comment.Status == db.CommentVisible}
 	name = sseUpdate
@@ -200,7 +210,7 @@ func (h *Handler) commentStream(c echo.Context) error {
 				}
 				return nil
 			}
-			if last, ok := r.sent[e.Key]; (ok && e.ID <= last) || e.ID <= r.floor {
+			if last, ok := r.sent[max(e.Key, -e.Key)]; (ok && e.ID <= last) || e.ID <= r.floor { // a count's Key is -id
 				continue // the catch-up sent this comment as it was after this event, or said to reload
 			}
 			id := e.Resume

@@ -91,6 +91,8 @@ type sampleComment struct {
 	ParentID                                             int64
 	Replies                                              []sampleComment
 	ReplyForm                                            *sampleForm
+	Helpful                                              int
+	Voted                                                bool
 }
 
 type sampleForm struct {
@@ -115,10 +117,14 @@ func sampleComments() any {
 		Older     bool
 		Form      sampleForm
 		LastEvent int64
+		Sort      string
+		From      int
+		Next      int
+		Long      bool
 	}{
-		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41, Earlier: 5,
+		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41, Earlier: 5, Long: true,
 		Threads: []sampleComment{{
-			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true,
+			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true, Helpful: 3, Voted: true,
 			Replies: []sampleComment{{ID: 8, Slug: samplePosts[0].Slug, Name: "Dynamic Motion", Body: "<p>Glad it helped.</p>",
 				Created: at, ByPractice: true, IsReply: true, ParentID: 7, Edited: true}},
 		}},
@@ -853,7 +859,10 @@ func TestPagesShowTheirData(t *testing.T) {
 			"The practice’s answer", `id="replies-7"`, "Please write a little more.", `aria-invalid="true"`, `name="website"`,
 			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05",
 			`href="/blog/sports-massage-for-lower-back-pain?before=5#comments"`, `hx-get="/blog/sports-massage-for-lower-back-pain?before=5"`,
-			`data-stamp="/form-stamp"`}},
+			`data-stamp="/form-stamp"`, `<form id="helpful-form" method="post"></form>`,
+			`formaction="/blog/sports-massage-for-lower-back-pain/comments/7/helpful" name="helpful" value="0" aria-pressed="true">Helpful <span>3</span>`,
+			`formaction="/blog/sports-massage-for-lower-back-pain/comments/8/helpful" name="helpful" value="1" aria-pressed="false">Helpful <span>0</span>`,
+			`Oldest first | <a href="?sort=helpful#comments">Most helpful</a>`}},
 		{"book", []string{`<h2 id="day-title" tabindex="-1">Thursday 3 December</h2>`, `<button name="start" value="2026-12-03T09:00:00Z">09:00</button>`,
 			`<p id="picker-status" class="visually-hidden" role="status">Thursday 3 December, free times.</p>`,
 			`<p id="picker-announce" class="visually-hidden" role="status"></p>`, `aria-current="date"`, "<h3>Morning</h3>",

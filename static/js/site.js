@@ -327,9 +327,23 @@
     if (target.matches('form.comment-edit')) { e.detail.shouldSwap = false; return; }
     var mine = target.querySelector('.comment-actions a[href$="/edit"]');
     var actions = incoming.querySelector('.comment-actions');
+    // Helpful stays as this reader pressed it (its count is kept current live).
+    var was = target.querySelector('.helpful'), b = incoming.querySelector('.helpful');
+    if (was && b) { b.replaceWith(was.cloneNode(true)); }
     if (mine && actions && !actions.querySelector('a[href$="/edit"]')) {
       actions.replaceWith(mine.closest('.comment-actions').cloneNode(true));
     }
+  });
+
+  // Helpful: one listener for every button (as for Reply); the focus stays.
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('button.helpful'), u = b && b.getAttribute('formaction');
+    if (!u || !window.htmx) { return; }
+    e.preventDefault();
+    if (b.nextSibling && b.nextSibling.className === 'field-error') { b.nextSibling.remove(); }
+    htmx.ajax('POST', u, { source: b, target: b, swap: 'outerHTML', values: { helpful: b.value } }).then(function () {
+      if (document.activeElement === document.body) { document.querySelector('[formaction="' + u + '"]').focus(); }
+    });
   });
 
   // Keep the keyboard where the reader was: after saving or deleting their
