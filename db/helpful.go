@@ -122,3 +122,13 @@ func HelpfulThreads(ctx context.Context, idb bun.IDB, postID int64, skip, size i
 	}
 	return cs, skip + shown, nil
 }
+
+// MostHelpfulComments returns the visible comments for the therapist's
+// moderation page, the most helpful first (ties: the newest first), at
+// most limit.
+func MostHelpfulComments(ctx context.Context, idb bun.IDB, limit int) ([]ModeratedComment, error) {
+	var cs []ModeratedComment
+	err := idb.NewRaw(moderatedSQL+"WHERE c.status = ? AND c.deleted_at IS NULL ORDER BY c.helpful DESC, c.id DESC LIMIT ?",
+		CommentVisible, limit).Scan(ctx, &cs)
+	return cs, err
+}

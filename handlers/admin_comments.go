@@ -48,6 +48,7 @@ type moderationData struct {
 	Queue  []moderationItem
 	Held   int // all the comments waiting, when more than Queue shows
 	Recent []moderationItem
+	Newest bool // Recent is the newest visible comments, not the most helpful (?visible=newest)
 	Hidden []moderationItem
 	Blocks []db.CommentBlock
 	Notice string
@@ -116,7 +117,12 @@ func (h *Handler) renderModeration(c echo.Context, status int, d moderationData)
 	if d.Held, _, err = db.CommentsAwaiting(ctx, h.db, 0); err != nil {
 		return err
 	}
-	recent, err := db.RecentComments(ctx, h.db, db.CommentVisible, recentShown)
+	// The most helpful first, unless she asks for the newest.
+	d.Newest = c.QueryParam("visible") == "newest"
+	recent, err := db.MostHelpfulComments(ctx, h.db, recentShown)
+	if d.Newest {
+		recent, err = db.RecentComments(ctx, h.db, db.CommentVisible, recentShown)
+	}
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ var formFields = []string{
 	"consent_health", "next", "password", "title", "slug", "summary", "tags", "before", "q", "tag", "page",
 	"started", "website", "notify", "hours", "from", "to", "note", "price", "duration", "mode", "v",
 	"from_date", "to_date", "from_time", "to_time", "publish_at", "keep_months", "districts", "policy",
-	"late_move", "revision", "dir", "active", "confirm", "author", "submission", "preview",
+	"late_move", "revision", "dir", "active", "confirm", "author", "submission", "preview", "helpful", "sort",
 }
 
 // personalTables are where a visitor's input would be stored.

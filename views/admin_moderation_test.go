@@ -37,6 +37,7 @@ func sampleModeration(name string) any {
 			Blocks                []db.CommentBlock
 			Notice                string
 			Errors                map[string]string
+			Newest                bool
 		}{
 			Mode: db.ModerationFirst, Modes: []mode{{"off", "Off", "At once"}, {"first", "First", "First waits"}},
 			Queue: []item{{comment(1, "Bob", "**Hi** <script>x</script>", false), "held", "Is it good?"},
