@@ -1,0 +1,137 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// Helpful on comments (issue 18): each test posts one comment to vote on,
+// from a browser of its own (another visitor than the voter's).
+
+// helpfulButton is the CSS selector of a comment's Helpful button.
+func helpfulButton(id string) string { return "#" + id + " button.helpful" }
+
+// helpfulState is a JavaScript expression: the button's pressed state and
+// count, as "true 1".
+func helpfulState(id string) string {
+	return fmt.Sprintf(`(() => { const b = document.querySelector(%q);
+		return b ? b.getAttribute('aria-pressed') + ' ' + b.querySelector('span').textContent.trim() : 'none'; })()`, helpfulButton(id))
+}
+
+// waitHelpful waits until the comment's button shows want ("true 1").
+func waitHelpful(tb *tab, what, id, want string) {
+	tb.t.Helper()
+	if err := waitWithin(tb, focusWithin, what, helpfulState(id)+` === `+fmt.Sprintf("%q", want)); err != nil {
+		tb.t.Fatalf("%v (it shows %q)", err, eval[string](tb, helpfulState(id)))
+	}
+}
+
+// commentToVoteOn posts a comment from a browser of its own and returns
+// its element id.
+func commentToVoteOn(t *testing.T, what string) string {
+	t.Helper()
+	author := openTab(t)
+	openArticle(author, baseURL)
+	id, _ := postComment(author, "Helpful author", uniqueText(what))
+	return id
+}
+
+// TestHelpfulLiveOncePerVisitor: a reader's Helpful shows on another
+// reader's page live; a second click undoes it there too; after a reload
+// the voter's button is still pressed and the count is one per visitor.
+func TestHelpfulLiveOncePerVisitor(t *testing.T) {
+	id := commentToVoteOn(t, "Is foam rolling before a run a good idea? Asked for Helpful,")
+	voter, reader := openTab(t), openTab(t)
+	openArticle(voter, baseURL)
+	openArticle(reader, baseURL)
+	waitHelpful(voter, "the comment shows Helpful, not pressed", id, "false 0")
+	waitHelpful(reader, "the comment shows Helpful on the other page", id, "false 0")
+
+	voter.do("clicking Helpful", chromedp.Click(chromedp.CSS(helpfulButton(id))))
+	waitHelpful(voter, "the voter's button is pressed and counts one", id, "true 1")
+	waitHelpful(reader, "the other reader sees the count live", id, "false 1")
+	settled(voter)
+	voter.do("clicking Helpful again (undo)", chromedp.Click(chromedp.CSS(helpfulButton(id))))
+	waitHelpful(voter, "the voter's button is no longer pressed", id, "false 0")
+	waitHelpful(reader, "the other reader sees the undo live", id, "false 0")
+	settled(voter)
+	voter.do("clicking Helpful once more", chromedp.Click(chromedp.CSS(helpfulButton(id))))
+	waitHelpful(voter, "pressed again", id, "true 1")
+	waitHelpful(reader, "and live again", id, "false 1")
+	if !eval[bool](voter, pageMarked) || !eval[bool](reader, pageMarked) {
+		t.Error("a page was reloaded; Helpful should work in place")
+	}
+
+	voter.open("/blog/" + firstArticle)
+	waitHelpful(voter, "after a reload the voter's button is still pressed", id, "true 1")
+	reader.open("/blog/" + firstArticle)
+	waitHelpful(reader, "after a reload the other reader sees the count, not pressed", id, "false 1")
+	voter.assertClean("the article after voting Helpful")
+	reader.assertClean("the article while another reader voted")
+	checkAxe(voter, "an article with a comment found helpful, pressed")
+}
+
+// TestHelpfulByKeyboard: Tab reaches the button after the comment's own
+// link, Enter presses it and Space takes it back; the focus stays on it.
+func TestHelpfulByKeyboard(t *testing.T) {
+	id := commentToVoteOn(t, "Does ice help after a deep tissue massage? Asked for the keyboard,")
+	tb := openTab(t)
+	openArticle(tb, baseURL)
+	waitHelpful(tb, "the comment shows Helpful", id, "false 0")
+	eval[bool](tb, fmt.Sprintf(`document.querySelector('#%s header a').focus(); true`, id))
+	if f := pressTab(tb); f.Tag != "button" || f.Text != "Helpful 0" {
+		t.Fatalf("Tab after the comment's link focuses %s, want its Helpful button", f)
+	}
+	tb.do("pressing Enter", chromedp.KeyEvent(kb.Enter))
+	waitHelpful(tb, "Enter presses it", id, "true 1")
+	focusOn := fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, helpfulButton(id))
+	waitFor(tb, "the focus stays on the button", focusOn)
+	settled(tb)
+	tb.do("pressing Space", chromedp.KeyEvent(" "))
+	waitHelpful(tb, "Space takes it back", id, "false 0")
+	waitFor(tb, "the focus is still on the button", focusOn)
+	tb.assertClean("voting Helpful by keyboard")
+}
+
+// TestHelpfulWithoutJavaScript: the button is a plain form button: it
+// posts, comes back to the comment pressed, and a second press undoes it.
+func TestHelpfulWithoutJavaScript(t *testing.T) {
+	id := commentToVoteOn(t, "How often should I stretch? Asked without scripts,")
+	tb := openTab(t)
+	if _, err := chromedp.Call(tb.ctx, emulation.SetScriptExecutionDisabled,
+		emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("turning JavaScript off: %v", err)
+	}
+	tb.open("/blog/" + firstArticle)
+	if eval[bool](tb, `typeof window.htmx !== 'undefined'`) {
+		t.Fatal("htmx ran although JavaScript is off")
+	}
+	press := func(what string) {
+		t.Helper()
+		if _, err := chromedp.Run(tb.ctx, chromedp.WaitEvent(page.LoadEventFired, nil,
+			chromedp.Click(chromedp.CSS(helpfulButton(id))))); err != nil {
+			t.Fatalf("%s did not load a page: %v", what, err)
+		}
+	}
+	if got := eval[string](tb, helpfulState(id)); got != "false 0" {
+		t.Fatalf("the button shows %q, want false 0", got)
+	}
+	press("pressing Helpful")
+	if got := eval[string](tb, helpfulState(id)); got != "true 1" {
+		t.Errorf("after pressing Helpful the button shows %q, want true 1", got)
+	}
+	if hash := eval[string](tb, `location.hash`); hash != "#"+id {
+		t.Errorf("after voting the address ends in %q, want #%s", hash, id)
+	}
+	checkAxeWithoutJS(tb, "an article with a comment found helpful, without JavaScript")
+	press("pressing Helpful again")
+	if got := eval[string](tb, helpfulState(id)); got != "false 0" {
+		t.Errorf("after pressing again the button shows %q, want false 0", got)
+	}
+	tb.assertClean("voting Helpful without JavaScript")
+}
