@@ -35,17 +35,26 @@ func waitHelpful(tb *tab, what, id, want string) {
 // its element id.
 func commentToVoteOn(t *testing.T, what string) string {
 	t.Helper()
-	author := openTab(t)
-	openArticle(author, baseURL)
-	id, _ := postComment(author, "Helpful author", uniqueText(what))
+	_, id := commentAndAuthor(t, what)
 	return id
 }
 
+// commentAndAuthor is commentToVoteOn with the author's tab, still open on
+// the article.
+func commentAndAuthor(t *testing.T, what string) (*tab, string) {
+	t.Helper()
+	author := openTab(t)
+	openArticle(author, baseURL)
+	id, _ := postComment(author, "Helpful author", uniqueText(what))
+	return author, id
+}
+
 // TestHelpfulLiveOncePerVisitor: a reader's Helpful shows on another
-// reader's page live; a second click undoes it there too; after a reload
+// reader's page live; a second click undoes it there too; an edit of the
+// comment arriving live leaves the voter's button pressed; after a reload
 // the voter's button is still pressed and the count is one per visitor.
 func TestHelpfulLiveOncePerVisitor(t *testing.T) {
-	id := commentToVoteOn(t, "Is foam rolling before a run a good idea? Asked for Helpful,")
+	author, id := commentAndAuthor(t, "Is foam rolling before a run a good idea? Asked for Helpful,")
 	voter, reader := openTab(t), openTab(t)
 	openArticle(voter, baseURL)
 	openArticle(reader, baseURL)
@@ -65,6 +74,32 @@ func TestHelpfulLiveOncePerVisitor(t *testing.T) {
 	waitHelpful(reader, "and live again", id, "false 1")
 	if !eval[bool](voter, pageMarked) || !eval[bool](reader, pageMarked) {
 		t.Error("a page was reloaded; Helpful should work in place")
+	}
+	waitHelpful(author, "the author sees the count live", id, "false 1")
+
+	// The author edits the comment: every page gets it anew, live; the
+	// voter's stays pressed, the author keeps Edit.
+	edited := uniqueText("Edited after a Helpful:")
+	author.do("editing the comment", chromedp.Click(chromedp.CSS(`#`+id+` a[hx-get$="/edit"]`)))
+	waitFor(author, "the edit form opens", fmt.Sprintf(`!!document.querySelector('form#%s textarea')`, id))
+	author.do("saving the new text",
+		chromedp.Clear(chromedp.CSS(`form#`+id+` textarea`)),
+		chromedp.SendKeys(chromedp.CSS(`form#`+id+` textarea`), edited),
+		chromedp.Click(chromedp.CSS(`form#`+id+` button[type=submit]`)),
+	)
+	for _, r := range []*tab{voter, reader} {
+		if err := waitWithin(r, liveWithin, "the edit arrives live", copiesOf(edited)+` === 1`); err != nil {
+			t.Fatal(err)
+		}
+		settled(r)
+	}
+	waitHelpful(voter, "the voter's button stays pressed through the live edit", id, "true 1")
+	waitHelpful(reader, "the other reader's stays as it was", id, "false 1")
+	waitFor(author, "the author's own copy of the edit arrives", streamed("update", edited))
+	settled(author)
+	waitHelpful(author, "the author's count stays", id, "false 1")
+	if n := eval[int](author, fmt.Sprintf(`document.querySelectorAll('#%s .comment-actions a[href$="/edit"]').length`, id)); n != 1 {
+		t.Errorf("after the edit the author's comment offers Edit %d times, want once", n)
 	}
 
 	voter.open("/blog/" + firstArticle)
