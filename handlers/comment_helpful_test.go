@@ -338,7 +338,9 @@ func TestHelpfulInModeration(t *testing.T) {
 }
 
 // A vote reaches every reader of the article live as the new count only,
-// not the whole comment.
+// not the whole comment; an edit between two quick votes is not lost to
+// the hub's coalescing (a count has a Key of its own); a reader who
+// reconnects gets the comment as it is now, count included.
 func TestHelpfulLive(t *testing.T) {
 	s := newTestServer(t, nil)
 	srv := s.runHub(t)
@@ -358,4 +360,26 @@ func TestHelpfulLive(t *testing.T) {
 	}
 	// The count is on the page for the next reader too.
 	checkHTML(t, s.get(t, "/blog/"+p.Slug).body, in(fmt.Sprintf("article#comment-%d button.helpful", c.ID), hasExactText("Helpful 1")))
+
+	// At once: an edit, then another vote. Both arrive.
+	cm, err := db.CommentByID(context.Background(), seededDB(t), p.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.EditComment(context.Background(), seededDB(t), &cm, "Edited live", "<p>Edited live</p>", false); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, vote(t, s.reader(t, p.Slug), p.Slug, c.ID, true), http.StatusSeeOther)
+	var edited, counted bool
+	for !edited || !counted {
+		ev := stream.nextUpdate(t, 5*time.Second)
+		edited = edited || strings.Contains(ev.data, "<p>Edited live</p>")
+		counted = counted || strings.Contains(ev.data, `.helpful>span">2</span>`)
+	}
+
+	// Reconnecting from before the votes: the comment as it is now.
+	again := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream?after="+m[1])
+	ev = again.nextUpdate(t, 5*time.Second)
+	checkHTML(t, ev.data, in(fmt.Sprintf("article#comment-%d button.helpful", c.ID), hasExactText("Helpful 2"), hasAttr("aria-pressed", "false")),
+		in(fmt.Sprintf("article#comment-%d .comment-body", c.ID), hasExactText("Edited live")))
 }
