@@ -770,6 +770,9 @@ func (h *Handler) ownComment(c echo.Context, a *article, cm db.Comment) error {
 	}
 	v := viewOf(cm, a.post.Slug)
 	v.Own = true
+	if voted, err := h.votedOn(c, a); err == nil {
+		v.Voted = voted[cm.ID] // their own Helpful, if they gave it
+	}
 	return h.renderFragment(c, http.StatusOK, "article#comment", v)
 }
 
