@@ -122,6 +122,16 @@ func TestHelpfulWithHTMX(t *testing.T) {
 	res = vote(t, cl, p.Slug, c.ID, false, htmx...)
 	wantStatus(t, res, http.StatusOK)
 	checkHTML(t, res.body, in("button.helpful", hasAttr("aria-pressed", "false"), hasAttr("value", "1"), hasExactText("Helpful 0")))
+
+	// One's own comment, found helpful by oneself: put back after Cancel
+	// (or saved), it stays pressed.
+	author := s.commenter(t, p.Slug)
+	wantStatus(t, author.post(t, author.form(t, "name=Bo", "body=Mine"), htmx...), http.StatusOK)
+	own := commentsOf(t, p.ID)[1]
+	wantStatus(t, author.do(t, postForm(helpfulPath(p.Slug, own.ID), url.Values{"helpful": {"1"}})), http.StatusSeeOther)
+	res = author.get(t, fmt.Sprintf("/blog/%s/comments/%d", p.Slug, own.ID), htmx...)
+	wantStatus(t, res, http.StatusOK)
+	checkHTML(t, res.body, in("button.helpful", hasAttr("aria-pressed", "true"), hasExactText("Helpful 1")))
 }
 
 // Votes and undos from one address are limited: past the limit, 429 with
