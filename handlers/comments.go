@@ -109,7 +109,7 @@ type commentForm struct {
 	Errors     map[string]string
 	Notice     string // a message about the whole form (too fast, too many, expired)
 	Started    string
-	OOB        bool           // sent out of band, in place of the main form
+	OOB        bool            // sent out of band, in place of the main form
 	Preview    *commentPreview // the text as it will look (Preview without JavaScript)
 }
 
