@@ -95,7 +95,8 @@ func (h *Handler) loadArticle(ctx context.Context, slug string) (*article, error
 // session (see seen.go). ?before= shows an older page of comments: with
 // htmx only those comments ("Earlier comments" inserts them in place).
 func (h *Handler) showArticle(c echo.Context) error {
-	want := commentsWant{before: queryID(c, "before"), thread: queryID(c, "reply")}
+	want := commentsWant{before: queryID(c, "before"), thread: queryID(c, "reply"),
+		to: queryID(c, "to"), posted: queryID(c, "posted")}
 	if c.QueryParam("sort") == helpfulSort { // rendered per request: sharePage keeps no such page
 		want = commentsWant{helpful: true, from: int(queryID(c, "from"))}
 	}

@@ -181,7 +181,7 @@ func TestReplyOnAnOlderPageWithoutJavaScript(t *testing.T) {
 	reply := commentsOf(t, p.ID)
 	rid := strconv.FormatInt(reply[len(reply)-1].ID, 10)
 	loc := posted.Header.Get("Location")
-	if want := "/blog/" + p.Slug + "?before=" + strconv.FormatInt(old.ID+1, 10) + "#comment-" + rid; loc != want {
+	if want := "/blog/" + p.Slug + "?before=" + strconv.FormatInt(old.ID+1, 10) + "&posted=" + rid + "#comment-" + rid; loc != want {
 		t.Fatalf("the reply went to %q, want %q", loc, want)
 	}
 	page := cm.get(t, strings.TrimSuffix(loc, "#comment-"+rid))

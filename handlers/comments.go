@@ -55,6 +55,7 @@ type commentView struct {
 	IsReply    bool
 	ParentID   int64
 	OOB        bool // sent out of band: replaces the comment with its id
+	Just       bool // its author's own, just posted: marked as theirs for a moment
 	Replies    []commentView
 	ReplyForm  *commentForm // a reply form opened under it (without JavaScript)
 	Helpful    int          // how many found it helpful (comment_helpful.go)
@@ -96,11 +97,14 @@ const commentPage = 50
 
 // commentsWant is which page of comments an article shows: the threads
 // before the top-level comment before (0: the newest), or the page that has
-// the thread of the top-level comment thread (a reply form open under it).
+// the thread of the top-level comment thread (a reply form open under it,
+// replying to the comment to in that thread). posted is the comment its
+// author was just sent back to, to be marked as theirs. helpful: the most
+// helpful threads first, after from threads (?sort=helpful&from=).
 type commentsWant struct {
-	before, thread int64
-	helpful        bool // most helpful first, after from threads (?sort=helpful&from=)
-	from           int
+	before, thread, to, posted int64
+	helpful                    bool
+	from                       int
 }
 
 // commentForm is the form for a new comment or a reply, with what was
@@ -109,7 +113,8 @@ type commentForm struct {
 	Slug       string
 	FormID     string // element id of the form: "comment-form" or "reply-form-<id>"
 	ParentID   int64
-	ParentName string
+	ReplyTo    int64  // the comment replied to: the thread's first, or a reply in it
+	ParentName string // the name of the person replied to
 	Name       string
 	Body       string
 	Notify     bool   // "Email me replies" is ticked
@@ -117,7 +122,16 @@ type commentForm struct {
 	Errors     map[string]string
 	Notice     string // a message about the whole form (too fast, too many, expired)
 	Started    string
-	OOB        bool // sent out of band, in place of the main form
+	OOB        bool            // sent out of band, in place of the main form
+	Preview    *commentPreview // the text as it will look (Preview without JavaScript)
+}
+
+// commentPreview is a comment's text rendered as it will be posted, or what
+// is wrong with it.
+type commentPreview struct {
+	Slot    string        // the element id it goes into
+	HTML    template.HTML // byte for byte what the posted comment will show
+	Problem string
 }
 
 // commentEdit is the form that edits a comment.
@@ -125,6 +139,20 @@ type commentEdit struct {
 	Comment commentView
 	Body    string
 	Errors  map[string]string
+	Until   time.Time // the end of the edit window
+	Left    int       // whole minutes left of it, rounded up
+	// Form names the form's elements for the preview (its id "edit-<id>",
+	// the article) and holds a preview asked for without JavaScript.
+	Form commentForm
+}
+
+// newCommentEdit is the edit form of cm with body in it, saying how long
+// it can still be changed (by the database's clock, as changeable).
+func newCommentEdit(cm db.Comment, slug, body string) commentEdit {
+	until := cm.CreatedAt.Add(editWindow)
+	left := max(int((time.Until(until)+time.Minute-1)/time.Minute), 1) // created_at is the database's stamp
+	return commentEdit{Comment: viewOf(cm, slug), Body: body, Errors: map[string]string{}, Until: until, Left: left,
+		Form: commentForm{Slug: slug, FormID: "edit-" + strconv.FormatInt(cm.ID, 10)}}
 }
 
 // threads arranges comments (oldest first) into top-level comments with
@@ -186,6 +214,35 @@ func commentURL(a *article, cm db.Comment) string {
 		u += "?before=" + strconv.FormatInt(top+1, 10)
 	}
 	return u + "#comment-" + strconv.FormatInt(cm.ID, 10)
+}
+
+// postedURL is where a comment's author lands after posting it without
+// JavaScript: the comment, marked as just posted (?posted=).
+func postedURL(a *article, cm db.Comment) string {
+	u := commentURL(a, cm)
+	path, anchor, _ := strings.Cut(u, "#")
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "posted=" + strconv.FormatInt(cm.ID, 10) + "#" + anchor
+}
+
+// replyName is the name of the person a reply answers: the comment to, when
+// it is in the thread of top, else top's author. It is looked up whatever
+// the comment's state, so that a reply form sent back with a mistake, or
+// after the comment was hidden, still says whom it answers.
+func (h *Handler) replyName(ctx context.Context, postID, top, to int64) string {
+	for _, id := range []int64{to, top} {
+		if id <= 0 {
+			continue
+		}
+		cm, err := db.CommentByID(ctx, h.db, postID, id)
+		if err == nil && (cm.ID == top || (cm.ParentID != nil && *cm.ParentID == top)) {
+			return cm.Name
+		}
+	}
+	return ""
 }
 
 // commentsFor builds an article's comment section for this visitor: the
@@ -257,16 +314,25 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 	}
 	mark := func(v *commentView) {
 		v.Own = owned[v.ID]
-		if reply != 0 && v.ID == reply && !v.Deleted && !v.Held {
-			f := newCommentForm(d.Slug)
-			f.ParentID, f.ParentName, f.FormID = v.ID, v.Name, "reply-form-"+strconv.FormatInt(v.ID, 10)
-			v.ReplyForm = &f
-		}
+		v.Just = v.Own && v.ID == want.posted
 	}
 	for i := range d.Threads {
-		mark(&d.Threads[i])
-		for j := range d.Threads[i].Replies {
-			mark(&d.Threads[i].Replies[j])
+		t := &d.Threads[i]
+		mark(t)
+		for j := range t.Replies {
+			mark(&t.Replies[j])
+		}
+		if reply != 0 && t.ID == reply && !t.Deleted && !t.Held {
+			// Replying to the thread's comment, or to a reply in it (the
+			// reply goes under the thread all the same, one level deep).
+			f := newCommentForm(d.Slug)
+			f.ParentID, f.ReplyTo, f.ParentName, f.FormID = t.ID, t.ID, t.Name, "reply-form-"+strconv.FormatInt(t.ID, 10)
+			for _, r := range t.Replies {
+				if r.ID == want.to && !r.Held {
+					f.ReplyTo, f.ParentName = r.ID, r.Name
+				}
+			}
+			t.ReplyForm = &f
 		}
 	}
 	d.Form = newCommentForm(d.Slug)
@@ -320,23 +386,10 @@ func (h *Handler) postComment(c echo.Context) error {
 		return articleMoved(c, a)
 	}
 	ctx := c.Request().Context()
-	f := commentForm{
-		Slug: a.post.Slug, FormID: "comment-form",
-		Name:    formValue(c, "name"),
-		Body:    formValue(c, "body"),
-		Notify:  c.FormValue("notify") != "",
-		Email:   formValue(c, "email"),
-		Started: c.FormValue(startedField),
-		Errors:  map[string]string{},
-	}
-	if p := c.FormValue("parent_id"); p != "" {
-		id, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || id <= 0 {
-			f.Notice = "The comment you replied to could not be found. Your comment is below: you can send it as a new comment."
-			return h.commentFormError(c, http.StatusUnprocessableEntity, f)
-		}
-		f.ParentID = id
-		f.FormID = "reply-form-" + p
+	f, ok := h.sentCommentForm(c, a)
+	if !ok {
+		f.Notice = "The comment you replied to could not be found. Your comment is below: you can send it as a new comment."
+		return h.commentFormError(c, http.StatusUnprocessableEntity, f)
 	}
 
 	// Spam checks first: they say what to do and keep what was typed.
@@ -434,10 +487,10 @@ func (h *Handler) postComment(c echo.Context) error {
 	h.commentsChanged()
 
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, commentURL(a, *cm))
+		return c.Redirect(http.StatusSeeOther, postedURL(a, *cm))
 	}
 	v := viewOf(*cm, a.post.Slug)
-	v.Own = true
+	v.Own, v.Just = true, true
 	var fresh *commentForm // a reply form closes; the main form empties
 	if f.ParentID == 0 {
 		nf := newCommentForm(a.post.Slug)
@@ -451,6 +504,33 @@ func (h *Handler) postComment(c echo.Context) error {
 	return h.renderFragment(c, http.StatusOK, "article#comment-posted", commentPosted{
 		Form: fresh, Comment: v, Count: count, Reply: cm.ParentID != nil,
 	})
+}
+
+// sentCommentForm reads a comment or reply form as it was sent; ok is false
+// when its parent_id is not an id (f is then the main form, with the text).
+func (h *Handler) sentCommentForm(c echo.Context, a *article) (f commentForm, ok bool) {
+	f = commentForm{
+		Slug: a.post.Slug, FormID: "comment-form",
+		Name:    formValue(c, "name"),
+		Body:    formValue(c, "body"),
+		Notify:  c.FormValue("notify") != "",
+		Email:   formValue(c, "email"),
+		Started: c.FormValue(startedField),
+		Errors:  map[string]string{},
+	}
+	p := c.FormValue("parent_id")
+	if p == "" {
+		return f, true
+	}
+	id, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || id <= 0 {
+		return f, false
+	}
+	f.ParentID = id
+	f.FormID = "reply-form-" + p
+	f.ReplyTo, _ = strconv.ParseInt(c.FormValue("reply_to"), 10, 64)
+	f.ParentName = h.replyName(c.Request().Context(), a.post.ID, f.ParentID, f.ReplyTo)
+	return f, true
 }
 
 // commentPosted is the htmx answer to a new comment.
@@ -478,7 +558,6 @@ func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) er
 		}
 		for i := range d.Threads {
 			if d.Threads[i].ID == f.ParentID {
-				f.ParentName = d.Threads[i].Name
 				d.Threads[i].ReplyForm = &f
 				return
 			}
@@ -672,7 +751,7 @@ func (h *Handler) showEditComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e := commentEdit{Comment: viewOf(cm, a.post.Slug), Body: cm.BodyMD}
+	e := newCommentEdit(cm, a.post.Slug, cm.BodyMD)
 	if isFragment(c) {
 		return h.renderFragment(c, http.StatusOK, "article#comment-edit", e)
 	}
@@ -695,8 +774,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e := commentEdit{Comment: viewOf(cm, a.post.Slug), Errors: map[string]string{},
-		Body: formValue(c, "body")}
+	e := newCommentEdit(cm, a.post.Slug, formValue(c, "body"))
 	bodyHTML, problem := renderCommentBody(e.Body, "Please write your comment, or delete it instead.")
 	if problem != "" {
 		e.Errors["body"] = problem
@@ -825,7 +903,7 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	f := newCommentForm(a.post.Slug)
-	f.ParentID, f.ParentName, f.FormID = top, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
+	f.ParentID, f.ReplyTo, f.ParentName, f.FormID = top, cm.ID, cm.Name, "reply-form-"+strconv.FormatInt(top, 10)
 	// The page's stamp comes along (hx-include): the reader has been on the
 	// page since then, so a short reply ("Thanks!") typed at once after
 	// Reply is not "quicker than anyone can type". Without one (not fetched

@@ -84,7 +84,7 @@ func TestPostCommentWithoutJavaScript(t *testing.T) {
 	if len(stored) != 1 {
 		t.Fatalf("%d comments stored, want 1", len(stored))
 	}
-	want := fmt.Sprintf("/blog/%s#comment-%d", p.Slug, stored[0].ID)
+	want := fmt.Sprintf("/blog/%s?posted=%d#comment-%d", p.Slug, stored[0].ID, stored[0].ID)
 	if loc := res.Header.Get("Location"); loc != want {
 		t.Errorf("redirect to %q, want %q", loc, want)
 	}

@@ -96,6 +96,11 @@ type limits struct {
 	like    *likeLimits  // likes (likes.go)
 	helpful *rateLimit   // Helpful votes and undos on comments (comment_helpful.go)
 
+	// preview counts comment previews per address: each renders up to
+	// 5,000 characters of Markdown and stores nothing, so the limit only
+	// stops a script using it as free rendering.
+	preview *rateLimit
+
 	// newBooking counts the bookings made online (POST /book) per address:
 	// each mails someone, so far fewer than the taps of choosing times.
 	newBooking *rateLimit
@@ -108,6 +113,7 @@ func newLimits() limits {
 		newBooking: newRateLimit(newBookingsPerHour, time.Hour),
 		edit:       newEditLimits(),
 		like:       newLikeLimits(),
+		preview:    newRateLimit(60, 10*time.Minute),
 		helpful:    newHelpfulLimits(),
 	}
 }

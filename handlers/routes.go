@@ -72,6 +72,7 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, "/blog/:slug", h.showArticle, public(h.articleVisit, h.sharePage())...)
 	e.POST("/blog/:slug/like", h.likeArticle, site...)
 	e.POST("/blog/:slug/comments", h.postComment, site...)
+	e.POST("/blog/:slug/comments/preview", h.previewComment, site...)
 	get(e, "/blog/:slug/comments/:id", h.showComment, site...)
 	e.POST("/blog/:slug/comments/:id", h.saveComment, site...)
 	get(e, "/blog/:slug/comments/:id/edit", h.showEditComment, site...)

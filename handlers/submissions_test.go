@@ -246,7 +246,7 @@ func TestCommentSentTwiceIsSavedOnce(t *testing.T) {
 	if len(stored) != 1 {
 		t.Fatalf("%d comments stored after sending one four times, want 1", len(stored))
 	}
-	if want := "/blog/" + p.Slug + "#comment-" + itoa(stored[0].ID); loc != want {
+	if want := "/blog/" + p.Slug + "?posted=" + itoa(stored[0].ID) + "#comment-" + itoa(stored[0].ID); loc != want {
 		t.Errorf("the sendings went to %q, want %q", loc, want)
 	}
 

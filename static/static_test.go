@@ -48,6 +48,9 @@ func TestEveryFileHasAContentHashedURL(t *testing.T) {
 	a := load(t)
 	for _, name := range embedded(t) {
 		body, err := files.ReadFile(name)
+		if err == nil {
+			body, err = minified(name, body)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,6 +123,7 @@ func TestServeHTTP(t *testing.T) {
 	a := load(t)
 	css := a.URL("css/site.css")
 	cssBody, _ := files.ReadFile("css/site.css")
+	cssBody, _ = minified("css/site.css", cssBody)
 	etag := a.byURL[css].etag
 
 	tests := []struct {
@@ -196,5 +200,25 @@ func TestServeHTTP(t *testing.T) {
 				t.Errorf("body: %d bytes, want %d", len(body), len(tt.wantBody))
 			}
 		})
+	}
+}
+
+// Our own CSS and JavaScript are served minified (their comments stay in
+// the sources), vendored files as they come.
+func TestOwnFilesServedMinified(t *testing.T) {
+	a := load(t)
+	for _, name := range []string{"js/site.js", "css/site.css", "vendor/htmx.min.js"} {
+		src, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := a.byURL[a.URL(name)].body
+		own := !strings.HasPrefix(name, "vendor/")
+		if own && (len(served) >= len(src)*9/10 || bytes.Contains(served, []byte("/*")) || bytes.Contains(served, []byte("\n  //"))) {
+			t.Errorf("%s is served as %d bytes of its %d, with comments: not minified", name, len(served), len(src))
+		}
+		if !own && !bytes.Equal(served, src) {
+			t.Errorf("%s is changed when served; vendored files are served as they come", name)
+		}
 	}
 }

@@ -88,6 +88,7 @@ type sampleComment struct {
 	Body                                                 template.HTML
 	Created                                              time.Time
 	Edited, ByPractice, Deleted, Held, Own, IsReply, OOB bool
+	Just                                                 bool
 	ParentID                                             int64
 	Replies                                              []sampleComment
 	ReplyForm                                            *sampleForm
@@ -97,13 +98,21 @@ type sampleComment struct {
 
 type sampleForm struct {
 	Slug, FormID      string
-	ParentID          int64
+	ParentID, ReplyTo int64
 	ParentName        string
 	Name, Body, Email string
 	Notify            bool
 	Errors            map[string]string
 	Notice, Started   string
 	OOB               bool
+	Preview           *samplePreview
+}
+
+// samplePreview mirrors a comment's preview.
+type samplePreview struct {
+	Slot    string
+	HTML    template.HTML
+	Problem string
 }
 
 func sampleComments() any {
@@ -124,12 +133,13 @@ func sampleComments() any {
 	}{
 		Slug: samplePosts[0].Slug, Count: 2, LastEvent: 41, Earlier: 5, Long: true,
 		Threads: []sampleComment{{
-			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true, Helpful: 3, Voted: true,
+			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true, Just: true, Helpful: 3, Voted: true,
 			Replies: []sampleComment{{ID: 8, Slug: samplePosts[0].Slug, Name: "Dynamic Motion", Body: "<p>Glad it helped.</p>",
 				Created: at, ByPractice: true, IsReply: true, ParentID: 7, Edited: true}},
 		}},
 		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "comment-form", Name: "Bo", Body: "Too",
-			Errors: map[string]string{"body": "Please write a little more."}},
+			Errors:  map[string]string{"body": "Please write a little more."},
+			Preview: &samplePreview{Slot: "comment-form-preview", HTML: "<p><em>Too</em></p>"}},
 	}
 }
 
@@ -138,7 +148,12 @@ func sampleCommentEdit() any {
 		Comment sampleComment
 		Body    string
 		Errors  map[string]string
-	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful"}
+		Until   time.Time
+		Left    int
+		Form    sampleForm
+	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful",
+		Until: time.Date(2026, 11, 25, 14, 15, 0, 0, time.UTC), Left: 7,
+		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "edit-7", Preview: &samplePreview{Slot: "edit-7-preview", Problem: "There is nothing to preview yet."}}}
 }
 
 type sampleSlot struct {
@@ -857,6 +872,8 @@ func TestPagesShowTheirData(t *testing.T) {
 			`<meta property="og:type" content="article">`, `href="/book"`, `href="/blog/hamstrings"`,
 			`sse-connect="/blog/sports-massage-for-lower-back-pain/comments/stream?after=41"`, "Ann &lt;b&gt;", "<p>Helpful, thanks.</p>",
 			"The practice’s answer", `id="replies-7"`, "Please write a little more.", `aria-invalid="true"`, `name="website"`,
+			"Yours, just now", `class="comment just-posted"`, `<div class="comment-body"><p><em>Too</em></p></div>`, `id="comment-form-preview"`,
+			`href="/blog/sports-massage-for-lower-back-pain?reply=7&amp;to=8#reply-form-7"`,
 			`hx-post="/blog/sports-massage-for-lower-back-pain/comments/7/delete"`, "25 November 2026 at 14:05",
 			`href="/blog/sports-massage-for-lower-back-pain?before=5#comments"`, `hx-get="/blog/sports-massage-for-lower-back-pain?before=5"`,
 			`data-stamp="/form-stamp"`, `<form id="helpful-form" method="post"></form>`,
@@ -876,7 +893,9 @@ func TestPagesShowTheirData(t *testing.T) {
 			"Moved from Tuesday 1 December, 10:00 to Thursday 3 December, 09:00", `href="/bookings/tok/cancel"`, `href="/book?service=2&amp;location=studio&amp;again=tok"`}},
 		{"booking-cancel", []string{"Cancel your booking?", `action="/bookings/tok/cancel"`, ">A cold &lt;b&gt;</textarea>", `aria-invalid="true"`,
 			"Keep my booking", "Cancel booking"}},
-		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>"}},
+		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>",
+			"You can change it for 7 more minutes, until 14:15.", `formaction="/blog/sports-massage-for-lower-back-pain/comments/preview"`,
+			`name="edit" value="7"`, "There is nothing to preview yet."}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},
 		{"subscription", []string{"<h1>Unsubscribe</h1>", `action="/comments/subscriptions/unsubscribe/tok"`, "Lower back &lt;pain&gt;"}},

@@ -120,17 +120,45 @@
   // including comments that arrive live: htmx attributes on each link cost a
   // phone most of its start-up work on a long thread. The form carries the
   // page's anti-spam stamp, as the main form does.
+  //
+  // A reply form closed (its Close link) is only hidden, so what was typed
+  // stays until the page is left: Reply shows it again, or, for another
+  // comment of the thread, brings that form with the words carried over.
+  function plainClick(e, sel) {
+    var a = e.target.closest ? e.target.closest(sel) : null;
+    return a && window.htmx && !e.defaultPrevented && e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey ? a : null;
+  }
+  function fieldOf(form, name) { return form && form.querySelector('[name=' + name + ']'); }
   document.addEventListener('click', function (e) {
-    var a = e.target.closest ? e.target.closest('a[data-reply]') : null;
-    if (!a || !window.htmx || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) { return; }
-    var slot = document.getElementById(a.dataset.replySlot);
+    var a = plainClick(e, 'a[data-reply]');
+    var slot = a && document.getElementById(a.dataset.replySlot);
     if (!slot) { return; }
     e.preventDefault();
+    var open = slot.querySelector('form'), to = fieldOf(open, 'reply_to');
+    if (to && a.dataset.reply.slice(-('/' + to.value + '/reply').length) === '/' + to.value + '/reply') {
+      open.hidden = false;
+      fieldOf(open, 'body').focus();
+      return;
+    }
+    var kept = open && { name: fieldOf(open, 'name').value, body: fieldOf(open, 'body').value };
     var started = document.querySelector('#comment-form [name=started]');
     htmx.ajax('GET', a.dataset.reply, {
       source: a, target: slot, swap: 'innerHTML',
       values: started ? { started: started.value } : {}
+    }).then(function () {
+      var form = slot.querySelector('form');
+      if (!form || !kept) { return; }
+      ['name', 'body'].forEach(function (n) { var f = fieldOf(form, n); if (f && !f.value) { f.value = kept[n]; } });
     });
+  });
+  document.addEventListener('click', function (e) {
+    var a = plainClick(e, 'a[data-close-reply]');
+    var form = a && a.closest('form');
+    if (!form) { return; }
+    e.preventDefault();
+    form.hidden = true;
+    var thread = form.closest('.thread'), link = thread && thread.querySelector('a[data-reply]');
+    if (link) { link.focus(); }
   });
 
   // The booking flow: when a swap of #picker (another day) or #book-flow (a
@@ -346,25 +374,24 @@
     });
   });
 
+  // A comment just posted is brought into view (gently, unless the reader
+  // asked for reduced motion), marked as theirs (CSS .just-posted) and
+  // given the focus: eye, keyboard and screen reader all land on it.
+  document.addEventListener('htmx:afterSettle', function () {
+    var el = document.querySelector('article.just-posted:not([tabindex])');
+    if (!el) { return; }
+    el.setAttribute('tabindex', '-1');
+    el.focus({ preventScroll: true });
+    el.scrollIntoView({ block: 'center', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+  });
+
   // Keep the keyboard where the reader was: after saving or deleting their
-  // comment, and after posting a reply (whose form goes away), focus moves to
-  // that comment instead of falling back to the top of the page.
+  // comment, focus moves to that comment instead of falling back to the top
+  // of the page.
   var focusComment = null;
   document.addEventListener('htmx:beforeSwap', function (e) {
     var t = e.detail.target;
     if (t && /^comment-\d+$/.test(t.id)) { focusComment = t.id; }
-  });
-  document.addEventListener('htmx:oobAfterSwap', function (e) {
-    var t = e.detail.target;
-    if (t && /^replies-\d+$/.test(t.id)) {
-      var a = t.querySelector('li:last-child article.comment');
-      if (a) {
-        focusComment = a.id;
-        // The reply form goes away after this part is placed: look again
-        // once the whole answer is in.
-        setTimeout(focusLostComment, 50);
-      }
-    }
   });
   document.addEventListener('htmx:beforeRequest', function () { focusComment = null; });
   // One answer can settle in several steps (its out-of-band parts first):
