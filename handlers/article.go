@@ -163,7 +163,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, want commentsWant, e
 	if page.Image = h.coverImage(p); page.Image != nil {
 		ld["image"] = page.Image.URL
 	}
-	if cl := commentsLD(comments.Threads); cl != nil {
+	if cl := commentsLD(comments.Threads, page.Canonical); cl != nil {
 		ld["comment"] = cl
 	}
 	page.JSONLD = ld

@@ -224,15 +224,15 @@ func (h *Handler) helpfulPage(c echo.Context, a *article, from int) ([]db.Commen
 }
 
 // commentsLD describes the comments a page shows for search engines
-// (schema.org Comment): who wrote each, when, and its Helpful count;
-// replies under their comment. Not their words, nor each one's address:
-// the page is budgeted (pageweight_test.go), and a comment's id in the
-// head costs more than all the rest of it, as it is the one thing the
-// compressor has not seen before.
-func commentsLD(threads []commentView) []map[string]any {
+// (schema.org Comment): each one's address, who wrote it, when, and its
+// Helpful count; replies under their comment. Not their words: the page is
+// budgeted (pageweight_test.go) and carries them once already. (The
+// addresses cost about 200 bytes of the budget with 50 comments: a
+// comment's id in the head is what the compressor has not seen before.)
+func commentsLD(threads []commentView, pageURL string) []map[string]any {
 	one := func(v commentView) map[string]any {
 		return map[string]any{
-			"@type":       "Comment",
+			"@type": "Comment", "url": pageURL + "#comment-" + strconv.FormatInt(v.ID, 10),
 			"author":      map[string]any{"@type": "Person", "name": v.Name},
 			"dateCreated": v.Created.UTC().Format(time.RFC3339), "upvoteCount": v.Helpful,
 		}

@@ -227,6 +227,7 @@ func TestHelpfulInStructuredData(t *testing.T) {
 		CommentCount int    `json:"commentCount"`
 		Comment      []struct {
 			Type   string `json:"@type"`
+			URL    string `json:"url"`
 			Author struct {
 				Type string `json:"@type"`
 				Name string `json:"name"`
@@ -234,6 +235,7 @@ func TestHelpfulInStructuredData(t *testing.T) {
 			DateCreated string `json:"dateCreated"`
 			UpvoteCount int    `json:"upvoteCount"`
 			Comment     []struct {
+				URL         string `json:"url"`
 				Author      struct{ Name string }
 				UpvoteCount int `json:"upvoteCount"`
 			} `json:"comment"`
@@ -247,10 +249,11 @@ func TestHelpfulInStructuredData(t *testing.T) {
 	}
 	c := ld.Comment[0]
 	if c.Type != "Comment" || c.Author.Type != "Person" || c.Author.Name != "</script><b>Ann" || c.UpvoteCount != 1 ||
-		c.DateCreated != a.CreatedAt.UTC().Format(time.RFC3339) {
+		c.DateCreated != a.CreatedAt.UTC().Format(time.RFC3339) || c.URL != fmt.Sprintf("%s/blog/%s#comment-%d", httpBase, p.Slug, a.ID) {
 		t.Errorf("comment %+v", c)
 	}
-	if len(c.Comment) != 1 || c.Comment[0].UpvoteCount != 0 || c.Comment[0].Author.Name != "Bob" {
+	if len(c.Comment) != 1 || c.Comment[0].UpvoteCount != 0 || c.Comment[0].Author.Name != "Bob" ||
+		!strings.HasSuffix(c.Comment[0].URL, fmt.Sprintf("#comment-%d", r.ID)) {
 		t.Errorf("the reply %+v: want it under its comment", c.Comment)
 	}
 }
