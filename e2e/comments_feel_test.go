@@ -12,7 +12,13 @@ import (
 
 // markdownComment is a comment as a reader might write it: what the
 // renderer changes (emphasis, a link, a list) and what it must drop.
-const markdownComment = "The **stretches** helped. See [my club](https://example.com/club) too.\n\n- calves\n- hamstrings\n\n<b onclick=x>raw</b>"
+const markdownComment = "The **stretches** helped. See [my club](https://example.com/club) too.\n\n- calves\n- hamstrings\n\n<b onclick=x>raw</b>\n\n" +
+	"Supercalifragilisticexpialidocious" + "Supercalifragilisticexpialidocious" + "Supercalifragilisticexpialidocious\n\n" +
+	"    foam_roller --before-run --minutes=10 --calves --hamstrings --glutes --quads --it-band --lower-back --slowly"
+
+// fitsTheScreen is a JavaScript expression: nothing on the page is wider
+// than the window (a long word or code line wraps or scrolls in its box).
+const fitsTheScreen = `document.documentElement.scrollWidth <= window.innerWidth`
 
 // fourLinks is a reply the site refuses (at most three links), so that it
 // comes back with its mistake whatever the browser checks first.
@@ -48,7 +54,7 @@ func TestCommentsFeelFinished(t *testing.T) {
 	tb.do("writing a comment in Markdown",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), markdownComment),
-		chromedp.Click(chromedp.CSS(`#comment-form button[formaction$="/comments/preview"]`)),
+		chromedp.Click(chromedp.CSS(`#comment-form button[formaction*="/comments/preview"]`)),
 	)
 	waitFor(tb, "the preview appears", `!!document.querySelector('#comment-form-preview .comment-body strong')`)
 	settled(tb)
@@ -59,9 +65,15 @@ func TestCommentsFeelFinished(t *testing.T) {
 	if got := eval[string](tb, `document.querySelector('#comment-form-body').value`); got != markdownComment {
 		t.Errorf("after Preview the text box holds %q, want what was typed", got)
 	}
-	if !eval[bool](tb, `document.activeElement && document.activeElement.matches('#comment-form-preview section.comment-preview')`) {
+	if !eval[bool](tb, `document.activeElement && document.activeElement.matches('#comment-form-preview div.comment-preview')`) {
 		t.Error("the focus did not move to the preview (a screen reader would not hear it)")
 	}
+	if !eval[bool](tb, fitsTheScreen) {
+		t.Errorf("with the preview the page is %d px wide in a 390 px window", eval[int](tb, `document.documentElement.scrollWidth`))
+	}
+	// Changed after the preview: the preview says it is of the earlier text.
+	tb.do("changing the text", chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), " "))
+	waitFor(tb, "the preview is marked as of the earlier text", `!!document.querySelector('#comment-form-preview .comment-preview[data-stale]')`)
 	checkAxe(tb, "the article with a comment previewed")
 
 	// Post: the comment is on screen, focused and marked; its body is
@@ -80,6 +92,9 @@ func TestCommentsFeelFinished(t *testing.T) {
 	}
 	if v := eval[string](tb, `document.querySelector('#comment-form-body').value`); v != "" {
 		t.Errorf("after posting, the form still holds %q", v)
+	}
+	if !eval[bool](tb, fitsTheScreen) {
+		t.Errorf("with the comment posted the page is %d px wide in a 390 px window", eval[int](tb, `document.documentElement.scrollWidth`))
 	}
 	checkAxe(tb, "the article with a comment just posted")
 
@@ -106,6 +121,7 @@ func TestCommentsFeelFinished(t *testing.T) {
 	form := "#reply-form-" + num
 	waitFor(tb, "the reply form opens", fmt.Sprintf(`!!document.querySelector('%s')`, form))
 	settled(tb)
+	waitFor(tb, "the focus moves into the reply form", fmt.Sprintf(`document.activeElement === document.querySelector('%s-name')`, form))
 	tb.do("writing a reply with too many links",
 		chromedp.SendKeys(chromedp.CSS(form+`-name`), "Sam"),
 		chromedp.SendKeys(chromedp.CSS(form+`-body`), fourLinks),
@@ -120,7 +136,7 @@ func TestCommentsFeelFinished(t *testing.T) {
 
 	// Close and open again: the words are still there.
 	tb.do(`clicking "Close"`, chromedp.Click(chromedp.CSS(form+` a[data-close-reply]`)))
-	waitFor(tb, "the reply form is closed", fmt.Sprintf(`document.querySelector('%s').hidden`, form))
+	waitFor(tb, "the reply form is closed", fmt.Sprintf(`getComputedStyle(document.querySelector('%s')).display === 'none'`, form))
 	if !eval[bool](tb, fmt.Sprintf(`document.activeElement === document.querySelector('#%s a[data-reply]')`, id)) {
 		t.Error("closing the reply form did not put the focus back on Reply")
 	}
@@ -157,7 +173,7 @@ func TestCommentsFeelFinishedWithoutJavaScript(t *testing.T) {
 	tb.do("writing a comment in Markdown",
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-name`), name),
 		chromedp.SendKeys(chromedp.CSS(`#comment-form-body`), markdownComment))
-	load("Preview", chromedp.Click(chromedp.CSS(`#comment-form button[formaction$="/comments/preview"]`)))
+	load("Preview", chromedp.Click(chromedp.CSS(`#comment-form button[formaction*="/comments/preview"]`)))
 	preview := eval[string](tb, `(document.querySelector('#comment-form-preview .comment-body') || {innerHTML: ''}).innerHTML`)
 	if !strings.Contains(preview, "<strong>stretches</strong>") {
 		t.Fatalf("the page after Preview shows %q, want the rendered text", preview)
@@ -195,7 +211,7 @@ func TestCommentsFeelFinishedWithoutJavaScript(t *testing.T) {
 		t.Errorf("the edit page says %q, want the time left", got)
 	}
 	tb.do("changing the text", chromedp.SendKeys(chromedp.CSS(`#edit-`+num+`-body`), " *Later*"))
-	load("Preview on the edit page", chromedp.Click(chromedp.CSS(`form#`+id+` button[formaction$="/comments/preview"]`)))
+	load("Preview on the edit page", chromedp.Click(chromedp.CSS(`form#`+id+` button[formaction*="/comments/preview"]`)))
 	if got := eval[string](tb, fmt.Sprintf(`(document.querySelector('#edit-%s-preview .comment-body em') || {textContent: ''}).textContent`, num)); got != "Later" {
 		t.Errorf("the edit page's preview shows %q, want the changed text", got)
 	}

@@ -508,6 +508,10 @@ func TestCommentsWithoutJavaScript(t *testing.T) {
 	if v := eval[[]string](tb, `[document.querySelector('#comment-form-name').value, document.querySelector('#comment-form-body').value]`); v[0] != name || v[1] != text {
 		t.Fatalf("the form came back with %q, want what was typed", v)
 	}
+	// It lands on the form, not at the top of a long page.
+	if hash := eval[string](tb, `location.hash`); hash != "#comment-form" {
+		t.Errorf("the form came back at %q, want #comment-form (the notice in view)", hash)
+	}
 	takeDocs()
 	tb.do("pressing Post again", chromedp.Sleep(fillTime)) // time itself must pass (see fillTime)
 	if _, err := chromedp.Run(tb.ctx, chromedp.WaitEvent(page.LoadEventFired, nil,

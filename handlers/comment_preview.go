@@ -36,23 +36,24 @@ func (h *Handler) previewComment(c echo.Context) error {
 	}
 
 	if edit := c.FormValue("edit"); edit != "" {
-		pv.Slot = "edit-" + edit + "-preview"
 		if isFragment(c) {
 			return h.renderFragment(c, status, "article#comment-preview", pv)
 		}
 		c.SetParamNames("slug", "id")
 		c.SetParamValues(a.post.Slug, edit)
-		a, cm, err := h.findOwnComment(c)
+		a, cm, err := h.findAuthorsComment(c)
 		if err != nil {
 			return err
 		}
 		e := newCommentEdit(cm, a.post.Slug, body)
 		e.Form.Preview = pv
+		if !changeable(cm) {
+			e.Errors["body"] = tooLate(cm)
+		}
 		return h.renderEditPage(c, status, a, e)
 	}
 
 	f, _ := h.sentCommentForm(c, a)
-	pv.Slot = f.FormID + "-preview"
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-preview", pv)
 	}

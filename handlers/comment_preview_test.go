@@ -48,8 +48,8 @@ func TestCommentPreview(t *testing.T) {
 	res := cm.do(t, postForm(previewPath, f), htmx...)
 	wantStatus(t, res, http.StatusOK)
 	checkHTML(t, res.body,
-		in("section.comment-preview[aria-labelledby=comment-form-preview-title] .comment-body em", hasExactText("loved")),
-		in("#comment-form-preview-title", hasText("Preview")),
+		in("div.comment-preview .comment-body em", hasExactText("loved")),
+		in("div.comment-preview .comment-preview-title", hasText("Preview")),
 		notIn("script"), notIn("[hx-get]"), notIn("form"))
 	previewed := bodyOf(t, res.body, "comment-preview")
 	if n := len(commentsOf(t, p.ID)); n != 0 {
@@ -61,7 +61,7 @@ func TestCommentPreview(t *testing.T) {
 	plain := cm.do(t, postForm(previewPath, f))
 	wantStatus(t, plain, http.StatusOK)
 	checkHTML(t, plain.body,
-		in("form#comment-form #comment-form-preview section.comment-preview[autofocus]"),
+		in("form#comment-form #comment-form-preview div.comment-preview[autofocus]"),
 		in("form#comment-form textarea[name=body]", hasText("I *loved* this. See [the club]")),
 		in("form#comment-form input[name=name]", hasAttr("value", "Ann")),
 		in("form#comment-form input[name=email]", hasAttr("value", "ann@example.com")),
@@ -89,9 +89,9 @@ func TestCommentPreview(t *testing.T) {
 	// mistake of the form: nothing was sent).
 	empty := cm.do(t, postForm(previewPath, cm.form(t, "name=Ann", "body=")), htmx...)
 	wantStatus(t, empty, http.StatusOK)
-	checkHTML(t, empty.body, in("section.comment-preview .field-error", hasText("nothing to preview")))
+	checkHTML(t, empty.body, in("div.comment-preview .field-error", hasText("nothing to preview")))
 	long := cm.do(t, postForm(previewPath, cm.form(t, "body="+strings.Repeat("a", maxBodyLen+1))), htmx...)
-	checkHTML(t, long.body, in("section.comment-preview .field-error", hasText("please shorten it")))
+	checkHTML(t, long.body, in("div.comment-preview .field-error", hasText("please shorten it")))
 }
 
 // A reply's preview goes to that reply form; without JavaScript the page
@@ -107,7 +107,7 @@ func TestReplyPreviewWithoutJavaScript(t *testing.T) {
 	f := cm.form(t, "name=Ann", "body=**Yes**, for me", "parent_id="+top, "reply_to="+strconv.FormatInt(cat.ID, 10))
 
 	frag := cm.do(t, postForm("/blog/"+p.Slug+"/comments/preview", f), htmx...)
-	checkHTML(t, frag.body, in("section[aria-labelledby=reply-form-"+top+"-preview-title] .comment-body strong", hasExactText("Yes")))
+	checkHTML(t, frag.body, in("div.comment-preview .comment-body strong", hasExactText("Yes")))
 	page := cm.do(t, postForm("/blog/"+p.Slug+"/comments/preview", f))
 	wantStatus(t, page, http.StatusOK)
 	form := "#thread-" + top + " form#reply-form-" + top
@@ -130,7 +130,7 @@ func TestEditPreview(t *testing.T) {
 	f := url.Values{"edit": {id}, "body": {"Second *go*"}}
 
 	frag := cm.do(t, postForm("/blog/"+p.Slug+"/comments/preview", f), htmx...)
-	checkHTML(t, frag.body, in("section[aria-labelledby=edit-"+id+"-preview-title] .comment-body em", hasExactText("go")))
+	checkHTML(t, frag.body, in("div.comment-preview .comment-body em", hasExactText("go")))
 	page := cm.do(t, postForm("/blog/"+p.Slug+"/comments/preview", f))
 	wantStatus(t, page, http.StatusOK)
 	checkHTML(t, page.body,
@@ -159,7 +159,7 @@ func TestCommentPreviewLimit(t *testing.T) {
 	if res.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
-	checkHTML(t, res.body, in("section.comment-preview .field-error", hasText("your text is still here")))
+	checkHTML(t, res.body, in("div.comment-preview .field-error", hasText("your text is still here")))
 }
 
 // "Replying to <name>" names the person replied to in every answer: a reply
@@ -191,6 +191,19 @@ func TestReplyFormNamesThePerson(t *testing.T) {
 		plain := cm.post(t, mistake)
 		wantStatus(t, plain, http.StatusUnprocessableEntity)
 		checkHTML(t, plain.body, in("#thread-"+top+" form#reply-form-"+top+" .replying", hasText("Replying to "+tc.want)))
+	}
+
+	// Cat's reply hidden meanwhile: the form opened from her Reply link
+	// without JavaScript still names her; with htmx, Reply on her comment
+	// says why no form opens.
+	if err := db.HideComment(context.Background(), seededDB(t), &cat); err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, cm.get(t, strings.Split(link, "#")[0]).body, in("form#reply-form-"+top+" .replying", hasText("Replying to Cat")))
+	gone := cm.get(t, fmt.Sprintf("/blog/%s/comments/%d/reply", p.Slug, cat.ID), htmx...)
+	wantStatus(t, gone, http.StatusNotFound)
+	if !strings.Contains(gone.body, "no longer shown, so it cannot be answered") {
+		t.Errorf("Reply on a hidden comment says:\n%s", gone.body)
 	}
 
 	// Hidden meanwhile: the form that comes back with a mistake still
@@ -225,6 +238,38 @@ func TestEditFormShowsTimeLeft(t *testing.T) {
 			in("#edit-"+id+"-time", hasText("You can change it for 7 more minutes, until "+until+".")),
 			in("form#comment-"+id+" .form-actions button[type=submit]", hasText("Save")),
 			in("form#comment-"+id+" .form-actions a", hasText("Cancel")))
+	}
+}
+
+// Past the 10 minutes, Save and Preview answer in the edit form with the
+// words kept (409 with htmx, which swaps it in; the edit page without).
+func TestEditTooLateKeepsTheText(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First go")), http.StatusSeeOther)
+	c := commentsOf(t, p.ID)[0]
+	if _, err := seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '11 minutes' WHERE id = ?", c.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(c.ID, 10)
+	typed := url.Values{"body": {"My careful second thoughts"}, "edit": {id}}
+	for _, headers := range [][]string{htmx, nil} {
+		res := cm.do(t, postForm("/blog/"+p.Slug+"/comments/"+id, typed), headers...)
+		wantStatus(t, res, http.StatusConflict)
+		checkHTML(t, res.body,
+			in("form#comment-"+id+" textarea[name=body]", hasExactText("My careful second thoughts")),
+			in("form#comment-"+id+" .field-error", hasText("10 minutes for changing this comment are over")),
+			in("#edit-"+id+"-time", hasText("are over")))
+	}
+	pv := cm.do(t, postForm("/blog/"+p.Slug+"/comments/preview", typed))
+	wantStatus(t, pv, http.StatusOK)
+	checkHTML(t, pv.body,
+		in("form#comment-"+id+" textarea[name=body]", hasExactText("My careful second thoughts")),
+		in("form#comment-"+id+" .field-error", hasText("can no longer be saved")),
+		in("#edit-"+id+"-preview .comment-body", hasText("My careful second thoughts")))
+	if got := commentsOf(t, p.ID)[0].BodyMD; got != "First go" {
+		t.Errorf("a late edit changed the comment to %q", got)
 	}
 }
 

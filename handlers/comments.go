@@ -129,7 +129,6 @@ type commentForm struct {
 // commentPreview is a comment's text rendered as it will be posted, or what
 // is wrong with it.
 type commentPreview struct {
-	Slot    string        // the element id it goes into
 	HTML    template.HTML // byte for byte what the posted comment will show
 	Problem string
 }
@@ -140,7 +139,7 @@ type commentEdit struct {
 	Body    string
 	Errors  map[string]string
 	Until   time.Time // the end of the edit window
-	Left    int       // whole minutes left of it, rounded up
+	Left    int       // whole minutes left of it, rounded up; 0 when it is over
 	// Form names the form's elements for the preview (its id "edit-<id>",
 	// the article) and holds a preview asked for without JavaScript.
 	Form commentForm
@@ -150,7 +149,7 @@ type commentEdit struct {
 // it can still be changed (by the database's clock, as changeable).
 func newCommentEdit(cm db.Comment, slug, body string) commentEdit {
 	until := cm.CreatedAt.Add(editWindow)
-	left := max(int((time.Until(until)+time.Minute-1)/time.Minute), 1) // created_at is the database's stamp
+	left := max(int((time.Until(until)+time.Minute-1)/time.Minute), 0) // created_at is the database's stamp
 	return commentEdit{Comment: viewOf(cm, slug), Body: body, Errors: map[string]string{}, Until: until, Left: left,
 		Form: commentForm{Slug: slug, FormID: "edit-" + strconv.FormatInt(cm.ID, 10)}}
 }
@@ -327,9 +326,9 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 			// reply goes under the thread all the same, one level deep).
 			f := newCommentForm(d.Slug)
 			f.ParentID, f.ReplyTo, f.ParentName, f.FormID = t.ID, t.ID, t.Name, "reply-form-"+strconv.FormatInt(t.ID, 10)
-			for _, r := range t.Replies {
-				if r.ID == want.to && !r.Held {
-					f.ReplyTo, f.ParentName = r.ID, r.Name
+			if want.to != 0 && want.to != t.ID {
+				if name := h.replyName(ctx, a.post.ID, t.ID, want.to); name != "" {
+					f.ReplyTo, f.ParentName = want.to, name // hidden meanwhile, it is still whom they answer
 				}
 			}
 			t.ReplyForm = &f
@@ -707,6 +706,16 @@ var errNoLongerChangeable = echo.NewHTTPError(http.StatusForbidden,
 // findOwnComment loads the :id comment of the article for its author: it
 // must be theirs, visible and within the edit window.
 func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
+	a, cm, err := h.findAuthorsComment(c)
+	if err == nil && !changeable(cm) {
+		return nil, cm, errNoLongerChangeable
+	}
+	return a, cm, err
+}
+
+// findAuthorsComment is findOwnComment without the edit window: the
+// comment is theirs, whether it can still be changed or not.
+func (h *Handler) findAuthorsComment(c echo.Context) (*article, db.Comment, error) {
 	a, err := h.findArticle(c)
 	if err != nil {
 		return nil, db.Comment{}, err
@@ -732,10 +741,16 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 	if author == nil || !hmac.Equal(author, cm.AuthorHash) {
 		return nil, cm, echo.NewHTTPError(http.StatusForbidden, "Only the person who wrote a comment can change it, from the browser they wrote it in.")
 	}
-	if !changeable(cm) {
-		return nil, cm, errNoLongerChangeable
-	}
 	return a, cm, nil
+}
+
+// tooLate is what an edit form says when its comment can no longer be
+// changed: the words typed stay in the form, to be copied.
+func tooLate(cm db.Comment) string {
+	if cm.Status == db.CommentVisible || cm.Status == db.CommentHeld {
+		return "The 10 minutes for changing this comment are over: your change can no longer be saved. Your text is still here: copy it if you want to keep it."
+	}
+	return "This comment was deleted or hidden meanwhile: your change can no longer be saved. Your text is still here: copy it if you want to keep it."
 }
 
 // changeable reports whether a comment may still be edited or deleted by
@@ -770,11 +785,20 @@ func (h *Handler) renderEditPage(c echo.Context, status int, a *article, e comme
 
 // saveComment saves an edit of one's own comment.
 func (h *Handler) saveComment(c echo.Context) error {
-	a, cm, err := h.findOwnComment(c)
+	a, cm, err := h.findAuthorsComment(c)
 	if err != nil {
 		return err
 	}
 	e := newCommentEdit(cm, a.post.Slug, formValue(c, "body"))
+	if !changeable(cm) {
+		// Said in the form, where the eye is, with the words kept (409:
+		// htmx swaps it in).
+		e.Errors["body"] = tooLate(cm)
+		if isFragment(c) {
+			return h.renderFragment(c, http.StatusConflict, "article#comment-edit", e)
+		}
+		return h.renderEditPage(c, http.StatusConflict, a, e)
+	}
 	bodyHTML, problem := renderCommentBody(e.Body, "Please write your comment, or delete it instead.")
 	if problem != "" {
 		e.Errors["body"] = problem
@@ -889,7 +913,7 @@ func (h *Handler) showReplyForm(c echo.Context) error {
 	}
 	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
-		return echo.ErrNotFound
+		return echo.NewHTTPError(http.StatusNotFound, "That comment is no longer shown, so it cannot be answered. Reload the page to see the comments as they are now.")
 	}
 	if err != nil {
 		return err

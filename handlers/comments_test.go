@@ -552,8 +552,8 @@ func TestEditAndDeleteOwnComment(t *testing.T) {
 	rep := commentsOf(t, p.ID)[1]
 	seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '11 minutes' WHERE id = ?", rep.ID).Exec(context.Background())
 	res = other.do(t, postForm(fmt.Sprintf("/blog/%s/comments/%d", p.Slug, rep.ID), url.Values{"body": {"Late"}}))
-	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "10 minutes") {
-		t.Errorf("an edit after the window: %d\n%s", res.StatusCode, res.body)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, "10 minutes") || !strings.Contains(res.body, "Late</textarea>") {
+		t.Errorf("an edit after the window: %d, want 409 with the message and the text kept\n%s", res.StatusCode, res.body)
 	}
 }
 

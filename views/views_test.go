@@ -110,7 +110,6 @@ type sampleForm struct {
 
 // samplePreview mirrors a comment's preview.
 type samplePreview struct {
-	Slot    string
 	HTML    template.HTML
 	Problem string
 }
@@ -139,7 +138,7 @@ func sampleComments() any {
 		}},
 		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "comment-form", Name: "Bo", Body: "Too",
 			Errors:  map[string]string{"body": "Please write a little more."},
-			Preview: &samplePreview{Slot: "comment-form-preview", HTML: "<p><em>Too</em></p>"}},
+			Preview: &samplePreview{HTML: "<p><em>Too</em></p>"}},
 	}
 }
 
@@ -153,7 +152,7 @@ func sampleCommentEdit() any {
 		Form    sampleForm
 	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful",
 		Until: time.Date(2026, 11, 25, 14, 15, 0, 0, time.UTC), Left: 7,
-		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "edit-7", Preview: &samplePreview{Slot: "edit-7-preview", Problem: "There is nothing to preview yet."}}}
+		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "edit-7", Preview: &samplePreview{Problem: "There is nothing to preview yet."}}}
 }
 
 type sampleSlot struct {
@@ -893,8 +892,8 @@ func TestPagesShowTheirData(t *testing.T) {
 			"Moved from Tuesday 1 December, 10:00 to Thursday 3 December, 09:00", `href="/bookings/tok/cancel"`, `href="/book?service=2&amp;location=studio&amp;again=tok"`}},
 		{"booking-cancel", []string{"Cancel your booking?", `action="/bookings/tok/cancel"`, ">A cold &lt;b&gt;</textarea>", `aria-invalid="true"`,
 			"Keep my booking", "Cancel booking"}},
-		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7"`, ">Helpful</textarea>",
-			"You can change it for 7 more minutes, until 14:15.", `formaction="/blog/sports-massage-for-lower-back-pain/comments/preview"`,
+		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7#comment-7"`, ">Helpful</textarea>",
+			"You can change it for 7 more minutes, until 14:15.", `formaction="/blog/sports-massage-for-lower-back-pain/comments/preview#edit-7-preview"`,
 			`name="edit" value="7"`, "There is nothing to preview yet."}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},

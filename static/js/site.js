@@ -3,10 +3,23 @@
   'use strict';
 
   // An htmx request that fails (an expired form, the site briefly down, no
-  // network) shows the server's message, or a plain one, at the top of the
-  // page instead of doing nothing.
-  function flash(text) {
-    var box = document.getElementById('flash');
+  // network) shows the server's message, or a plain one, instead of doing
+  // nothing: in the comments beside what was pressed, where the eye is (a
+  // long page's top is far away), elsewhere at the top of the page.
+  function noteAt(elt) {
+    return elt && elt.closest ? elt.closest('#comments .comment-actions, #comments form') : null;
+  }
+  function flash(text, elt) {
+    var at = noteAt(elt), box = document.getElementById('flash');
+    if (at) {
+      box = at.nextElementSibling;
+      if (!box || !box.classList.contains('request-note')) {
+        box = document.createElement('p');
+        box.className = 'form-notice request-note';
+        box.setAttribute('role', 'alert');
+        at.parentNode.insertBefore(box, at.nextSibling);
+      }
+    }
     if (box) { box.textContent = text; }
   }
   document.addEventListener('htmx:responseError', function (e) {
@@ -17,14 +30,15 @@
       var p = doc.querySelector('.error p');
       text = p ? p.textContent.trim() : '';
     }
-    flash(text || 'Something went wrong. Please try again.');
+    flash(text || 'Something went wrong. Please try again.', e.detail.elt);
   });
-  document.addEventListener('htmx:sendError', function () {
-    flash('The site could not be reached. Check your connection and try again; nothing you typed is lost.');
+  document.addEventListener('htmx:sendError', function (e) {
+    flash('The site could not be reached. Check your connection and try again; nothing you typed is lost.', e.detail.elt);
   });
-  document.addEventListener('htmx:beforeRequest', function () {
-    var box = document.getElementById('flash');
+  document.addEventListener('htmx:beforeRequest', function (e) {
+    var box = document.getElementById('flash'), at = noteAt(e.detail.elt), note = at && at.nextElementSibling;
     if (box) { box.textContent = ''; }
+    if (note && note.classList.contains('request-note')) { note.remove(); }
   });
 
   // A form that undoes something (a calendar link, a picture, a service on
@@ -46,6 +60,12 @@
     var typing = [].some.call(thread.querySelectorAll('.comment-form textarea'), function (ta) {
       return ta.value.trim() !== '';
     });
+    // The reader's own comment just deleted (the focus is on its note):
+    // the note stays until the page is left, not to drop the focus.
+    if (thread.contains(document.activeElement) && thread.querySelector('article.deleted')) {
+      e.detail.shouldSwap = false;
+      return;
+    }
     if (!typing) { return; }
     e.detail.shouldSwap = false;
     var comment = thread.querySelector('article.comment');
@@ -129,26 +149,38 @@
     return a && window.htmx && !e.defaultPrevented && e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey ? a : null;
   }
   function fieldOf(form, name) { return form && form.querySelector('[name=' + name + ']'); }
+  var openers = {}; // reply slot id → the Reply link that opened its form
+  function focusReply(form) {
+    var name = fieldOf(form, 'name');
+    (name && !name.value ? name : fieldOf(form, 'body')).focus();
+  }
   document.addEventListener('click', function (e) {
     var a = plainClick(e, 'a[data-reply]');
     var slot = a && document.getElementById(a.dataset.replySlot);
     if (!slot) { return; }
     e.preventDefault();
+    openers[slot.id] = a;
     var open = slot.querySelector('form'), to = fieldOf(open, 'reply_to');
     if (to && a.dataset.reply.slice(-('/' + to.value + '/reply').length) === '/' + to.value + '/reply') {
       open.hidden = false;
-      fieldOf(open, 'body').focus();
+      focusReply(open);
       return;
     }
-    var kept = open && { name: fieldOf(open, 'name').value, body: fieldOf(open, 'body').value };
+    var kept = {};
+    if (open) {
+      ['name', 'body', 'email'].forEach(function (n) { kept[n] = fieldOf(open, n).value; });
+      kept.notify = fieldOf(open, 'notify').checked;
+    }
     var started = document.querySelector('#comment-form [name=started]');
     htmx.ajax('GET', a.dataset.reply, {
       source: a, target: slot, swap: 'innerHTML',
       values: started ? { started: started.value } : {}
     }).then(function () {
       var form = slot.querySelector('form');
-      if (!form || !kept) { return; }
-      ['name', 'body'].forEach(function (n) { var f = fieldOf(form, n); if (f && !f.value) { f.value = kept[n]; } });
+      if (!form) { return; }
+      ['name', 'body', 'email'].forEach(function (n) { var f = fieldOf(form, n); if (f && !f.value && kept[n]) { f.value = kept[n]; } });
+      if (kept.notify) { fieldOf(form, 'notify').checked = true; }
+      focusReply(form);
     });
   });
   document.addEventListener('click', function (e) {
@@ -157,8 +189,16 @@
     if (!form) { return; }
     e.preventDefault();
     form.hidden = true;
-    var thread = form.closest('.thread'), link = thread && thread.querySelector('a[data-reply]');
+    var slot = form.parentNode, thread = form.closest('.thread');
+    var link = (slot && openers[slot.id] && document.contains(openers[slot.id])) ? openers[slot.id] : thread && thread.querySelector('a[data-reply]');
     if (link) { link.focus(); }
+  });
+
+  // A preview shown, then the text changed: the preview says it is of an
+  // earlier text (CSS), until Preview is pressed again.
+  document.addEventListener('input', function (e) {
+    var form = e.target.form, pv = form && e.target.name === 'body' && form.querySelector('.comment-preview');
+    if (pv) { pv.setAttribute('data-stale', ''); }
   });
 
   // The booking flow: when a swap of #picker (another day) or #book-flow (a
