@@ -308,3 +308,29 @@ func replyComment(t *testing.T, p db.Post, parent db.Comment, name, body string)
 	}
 	return c
 }
+
+// A comment's own address sends anyone to where it is shown: the article,
+// or the older page of comments that has its thread; a comment not shown
+// is a 404 that says so.
+func TestCommentPermalink(t *testing.T) {
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	first := visibleComment(t, p, "Ann", "Oldest")
+	bulkComments(t, p.ID, 60) // pushes Ann's thread to an older page
+	v := s.visitor()
+	res := v.get(t, fmt.Sprintf("/blog/%s/comments/%d", p.Slug, first.ID))
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); !strings.Contains(loc, "?before=") || !strings.HasSuffix(loc, fmt.Sprintf("#comment-%d", first.ID)) {
+		t.Errorf("the permalink of a comment on an older page goes to %q", loc)
+	}
+	page := v.get(t, strings.Split(res.Header.Get("Location"), "#")[0])
+	checkHTML(t, page.body, in(fmt.Sprintf("article#comment-%d", first.ID)))
+	if err := db.HideComment(context.Background(), seededDB(t), &first); err != nil {
+		t.Fatal(err)
+	}
+	gone := v.get(t, fmt.Sprintf("/blog/%s/comments/%d", p.Slug, first.ID))
+	wantStatus(t, gone, http.StatusNotFound)
+	if !strings.Contains(gone.body, "not shown on the article") {
+		t.Errorf("a hidden comment's permalink says:\n%s", gone.body)
+	}
+}

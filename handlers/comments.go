@@ -855,13 +855,42 @@ func (h *Handler) saveComment(c echo.Context) error {
 	return h.ownComment(c, a, cm)
 }
 
-// showComment puts one's comment back after "Cancel" on the edit form.
+// showComment puts one's comment back after "Cancel" on the edit form
+// (htmx). Opened as a page, it is the comment's permanent link: anyone is
+// sent to where it is shown, the article or the older page of comments
+// that has its thread (the therapist's list links to comments so).
 func (h *Handler) showComment(c echo.Context) error {
+	if !isFragment(c) {
+		return h.commentLink(c)
+	}
 	a, cm, err := h.findOwnComment(c)
 	if err != nil {
 		return err
 	}
 	return h.ownComment(c, a, cm)
+}
+
+// commentLink redirects to the :id comment where the article shows it.
+func (h *Handler) commentLink(c echo.Context) error {
+	a, err := h.findArticle(c)
+	if err != nil {
+		return err
+	}
+	if a.moved {
+		return articleMoved(c, a)
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.ErrNotFound
+	}
+	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
+		return echo.NewHTTPError(http.StatusNotFound, "That comment is not shown on the article (it may have been deleted, or be waiting for approval).")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, commentURL(a, cm))
 }
 
 // ownComment answers with the author's own comment, its Edit and Delete

@@ -393,6 +393,9 @@
     var incoming = e.detail.fragment.querySelector('article.comment:not(.deleted)');
     if (!incoming) { return; }
     if (target.matches('form.comment-edit')) { e.detail.shouldSwap = false; return; }
+    // The focus, if it was in the comment, goes back to the same control.
+    var controls = [].slice.call(target.querySelectorAll('a, button')), at = controls.indexOf(document.activeElement);
+    if (at >= 0) { refocus = { id: target.id, at: at }; }
     var mine = target.querySelector('.comment-actions a[href$="/edit"]');
     var actions = incoming.querySelector('.comment-actions');
     // Helpful stays as this reader pressed it (its count is kept current live).
@@ -403,12 +406,20 @@
     }
   });
 
+  var refocus = null;
+  document.addEventListener('htmx:oobAfterSwap', function () {
+    var r = refocus, el = r && document.getElementById(r.id), c = el && el.querySelectorAll('a, button')[r.at];
+    refocus = null;
+    if (c) { c.focus(); }
+  });
+
   // Helpful: one listener for every button (as for Reply); the focus stays.
+  // One refusal shown at a time.
   document.addEventListener('click', function (e) {
     var b = e.target.closest && e.target.closest('button.helpful'), u = b && b.getAttribute('formaction');
     if (!u || !window.htmx) { return; }
     e.preventDefault();
-    if (b.nextSibling && b.nextSibling.className === 'field-error') { b.nextSibling.remove(); }
+    document.querySelectorAll('.helpful + .field-error').forEach(function (n) { n.remove(); });
     htmx.ajax('POST', u, { source: b, target: b, swap: 'outerHTML', values: { helpful: b.value } }).then(function () {
       if (document.activeElement === document.body) { document.querySelector('[formaction="' + u + '"]').focus(); }
     });
