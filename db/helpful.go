@@ -132,3 +132,17 @@ func MostHelpfulComments(ctx context.Context, idb bun.IDB, limit int) ([]Moderat
 		CommentVisible, limit).Scan(ctx, &cs)
 	return cs, err
 }
+
+// HelpfulRank is how many of the post's threads come before the thread of
+// top-level comment top in the order of HelpfulThreads: the skip of a page
+// of "Most helpful" that starts with it.
+func HelpfulRank(ctx context.Context, idb bun.IDB, postID, top int64) (int, error) {
+	var n int
+	err := idb.NewRaw(`
+		SELECT count(*) FROM comments t, (SELECT helpful FROM comments WHERE id = ?) me
+		WHERE t.post_id = ? AND t.parent_id IS NULL
+			AND (t.status = ? OR (t.status = ? AND EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = t.id AND r.status = ?)))
+			AND (t.helpful > me.helpful OR (t.helpful = me.helpful AND t.id < ?))`,
+		top, postID, CommentVisible, CommentDeleted, CommentVisible, top).Scan(ctx, &n)
+	return n, err
+}

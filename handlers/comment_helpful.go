@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -192,7 +193,7 @@ func (h *Handler) voteHelpful(c echo.Context) error {
 	}
 	h.commentsChanged()
 	if !isFragment(c) {
-		return c.Redirect(http.StatusSeeOther, helpfulReturn(c, a, cm))
+		return c.Redirect(http.StatusSeeOther, h.helpfulReturn(c, a, cm))
 	}
 	v.Voted = up
 	return h.renderFragment(c, http.StatusOK, "article#comment-helpful-answer", helpfulAnswer{commentView: v})
@@ -205,13 +206,27 @@ var errNotVotable = echo.NewHTTPError(http.StatusNotFound,
 
 // helpfulReturn is where a vote without JavaScript goes back to: the
 // comment, on the page of "Most helpful" it was voted from (the form
-// carries sort and from), else where commentURL finds it.
-func helpfulReturn(c echo.Context, a *article, cm db.Comment) string {
+// carries sort and from), else where commentURL finds it. A vote can move
+// its thread off that page: it then goes to a page that starts with it.
+func (h *Handler) helpfulReturn(c echo.Context, a *article, cm db.Comment) string {
 	if c.FormValue("sort") != helpfulSort {
 		return commentURL(a, cm)
 	}
+	top := cm.ID
+	if cm.ParentID != nil {
+		top = *cm.ParentID
+	}
+	from, err := strconv.Atoi(c.FormValue("from"))
+	if err != nil || from < 0 {
+		from = 0
+	}
+	if page, _, err := h.helpfulPage(c, a, from); err != nil || !slices.ContainsFunc(page, func(x db.Comment) bool { return x.ID == top }) {
+		if rank, err := db.HelpfulRank(c.Request().Context(), h.db, a.post.ID, top); err == nil {
+			from = rank
+		}
+	}
 	q := url.Values{"sort": {helpfulSort}}
-	if from, err := strconv.Atoi(c.FormValue("from")); err == nil && from > 0 {
+	if from > 0 {
 		q.Set("from", strconv.Itoa(from))
 	}
 	return "/blog/" + a.post.Slug + "?" + q.Encode() + "#comment-" + strconv.FormatInt(cm.ID, 10)

@@ -103,10 +103,18 @@ func TestHelpfulWithoutJavaScript(t *testing.T) {
 	checkHTML(t, ann.get(t, "/blog/"+p.Slug).body, in(button, hasAttr("aria-pressed", "false"), hasText("Helpful 1 for ")))
 	checkHTML(t, bob.get(t, "/blog/"+p.Slug).body, in(button, hasAttr("aria-pressed", "true"), hasText("Helpful 1 for ")))
 
-	// A vote from the Most helpful order goes back there.
+	// A vote from the Most helpful order goes back there, to a page that
+	// shows the comment: the one it was voted from (?from=), or, when the
+	// vote moved it off that page, one that starts with its thread (here
+	// the first: there is no 50th thread).
 	res := bob.post(t, helpfulPath(p.Slug, c.ID), url.Values{"helpful": {"0"}, "sort": {"helpful"}, "from": {"50"}})
-	if loc, want := res.Header.Get("Location"), fmt.Sprintf("/blog/%s?from=50&sort=helpful#comment-%d", p.Slug, c.ID); loc != want {
+	if loc, want := res.Header.Get("Location"), fmt.Sprintf("/blog/%s?sort=helpful#comment-%d", p.Slug, c.ID); loc != want {
 		t.Errorf("a vote from Most helpful goes to %q, want %q", loc, want)
+	}
+	other := visibleComment(t, p, "Cy", "Later")
+	res = bob.post(t, helpfulPath(p.Slug, other.ID), url.Values{"helpful": {"1"}, "sort": {"helpful"}, "from": {"1"}})
+	if loc, want := res.Header.Get("Location"), fmt.Sprintf("/blog/%s?sort=helpful#comment-%d", p.Slug, other.ID); loc != want {
+		t.Errorf("a vote that moved a comment up to first goes to %q, want %q", loc, want)
 	}
 }
 
