@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -149,25 +148,11 @@ type helpfulAnswer struct {
 // the comment helpful for this visitor, helpful=0 takes that back. With
 // htmx the answer is the button; without, back to the comment (303).
 func (h *Handler) voteHelpful(c echo.Context) error {
-	a, err := h.findArticle(c)
+	a, cm, err := h.findShownComment(c, errNotVotable)
 	if err != nil {
 		return err
 	}
-	if a.moved {
-		return articleMoved(c, a)
-	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return echo.ErrNotFound
-	}
-	ctx := c.Request().Context()
-	cm, err := db.CommentByID(ctx, h.db, a.post.ID, id)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
-		return errNotVotable
-	}
-	if err != nil {
-		return err
-	}
+	ctx, id := c.Request().Context(), cm.ID
 	up := c.FormValue("helpful") != "0"
 	v := viewOf(cm, a.post.Slug)
 

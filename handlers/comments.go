@@ -872,25 +872,38 @@ func (h *Handler) showComment(c echo.Context) error {
 
 // commentLink redirects to the :id comment where the article shows it.
 func (h *Handler) commentLink(c echo.Context) error {
-	a, err := h.findArticle(c)
-	if err != nil {
-		return err
-	}
-	if a.moved {
-		return articleMoved(c, a)
-	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return echo.ErrNotFound
-	}
-	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
-		return echo.NewHTTPError(http.StatusNotFound, "That comment is not shown on the article (it may have been deleted, or be waiting for approval).")
-	}
+	a, cm, err := h.findShownComment(c, echo.NewHTTPError(http.StatusNotFound,
+		"That comment is not shown on the article (it may have been deleted, or be waiting for approval)."))
 	if err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, commentURL(a, cm))
+}
+
+// findShownComment loads the :id comment of the article for something any
+// reader may do with it (open it, answer it, find it helpful): it must be
+// shown to everyone, else notShown says why not. An article renamed
+// meanwhile has been answered with its new address (errAnswered).
+func (h *Handler) findShownComment(c echo.Context, notShown error) (*article, db.Comment, error) {
+	a, err := h.findArticle(c)
+	if err != nil {
+		return nil, db.Comment{}, err
+	}
+	if a.moved {
+		if err := articleMoved(c, a); err != nil {
+			return nil, db.Comment{}, err
+		}
+		return nil, db.Comment{}, errAnswered
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, db.Comment{}, echo.ErrNotFound
+	}
+	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
+		return nil, cm, notShown
+	}
+	return a, cm, err
 }
 
 // ownComment answers with the author's own comment, its Edit and Delete
@@ -929,21 +942,8 @@ func (h *Handler) deleteComment(c echo.Context) error {
 // showReplyForm is the reply form under a comment (htmx); without
 // JavaScript the "Reply" link opens the article with ?reply=.
 func (h *Handler) showReplyForm(c echo.Context) error {
-	a, err := h.findArticle(c)
-	if err != nil {
-		return err
-	}
-	if a.moved {
-		return articleMoved(c, a)
-	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return echo.ErrNotFound
-	}
-	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
-		return echo.NewHTTPError(http.StatusNotFound, "That comment is no longer shown, so it cannot be answered. Reload the page to see the comments as they are now.")
-	}
+	a, cm, err := h.findShownComment(c, echo.NewHTTPError(http.StatusNotFound,
+		"That comment is no longer shown, so it cannot be answered. Reload the page to see the comments as they are now."))
 	if err != nil {
 		return err
 	}
