@@ -100,7 +100,9 @@ func (h *Handler) showArticle(c echo.Context) error {
 	if c.QueryParam("sort") == helpfulSort { // rendered per request: sharePage keeps no such page
 		want = commentsWant{helpful: true, from: int(queryID(c, "from"))}
 	}
-	if want.before > 0 && isFragment(c) {
+	// "Earlier comments" and, in the Most helpful order, "More comments"
+	// put the threads they bring in place of their link.
+	if (want.before > 0 || want.from > 0) && isFragment(c) {
 		a, err := h.findArticle(c)
 		if err != nil {
 			return err

@@ -317,6 +317,16 @@ func TestHelpfulSortOrder(t *testing.T) {
 	}
 	href, _ := attr(next[0], "href")
 	rest, _ := shownComments(t, s.get(t, strings.TrimSuffix(href, "#comments")).body)
+	// With htmx, "More comments" brings only the next threads, for the
+	// list in place of its link.
+	more := s.get(t, strings.TrimSuffix(href, "#comments"), htmx...)
+	wantStatus(t, more, http.StatusOK)
+	if strings.Contains(more.body, "<html") || strings.Contains(more.body, "comment-form") {
+		t.Errorf("More comments with htmx answers a whole page, want the threads:\n%.300s", more.body)
+	}
+	if got, _ := shownComments(t, more.body); !slices.Equal(got, rest) {
+		t.Errorf("More comments with htmx brings %v, want %v", got, rest)
+	}
 	all := append(slices.Clone(ids), rest...)
 	slices.Sort(all)
 	if len(all) != len(cs) || len(slices.Compact(all)) != len(cs) {
