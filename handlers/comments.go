@@ -716,21 +716,7 @@ func (h *Handler) findOwnComment(c echo.Context) (*article, db.Comment, error) {
 // findAuthorsComment is findOwnComment without the edit window: the
 // comment is theirs, whether it can still be changed or not.
 func (h *Handler) findAuthorsComment(c echo.Context) (*article, db.Comment, error) {
-	a, err := h.findArticle(c)
-	if err != nil {
-		return nil, db.Comment{}, err
-	}
-	if a.moved {
-		if err := articleMoved(c, a); err != nil {
-			return nil, db.Comment{}, err
-		}
-		return nil, db.Comment{}, errAnswered
-	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, db.Comment{}, echo.ErrNotFound
-	}
-	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
+	a, cm, err := h.findComment(c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cm, echo.ErrNotFound
 	}
@@ -885,6 +871,17 @@ func (h *Handler) commentLink(c echo.Context) error {
 // shown to everyone, else notShown says why not. An article renamed
 // meanwhile has been answered with its new address (errAnswered).
 func (h *Handler) findShownComment(c echo.Context, notShown error) (*article, db.Comment, error) {
+	a, cm, err := h.findComment(c)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
+		return nil, cm, notShown
+	}
+	return a, cm, err
+}
+
+// findComment loads the :id comment of the article whatever its state
+// (sql.ErrNoRows: there is none). An article renamed meanwhile has been
+// answered with its new address (errAnswered).
+func (h *Handler) findComment(c echo.Context) (*article, db.Comment, error) {
 	a, err := h.findArticle(c)
 	if err != nil {
 		return nil, db.Comment{}, err
@@ -900,9 +897,6 @@ func (h *Handler) findShownComment(c echo.Context, notShown error) (*article, db
 		return nil, db.Comment{}, echo.ErrNotFound
 	}
 	cm, err := db.CommentByID(c.Request().Context(), h.db, a.post.ID, id)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && cm.Status != db.CommentVisible) {
-		return nil, cm, notShown
-	}
 	return a, cm, err
 }
 
