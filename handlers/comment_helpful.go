@@ -121,22 +121,6 @@ func (h *Handler) votedOn(c echo.Context, a *article) (map[int64]bool, error) {
 	return voted, nil
 }
 
-// markVoted presses the buttons of the comments this visitor found
-// helpful, and reports whether there were any (the page is then theirs).
-func markVoted(threads []commentView, voted map[int64]bool) bool {
-	some := false
-	for i := range threads {
-		t := &threads[i]
-		t.Voted = voted[t.ID]
-		some = some || t.Voted
-		for j := range t.Replies {
-			t.Replies[j].Voted = voted[t.Replies[j].ID]
-			some = some || t.Replies[j].Voted
-		}
-	}
-	return some
-}
-
 // helpfulAnswer is the answer to a vote with htmx: the button as it is
 // now, and why the vote was not counted.
 type helpfulAnswer struct {

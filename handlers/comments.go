@@ -146,11 +146,10 @@ type commentEdit struct {
 }
 
 // newCommentEdit is the edit form of cm with body in it, saying how long
-// it can still be changed (by the database's clock, as changeable).
+// it can still be changed.
 func newCommentEdit(cm db.Comment, slug, body string) commentEdit {
-	until := cm.CreatedAt.Add(editWindow)
-	left := max(int((time.Until(until)+time.Minute-1)/time.Minute), 0) // created_at is the database's stamp
-	return commentEdit{Comment: viewOf(cm, slug), Body: body, Errors: map[string]string{}, Until: until, Left: left,
+	left := max(int((editLeft(cm)+time.Minute-1)/time.Minute), 0)
+	return commentEdit{Comment: viewOf(cm, slug), Body: body, Errors: map[string]string{}, Until: cm.CreatedAt.Add(editWindow), Left: left,
 		Form: commentForm{Slug: slug, FormID: "edit-" + strconv.FormatInt(cm.ID, 10)}}
 }
 
@@ -300,10 +299,9 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 	if want.helpful {
 		d.Sort, d.From, d.Next = helpfulSort, want.from, next
 	}
-	if voted, err := h.votedOn(c, a); err != nil {
+	voted, err := h.votedOn(c, a)
+	if err != nil {
 		return commentsData{}, err
-	} else if markVoted(d.Threads, voted) {
-		d.shared = false // their buttons are pressed
 	}
 	owned := map[int64]bool{}
 	for _, cm := range cs {
@@ -314,6 +312,10 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 	mark := func(v *commentView) {
 		v.Own = owned[v.ID]
 		v.Just = v.Own && v.ID == want.posted
+		v.Voted = voted[v.ID]
+		if v.Voted {
+			d.shared = false // their buttons are pressed
+		}
 	}
 	for i := range d.Threads {
 		t := &d.Threads[i]
@@ -528,7 +530,6 @@ func (h *Handler) sentCommentForm(c echo.Context, a *article) (f commentForm, ok
 	f.ParentID = id
 	f.FormID = "reply-form-" + p
 	f.ReplyTo, _ = strconv.ParseInt(c.FormValue("reply_to"), 10, 64)
-	f.ParentName = h.replyName(c.Request().Context(), a.post.ID, f.ParentID, f.ReplyTo)
 	return f, true
 }
 
@@ -546,6 +547,13 @@ type commentPosted struct {
 func (h *Handler) commentFormError(c echo.Context, status int, f commentForm) error {
 	if f.Started == "" {
 		f.Started = h.stampForm(c.Request().Context(), h.now())
+	}
+	if f.ParentID != 0 && f.ParentName == "" {
+		a, err := h.findArticle(c)
+		if err != nil {
+			return err
+		}
+		f.ParentName = h.replyName(c.Request().Context(), a.post.ID, f.ParentID, f.ReplyTo)
 	}
 	if isFragment(c) {
 		return h.renderFragment(c, status, "article#comment-form", f)
@@ -742,7 +750,16 @@ func tooLate(cm db.Comment) string {
 // changeable reports whether a comment may still be edited or deleted by
 // its author: shown or awaiting approval, and written within editWindow.
 func changeable(cm db.Comment) bool {
-	return (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) && time.Since(cm.CreatedAt) < editWindow // created_at is the database's stamp
+	return (cm.Status == db.CommentVisible || cm.Status == db.CommentHeld) && editLeft(cm) > 0
+}
+
+// editLeft is how much of cm's edit window is left (negative: none). The
+// window is measured on the wall clock, not the injected one: it starts at
+// created_at, the database's own stamp (now() when the comment was saved),
+// and a test that sets the site's clock to a chosen day must still be able
+// to edit a comment it just posted. The one place that reads it.
+func editLeft(cm db.Comment) time.Duration {
+	return editWindow - time.Since(cm.CreatedAt)
 }
 
 // showEditComment is the form that edits one's own comment: in place with
@@ -800,8 +817,7 @@ func (h *Handler) saveComment(c echo.Context) error {
 		if wait := h.limits.edit.allow(string(ipHash), string(cm.AuthorHash), h.now()); wait > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			e.Errors["body"] = fmt.Sprintf("You have changed your comments several times in a short time. Please wait %s and save again; your text is still here.", roundWait(wait))
-			// The wall clock, as ownComment's window is measured.
-			if left := editWindow - time.Since(cm.CreatedAt); wait >= left { // created_at is the database's stamp, as in editable
+			if wait >= editLeft(cm) {
 				e.Errors["body"] = "You have changed your comments several times in a short time, and this one can no longer be changed after this. Your text is still here: copy it if you want to keep it."
 			}
 			status = http.StatusTooManyRequests

@@ -428,8 +428,8 @@
   // A comment just posted is brought into view (gently, unless the reader
   // asked for reduced motion), marked as theirs (CSS .just-posted) and
   // given the focus: eye, keyboard and screen reader all land on it. Once
-  // it is in the page (htmx:load, which bubbles from the new comment: the
-  // settle events of a reply's answer fire on its form, already gone).
+  // it is in the page: htmx:load bubbles from the new comment (the settle
+  // events of a reply's answer fire on its form, already gone).
   function showJustPosted() {
     var el = document.querySelector('article.just-posted:not([tabindex])');
     if (!el) { return; }
@@ -438,7 +438,6 @@
     el.scrollIntoView({ block: 'center', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
   }
   document.addEventListener('htmx:load', showJustPosted);
-  document.addEventListener('htmx:afterSettle', showJustPosted);
 
   // Keep the keyboard where the reader was: after saving or deleting their
   // comment, focus moves to that comment instead of falling back to the top
