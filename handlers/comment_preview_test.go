@@ -98,11 +98,7 @@ func TestCommentPreview(t *testing.T) {
 // comes back with the reply form open under its thread, still naming the
 // person replied to.
 func TestReplyPreviewWithoutJavaScript(t *testing.T) {
-	s := newTestServer(t, nil)
-	p := savePost(t, db.Post{})
-	ben := visibleComment(t, p, "Ben", "Does it help cramp?")
-	cat := replyComment(t, p, ben, "Cat", "Same question")
-	cm := s.commenter(t, p.Slug)
+	_, p, cm, ben, cat := benAndCat(t)
 	top := strconv.FormatInt(ben.ID, 10)
 	f := cm.form(t, "name=Ann", "body=**Yes**, for me", "parent_id="+top, "reply_to="+strconv.FormatInt(cat.ID, 10))
 
@@ -121,11 +117,7 @@ func TestReplyPreviewWithoutJavaScript(t *testing.T) {
 // An edit previews in its own form: with htmx into it, without JavaScript
 // on the edit page; only the author may.
 func TestEditPreview(t *testing.T) {
-	s := newTestServer(t, nil)
-	p := savePost(t, db.Post{})
-	cm := s.commenter(t, p.Slug)
-	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First go")), http.StatusSeeOther)
-	c := commentsOf(t, p.ID)[0]
+	s, p, cm, c := postedFirstGo(t)
 	id := strconv.FormatInt(c.ID, 10)
 	f := url.Values{"edit": {id}, "body": {"Second *go*"}}
 
@@ -166,11 +158,7 @@ func TestCommentPreviewLimit(t *testing.T) {
 // to a reply names its author, and a form sent back with a mistake (with
 // htmx or without) still names them, also once their comment was hidden.
 func TestReplyFormNamesThePerson(t *testing.T) {
-	s := newTestServer(t, nil)
-	p := savePost(t, db.Post{})
-	ben := visibleComment(t, p, "Ben", "Does it help cramp?")
-	cat := replyComment(t, p, ben, "Cat", "Same question")
-	cm := s.commenter(t, p.Slug)
+	_, p, cm, ben, cat := benAndCat(t)
 	top := strconv.FormatInt(ben.ID, 10)
 
 	form := cm.get(t, fmt.Sprintf("/blog/%s/comments/%d/reply", p.Slug, cat.ID), htmx...)
@@ -218,11 +206,7 @@ func TestReplyFormNamesThePerson(t *testing.T) {
 
 // The edit form says how long the comment can still be changed.
 func TestEditFormShowsTimeLeft(t *testing.T) {
-	s := newTestServer(t, nil)
-	p := savePost(t, db.Post{})
-	cm := s.commenter(t, p.Slug)
-	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First go")), http.StatusSeeOther)
-	c := commentsOf(t, p.ID)[0]
+	_, p, cm, c := postedFirstGo(t)
 	// Three and a half minutes in (the window runs on the database's clock).
 	if _, err := seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '210 seconds' WHERE id = ?", c.ID).Exec(context.Background()); err != nil {
 		t.Fatal(err)
@@ -244,11 +228,7 @@ func TestEditFormShowsTimeLeft(t *testing.T) {
 // Past the 10 minutes, Save and Preview answer in the edit form with the
 // words kept (409 with htmx, which swaps it in; the edit page without).
 func TestEditTooLateKeepsTheText(t *testing.T) {
-	s := newTestServer(t, nil)
-	p := savePost(t, db.Post{})
-	cm := s.commenter(t, p.Slug)
-	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First go")), http.StatusSeeOther)
-	c := commentsOf(t, p.ID)[0]
+	_, p, cm, c := postedFirstGo(t)
 	if _, err := seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '11 minutes' WHERE id = ?", c.ID).Exec(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -333,4 +313,26 @@ func TestCommentPermalink(t *testing.T) {
 	if !strings.Contains(gone.body, "not shown on the article") {
 		t.Errorf("a hidden comment's permalink says:\n%s", gone.body)
 	}
+}
+
+// postedFirstGo is an article with Ann's comment "First go", posted by cm
+// (whose it is to edit): the server, the article, Ann and her comment.
+func postedFirstGo(t *testing.T) (*testServer, db.Post, *commenter, db.Comment) {
+	t.Helper()
+	s := newTestServer(t, nil)
+	p := savePost(t, db.Post{})
+	cm := s.commenter(t, p.Slug)
+	wantStatus(t, cm.post(t, cm.form(t, "name=Ann", "body=First go")), http.StatusSeeOther)
+	return s, p, cm, commentsOf(t, p.ID)[0]
+}
+
+// benAndCat is an article with Ben's comment and Cat's reply to it, and a
+// commenter (cm) about to answer.
+func benAndCat(t *testing.T) (s *testServer, p db.Post, cm *commenter, ben, cat db.Comment) {
+	t.Helper()
+	s = newTestServer(t, nil)
+	p = savePost(t, db.Post{})
+	ben = visibleComment(t, p, "Ben", "Does it help cramp?")
+	cat = replyComment(t, p, ben, "Cat", "Same question")
+	return s, p, s.commenter(t, p.Slug), ben, cat
 }
