@@ -140,6 +140,18 @@ func (h *Handler) voteHelpful(c echo.Context) error {
 	up := c.FormValue("helpful") != "0"
 	v := viewOf(cm, a.post.Slug)
 
+	author := h.authorHash(c)
+	v.Mine = author != nil && hmac.Equal(cm.AuthorHash, author)
+	if v.Mine && up {
+		// Only from an old page or a hand-made request: one's own comment
+		// shows its count, not a button. (Taking back a vote given before
+		// that was so is let through.)
+		if !isFragment(c) {
+			return echo.NewHTTPError(http.StatusConflict, errOwnComment)
+		}
+		return h.renderFragment(c, http.StatusConflict, "article#comment-helpful-answer", helpfulAnswer{v, errOwnComment})
+	}
+
 	if wait := h.limits.helpful.take(limitKey(c.RealIP()), h.now()); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		msg := fmt.Sprintf("Many votes have come from your connection. Please try again in %s.", roundWait(wait))
@@ -167,6 +179,10 @@ func (h *Handler) voteHelpful(c echo.Context) error {
 	v.Voted = up
 	return h.renderFragment(c, http.StatusOK, "article#comment-helpful-answer", helpfulAnswer{commentView: v})
 }
+
+// errOwnComment answers a vote on one's own comment: the count says what
+// others found, so its author cannot add to it.
+const errOwnComment = "This is your comment: only other readers can mark it helpful."
 
 // errNotVotable answers a vote on a comment nobody but its author or the
 // therapist sees (awaiting approval, hidden, deleted).

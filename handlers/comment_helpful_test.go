@@ -131,15 +131,34 @@ func TestHelpfulWithHTMX(t *testing.T) {
 	wantStatus(t, res, http.StatusOK)
 	checkHTML(t, res.body, in("button.helpful", hasAttr("aria-pressed", "false"), hasAttr("value", "1"), hasText("Helpful 0 for ")))
 
-	// One's own comment, found helpful by oneself: put back after Cancel
-	// (or saved), it stays pressed.
+	// One's own comment shows its count, not a button, also after Cancel
+	// (or Save) and once it can no longer be changed; a vote on it (from
+	// an old page, or by hand) is refused with a reason and not counted.
 	author := s.commenter(t, p.Slug)
 	wantStatus(t, author.post(t, author.form(t, "name=Bo", "body=Mine"), htmx...), http.StatusOK)
 	own := commentsOf(t, p.ID)[1]
-	wantStatus(t, author.do(t, postForm(helpfulPath(p.Slug, own.ID), url.Values{"helpful": {"1"}})), http.StatusSeeOther)
+	mine := fmt.Sprintf("#comment-%d", own.ID)
 	res = author.get(t, fmt.Sprintf("/blog/%s/comments/%d", p.Slug, own.ID), htmx...)
 	wantStatus(t, res, http.StatusOK)
-	checkHTML(t, res.body, in("button.helpful", hasAttr("aria-pressed", "true"), hasText("Helpful 1 for ")))
+	checkHTML(t, res.body, count("button.helpful", 0), in("span.helpful.mine", hasText("Helpful 0 ")))
+	res = vote(t, &client{visitor: author.visitor}, p.Slug, own.ID, true, htmx...)
+	wantStatus(t, res, http.StatusConflict)
+	checkHTML(t, res.body, count("button.helpful", 0), in("span.helpful.mine", hasText("Helpful 0 ")),
+		in(".field-error", hasText("This is your comment: only other readers can mark it helpful.")))
+	wantStatus(t, vote(t, &client{visitor: author.visitor}, p.Slug, own.ID, true), http.StatusConflict)
+	if n := helpfulNow(t, p.ID, own.ID); n != 0 {
+		t.Errorf("own comment, voted on by its author: %d, want 0", n)
+	}
+	if _, err := seededDB(t).NewRaw("UPDATE comments SET created_at = now() - interval '11 minutes' WHERE id = ?", own.ID).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkHTML(t, author.get(t, "/blog/"+p.Slug).body, in(mine, count("button.helpful", 0), count("span.helpful.mine", 1)),
+		in(fmt.Sprintf("#comment-%d", c.ID), count("button.helpful", 1)))
+	checkHTML(t, cl.get(t, "/blog/"+p.Slug).body, in(mine, count("button.helpful", 1), count(".mine", 0)))
+	wantStatus(t, vote(t, cl, p.Slug, own.ID, true, htmx...), http.StatusOK)
+	if n := helpfulNow(t, p.ID, own.ID); n != 1 {
+		t.Errorf("own comment, voted on by another reader: %d, want 1", n)
+	}
 }
 
 // Votes and undos from one address are limited: past the limit, 429 with

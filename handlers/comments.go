@@ -52,6 +52,7 @@ type commentView struct {
 	Deleted    bool // a placeholder: the author deleted it, replies remain
 	Held       bool // waiting for approval (only its author sees it)
 	Own        bool // this visitor may still edit or delete it
+	Mine       bool // this visitor wrote it: its Helpful is a count, not a button
 	IsReply    bool
 	ParentID   int64
 	OOB        bool // sent out of band: replaces the comment with its id
@@ -140,6 +141,7 @@ type commentEdit struct {
 	Errors  map[string]string
 	Until   time.Time // the end of the edit window
 	Left    int       // whole minutes left of it, rounded up; 0 when it is over
+	Seconds int       // seconds left, for the page to count down (site.js)
 	// Form names the form's elements for the preview (its id "edit-<id>",
 	// the article) and holds a preview asked for without JavaScript.
 	Form commentForm
@@ -148,8 +150,9 @@ type commentEdit struct {
 // newCommentEdit is the edit form of cm with body in it, saying how long
 // it can still be changed.
 func newCommentEdit(cm db.Comment, slug, body string) commentEdit {
-	left := max(int((editLeft(cm)+time.Minute-1)/time.Minute), 0)
-	return commentEdit{Comment: viewOf(cm, slug), Body: body, Errors: map[string]string{}, Until: cm.CreatedAt.Add(editWindow), Left: left,
+	d := max(editLeft(cm), 0)
+	left := int((d + time.Minute - 1) / time.Minute)
+	return commentEdit{Comment: viewOf(cm, slug), Body: body, Errors: map[string]string{}, Until: cm.CreatedAt.Add(editWindow), Left: left, Seconds: int(d.Seconds()),
 		Form: commentForm{Slug: slug, FormID: "edit-" + strconv.FormatInt(cm.ID, 10)}}
 }
 
@@ -303,14 +306,14 @@ func (h *Handler) commentsFor(c echo.Context, a *article, want commentsWant) (co
 	if err != nil {
 		return commentsData{}, err
 	}
-	owned := map[int64]bool{}
+	mine, owned := map[int64]bool{}, map[int64]bool{}
 	for _, cm := range cs {
-		if author != nil && hmac.Equal(cm.AuthorHash, author) && changeable(cm) {
-			owned[cm.ID] = true
+		if author != nil && hmac.Equal(cm.AuthorHash, author) {
+			mine[cm.ID], owned[cm.ID] = true, changeable(cm)
 		}
 	}
 	mark := func(v *commentView) {
-		v.Own = owned[v.ID]
+		v.Own, v.Mine = owned[v.ID], mine[v.ID]
 		v.Just = v.Own && v.ID == want.posted
 		v.Voted = voted[v.ID]
 		if v.Voted {
@@ -491,7 +494,7 @@ func (h *Handler) postComment(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, postedURL(a, *cm))
 	}
 	v := viewOf(*cm, a.post.Slug)
-	v.Own, v.Just = true, true
+	v.Own, v.Mine, v.Just = true, true, true
 	var fresh *commentForm // a reply form closes; the main form empties
 	if f.ParentID == 0 {
 		nf := newCommentForm(a.post.Slug)
@@ -923,10 +926,7 @@ func (h *Handler) ownComment(c echo.Context, a *article, cm db.Comment) error {
 		return c.Redirect(http.StatusSeeOther, commentURL(a, cm))
 	}
 	v := viewOf(cm, a.post.Slug)
-	v.Own = true
-	if voted, err := h.votedOn(c, a); err == nil {
-		v.Voted = voted[cm.ID] // their own Helpful, if they gave it
-	}
+	v.Own, v.Mine = true, true
 	return h.renderFragment(c, http.StatusOK, "article#comment", v)
 }
 

@@ -88,7 +88,7 @@ type sampleComment struct {
 	Body                                                 template.HTML
 	Created                                              time.Time
 	Edited, ByPractice, Deleted, Held, Own, IsReply, OOB bool
-	Just                                                 bool
+	Just, Mine                                           bool
 	ParentID                                             int64
 	Replies                                              []sampleComment
 	ReplyForm                                            *sampleForm
@@ -134,7 +134,8 @@ func sampleComments() any {
 		Threads: []sampleComment{{
 			ID: 7, Slug: samplePosts[0].Slug, Name: "Ann <b>", Body: "<p>Helpful, thanks.</p>", Created: at, Own: true, Just: true, Helpful: 3, Voted: true,
 			Replies: []sampleComment{{ID: 8, Slug: samplePosts[0].Slug, Name: "Dynamic Motion", Body: "<p>Glad it helped.</p>",
-				Created: at, ByPractice: true, IsReply: true, ParentID: 7, Edited: true}},
+				Created: at, ByPractice: true, IsReply: true, ParentID: 7, Edited: true},
+				{ID: 9, Slug: samplePosts[0].Slug, Name: "Ann", Body: "<p>Thanks.</p>", Created: at, IsReply: true, ParentID: 7, Mine: true, Helpful: 2}},
 		}},
 		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "comment-form", Name: "Bo", Body: "Too",
 			Errors:  map[string]string{"body": "Please write a little more."},
@@ -149,9 +150,10 @@ func sampleCommentEdit() any {
 		Errors  map[string]string
 		Until   time.Time
 		Left    int
+		Seconds int
 		Form    sampleForm
 	}{Comment: sampleComment{ID: 7, Slug: samplePosts[0].Slug, Name: "Ann"}, Body: "Helpful",
-		Until: time.Date(2026, 11, 25, 14, 15, 0, 0, time.UTC), Left: 7,
+		Until: time.Date(2026, 11, 25, 14, 15, 0, 0, time.UTC), Left: 7, Seconds: 400,
 		Form: sampleForm{Slug: samplePosts[0].Slug, FormID: "edit-7", Preview: &samplePreview{Problem: "There is nothing to preview yet."}}}
 }
 
@@ -878,6 +880,7 @@ func TestPagesShowTheirData(t *testing.T) {
 			`data-stamp="/form-stamp"`, `<form id="helpful-form" method="post"></form>`,
 			`formaction="/blog/sports-massage-for-lower-back-pain/comments/7/helpful" name="helpful" value="0" aria-pressed="true">Helpful <span>3</span>`,
 			`formaction="/blog/sports-massage-for-lower-back-pain/comments/8/helpful" name="helpful" value="1" aria-pressed="false">Helpful <span>0</span>`,
+			`<span class="helpful mine" title="Readers who found your comment helpful">Helpful <span>2</span>`,
 			`<strong aria-current="true">Oldest first</strong> | <a href="/blog/sports-massage-for-lower-back-pain?sort=helpful#comments">Most helpful</a>`}},
 		{"book", []string{`<h2 id="day-title" tabindex="-1">Thursday 3 December</h2>`, `<button name="start" value="2026-12-03T09:00:00Z">09:00</button>`,
 			`<p id="picker-status" class="visually-hidden" role="status">Thursday 3 December, free times.</p>`,
@@ -893,7 +896,7 @@ func TestPagesShowTheirData(t *testing.T) {
 		{"booking-cancel", []string{"Cancel your booking?", `action="/bookings/tok/cancel"`, ">A cold &lt;b&gt;</textarea>", `aria-invalid="true"`,
 			"Keep my booking", "Cancel booking"}},
 		{"comment-edit", []string{"Edit your comment", `action="/blog/sports-massage-for-lower-back-pain/comments/7#comment-7"`, ">Helpful</textarea>",
-			"You can change it for 7 more minutes, until 14:15.", `formaction="/blog/sports-massage-for-lower-back-pain/comments/preview#edit-7-preview"`,
+			`You can change it for <span data-edit-left="400">7 more minutes</span>, until 14:15.`, `formaction="/blog/sports-massage-for-lower-back-pain/comments/preview#edit-7-preview"`,
 			`name="edit" value="7"`, "There is nothing to preview yet."}},
 		{"blog", []string{"Articles about “back pain”", "a <mark>match</mark>", `hx-get="/blog?page=2&amp;q=back&#43;pain"`, "recovery <span class=\"count\">(2)</span>"}},
 		{"services", []string{`aria-current="page"`}},
