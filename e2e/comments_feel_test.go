@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
@@ -144,6 +146,25 @@ func TestCommentsFeelFinished(t *testing.T) {
 	waitFor(tb, "the reply form is open again", fmt.Sprintf(`!document.querySelector('%s').hidden`, form))
 	if got := eval[string](tb, fmt.Sprintf(`document.querySelector('%s-body').value`, form)); got != fourLinks {
 		t.Errorf("the reply form opened again holds %q, want the words typed before", got)
+	}
+
+	// The time left counts down while the edit form is open: with four
+	// seconds of the ten minutes left, it says one more minute, then that
+	// the time is over (the page's own clock; nothing is sent).
+	if _, err := dbOpen(t).NewRaw("UPDATE comments SET created_at = now() - interval '596 seconds' WHERE id = ?", num).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tb.do(`clicking "Edit" near the end of the ten minutes`, chromedp.Click(chromedp.CSS(`#`+id+` .comment-actions a[href$="/edit"]`)))
+	waitFor(tb, "the edit form opens", fmt.Sprintf(`!!document.querySelector('form#%s #edit-%s-body')`, id, num))
+	if got := eval[string](tb, fmt.Sprintf(`document.querySelector('#edit-%s-time').textContent`, num)); !strings.Contains(got, "You can change it for 1 more minute, until ") {
+		t.Errorf("with seconds left the edit form says %q, want one more minute", got)
+	}
+	over := fmt.Sprintf(`document.querySelector('#edit-%s-time').textContent === 'The 10 minutes for changing it are over.'`, num)
+	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](over, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Errorf("the edit form did not say that the time is over: %v (it says %q)", err,
+			eval[string](tb, fmt.Sprintf(`document.querySelector('#edit-%s-time').textContent`, num)))
 	}
 	tb.assertClean("the article after preview, post, edit and reply")
 }

@@ -439,6 +439,25 @@
   }
   document.addEventListener('htmx:load', showJustPosted);
 
+  // The edit form's time left counts down while it is open. The page was
+  // given the seconds left, counted here on the page's own steady clock
+  // (whatever the device's date says); Save after the end is refused by
+  // the server anyway, with the text kept.
+  function countDown(el) {
+    var end = performance.now() + 1000 * +el.getAttribute('data-edit-left');
+    el.removeAttribute('data-edit-left');
+    (function tick() {
+      var s = (end - performance.now()) / 1000, m = Math.ceil(s / 60);
+      if (!el.isConnected) { return; }
+      if (s <= 0) { el.parentNode.textContent = 'The 10 minutes for changing it are over.'; return; }
+      el.textContent = m === 1 ? '1 more minute' : m + ' more minutes';
+      setTimeout(tick, (s - (m - 1) * 60) * 1000 + 20);
+    })();
+  }
+  document.addEventListener('htmx:load', function (e) {
+    e.target.querySelectorAll('[data-edit-left]').forEach(countDown);
+  });
+
   // Keep the keyboard where the reader was: after saving or deleting their
   // comment, focus moves to that comment instead of falling back to the top
   // of the page.
