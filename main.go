@@ -94,7 +94,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stderr io.W
 			return db.Seed(ctx, app)
 		})
 	case "admin-password":
-		err = withDatabase(ctx, cfg, log, func(app, _ *bun.DB, _ string) error { return setAdminPassword(ctx, cfg, app, stdin, stderr) })
+		err = setAdminPassword(ctx, cfg, log, stdin, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stderr, usage)
 		return 0
@@ -372,7 +372,9 @@ func devAdmin(ctx context.Context, cfg *config.Config, app *bun.DB, log *slog.Lo
 
 // setAdminPassword reads a password (see password.Read) and stores its
 // argon2id hash for ADMIN_EMAIL.
-func setAdminPassword(ctx context.Context, cfg config.Config, app *bun.DB, stdin io.Reader, stderr io.Writer) error {
+func setAdminPassword(ctx context.Context, cfg config.Config, log *slog.Logger, stdin io.Reader, stderr io.Writer) error {
+	// What can be refused is refused before the database is reached (or,
+	// without DATABASE_URL, a development server started for nothing).
 	if cfg.AdminEmail == "" {
 		return errors.New("ADMIN_EMAIL is not set: it names the account whose password to set")
 	}
@@ -384,7 +386,9 @@ func setAdminPassword(ctx context.Context, cfg config.Config, app *bun.DB, stdin
 	if err != nil {
 		return err
 	}
-	if err := db.SetAdminPassword(ctx, app, cfg.AdminEmail, hash); err != nil {
+	if err := withDatabase(ctx, cfg, log, func(app, _ *bun.DB, _ string) error {
+		return db.SetAdminPassword(ctx, app, cfg.AdminEmail, hash)
+	}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "password set for %s\n", cfg.AdminEmail)

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -162,6 +165,25 @@ func TestAdminPassword(t *testing.T) {
 		}
 		if n := countRows(t, bdb, "admins"); n != 0 {
 			t.Errorf("%d admin rows, want none", n)
+		}
+	})
+
+	t.Run("refused before a development database is started", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		for _, c := range []struct {
+			env        map[string]string
+			stdin, say string
+		}{
+			{map[string]string{}, "a-long-enough-password\n", "ADMIN_EMAIL"},
+			{map[string]string{"ADMIN_EMAIL": email}, "short\n", "12"},
+		} {
+			code, stderr := invoke(t, []string{"admin-password"}, c.env, c.stdin)
+			if code == 0 || !strings.Contains(stderr, c.say) {
+				t.Errorf("without DATABASE_URL, env %v: exit %d, want a refusal naming %q:\n%s", c.env, code, c.say, stderr)
+			}
+			if _, err := os.Stat("data"); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("a refused admin-password made ./data (%v): it started a development database", err)
+			}
 		}
 	})
 
