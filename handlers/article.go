@@ -137,7 +137,7 @@ func (h *Handler) renderArticle(c echo.Context, status int, want commentsWant, e
 		return err
 	}
 	if a.moved {
-		return c.Redirect(http.StatusMovedPermanently, "/blog/"+a.post.Slug)
+		return articleMoved(c, a) // with its query: a shared ?sort= or ?posted= link still lands
 	}
 	p := a.post // its view was counted by articleVisit
 	p.Views, p.Likes = int(a.views.Load()), int(a.likes.Load())

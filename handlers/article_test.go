@@ -326,7 +326,7 @@ func TestArticleNotFound(t *testing.T) {
 }
 
 // A renamed article keeps its old addresses: each answers 301 straight to
-// the current one.
+// the current one, with the query it was asked with.
 func TestArticleOldSlugRedirects(t *testing.T) {
 	s := newTestServer(t, nil)
 	ctx := context.Background()
@@ -349,7 +349,12 @@ func TestArticleOldSlugRedirects(t *testing.T) {
 			}
 		}
 	}
-	res := s.get(t, "/blog/"+third)
+	res := s.get(t, "/blog/"+second+"?sort=helpful&from=20")
+	wantStatus(t, res, http.StatusMovedPermanently)
+	if got, want := res.Header.Get("Location"), "/blog/"+third+"?sort=helpful&from=20"; got != want {
+		t.Errorf("GET /blog/%s?sort=helpful&from=20: Location = %q, want %q", second, got, want)
+	}
+	res = s.get(t, "/blog/"+third)
 	wantStatus(t, res, http.StatusOK)
 	checkHTML(t, res.body, in("link[rel=canonical]", hasAttr("href", httpBase+"/blog/"+third)))
 }
