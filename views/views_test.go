@@ -323,6 +323,15 @@ func sampleAdmin(name string) any {
 			Bookings    []db.Booking
 			Off         []off
 		}
+		type item struct {
+			Start         time.Time
+			Off           *off
+			Hold, Booking *db.Booking
+		}
+		type upDay struct {
+			day
+			Items []item
+		}
 		type heldBooking struct {
 			ID                    int64
 			ClientName, Recipient string
@@ -341,9 +350,17 @@ func sampleAdmin(name string) any {
 			Bookings                                           db.BookingAlerts
 			Anything                                           bool
 		}
+		ann := db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
+			ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}
+		until := start.Add(3 * time.Hour)
+		hold := db.Booking{ID: 2, StartsAt: start.Add(2 * time.Hour), EndsAt: start.Add(3 * time.Hour), ServiceName: "<Sports> massage",
+			Place: db.PlaceStudio, Status: db.BookingHeld, HoldExpiresAt: &until}
+		tomorrowOff := []off{{TimeOff: db.TimeOff{ID: 2, StartsAt: start, EndsAt: start.Add(3 * time.Hour), Note: "<Dentist>"}, When: "14:00–17:00"}}
 		return struct {
 			Days         []day
+			Upcoming     []upDay
 			Booked       int
+			HeldNow      int
 			Held         int
 			HeldShown    []db.HeldComment
 			FailedMail   []db.OutboxMessage
@@ -369,10 +386,12 @@ func sampleAdmin(name string) any {
 			HeldBookings: []heldBooking{{ID: 4, ClientName: "<X>", Recipient: "x1@example.com", StartsAt: later, Day: "today",
 				Subjects: []string{"Booking confirmed", "Booking cancelled"}, Cancelled: true}, {Recipient: "gone@example.com", Day: "Monday 23 November"}},
 			Unread: 2,
-			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
-				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
-				{Label: "Tomorrow", Date: "2026-11-27", Off: []off{{TimeOff: db.TimeOff{ID: 2, StartsAt: start, EndsAt: start.Add(3 * time.Hour), Note: "<Dentist>"}, When: "14:00–17:00"}}}},
-			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
+			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{ann}},
+				{Label: "Tomorrow", Date: "2026-11-27", Off: tomorrowOff}},
+			Upcoming: []upDay{{day: day{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{ann}},
+				Items: []item{{Start: ann.StartsAt, Booking: &ann}, {Start: hold.StartsAt, Hold: &hold}}},
+				{day: day{Label: "Tomorrow", Date: "2026-11-27", Off: tomorrowOff}}},
+			Booked: 1, HeldNow: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
 			FailedMail: []db.OutboxMessage{failed}, DelayedMail: []db.OutboxMessage{{ID: 7, Subject: "Reminder", LastError: "421 try later"}},
 		}
 	case "admin-diary":
