@@ -116,6 +116,7 @@ func TestTherapistDiary(t *testing.T) {
 	if g.FreeH == 0 || g.BookingH < 2*g.FreeH-1 || g.BookingH > 2*g.FreeH+1 {
 		t.Errorf("an hour's booking is %d px tall and a free half hour %d px", g.BookingH, g.FreeH)
 	}
+	checkLabelsFit(t, admin, ".diary-wide", "the week on a laptop")
 	checkAxe(admin, "the diary's week on a laptop")
 	keepScreenshot(t, admin, "diary-week-1280")
 
@@ -138,6 +139,7 @@ func TestTherapistDiary(t *testing.T) {
 	if w := eval[int](admin, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("the day view is %d px wide on a 390 px phone", w)
 	}
+	checkLabelsFit(t, admin, "main", "the day on a phone")
 	checkAxe(admin, "the diary's day on a phone")
 	keepScreenshot(t, admin, "diary-day-390")
 
@@ -231,6 +233,29 @@ func TestTherapistDiary(t *testing.T) {
 		t.Fatalf("without JavaScript, after adding the booking the page is %s: %s", path, eval[string](plain, formMessages))
 	}
 	plain.assertClean("the booking made without JavaScript")
+}
+
+// checkLabelsFit: in the grids under root, no label of an appointment, a
+// hold or time off runs past the bottom of its cell (a label too long ends
+// with an ellipsis: line-clamp), and each such cell has its whole text as
+// its title.
+func checkLabelsFit(t *testing.T, tb *tab, root, where string) {
+	t.Helper()
+	problems := eval[[]string](tb, fmt.Sprintf(`(() => {
+		const out = [];
+		for (const cell of document.querySelector(%q).querySelectorAll('.dg-booking, .dg-hold, .dg-off')) {
+			const text = cell.querySelector('.dg-text'), c = cell.getBoundingClientRect();
+			if (!text || c.height === 0) { continue; }
+			const r = text.getBoundingClientRect(), words = text.textContent.replace(/\s+/g, ' ').trim();
+			if (r.bottom > c.bottom + 1 || r.right > c.right + 1) { out.push(words + ': runs past its cell'); }
+			if (text.scrollHeight > text.clientHeight + 1 && getComputedStyle(text).webkitLineClamp === 'none') { out.push(words + ': cut without an ellipsis'); }
+			if (!cell.title || !cell.title.includes(words.split(' ')[0])) { out.push(words + ': title ' + JSON.stringify(cell.title)); }
+		}
+		return out;
+	})()`, root))
+	for _, p := range problems {
+		t.Errorf("%s: %s", where, p)
+	}
 }
 
 // checkNotesKept: after the booking form came back (Find, a client,

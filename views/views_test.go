@@ -418,6 +418,8 @@ func sampleAdmin(name string) any {
 			Label, Href, Place string
 			Booking            *db.Booking
 			Also               []string
+			Lines              int
+			Title              string
 		}
 		type gridDay struct {
 			Date, Label, Short string
@@ -441,9 +443,10 @@ func sampleAdmin(name string) any {
 			Days: []gridDay{{Date: "2026-11-23", Label: "Monday 23 November", Short: "Mon 23", Today: true, Cells: []cell{
 				{Kind: "past", Rows: rows(1), Start: start, End: start},
 				{Kind: "travel", Rows: rows(2), Label: "Travel 30 min"},
-				{Kind: "booking", Rows: rows(4), Start: start, End: start.Add(time.Hour), Place: db.PlaceMobile, Booking: visit, Also: []string{"<Dentist>"}},
-				{Kind: "hold", Rows: rows(4), Start: later, End: later.Add(time.Hour), Booking: hold},
-				{Kind: "off", Rows: rows(2), Label: "<Dentist>"},
+				{Kind: "booking", Rows: rows(4), Start: start, End: start.Add(time.Hour), Place: db.PlaceMobile, Booking: visit, Also: []string{"<Dentist>"},
+					Lines: 3, Title: "09:00–10:00 <Ann>, Sports massage, mobile visit (PE27 5AA). Also <Dentist>"},
+				{Kind: "hold", Rows: rows(4), Start: later, End: later.Add(time.Hour), Booking: hold, Lines: 4, Title: "14:00–15:00 held, \"Sports\" massage"},
+				{Kind: "off", Rows: rows(2), Label: "<Dentist>", Lines: 2, Title: "14:00–14:30 Time off: <Dentist>"},
 				{Kind: "free", Rows: rows(2), Start: later, Href: "/admin/bookings/new?date=2026-11-23&time=15:00&place=studio"},
 				{Kind: "gap", Rows: rows(1)}, {Kind: "closed", Rows: rows(1)}, {Kind: "buffer", Rows: rows(1)}}}}}
 		return struct {
