@@ -116,6 +116,7 @@ func TestTherapistDiary(t *testing.T) {
 	if g.FreeH == 0 || g.BookingH < 2*g.FreeH-1 || g.BookingH > 2*g.FreeH+1 {
 		t.Errorf("an hour's booking is %d px tall and a free half hour %d px", g.BookingH, g.FreeH)
 	}
+	checkLabelsFit(t, admin, ".diary-wide", "the week on a laptop")
 	checkAxe(admin, "the diary's week on a laptop")
 	keepScreenshot(t, admin, "diary-week-1280")
 
@@ -138,6 +139,7 @@ func TestTherapistDiary(t *testing.T) {
 	if w := eval[int](admin, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("the day view is %d px wide on a 390 px phone", w)
 	}
+	checkLabelsFit(t, admin, "main", "the day on a phone")
 	checkAxe(admin, "the diary's day on a phone")
 	keepScreenshot(t, admin, "diary-day-390")
 
@@ -157,10 +159,15 @@ func TestTherapistDiary(t *testing.T) {
 		t.Fatalf("the search found %q", got)
 	}
 	checkAxe(admin, "the new booking form with clients found")
+	// Notes typed before choosing the client stay in the form, and out of
+	// the address (the form is posted back).
+	const notes = "Bring the long towel"
+	admin.do("typing the notes", chromedp.SendKeys(chromedp.CSS(`#f-notes`), notes))
 	loadBy(admin, "choosing the client", chromedp.Click(chromedp.CSS(`#client-matches button[name=client]`)))
 	if v := eval[string](admin, `document.querySelector('#f-email').value`); v != "pat.pastclient@example.com" {
 		t.Errorf("choosing the client filled in the e-mail %q", v)
 	}
+	checkNotesKept(t, admin, notes, "choosing the client")
 	// The service: the day's free times appear as buttons.
 	admin.do("choosing the service", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
 		const s = document.querySelector('#f-service'); s.value = %q; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, service)))
@@ -202,8 +209,10 @@ func TestTherapistDiary(t *testing.T) {
 	if eval[bool](plain, `typeof window.htmx !== 'undefined'`) {
 		t.Fatal("htmx ran although JavaScript is off")
 	}
-	plain.do("typing part of the name", chromedp.SendKeys(chromedp.CSS(`#f-q`), "pastcl"))
+	plain.do("typing the notes and part of the name", chromedp.SendKeys(chromedp.CSS(`#f-notes`), notes),
+		chromedp.SendKeys(chromedp.CSS(`#f-q`), "pastcl"))
 	loadBy(plain, "pressing Find", chromedp.Click(byText(`#new-booking button`, "Find")))
+	checkNotesKept(t, plain, notes, "pressing Find without JavaScript")
 	checkAxeWithoutJS(plain, "the new booking form with clients found, without JavaScript")
 	loadBy(plain, "choosing the client", chromedp.Click(chromedp.CSS(`#client-matches button[name=client]`)))
 	if v := eval[string](plain, `document.querySelector('#f-name').value`); v != "Pat Pastclient" {
@@ -211,6 +220,7 @@ func TestTherapistDiary(t *testing.T) {
 	}
 	plain.do("choosing the service", chromedp.SetValue(chromedp.CSS(`#f-service`), service))
 	loadBy(plain, `pressing "Show free times"`, chromedp.Click(byText(`#new-booking button`, "Show free times")))
+	checkNotesKept(t, plain, notes, `pressing "Show free times" without JavaScript`)
 	late := at(6 * time.Hour)
 	if !eval[bool](plain, fmt.Sprintf(`!!document.querySelector('#free-times input[value=%q]')`, late)) {
 		t.Fatalf("without JavaScript the free times are %v, want %s among them",
@@ -223,6 +233,43 @@ func TestTherapistDiary(t *testing.T) {
 		t.Fatalf("without JavaScript, after adding the booking the page is %s: %s", path, eval[string](plain, formMessages))
 	}
 	plain.assertClean("the booking made without JavaScript")
+}
+
+// checkLabelsFit: in the grids under root, no label of an appointment, a
+// hold or time off runs past the bottom of its cell (a label too long ends
+// with an ellipsis: line-clamp), and each such cell has its whole text as
+// its title.
+func checkLabelsFit(t *testing.T, tb *tab, root, where string) {
+	t.Helper()
+	problems := eval[[]string](tb, fmt.Sprintf(`(() => {
+		const out = [];
+		for (const cell of document.querySelector(%q).querySelectorAll('.dg-booking, .dg-hold, .dg-off')) {
+			const text = cell.querySelector('.dg-text'), c = cell.getBoundingClientRect();
+			if (!text || c.height === 0) { continue; }
+			const r = text.getBoundingClientRect(), words = text.textContent.replace(/\s+/g, ' ').trim();
+			if (r.bottom > c.bottom + 1 || r.right > c.right + 1) { out.push(words + ': runs past its cell'); }
+			if (text.scrollHeight > text.clientHeight + 1 && getComputedStyle(text).webkitLineClamp === 'none') { out.push(words + ': cut without an ellipsis'); }
+			if (!cell.title || !cell.title.includes(words.split(' ')[0])) { out.push(words + ': title ' + JSON.stringify(cell.title)); }
+		}
+		return out;
+	})()`, root))
+	for _, p := range problems {
+		t.Errorf("%s: %s", where, p)
+	}
+}
+
+// checkNotesKept: after the booking form came back (Find, a client,
+// "Show free times"), the notes typed are still in it, and neither the
+// address nor the browser's history has them.
+func checkNotesKept(t *testing.T, tb *tab, notes, after string) {
+	t.Helper()
+	if v := eval[string](tb, `document.querySelector('#f-notes').value`); v != notes {
+		t.Errorf("after %s the notes read %q, want %q", after, v, notes)
+	}
+	words := strings.Fields(notes)
+	if href := eval[string](tb, `location.href`); strings.Contains(href, words[len(words)-1]) || strings.Contains(href, "notes=") {
+		t.Errorf("after %s the address carries the notes: %s", after, href)
+	}
 }
 
 // keepScreenshot saves a full-page PNG of the tab as it is in

@@ -57,10 +57,12 @@ const maxClientsFound = 8
 
 // showNewBooking is GET /admin/bookings/new. Empty, it starts a booking
 // (?date=, ?time=, ?place= from the diary's grid). The form's own Find,
-// client and "Show free times" buttons come back here by GET with
-// everything typed so far, so all of it works without JavaScript: the
-// form is shown again with the clients found, the chosen client's details
-// filled in, and the day's free times.
+// client and "Show free times" buttons come back to the same address by
+// POST with everything typed so far (the booking's notes, the client's
+// details: never in the address bar, the browser's history or a log), so
+// all of it works without JavaScript: the form is shown again with the
+// clients found, the chosen client's details filled in, and the day's free
+// times. The POST only shows the form: it books nothing.
 func (h *Handler) showNewBooking(c echo.Context) error {
 	f, err := h.newBookingFromQuery(c)
 	if err != nil {
@@ -84,9 +86,11 @@ func (h *Handler) showClientMatches(c echo.Context) error {
 	return h.renderFragment(c, http.StatusOK, "admin-booking-new#client-matches", f)
 }
 
-// showHandTimes is GET /admin/bookings/new/times?service=&location=&date=:
-// the day's free times, the fragment htmx swaps in when the service, place
-// or day changes (the whole form without htmx).
+// showHandTimes is POST /admin/bookings/new/times (service, location,
+// date; GET with them in the query too): the day's free times, the
+// fragment htmx swaps in when the service, place or day changes (the whole
+// form without htmx). htmx posts the whole form, notes and all, so that
+// none of it goes into an address.
 func (h *Handler) showHandTimes(c echo.Context) error {
 	if !isFragment(c) {
 		return h.showNewBooking(c)
@@ -98,23 +102,23 @@ func (h *Handler) showHandTimes(c echo.Context) error {
 	return h.renderFragment(c, http.StatusOK, "admin-booking-new#free-times", f)
 }
 
-// newBookingFromQuery is the form as the address has it: what was typed,
-// the clients found for q (the one chosen, ?client=N, filled in) and the
-// free times of the day.
+// newBookingFromQuery is the form as sent back (posted, or in the address
+// from the diary's links): what was typed, the clients found for q (the
+// one chosen, client=N, filled in) and the free times of the day.
 func (h *Handler) newBookingFromQuery(c echo.Context) (handBookingForm, error) {
 	ctx := c.Request().Context()
-	f := handBookingForm{Errors: map[string]string{}, Submission: c.QueryParam(submissionField)}
+	f := handBookingForm{Errors: map[string]string{}, Submission: c.FormValue(submissionField)}
 	if !submissionPattern.MatchString(f.Submission) {
 		f.Submission = newSubmission()
 	}
 	f.readFields(c)
 	if f.Place == "" {
-		f.Place = c.QueryParam("place")
+		f.Place = c.FormValue("place")
 	}
 	if f.Place != db.PlaceMobile {
 		f.Place = db.PlaceStudio
 	}
-	f.SendMail = c.QueryParam("mail_choice") == "" || c.QueryParam("send_mail") != ""
+	f.SendMail = c.FormValue("mail_choice") == "" || c.FormValue("send_mail") != ""
 	f.Query = strings.TrimSpace(formValue(c, "q"))
 	if len([]rune(f.Query)) > 100 {
 		f.Query = string([]rune(f.Query)[:100])
@@ -125,7 +129,7 @@ func (h *Handler) newBookingFromQuery(c echo.Context) (handBookingForm, error) {
 			return f, err
 		}
 		f.Searched = true
-		if i, err := strconv.Atoi(c.QueryParam("client")); err == nil && i >= 0 && i < len(f.Clients) {
+		if i, err := strconv.Atoi(c.FormValue("client")); err == nil && i >= 0 && i < len(f.Clients) {
 			p := f.Clients[i]
 			f.Name, f.Email, f.Phone, f.Address, f.Postcode = p.Name, p.Email, p.Phone, p.Address, p.Postcode
 			f.Clients, f.Searched, f.Query = nil, false, ""

@@ -180,11 +180,22 @@ func (h *Handler) renderClient(c echo.Context, status int, d clientData) error {
 }
 
 // showClient is GET /admin/clients/:id: one client, everything held.
+// With ?erased=1 (where an erasure from this page leads) it says what the
+// erasure removed and kept, from the session: the counts only. When
+// nothing of the client is left, that is a page of its own.
 func (h *Handler) showClient(c echo.Context) error {
 	d, err := h.loadClient(c)
+	var erased *db.Erasure
+	if c.QueryParam("erased") != "" {
+		erased = h.erasedSummary(c)
+	}
+	if errors.Is(err, echo.ErrNotFound) && erased != nil {
+		d, err = clientData{Client: db.Client{ClientSummary: db.ClientSummary{Name: db.ErasedName}}, Errors: map[string]string{}}, nil
+	}
 	if err != nil {
 		return err
 	}
+	d.Erased = erased
 	switch c.QueryParam("done") {
 	case "merged":
 		d.Notice = "Merged: these bookings are now one client."
@@ -334,16 +345,44 @@ func (h *Handler) eraseClientPage(c echo.Context) error {
 		total = addErasure(total, e)
 	}
 	h.log.Info("client data erased", slog.Int64("rows", total.Total()), slog.Int64("notes_kept", total.NotesKept)) // counts only
-	// What is left (the kept clinical records) is still a client; if
-	// nothing is, the page says so on its own.
-	after, err := h.loadClient(c)
-	if errors.Is(err, echo.ErrNotFound) {
-		after = clientData{Client: db.Client{ClientSummary: db.ClientSummary{Name: db.ErasedName}}, Errors: map[string]string{}}
-	} else if err != nil {
+	// Post/Redirect/Get: the page says what was erased (the counts, kept
+	// in her session), and reloading it erases nothing again. What is left
+	// (the kept clinical records) is still a client; if nothing is, the
+	// page says so on its own (showClient).
+	key, _ := clientKey(c)
+	note, err := json.Marshal(erasedNote{Key: key, Erasure: total})
+	if err != nil {
 		return err
 	}
-	after.Erased = &total
-	return h.renderClient(c, http.StatusOK, after)
+	h.sessions.Put(c.Request().Context(), clientErasedKey, string(note))
+	return c.Redirect(http.StatusSeeOther, clientURL(key)+"?erased=1")
+}
+
+// clientErasedKey is the session key of the last erasure's summary.
+const clientErasedKey = "client_erased"
+
+// erasedNote is what an erasure from a client's page leaves in the
+// session for the page it leads to: which client (the key in the URL) and
+// how many rows of each kind. No name, no address.
+type erasedNote struct {
+	Key     int64
+	Erasure db.Erasure
+}
+
+// erasedSummary is the summary of the last erasure made from the page of
+// the client :id, or nil. It stays in the session (until the next
+// erasure), so a reload shows it again.
+func (h *Handler) erasedSummary(c echo.Context) *db.Erasure {
+	key, err := clientKey(c)
+	if err != nil {
+		return nil
+	}
+	var n erasedNote
+	s := h.sessions.GetString(c.Request().Context(), clientErasedKey)
+	if s == "" || json.Unmarshal([]byte(s), &n) != nil || n.Key != key {
+		return nil
+	}
+	return &n.Erasure
 }
 
 func addErasure(a, b db.Erasure) db.Erasure {

@@ -200,10 +200,26 @@ func TestClientExportAndErasureKeepNotes(t *testing.T) {
 	wantStatus(t, wrong, http.StatusUnprocessableEntity)
 	checkHTML(t, wrong.body, in("#f-confirm-error"), in("input[name=confirm]", hasAttr("value", "someone@else.example")))
 
+	// Post/Redirect/Get: the erasure answers 303 to the client's page, whose
+	// address names no one; that page (and a reload of it) says what was
+	// erased and kept.
 	res := admin.post(t, clientsPath+"/"+itoa(b.ID)+"/erase", url.Values{"confirm": {strings.ToUpper(email)}})
-	wantStatus(t, res, http.StatusOK)
-	checkHTML(t, res.body, in(".erased-summary .notes-kept", hasText("1 treatment note is kept"), hasText("legal duty")),
-		in(".erased-summary", hasText("Removed")))
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != clientsPath+"/"+itoa(b.ID)+"?erased=1" {
+		t.Fatalf("the erasure leads to %q", loc)
+	}
+	loc := res.Header.Get("Location")
+	for range 2 {
+		res = admin.get(t, loc)
+		wantStatus(t, res, http.StatusOK)
+		checkHTML(t, res.body, in(".erased-summary .notes-kept", hasText("1 treatment note is kept"), hasText("legal duty")),
+			in(".erased-summary", hasText("Removed")), in("h1", hasText("Kit "+u)))
+	}
+	// The page without ?erased, or another session's, does not say it.
+	checkHTML(t, admin.get(t, clientsPath+"/"+itoa(b.ID)).body, notIn(".erased-summary"))
+	other := s.client(t)
+	other.logIn(t)
+	checkHTML(t, other.get(t, clientsPath+"/"+itoa(b.ID)+"?erased=1").body, notIn(".erased-summary"))
 	got, err := db.BookingByID(ctx, seededDB(t), b.ID)
 	if err != nil || got.ClientPhone != "" || got.Health != nil || got.ClientName != "Kit "+u {
 		t.Errorf("after erasure the booking is %q %q %v, %v", got.ClientName, got.ClientPhone, got.Health, err)
@@ -211,6 +227,49 @@ func TestClientExportAndErasureKeepNotes(t *testing.T) {
 	if n, err := db.NoteByBooking(ctx, seededDB(t), b.ID); err != nil || n.Plan != "Second plan "+u {
 		t.Errorf("the note after erasure: %+v, %v", n, err)
 	}
+}
+
+// Erasing a client of whom nothing must be kept: the erasure answers 303,
+// and the page it leads to (the client is gone) says what was erased, on
+// reload too, without naming them. Another session, or the address without
+// ?erased=1, gets the usual 404.
+func TestClientErasureRedirects(t *testing.T) {
+	runAt(t, epoch)
+	s := adminServer(t)
+	admin := s.client(t)
+	admin.logIn(t)
+	u := unique()
+	email := "max." + u + "@example.com"
+	b := clientBooking(t, epoch.AddDate(0, 0, -3), db.BookingCompleted, "Max "+u, email, "07700 900556")
+	page := clientsPath + "/" + itoa(b.ID)
+
+	res := admin.post(t, page+"/erase", url.Values{"confirm": {email}})
+	wantStatus(t, res, http.StatusSeeOther)
+	loc := res.Header.Get("Location")
+	if loc != page+"?erased=1" {
+		t.Fatalf("the erasure leads to %q, want %s?erased=1", loc, page)
+	}
+	for i := range 2 { // the page, and a reload of it
+		res = admin.get(t, loc)
+		wantStatus(t, res, http.StatusOK)
+		checkHTML(t, res.body,
+			in("h1", hasText(db.ErasedName)),
+			in(".erased-summary", hasText("1 booking kept in the diary as “Erased client”")),
+			in(".erased-summary .notes-kept", hasText("No treatment notes had to be kept")),
+			notIn("form[action="+page+"/erase]"))
+		if strings.Contains(res.body, "Max "+u) || strings.Contains(res.body, email) {
+			t.Errorf("visit %d of the page after the erasure names the client", i+1)
+		}
+	}
+	got, err := db.BookingByID(context.Background(), seededDB(t), b.ID)
+	if err != nil || got.ClientName != db.ErasedName || got.ClientEmail != "" {
+		t.Errorf("after erasure the booking is %q %q, %v", got.ClientName, got.ClientEmail, err)
+	}
+	wantStatus(t, admin.get(t, page), http.StatusNotFound)
+	other := s.client(t)
+	other.logIn(t)
+	wantStatus(t, other.get(t, loc), http.StatusNotFound)
+	noServerErrors(t, s)
 }
 
 // The notes' retention is its own setting, in years, with its reason.

@@ -29,7 +29,9 @@ type diaryDay struct {
 
 type dashboardData struct {
 	Days       []diaryDay
+	Upcoming   []dashboardDay // Days with the times held now, for the list
 	Booked     int
+	HeldNow    int // times held now by clients mid-booking (or waitlist offers) in those days
 	Held       int
 	HeldShown  []db.HeldComment
 	FailedMail []db.OutboxMessage
@@ -49,6 +51,14 @@ type dashboardData struct {
 	CeilingError string
 	Done         string // what her last action on held mail did
 	CeilingSaved bool   // the ceiling was just saved
+}
+
+// dashboardDay is one day of the dashboard's seven: its time off, and its
+// appointments and the times held now in time order (a hold drawn as the
+// diary's list draws one).
+type dashboardDay struct {
+	diaryDay
+	Items []diaryItem // holds and appointments, by start
 }
 
 // heldBooking is the held mail of one booking.
@@ -105,6 +115,18 @@ func (h *Handler) dashboard(c echo.Context) (dashboardData, error) {
 	d := dashboardData{Days: groupByDay(bs, today, h.now(), dashboardDays), Booked: len(bs)}
 	if err := h.dayTimeOff(ctx, d.Days); err != nil {
 		return d, err
+	}
+	// The times clients are holding right now, as the diary shows them:
+	// taken for the moment, not (yet) appointments.
+	holds, err := db.DiaryHolds(ctx, h.db, today, today.AddDate(0, 0, dashboardDays), h.now())
+	if err != nil {
+		return d, err
+	}
+	d.HeldNow = len(holds)
+	for _, day := range d.Days {
+		noOff := day
+		noOff.Off = nil // time off is shown above the day's list
+		d.Upcoming = append(d.Upcoming, dashboardDay{diaryDay: day, Items: listItems(noOff, holds)})
 	}
 	if d.Held, d.HeldShown, err = db.CommentsAwaiting(ctx, h.db, 5); err != nil {
 		return d, err

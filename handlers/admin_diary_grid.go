@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"dynamicmotion/db"
@@ -30,6 +31,52 @@ type gridCell struct {
 	Place   string
 	Booking *db.Booking
 	Also    []string // what lies under it too (time off under a booking)
+	// Its words are cut to the lines that fit (Lines: one a quarter hour,
+	// less the line Also takes), ending with an ellipsis (line-clamp in the
+	// stylesheet, classes l1 … l12); Title is all of them, for the tooltip.
+	// A screen reader reads the words whole either way.
+	Lines int
+	Title string
+}
+
+// maxLines is the most lines a cell's words are clamped to (three hours):
+// a longer cell has room for all of them.
+const maxLines = 12
+
+// label sets the cell's Lines and Title.
+func (c *gridCell) label() {
+	c.Lines = min(max(len(c.Rows)-min(len(c.Also), 1), 1), maxLines)
+	switch c.Kind {
+	case "booking":
+		b := c.Booking
+		c.Title = hhmm(b.StartsAt) + "–" + hhmm(b.EndsAt) + " " + b.ClientName
+		if b.Status != db.BookingConfirmed {
+			c.Title += " (" + views.BookingStatus(b.Status) + ")"
+		}
+		c.Title += ", " + b.ServiceName + ", " + placeWords(b)
+	case "hold":
+		b := c.Booking
+		c.Title = hhmm(b.StartsAt) + "–" + hhmm(b.EndsAt) + " held"
+		if b.HoldExpiresAt != nil {
+			c.Title += " until " + hhmm(*b.HoldExpiresAt)
+		}
+		c.Title += ", " + b.ServiceName
+	case "off":
+		c.Title = hhmm(c.Start) + "–" + hhmm(c.End) + " Time off: " + c.Label
+	default:
+		c.Title = c.Label
+	}
+	if len(c.Also) > 0 {
+		c.Title += ". Also " + strings.Join(c.Also, "; ")
+	}
+}
+
+// placeWords is where an appointment is, as the diary says it.
+func placeWords(b *db.Booking) string {
+	if b.Place == db.PlaceMobile {
+		return "mobile visit (" + b.Postcode + ")"
+	}
+	return "studio"
 }
 
 // gridDay is one column.
@@ -153,7 +200,11 @@ func layDay(events []gridEvent, day time.Time, lo, hi int, r bookingRules, now t
 		cells = append(cells, c)
 		cursor = to
 	}
-	return append(cells, emptyCells(day, cursor, hi, r, now)...)
+	cells = append(cells, emptyCells(day, cursor, hi, r, now)...)
+	for i := range cells {
+		cells[i].label()
+	}
+	return cells
 }
 
 // emptyCells fills quarters [from, to) of day with cells ending on the

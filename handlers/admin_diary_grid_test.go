@@ -175,7 +175,7 @@ func TestPhoneBookingFindsPastClients(t *testing.T) {
 		isFragmentBody(t, res)
 		checkHTML(t, res.body,
 			count("ul.client-matches li", 1),
-			in("button[name=client][value=0][formaction=/admin/bookings/new][formmethod=get]", hasText("Ann Example"), hasText("ann@example.com")))
+			in("button[name=client][value=0][formaction=/admin/bookings/new][formmethod=post]", hasText("Ann Example"), hasText("ann@example.com")))
 	}
 	res := admin.get(t, adminPath+"/bookings/new/clients?q=zzzz", "HX-Request: true")
 	checkHTML(t, res.body, notIn("ul.client-matches"), in("p", hasText("No past client matches")))
@@ -288,5 +288,64 @@ func TestPhoneBookingTimes(t *testing.T) {
 	checkHTML(t, res.body, in(".outside-hours", hasText("outside the area of mobile visits (SW1A; you cover "), hasText("book anyway?")))
 	far.Set("outside", "1")
 	wantStatus(t, admin.post(t, adminPath+"/bookings", far), http.StatusSeeOther)
+	noServerErrors(t, s)
+}
+
+// A label in the grid is clamped to the lines its cell has room for (one a
+// quarter hour: class l2 for half an hour, l4 for an hour), and the whole
+// of it is the cell's title (the tooltip; a screen reader reads the words,
+// which are all in the page), in the week and in the day.
+func TestDiaryGridLabelsFit(t *testing.T) {
+	runAt(t, epoch)
+	clk.Set(london(2026, 12, 15, 8, 0)) // a Tuesday morning
+	s := adminServer(t)
+	var short, hour db.Service
+	for _, svc := range bookingServices(t) {
+		switch {
+		case svc.DurationMin == 30 && svc.AtStudio:
+			short = svc
+		case svc.DurationMin == 60 && svc.AtStudio:
+			hour = svc
+		}
+	}
+	if short.ID == 0 || hour.ID == 0 {
+		t.Fatal("no 30 and 60 minute studio services")
+	}
+	admin := s.client(t)
+	admin.logIn(t)
+	const long = "Bartholomew Fitzwilliam-Montgomery"
+	for _, b := range []struct {
+		svc  db.Service
+		time string
+		name string
+	}{{short, "10:00", long}, {hour, "11:30", "Ann Smith"}} {
+		f := url.Values{"service": {itoa(b.svc.ID)}, "location": {db.PlaceStudio}, "date": {"2026-12-16"}, "time": {b.time},
+			"name": {b.name}, "phone": {"07700 900123"}}
+		wantStatus(t, admin.post(t, adminPath+"/bookings", f), http.StatusSeeOther)
+	}
+	b30 := takingTime(t, london(2026, 12, 16, 10, 0).Format(time.RFC3339))[0]
+	b60 := takingTime(t, london(2026, 12, 16, 11, 30).Format(time.RFC3339))[0]
+	if err := db.AddTimeOff(context.Background(), seededDB(t), &db.TimeOff{StartsAt: london(2026, 12, 17, 9, 0), EndsAt: london(2026, 12, 17, 9, 30),
+		Note: "Physio appointment for my own shoulder, at the hospital"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{adminPath + "/diary?week=2026-12-14", adminPath + "/diary?day=2026-12-16", adminPath + "/diary?day=2026-12-17"} {
+		res := admin.get(t, path)
+		wantStatus(t, res, http.StatusOK)
+		checks := []checker{
+			in(".dg-off", hasAttr("title", "09:00–09:30 Time off: Physio appointment for my own shoulder, at the hospital")),
+			in(".dg-off .dg-text.l2", hasText("Physio appointment for my own shoulder, at the hospital")),
+		}
+		if path != adminPath+"/diary?day=2026-12-17" {
+			a30, a60 := "a.dg-booking[href=/admin/bookings/"+itoa(b30.ID)+"]", "a.dg-booking[href=/admin/bookings/"+itoa(b60.ID)+"]"
+			checks = []checker{
+				in(a30, hasAttr("title", "10:00–10:30 "+long+", "+short.Name+", studio")),
+				in(a30+" .dg-text.l2", hasText(long), hasText(short.Name)),
+				in(a60, hasAttr("title", "11:30–12:30 Ann Smith, "+hour.Name+", studio")),
+				in(a60+" .dg-text.l4", hasText("Ann Smith")),
+			}
+		}
+		checkHTML(t, res.body, checks...)
+	}
 	noServerErrors(t, s)
 }

@@ -49,11 +49,22 @@ type privacyData struct {
 }
 
 // showPrivacyTools is GET /admin/privacy: the search form and the
-// retention setting.
+// retention setting; with ?erased=1 (where an erasure leads) what the
+// last erasure removed and kept, from her session (counts only).
 func (h *Handler) showPrivacyTools(c echo.Context) error {
-	return h.renderPrivacy(c, http.StatusOK, privacyData{Saved: c.QueryParam("saved") != "", Kept: c.QueryParam("saved") == "keep",
-		NotesSaved: c.QueryParam("notes") != ""})
+	d := privacyData{Saved: c.QueryParam("saved") != "", Kept: c.QueryParam("saved") == "keep", NotesSaved: c.QueryParam("notes") != ""}
+	if c.QueryParam("erased") != "" {
+		var e db.Erasure
+		if s := h.sessions.GetString(c.Request().Context(), privacyErasedKey); s != "" && json.Unmarshal([]byte(s), &e) == nil {
+			d.Erased = &e
+		}
+	}
+	return h.renderPrivacy(c, http.StatusOK, d)
 }
+
+// privacyErasedKey is the session key of the counts of the last erasure
+// made on the privacy page: no address, which the page does not repeat.
+const privacyErasedKey = "privacy_erased"
 
 func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error {
 	if d.Keep == "" && d.Errors["keep_months"] == "" { // the saved setting, unless she is correcting it
@@ -132,7 +143,7 @@ func (h *Handler) exportClient(c echo.Context) error {
 
 // eraseClient is POST /admin/privacy/erase: erases what is held about an
 // address once it is typed a second time (confirm), unless an appointment
-// is still to come; then shows what was erased.
+// is still to come; then leads (303) to the page saying what was erased.
 func (h *Handler) eraseClient(c echo.Context) error {
 	d, answered, err := h.lookUpClient(c)
 	if answered || err != nil {
@@ -156,7 +167,14 @@ func (h *Handler) eraseClient(c echo.Context) error {
 		return err
 	}
 	h.log.Info("client data erased", slog.Int64("rows", e.Total())) // counts only: no address in the log
-	return h.renderPrivacy(c, http.StatusOK, privacyData{Email: d.Email, Erased: &e})
+	// Post/Redirect/Get: the page it leads to (and a reload of it) says
+	// what was erased; a reload erases nothing again.
+	note, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	h.sessions.Put(c.Request().Context(), privacyErasedKey, string(note))
+	return c.Redirect(http.StatusSeeOther, adminPath+"/privacy?erased=1")
 }
 
 // saveRetention is POST /admin/privacy/retention: how many months after an

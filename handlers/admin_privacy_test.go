@@ -114,10 +114,24 @@ func TestPrivacyFindExportErase(t *testing.T) {
 	checkHTML(t, res.body, in("#f-confirm-error"), in("input[name=confirm]", hasAttr("value", "someone@else.com")))
 	wantStatus(t, admin.post(t, adminPath+"/privacy/erase", url.Values{"email": {email}}), http.StatusUnprocessableEntity)
 
+	// Post/Redirect/Get: the erasure leads to the privacy page, which (on
+	// a reload too) says what was erased, without the address.
 	res = admin.post(t, adminPath+"/privacy/erase", url.Values{"email": {email}, "confirm": {strings.ToLower(email)}})
-	wantStatus(t, res, http.StatusOK)
-	checkHTML(t, res.body, in(".erased-summary", hasText("1 booking kept in the diary"), hasText("1 waitlist entry deleted"),
-		hasText("1 contact message deleted"), hasText("1 reply subscription deleted"), hasText("1 comment now signed")))
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != adminPath+"/privacy?erased=1" {
+		t.Fatalf("the erasure leads to %q", loc)
+	}
+	for range 2 {
+		res = admin.get(t, adminPath+"/privacy?erased=1")
+		wantStatus(t, res, http.StatusOK)
+		checkHTML(t, res.body, in(".erased-summary", hasText("1 booking kept in the diary"), hasText("1 waitlist entry deleted"),
+			hasText("1 contact message deleted"), hasText("1 reply subscription deleted"), hasText("1 comment now signed")),
+			in("#erased-title", hasExactText("Erased")))
+		if strings.Contains(res.body, email) {
+			t.Error("the page after the erasure names the address")
+		}
+	}
+	checkHTML(t, admin.get(t, adminPath+"/privacy").body, notIn(".erased-summary"))
 	got, err := db.BookingByID(context.Background(), seededDB(t), b.ID)
 	if err != nil || got.ClientName != db.ErasedName || got.ClientEmail != "" || got.Health != nil || got.ClientPhone != "" {
 		t.Errorf("the booking after erasure: %+v, %v", got, err)

@@ -103,8 +103,12 @@ func (h *Handler) Echo() *echo.Echo {
 	get(e, adminPath+"/diary", h.showDiary, admin...)
 	get(e, adminPath+"/diary.csv", h.exportDiary, admin...)
 	get(e, adminPath+"/bookings/new", h.showNewBooking, admin...)
+	// The form's Find, client and "Show free times" buttons post it back
+	// here, so that nothing typed (the notes) goes into an address.
+	e.POST(adminPath+"/bookings/new", h.showNewBooking, admin...)
 	get(e, adminPath+"/bookings/new/clients", h.showClientMatches, admin...)
 	get(e, adminPath+"/bookings/new/times", h.showHandTimes, admin...)
+	e.POST(adminPath+"/bookings/new/times", h.showHandTimes, admin...)
 	e.POST(adminPath+"/bookings", h.addBooking, admin...)
 	get(e, adminPath+"/bookings/:id", h.showAdminBooking, admin...)
 	get(e, adminPath+"/bookings/:id/cancel", h.showCancelAdminBooking, admin...)

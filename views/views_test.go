@@ -325,6 +325,15 @@ func sampleAdmin(name string) any {
 			Bookings    []db.Booking
 			Off         []off
 		}
+		type item struct {
+			Start         time.Time
+			Off           *off
+			Hold, Booking *db.Booking
+		}
+		type upDay struct {
+			day
+			Items []item
+		}
 		type heldBooking struct {
 			ID                    int64
 			ClientName, Recipient string
@@ -343,9 +352,17 @@ func sampleAdmin(name string) any {
 			Bookings                                           db.BookingAlerts
 			Anything                                           bool
 		}
+		ann := db.Booking{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
+			ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}
+		until := start.Add(3 * time.Hour)
+		hold := db.Booking{ID: 2, StartsAt: start.Add(2 * time.Hour), EndsAt: start.Add(3 * time.Hour), ServiceName: "<Sports> massage",
+			Place: db.PlaceStudio, Status: db.BookingHeld, HoldExpiresAt: &until}
+		tomorrowOff := []off{{TimeOff: db.TimeOff{ID: 2, StartsAt: start, EndsAt: start.Add(3 * time.Hour), Note: "<Dentist>"}, When: "14:00–17:00"}}
 		return struct {
 			Days         []day
+			Upcoming     []upDay
 			Booked       int
+			HeldNow      int
 			Held         int
 			HeldShown    []db.HeldComment
 			FailedMail   []db.OutboxMessage
@@ -371,10 +388,12 @@ func sampleAdmin(name string) any {
 			HeldBookings: []heldBooking{{ID: 4, ClientName: "<X>", Recipient: "x1@example.com", StartsAt: later, Day: "today",
 				Subjects: []string{"Booking confirmed", "Booking cancelled"}, Cancelled: true}, {Recipient: "gone@example.com", Day: "Monday 23 November"}},
 			Unread: 2,
-			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{{ID: 1, StartsAt: start, EndsAt: start.Add(time.Hour),
-				ServiceName: "Sports massage", Place: db.PlaceMobile, Postcode: "PE27 5AA", ClientName: "<Ann>", Status: db.BookingConfirmed}}},
-				{Label: "Tomorrow", Date: "2026-11-27", Off: []off{{TimeOff: db.TimeOff{ID: 2, StartsAt: start, EndsAt: start.Add(3 * time.Hour), Note: "<Dentist>"}, When: "14:00–17:00"}}}},
-			Booked: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
+			Days: []day{{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{ann}},
+				{Label: "Tomorrow", Date: "2026-11-27", Off: tomorrowOff}},
+			Upcoming: []upDay{{day: day{Label: "Today", Date: "2026-11-26", Bookings: []db.Booking{ann}},
+				Items: []item{{Start: ann.StartsAt, Booking: &ann}, {Start: hold.StartsAt, Hold: &hold}}},
+				{day: day{Label: "Tomorrow", Date: "2026-11-27", Off: tomorrowOff}}},
+			Booked: 1, HeldNow: 1, Held: 1, HeldShown: []db.HeldComment{{ID: 3, Name: "Bob", BodyMD: "Hi", PostSlug: "a", PostTitle: "A"}},
 			FailedMail: []db.OutboxMessage{failed}, DelayedMail: []db.OutboxMessage{{ID: 7, Subject: "Reminder", LastError: "421 try later"}},
 		}
 	case "admin-diary":
@@ -401,6 +420,8 @@ func sampleAdmin(name string) any {
 			Label, Href, Place string
 			Booking            *db.Booking
 			Also               []string
+			Lines              int
+			Title              string
 		}
 		type gridDay struct {
 			Date, Label, Short string
@@ -424,9 +445,10 @@ func sampleAdmin(name string) any {
 			Days: []gridDay{{Date: "2026-11-23", Label: "Monday 23 November", Short: "Mon 23", Today: true, Cells: []cell{
 				{Kind: "past", Rows: rows(1), Start: start, End: start},
 				{Kind: "travel", Rows: rows(2), Label: "Travel 30 min"},
-				{Kind: "booking", Rows: rows(4), Start: start, End: start.Add(time.Hour), Place: db.PlaceMobile, Booking: visit, Also: []string{"<Dentist>"}},
-				{Kind: "hold", Rows: rows(4), Start: later, End: later.Add(time.Hour), Booking: hold},
-				{Kind: "off", Rows: rows(2), Label: "<Dentist>"},
+				{Kind: "booking", Rows: rows(4), Start: start, End: start.Add(time.Hour), Place: db.PlaceMobile, Booking: visit, Also: []string{"<Dentist>"},
+					Lines: 3, Title: "09:00–10:00 <Ann>, Sports massage, mobile visit (PE27 5AA). Also <Dentist>"},
+				{Kind: "hold", Rows: rows(4), Start: later, End: later.Add(time.Hour), Booking: hold, Lines: 4, Title: "14:00–15:00 held, \"Sports\" massage"},
+				{Kind: "off", Rows: rows(2), Label: "<Dentist>", Lines: 2, Title: "14:00–14:30 Time off: <Dentist>"},
 				{Kind: "free", Rows: rows(2), Start: later, Href: "/admin/bookings/new?date=2026-11-23&time=15:00&place=studio"},
 				{Kind: "gap", Rows: rows(1)}, {Kind: "closed", Rows: rows(1)}, {Kind: "buffer", Rows: rows(1)}}}}}
 		return struct {
