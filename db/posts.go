@@ -246,7 +246,7 @@ func LatestPosts(ctx context.Context, idb bun.IDB, n int) ([]Post, error) {
 // the feed and the sitemap.
 func AllPublicPosts(ctx context.Context, idb bun.IDB) ([]Post, error) {
 	var posts []Post
-	err := visible(idb.NewSelect().Model(&posts)).
+	err := visible(idb.NewSelect().Model(&posts).ColumnExpr("?TableColumns").ColumnExpr(coverColumns)).
 		OrderExpr("p.published_at DESC, p.id DESC").Scan(ctx)
 	return posts, err
 }

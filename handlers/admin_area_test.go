@@ -126,6 +126,15 @@ func TestCoverPicture(t *testing.T) {
 	if got := jsonLD(t, page.body)["image"]; got != httpBase+"/media/"+m.Name {
 		t.Errorf("the article's structured data names the image %v, want the cover", got)
 	}
+	var entry string
+	for _, e := range getFeed(t, s).Entries {
+		if e.link("alternate") == httpBase+"/blog/"+p.Slug {
+			entry = e.Content.Body
+		}
+	}
+	if want := `<p><img src="` + httpBase + "/media/" + m.Name + `" alt="Calf massage on the couch" width="320" height="180"></p>`; !strings.HasPrefix(entry, want) {
+		t.Errorf("the feed's entry starts %.200q, want the cover first: %q", entry, want)
+	}
 	checkHTML(t, reader.get(t, "/blog").body, in("li.post-card.has-cover img.cover-thumb", hasAttr("src", "/media/"+m.Name), hasAttr("alt", "")))
 	checkHTML(t, reader.get(t, "/").body, in("li.card.has-cover img.cover-thumb", hasAttr("src", "/media/"+m.Name)))
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/xml"
 	"fmt"
+	"html"
 	"net/http"
 	"regexp"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"dynamicmotion/db"
+	"dynamicmotion/views"
 )
 
 // Atom (RFC 4287) feed of the public articles, full content.
@@ -88,7 +90,7 @@ func (h *Handler) feed(c echo.Context) error {
 			Links:     []atomLink{{Rel: "alternate", Type: "text/html", Href: link}},
 			Published: p.Published().UTC().Format(time.RFC3339),
 			Updated:   p.Modified().UTC().Format(time.RFC3339),
-			Content:   atomText{Type: "html", Body: absoluteLinks(p.BodyHTML, site)},
+			Content:   atomText{Type: "html", Body: coverHTML(h.coverImage(p)) + absoluteLinks(p.BodyHTML, site)},
 		}
 		if p.Author != "" {
 			e.Author = &atomPerson{Name: byline(p.Author, b)}
@@ -106,6 +108,16 @@ func (h *Handler) feed(c echo.Context) error {
 	}
 	f.Updated = newest.UTC().Format(time.RFC3339)
 	return h.writeXML(c, "application/atom+xml; charset=utf-8", f)
+}
+
+// coverHTML is an article's cover as the first thing of its feed entry,
+// where feed readers look for the picture to show beside it ("" without).
+func coverHTML(img *views.Image) string {
+	if img == nil {
+		return ""
+	}
+	return fmt.Sprintf(`<p><img src="%s" alt="%s" width="%d" height="%d"></p>`,
+		html.EscapeString(img.URL), html.EscapeString(img.Alt), img.Width, img.Height)
 }
 
 // entryID is an article's Atom id: a tag URI (RFC 4151) made of what never
