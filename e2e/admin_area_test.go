@@ -82,7 +82,7 @@ func pictureFile(t *testing.T, name string, w, h int, c color.NRGBA) string {
 // TestArticleEditorAddsPictures: in the editor, a picture chosen with the
 // file field is uploaded, she is asked what it shows (required), and its
 // Markdown goes where the cursor was; the preview shows it. A pasted
-// picture does the same. A file that is not a picture is refused with a
+// picture does the same, and so does one dragged onto the article. A file that is not a picture is refused with a
 // clear message. The picture is then chosen as the cover, and the
 // published article shows it at its top and in its link preview.
 func TestArticleEditorAddsPictures(t *testing.T) {
@@ -155,6 +155,35 @@ func TestArticleEditorAddsPictures(t *testing.T) {
 	tb.do("saying what it shows", chromedp.SendKeys(chromedp.CSS(`#f-picture-alt`), "A green square"),
 		chromedp.Click(chromedp.CSS(`#picture-insert`)))
 	waitFor(tb, "the pasted picture is at the end", `/\n\n!\[A green square\]\(\/media\/[0-9a-f]{16}\.png\)$/.test(document.querySelector('#f-body').value)`)
+
+	// Dragged onto the article from the desktop: while over it the box is
+	// marked as a place to drop; dropped, it goes where the cursor is (the
+	// start, here). Dragged text is left to the browser.
+	dragJS := `new Promise(done => {
+		const c = document.createElement('canvas'); c.width = 30; c.height = 20;
+		const g = c.getContext('2d'); g.fillStyle = '#24c'; g.fillRect(0, 0, 30, 20);
+		c.toBlob(blob => {
+			const b = document.querySelector('#f-body'); b.focus(); b.setSelectionRange(0, 0);
+			const text = new DataTransfer(); text.setData('text/plain', 'words');
+			const textTaken = !b.dispatchEvent(new DragEvent('dragover', { dataTransfer: text, bubbles: true, cancelable: true }));
+			const dt = new DataTransfer(); dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+			const over = !b.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+			const marked = b.classList.contains('is-dropping');
+			const dropped = !b.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+			done([textTaken, over, marked, dropped, b.classList.contains('is-dropping')].join(' '));
+		}, 'image/png');
+	})`
+	drag, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](dragJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("dragging a picture onto the article: %v", err)
+	}
+	if drag != "false true true true false" {
+		t.Errorf("dragging: text taken, file over marked, dropped, still marked = %q; want text left to the browser, the file taken and marked while over", drag)
+	}
+	waitFor(tb, "she is asked what the dropped picture shows", `!document.querySelector('#picture-alt').hidden`)
+	tb.do("saying what it shows", chromedp.SendKeys(chromedp.CSS(`#f-picture-alt`), "A blue square"),
+		chromedp.Click(chromedp.CSS(`#picture-insert`)))
+	waitFor(tb, "the dropped picture is at the start", `/^!\[A blue square\]\(\/media\/[0-9a-f]{16}\.png\)\n\nBefore the run\./.test(document.querySelector('#f-body').value)`)
 	if !eval[bool](tb, pageMarked) {
 		t.Error("adding pictures reloaded the editor")
 	}
