@@ -123,6 +123,28 @@ func TestHelpfulLiveOncePerVisitor(t *testing.T) {
 	checkAxe(voter, "an article with a comment found helpful, pressed")
 }
 
+// TestHelpfulTwoTabsOneBrowser: the same reader with the article open in
+// two tabs presses Helpful in one; the other shows it pressed too (not only
+// the count), and taking it back there is a real undo in both.
+func TestHelpfulTwoTabsOneBrowser(t *testing.T) {
+	id := commentToVoteOn(t, "Should I stretch on rest days? Asked in two tabs,")
+	b := newBrowser(t)
+	first, second := b.newTab(t), b.newTab(t)
+	openArticle(first, baseURL)
+	openArticle(second, baseURL)
+	waitHelpful(second, "the second tab shows Helpful, not pressed", id, "false 0")
+
+	first.do("clicking Helpful in the first tab", chromedp.Click(chromedp.CSS(helpfulButton(id))))
+	waitHelpful(first, "pressed in the first tab", id, "true 1")
+	waitHelpful(second, "pressed in the second tab too", id, "true 1")
+	settled(second)
+	second.do("clicking Helpful in the second tab (undo)", chromedp.Click(chromedp.CSS(helpfulButton(id))))
+	waitHelpful(second, "taken back in the second tab", id, "false 0")
+	waitHelpful(first, "taken back in the first tab too", id, "false 0")
+	first.assertClean("the first tab")
+	second.assertClean("the second tab")
+}
+
 // TestHelpfulByKeyboard: Tab reaches the button after the comment's own
 // link, Enter presses it and Space takes it back; the focus stays on it.
 func TestHelpfulByKeyboard(t *testing.T) {

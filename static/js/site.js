@@ -414,14 +414,26 @@
   });
 
   // Helpful: one listener for every button (as for Reply); the focus stays.
-  // One refusal shown at a time.
+  // One refusal shown at a time. The stream brings every tab the new count;
+  // the other tabs of this browser (the same voter) also hear whether it is
+  // pressed now.
+  var tabs = window.BroadcastChannel ? new BroadcastChannel('helpful') : null;
+  function helpfulButton(u) { return document.querySelector('button.helpful[formaction="' + u + '"]'); }
+  if (tabs) {
+    tabs.onmessage = function (e) {
+      var b = e.data && helpfulButton(e.data.u);
+      if (b) { b.setAttribute('aria-pressed', e.data.p); b.value = e.data.p === 'true' ? '0' : '1'; }
+    };
+  }
   document.addEventListener('click', function (e) {
     var b = e.target.closest && e.target.closest('button.helpful'), u = b && b.getAttribute('formaction');
     if (!u || !window.htmx) { return; }
     e.preventDefault();
     document.querySelectorAll('.helpful + .field-error').forEach(function (n) { n.remove(); });
     htmx.ajax('POST', u, { source: b, target: b, swap: 'outerHTML', values: { helpful: b.value } }).then(function () {
-      if (document.activeElement === document.body) { document.querySelector('[formaction="' + u + '"]').focus(); }
+      var now = helpfulButton(u);
+      if (now && tabs) { tabs.postMessage({ u: u, p: now.getAttribute('aria-pressed') }); }
+      if (now && document.activeElement === document.body) { now.focus(); }
     });
   });
 
