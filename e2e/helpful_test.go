@@ -85,6 +85,16 @@ func TestHelpfulLiveOncePerVisitor(t *testing.T) {
 		t.Error("a page was reloaded; Helpful should work in place")
 	}
 	waitFor(author, "the author sees the count live, on their own comment no button", ownCount(id)+` === "1"`)
+	// A live count changes the number only, not the words screen readers
+	// hear after it.
+	for _, c := range []struct {
+		tb   *tab
+		want string
+	}{{reader, "Helpful 1 for Helpful author’s comment"}, {author, "Helpful 1 (readers who found your comment helpful)"}} {
+		if got := eval[string](c.tb, fmt.Sprintf(`document.querySelector('#%s .helpful').textContent.replace(/\s+/g, ' ').trim()`, id)); got != c.want {
+			t.Errorf("after a live count the Helpful reads %q, want %q", got, c.want)
+		}
+	}
 
 	// The author edits the comment: every page gets it anew, live; the
 	// voter's stays pressed, the author keeps Edit.

@@ -404,7 +404,7 @@ func TestHelpfulLive(t *testing.T) {
 	stream := openStream(t, srv.URL, "/blog/"+p.Slug+"/comments/stream?after="+m[1])
 	wantStatus(t, vote(t, s.reader(t, p.Slug), p.Slug, c.ID, true), http.StatusSeeOther)
 	ev := stream.nextUpdate(t, 5*time.Second)
-	want := fmt.Sprintf(`<span hx-swap-oob="innerHTML:#comment-%d .helpful>span">1</span>`, c.ID)
+	want := fmt.Sprintf(`<span hx-swap-oob="innerHTML:#comment-%d .helpful>span:first-child">1</span>`, c.ID)
 	if strings.TrimSpace(ev.data) != want {
 		t.Errorf("live event %q, want only %q", ev.data, want)
 	}
@@ -424,7 +424,7 @@ func TestHelpfulLive(t *testing.T) {
 	for !edited || !counted {
 		ev := stream.nextUpdate(t, 5*time.Second)
 		edited = edited || strings.Contains(ev.data, "<p>Edited live</p>")
-		counted = counted || strings.Contains(ev.data, `.helpful>span">2</span>`)
+		counted = counted || strings.Contains(ev.data, `.helpful>span:first-child">2</span>`)
 	}
 
 	// Reconnecting from before the votes: the comment as it is now.
