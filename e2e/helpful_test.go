@@ -90,7 +90,7 @@ func TestHelpfulLiveOncePerVisitor(t *testing.T) {
 	for _, c := range []struct {
 		tb   *tab
 		want string
-	}{{reader, "Helpful 1 for Helpful author’s comment"}, {author, "Helpful 1 (readers who found your comment helpful)"}} {
+	}{{reader, "Helpful 1 for Helpful author’s comment"}, {author, "Found helpful: 1"}} {
 		if got := eval[string](c.tb, fmt.Sprintf(`document.querySelector('#%s .helpful').textContent.replace(/\s+/g, ' ').trim()`, id)); got != c.want {
 			t.Errorf("after a live count the Helpful reads %q, want %q", got, c.want)
 		}

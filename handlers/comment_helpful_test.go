@@ -140,10 +140,10 @@ func TestHelpfulWithHTMX(t *testing.T) {
 	mine := fmt.Sprintf("#comment-%d", own.ID)
 	res = author.get(t, fmt.Sprintf("/blog/%s/comments/%d", p.Slug, own.ID), htmx...)
 	wantStatus(t, res, http.StatusOK)
-	checkHTML(t, res.body, count("button.helpful", 0), in("span.helpful.mine", hasText("Helpful 0 ")))
+	checkHTML(t, res.body, count("button.helpful", 0), in("span.helpful.mine", hasText("Found helpful: 0")))
 	res = vote(t, &client{visitor: author.visitor}, p.Slug, own.ID, true, htmx...)
 	wantStatus(t, res, http.StatusConflict)
-	checkHTML(t, res.body, count("button.helpful", 0), in("span.helpful.mine", hasText("Helpful 0 ")),
+	checkHTML(t, res.body, count("button.helpful", 0), in("span.helpful.mine", hasText("Found helpful: 0")),
 		in(".field-error", hasText("This is your comment: only other readers can mark it helpful.")))
 	wantStatus(t, vote(t, &client{visitor: author.visitor}, p.Slug, own.ID, true), http.StatusConflict)
 	if n := helpfulNow(t, p.ID, own.ID); n != 0 {

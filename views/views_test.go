@@ -902,7 +902,7 @@ func TestPagesShowTheirData(t *testing.T) {
 			`data-stamp="/form-stamp"`, `<form id="helpful-form" method="post"></form>`,
 			`formaction="/blog/sports-massage-for-lower-back-pain/comments/7/helpful" name="helpful" value="0" aria-pressed="true">Helpful <span>3</span>`,
 			`formaction="/blog/sports-massage-for-lower-back-pain/comments/8/helpful" name="helpful" value="1" aria-pressed="false">Helpful <span>0</span>`,
-			`<span class="helpful mine" title="Readers who found your comment helpful">Helpful <span>2</span>`,
+			`<span class="helpful mine">Found helpful: <span>2</span></span>`,
 			`<strong aria-current="true">Oldest first</strong> | <a href="/blog/sports-massage-for-lower-back-pain?sort=helpful#comments">Most helpful</a>`}},
 		{"book", []string{`<h2 id="day-title" tabindex="-1">Thursday 3 December</h2>`, `<button name="start" value="2026-12-03T09:00:00Z">09:00</button>`,
 			`<p id="picker-status" class="visually-hidden" role="status">Thursday 3 December, free times.</p>`,
