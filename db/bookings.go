@@ -190,6 +190,9 @@ type Booking struct {
 	// PreviousStartsAt is the start before the last move (nil if never
 	// moved).
 	PreviousStartsAt *time.Time `bun:"previous_starts_at"`
+	// Offered: a hold kept for someone on the waiting list, offered the
+	// time by e-mail (DiaryHolds, Overlapping), not a client choosing it now.
+	Offered bool `bun:"offered,scanonly"`
 }
 
 // slotTaken turns an exclusion violation into ErrSlotTaken.

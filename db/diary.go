@@ -67,12 +67,16 @@ func MarkAttendance(ctx context.Context, idb bun.IDB, id int64, status string, n
 	return nil
 }
 
+// offeredSQL is Booking.Offered: the hold is a waiting list offer's.
+const offeredSQL = "EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.hold_id = b.id AND o.outcome = 'offered') AS offered"
+
 // DiaryHolds returns the holds live at now (a client choosing a time
-// online, a waitlist offer) that start in [from, to): the diary shows them
-// as taken for now, with when they lapse.
+// online, a waitlist offer: Offered) that start in [from, to): the diary
+// shows them as taken for now, with when they lapse.
 func DiaryHolds(ctx context.Context, idb bun.IDB, from, to, now time.Time) ([]Booking, error) {
 	var bs []Booking
-	err := idb.NewSelect().Model(&bs).
+	err := idb.NewSelect().Model(&bs).ColumnExpr("?TableColumns").
+		ColumnExpr(offeredSQL).
 		Where("b.status = ? AND b.hold_expires_at > ?", BookingHeld, now).
 		Where("b.starts_at >= ? AND b.starts_at < ?", from, to).
 		OrderExpr("b.starts_at, b.id").Scan(ctx)
@@ -85,7 +89,7 @@ func DiaryHolds(ctx context.Context, idb bun.IDB, from, to, now time.Time) ([]Bo
 // free".
 func Overlapping(ctx context.Context, idb bun.IDB, from, to, now time.Time) (Booking, error) {
 	var b Booking
-	err := idb.NewSelect().Model(&b).
+	err := idb.NewSelect().Model(&b).ColumnExpr("?TableColumns").ColumnExpr(offeredSQL).
 		Where("b.blocked_from < ? AND b.blocked_to > ?", to, from).
 		Where("(b.status = ? OR (b.status = ? AND b.hold_expires_at > ?))", BookingConfirmed, BookingHeld, now).
 		OrderExpr("b.blocked_from").Limit(1).Scan(ctx)

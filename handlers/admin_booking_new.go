@@ -314,6 +314,10 @@ func (h *Handler) overlapNotice(ctx context.Context, b *db.Booking) (string, err
 		return "", err
 	}
 	when := hhmm(o.StartsAt) + "–" + hhmm(o.EndsAt)
+	if o.Status == db.BookingHeld && o.Offered {
+		return fmt.Sprintf("That time overlaps %s %s, which is offered to someone on the waiting list until %s. Please choose another.",
+			o.ServiceName, when, hhmm(*o.HoldExpiresAt)), nil
+	}
 	if o.Status == db.BookingHeld {
 		return fmt.Sprintf("That time overlaps %s %s, which a client is booking online now (held until %s). Please choose another.",
 			o.ServiceName, when, hhmm(*o.HoldExpiresAt)), nil

@@ -57,10 +57,13 @@ func (c *gridCell) label() {
 	case "hold":
 		b := c.Booking
 		c.Title = hhmm(b.StartsAt) + "–" + hhmm(b.EndsAt) + " held"
+		if b.Offered {
+			c.Title = hhmm(b.StartsAt) + "–" + hhmm(b.EndsAt) + " offered to someone on the waiting list"
+		}
 		if b.HoldExpiresAt != nil {
 			c.Title += " until " + hhmm(*b.HoldExpiresAt)
 		}
-		c.Title += ", " + b.ServiceName
+		c.Title += ", " + b.ServiceName + ", " + placeWords(b)
 	case "off":
 		c.Title = hhmm(c.Start) + "–" + hhmm(c.End) + " Time off: " + c.Label
 	default:
