@@ -213,7 +213,8 @@ func TestClientExportAndErasureKeepNotes(t *testing.T) {
 		res = admin.get(t, loc)
 		wantStatus(t, res, http.StatusOK)
 		checkHTML(t, res.body, in(".erased-summary .notes-kept", hasText("1 treatment note is kept"), hasText("legal duty")),
-			in(".erased-summary", hasText("Removed")), in("h1", hasText("Kit "+u)))
+			in(".erased-summary", hasText("Emptied or deleted")), in("h1", hasText("Kit "+u)),
+			in("#notes-title", hasText("(1)")), notIn("form[action$='/erase']"))
 	}
 	// The page without ?erased, or another session's, does not say it.
 	checkHTML(t, admin.get(t, clientsPath+"/"+itoa(b.ID)).body, notIn(".erased-summary"))
@@ -256,7 +257,7 @@ func TestClientErasureRedirects(t *testing.T) {
 			in("h1", hasText(db.ErasedName)),
 			in(".erased-summary", hasText("1 booking kept in the diary as “Erased client”")),
 			in(".erased-summary .notes-kept", hasText("No treatment notes had to be kept")),
-			notIn("form[action="+page+"/erase]"))
+			notIn("form[action="+page+"/erase]"), notIn("#bookings-title"), notIn("#notes-title"), notIn("#consents-title"))
 		if strings.Contains(res.body, "Max "+u) || strings.Contains(res.body, email) {
 			t.Errorf("visit %d of the page after the erasure names the client", i+1)
 		}
