@@ -213,6 +213,12 @@ func (h *Handler) renderNewBooking(c echo.Context, status int, f handBookingForm
 // e-mail address and she left "Send the confirmation e-mail" ticked.
 func (h *Handler) addBooking(c echo.Context) error {
 	ctx := c.Request().Context()
+	if formValue(c, "q") != "" && formValue(c, "name") == "" && formValue(c, "email") == "" && formValue(c, "phone") == "" {
+		// Enter in the search box without JavaScript sends the form with
+		// its first button, Add: with words to find and no one to book,
+		// she meant Find.
+		return h.showNewBooking(c)
+	}
 	f, svc, start, err := h.readHandBooking(c)
 	if err != nil {
 		return err

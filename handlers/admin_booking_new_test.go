@@ -65,6 +65,15 @@ func TestPhoneBookingFormIsPostedBack(t *testing.T) {
 		t.Error("the form's first button is not \"Add the booking\": Enter would not book")
 	}
 
+	// Without JavaScript, Enter in the search box sends the form with Add:
+	// words to find and nobody to book yet is a Find, not four mistakes.
+	enter := url.Values{submissionField: {submission}, "mail_choice": {"1"}, "send_mail": {"1"}, "q": {"ann"}, "service": {itoa(svc.ID)},
+		"location": {db.PlaceStudio}, "date": {date}, "notes": {notes}}
+	res = admin.post(t, adminPath+"/bookings", enter)
+	wantStatus(t, res, http.StatusOK)
+	checkHTML(t, res.body, in("ul.client-matches button[name=client][value=0]", hasText("Ann Example")),
+		in("textarea[name=notes]", hasExactText(notes)), notIn(".field-error"))
+
 	// Choosing the client fills in their details, the notes and "send the
 	// e-mail" unticked kept.
 	form.Set("client", "0")
