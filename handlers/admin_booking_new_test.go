@@ -36,7 +36,8 @@ func TestPhoneBookingFormIsPostedBack(t *testing.T) {
 	wantStatus(t, page, http.StatusOK)
 	checkHTML(t, page.body,
 		in("form#new-booking[method=post][action=/admin/bookings]"),
-		in("form#new-booking button[formaction=/admin/bookings/new][formmethod=post]", hasText("Find")),
+		in("form#new-booking button[formaction='/admin/bookings/new#client-matches'][formmethod=post]", hasText("Find")),
+		in("form#new-booking button[formaction='/admin/bookings/new#free-times'][formmethod=post]", hasText("Show free times")),
 		in(".hand-when[hx-post=/admin/bookings/new/times][hx-include=#new-booking]"),
 		notIn("[formmethod=get]"),
 		notIn(".hand-when[hx-get]"))

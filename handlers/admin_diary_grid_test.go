@@ -175,7 +175,7 @@ func TestPhoneBookingFindsPastClients(t *testing.T) {
 		isFragmentBody(t, res)
 		checkHTML(t, res.body,
 			count("ul.client-matches li", 1),
-			in("button[name=client][value=0][formaction=/admin/bookings/new][formmethod=post]", hasText("Ann Example"), hasText("ann@example.com")))
+			in("button[name=client][value=0][formaction='/admin/bookings/new#client-matches'][formmethod=post]", hasText("Ann Example"), hasText("ann@example.com")))
 	}
 	res := admin.get(t, adminPath+"/bookings/new/clients?q=zzzz", "HX-Request: true")
 	checkHTML(t, res.body, notIn("ul.client-matches"), in("p", hasText("No past client matches")))
