@@ -186,8 +186,8 @@ func (h *Handler) renderClient(c echo.Context, status int, d clientData) error {
 func (h *Handler) showClient(c echo.Context) error {
 	d, err := h.loadClient(c)
 	var erased *db.Erasure
-	if c.QueryParam("erased") != "" {
-		erased = h.erasedSummary(c)
+	if key, kerr := clientKey(c); kerr == nil && c.QueryParam("erased") != "" {
+		erased = h.lastErasure(c, key)
 	}
 	if errors.Is(err, echo.ErrNotFound) && erased != nil {
 		d, err = clientData{Client: db.Client{ClientSummary: db.ClientSummary{Name: db.ErasedName}}, Errors: map[string]string{}}, nil
@@ -350,35 +350,39 @@ func (h *Handler) eraseClientPage(c echo.Context) error {
 	// (the kept clinical records) is still a client; if nothing is, the
 	// page says so on its own (showClient).
 	key, _ := clientKey(c)
-	note, err := json.Marshal(erasedNote{Key: key, Erasure: total})
-	if err != nil {
+	if err := h.keepErasure(c, key, total); err != nil {
 		return err
 	}
-	h.sessions.Put(c.Request().Context(), clientErasedKey, string(note))
 	return c.Redirect(http.StatusSeeOther, clientURL(key)+"?erased=1")
 }
 
-// clientErasedKey is the session key of the last erasure's summary.
-const clientErasedKey = "client_erased"
+// erasedKey is the session key of the last erasure's summary.
+const erasedKey = "erased"
 
-// erasedNote is what an erasure from a client's page leaves in the
-// session for the page it leads to: which client (the key in the URL) and
-// how many rows of each kind. No name, no address.
+// erasedNote is what an erasure leaves in the session for the page it
+// leads to: where it was made (the client's key in the URL, or 0 for the
+// privacy page) and how many rows of each kind. No name, no address.
 type erasedNote struct {
 	Key     int64
 	Erasure db.Erasure
 }
 
-// erasedSummary is the summary of the last erasure made from the page of
-// the client :id, or nil. It stays in the session (until the next
-// erasure), so a reload shows it again.
-func (h *Handler) erasedSummary(c echo.Context) *db.Erasure {
-	key, err := clientKey(c)
+// keepErasure keeps e, made from the page of client key (0: the privacy
+// page), in her session until the next erasure, so that the page the
+// erasure leads to, and a reload of it, can say what was done.
+func (h *Handler) keepErasure(c echo.Context, key int64, e db.Erasure) error {
+	note, err := json.Marshal(erasedNote{Key: key, Erasure: e})
 	if err != nil {
-		return nil
+		return err
 	}
+	h.sessions.Put(c.Request().Context(), erasedKey, string(note))
+	return nil
+}
+
+// lastErasure is the summary keepErasure kept for the page of key, or nil.
+func (h *Handler) lastErasure(c echo.Context, key int64) *db.Erasure {
 	var n erasedNote
-	s := h.sessions.GetString(c.Request().Context(), clientErasedKey)
+	s := h.sessions.GetString(c.Request().Context(), erasedKey)
 	if s == "" || json.Unmarshal([]byte(s), &n) != nil || n.Key != key {
 		return nil
 	}

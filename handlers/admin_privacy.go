@@ -54,17 +54,10 @@ type privacyData struct {
 func (h *Handler) showPrivacyTools(c echo.Context) error {
 	d := privacyData{Saved: c.QueryParam("saved") != "", Kept: c.QueryParam("saved") == "keep", NotesSaved: c.QueryParam("notes") != ""}
 	if c.QueryParam("erased") != "" {
-		var e db.Erasure
-		if s := h.sessions.GetString(c.Request().Context(), privacyErasedKey); s != "" && json.Unmarshal([]byte(s), &e) == nil {
-			d.Erased = &e
-		}
+		d.Erased = h.lastErasure(c, 0)
 	}
 	return h.renderPrivacy(c, http.StatusOK, d)
 }
-
-// privacyErasedKey is the session key of the counts of the last erasure
-// made on the privacy page: no address, which the page does not repeat.
-const privacyErasedKey = "privacy_erased"
 
 func (h *Handler) renderPrivacy(c echo.Context, status int, d privacyData) error {
 	if d.Keep == "" && d.Errors["keep_months"] == "" { // the saved setting, unless she is correcting it
@@ -169,11 +162,9 @@ func (h *Handler) eraseClient(c echo.Context) error {
 	h.log.Info("client data erased", slog.Int64("rows", e.Total())) // counts only: no address in the log
 	// Post/Redirect/Get: the page it leads to (and a reload of it) says
 	// what was erased; a reload erases nothing again.
-	note, err := json.Marshal(e)
-	if err != nil {
+	if err := h.keepErasure(c, 0, e); err != nil {
 		return err
 	}
-	h.sessions.Put(c.Request().Context(), privacyErasedKey, string(note))
 	return c.Redirect(http.StatusSeeOther, adminPath+"/privacy?erased=1")
 }
 
