@@ -641,6 +641,9 @@ func TestCommentFormKeyboardOnly(t *testing.T) {
 	waitFor(tb, "the comment appears", copiesOf(text)+` === 1`)
 	id := commentIDOf(tb, text)
 	waitFor(tb, "the form is answered", `document.querySelector('#comment-form-body').value === ''`)
+	// The focus lands on the new comment once it has settled in the page
+	// (site.js, htmx:load), a moment after the form is emptied.
+	waitFor(tb, "the focus lands on the new comment", fmt.Sprintf(`!!document.activeElement && document.activeElement.id === %q`, id))
 	if !eval[bool](tb, pageMarked) {
 		t.Error("Enter reloaded the page; the comment should post in place")
 	}

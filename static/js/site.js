@@ -395,7 +395,7 @@
     if (target.matches('form.comment-edit')) { e.detail.shouldSwap = false; return; }
     // The focus, if it was in the comment, goes back to the same control.
     var controls = [].slice.call(target.querySelectorAll('a, button')), at = controls.indexOf(document.activeElement);
-    if (at >= 0) { refocus = { id: target.id, at: at }; }
+    if (at >= 0 || document.activeElement === target) { refocus = { id: target.id, at: at }; } // at -1: the comment itself
     var mine = target.querySelector('.comment-actions a[href$="/edit"]');
     var actions = incoming.querySelector('.comment-actions');
     // Helpful stays as this reader pressed it (its count is kept current live).
@@ -408,8 +408,9 @@
 
   var refocus = null;
   document.addEventListener('htmx:oobAfterSwap', function () {
-    var r = refocus, el = r && document.getElementById(r.id), c = el && el.querySelectorAll('a, button')[r.at];
+    var r = refocus, el = r && document.getElementById(r.id), c = el && (r.at < 0 ? el : el.querySelectorAll('a, button')[r.at]);
     refocus = null;
+    if (c === el && el) { el.setAttribute('tabindex', '-1'); }
     if (c) { c.focus(); }
   });
 
